@@ -1,0 +1,65 @@
+"""Backups: a consistent copy of the whole database as one DuckDB file, and its restore."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+
+from cetracker.db import Database
+from cetracker.errors import CetrackerError
+
+
+def backup(db: Database, folder: Path) -> Path:
+    """Write ``cetracker-YYYYMMDD-HHMMSS.duckdb`` into ``folder`` and return its path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"cetracker-{datetime.now():%Y%m%d-%H%M%S}.duckdb"
+    if target.exists():
+        raise CetrackerError(f"{target} already exists; wait a second and try again.")
+    partial = target.with_suffix(".partial")
+    partial.unlink(missing_ok=True)
+    # Under the write lock nothing changes while the copy is made.
+    with db.exclusive() as cur:
+        # ATTACH takes no parameters; the path is ours, quoted as an SQL string literal.
+        cur.execute("ATTACH '{}' AS backup_target".format(str(partial).replace("'", "''")))
+        try:
+            cur.execute("COPY FROM DATABASE {} TO backup_target".format(_catalog(cur)))
+        except Exception:
+            cur.execute("DETACH backup_target")
+            partial.unlink(missing_ok=True)
+            raise
+        cur.execute("DETACH backup_target")
+    partial.rename(target)
+    return target
+
+
+def _catalog(cur: duckdb.DuckDBPyConnection) -> str:
+    name = cur.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def restore(backup_file: Path, db_path: Path, *, force: bool = False) -> Path | None:
+    """Put a backup in place of the database; the replaced file is kept beside it."""
+    try:
+        check = duckdb.connect(str(backup_file), read_only=True)
+        check.execute("SELECT count(*) FROM members").fetchone()
+        check.close()
+    except duckdb.Error as exc:
+        raise CetrackerError(f"{backup_file} is not a CE Tracker backup: {exc}") from exc
+    kept = None
+    if db_path.exists():
+        if not force:
+            raise CetrackerError(
+                f"{db_path} exists. Stop the app, then run restore again with --yes to replace it "
+                "(the current file is kept beside it)."
+            )
+        kept = db_path.with_name(f"{db_path.name}.replaced-{datetime.now():%Y%m%d-%H%M%S}")
+        db_path.rename(kept)
+        wal = db_path.with_name(db_path.name + ".wal")
+        if wal.exists():
+            wal.rename(kept.with_name(kept.name + ".wal"))
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(backup_file, db_path)
+    return kept

@@ -1,0 +1,226 @@
+"""The command line of SPEC §7, on the same database as the app.
+
+Errors print one line to stderr and exit non-zero; nothing is half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import os
+import secrets
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cetracker import auth, backups, config, demo, exports, reports, workbook
+from cetracker.db import Database, open_database
+from cetracker.errors import CetrackerError
+from cetracker.filters import Filters
+
+
+def _db(args: argparse.Namespace) -> Database:
+    return open_database(config.db_path(args.db))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    path = config.db_path(args.db)
+    existed = Path(path).exists()
+    if existed and args.if_missing:
+        db = open_database(path)
+        _print_logins(db, demo_logins_still_valid(db))
+        return 0
+    db = open_database(path)
+    if args.demo:
+        if db.scalar("SELECT count(*) FROM members"):
+            raise CetrackerError(f"{path} already holds members; demo data goes into a new database.")
+        logins = demo.build(db, members=args.members, years=args.years,
+                            providers=args.providers, courses=args.courses, seed=args.seed,
+                            with_users=not args.no_users)
+        print(f"Created {path} with demo data: {args.members} members over {args.years} CE years.")
+        _print_logins(db, logins)
+    else:
+        print(f"Database ready: {path} (schema version {db.schema_version()}).")
+    return 0
+
+
+def demo_logins_still_valid(db: Database) -> list[demo.DemoLogin]:
+    found = []
+    for role, password in demo.DEMO_PASSWORDS.items():
+        if auth.verify_password(db, role, password):
+            found.append(demo.DemoLogin(role, role, password, ""))
+    return found
+
+
+def _print_logins(db: Database, logins: Sequence[demo.DemoLogin]) -> None:
+    if not logins:
+        return
+    print("\nDemo logins (one per role):")
+    for login in logins:
+        note = f"  — {login.note}" if login.note else ""
+        print(f"  {login.role:<9} username: {login.username:<9} password: {login.password}{note}")
+    print()
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    counts = workbook.load_file(_db(args), Path(args.workbook))
+    print(json.dumps(counts))
+    return 0
+
+
+def _filters(args: argparse.Namespace) -> Filters:
+    return Filters(
+        year=args.year,
+        counties=tuple(args.county or ()),
+        areas=tuple(args.area or ()),
+        positions=tuple(args.position or ()),
+        name=args.name or "",
+        short_only=args.short_only,
+    )
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    if args.report not in reports.REPORTS:
+        raise CetrackerError(
+            f"Unknown report {args.report!r}: choose one of {', '.join(reports.REPORTS)}."
+        )
+    db = _db(args)
+    filters = _filters(args)
+    frame = reports.run_report(db, args.report, filters)
+    title = reports.REPORTS[args.report].title
+    if args.format == "csv":
+        data = exports.to_csv(frame)
+    elif args.format == "xlsx":
+        data = exports.to_xlsx(frame, title, filters.describe())
+    else:
+        data = exports.to_pdf(frame, title, filters.describe())
+    _write(data, args.output)
+    return 0
+
+
+def _write(data: bytes, output: str | None) -> None:
+    if output in (None, "-"):
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(output)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(data)
+        partial.replace(target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise CetrackerError(f"Cannot write {target}: {exc.strerror}.") from exc
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    db = _db(args)
+    if args.users_command == "add":
+        password = args.password or os.environ.get("CETRACKER_PASSWORD")
+        generated = False
+        if not password:
+            if sys.stdin.isatty():
+                password = getpass.getpass(f"Password for {args.username}: ")
+            else:
+                password, generated = secrets.token_urlsafe(12), True
+        auth.add_user(db, args.username, password, role=args.role, email=args.email,
+                      member_license=args.member, provider_license=args.provider,
+                      scope_areas=tuple(args.scope_area or ()),
+                      scope_counties=tuple(args.scope_county or ()), actor="cli")
+        print(f"Added {args.role} {args.username}."
+              + (f" Password: {password}" if generated else ""))
+    elif args.users_command == "list":
+        for row in auth.list_users(db):
+            print("\t".join("" if v is None else str(v) for v in row))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    print(backups.backup(_db(args), Path(args.dir)))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    kept = backups.restore(Path(args.backup), Path(config.db_path(args.db)), force=args.yes)
+    print(f"Restored {args.backup}." + (f" The replaced database is kept as {kept}." if kept else ""))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cetracker", description="CE Tracker command line.")
+    parser.add_argument("--db", help="database file (default: $CETRACKER_DB or data/cetracker.duckdb)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create the database (and fill it with demo data)")
+    p.add_argument("--demo", action="store_true")
+    p.add_argument("--if-missing", action="store_true",
+                   help="do nothing when the database exists (but print the demo logins)")
+    p.add_argument("--members", type=int, default=600)
+    p.add_argument("--years", type=int, default=5)
+    p.add_argument("--providers", type=int, default=4)
+    p.add_argument("--courses", type=int, default=30)
+    p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--no-users", action="store_true", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("load", help="upsert sheets Members, Providers, Courses, Dues, ...")
+    p.add_argument("workbook")
+    p.set_defaults(func=cmd_load)
+
+    p = sub.add_parser("report", help="print or save a report")
+    p.add_argument("report", metavar="NAME", help=", ".join(reports.REPORTS))
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--county", action="append")
+    p.add_argument("--area", action="append")
+    p.add_argument("--position", action="append")
+    p.add_argument("--name", help="name or license number contains")
+    p.add_argument("--short-only", action="store_true")
+    p.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
+    p.add_argument("-o", "--output")
+    p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("users", help="manage accounts")
+    users = p.add_subparsers(dest="users_command", required=True)
+    a = users.add_parser("add")
+    a.add_argument("username")
+    a.add_argument("--role", required=True, choices=auth.ROLES)
+    a.add_argument("--member", help="member license number (role member)")
+    a.add_argument("--provider", help="provider license number (role provider)")
+    a.add_argument("--scope-area", action="append")
+    a.add_argument("--scope-county", action="append")
+    a.add_argument("--email")
+    a.add_argument("--password", help="or $CETRACKER_PASSWORD; asked for when omitted")
+    users.add_parser("list")
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("backup", help="write a consistent copy of the database into DIR")
+    p.add_argument("dir")
+    p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser("restore", help="replace the database with a backup file")
+    p.add_argument("backup")
+    p.add_argument("--yes", action="store_true", help="replace an existing database")
+    p.set_defaults(func=cmd_restore)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except CetrackerError as exc:
+        print(f"cetracker: {exc.message}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # last resort: one line, never a traceback
+        print(f"cetracker: unexpected error ({type(exc).__name__}: {exc}); nothing was "
+              "half-written. Please report this.", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("cetracker: interrupted; nothing was half-written.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Settings: the only module that reads the environment and secrets files.
+
+Every setting has a default and a line of help (see ``SETTINGS``); a test checks
+that the README documents each of them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DB = ROOT / "data" / "cetracker.duckdb"
+SECRETS_FILE = ROOT / ".streamlit" / "secrets.toml"
+GENERATED_KEY_FILE = ROOT / "data" / ".secret_key"
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS = [
+    Setting("CETRACKER_DB", str(DEFAULT_DB), "Database file (or postgresql:// URL) to use."),
+    Setting("CETRACKER_ASSOCIATION", "County and District Clerks' Association",
+            "Association name printed on pages and certificates."),
+    Setting("CETRACKER_MAX_UPLOAD_MB", "20", "Largest roster or certificate file accepted, in MB."),
+    Setting("CETRACKER_SECRET_KEY", "",
+            "Secret for login cookies and certificate codes; generated once into "
+            "data/.secret_key when not set here or in .streamlit/secrets.toml."),
+    Setting("CETRACKER_BASE_URL", "http://127.0.0.1:8501",
+            "Public address of the app, used in certificate QR codes."),
+]
+_DEFAULTS = {s.name: s.default for s in SETTINGS}
+
+
+def _secrets() -> dict[str, object]:
+    if SECRETS_FILE.exists():
+        with SECRETS_FILE.open("rb") as fh:
+            return tomllib.load(fh)
+    return {}
+
+
+def get(name: str) -> str:
+    """A setting: environment first, then .streamlit/secrets.toml, then the default."""
+    if name in os.environ and os.environ[name] != "":
+        return os.environ[name]
+    value = _secrets().get(name.removeprefix("CETRACKER_").lower())
+    if value not in (None, ""):
+        return str(value)
+    return _DEFAULTS[name]
+
+
+def db_path(override: str | None = None) -> str:
+    return override or get("CETRACKER_DB")
+
+
+def association_name() -> str:
+    return get("CETRACKER_ASSOCIATION")
+
+
+def max_upload_bytes() -> int:
+    try:
+        return int(float(get("CETRACKER_MAX_UPLOAD_MB")) * 1024 * 1024)
+    except ValueError:
+        return 20 * 1024 * 1024
+
+
+def base_url() -> str:
+    return get("CETRACKER_BASE_URL").rstrip("/")
+
+
+def secret_key() -> str:
+    """The server secret. Never a constant in code: configured, or generated once."""
+    configured = get("CETRACKER_SECRET_KEY")
+    if configured:
+        return configured
+    if GENERATED_KEY_FILE.exists():
+        return GENERATED_KEY_FILE.read_text().strip()
+    GENERATED_KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    GENERATED_KEY_FILE.write_text(key)
+    GENERATED_KEY_FILE.chmod(0o600)
+    return key

@@ -1,0 +1,156 @@
+"""The database: one connection per process, a cursor per call, serialised writes.
+
+All SQL runs through ``Database``. Values always travel as parameters. Writes
+take a process-wide lock because DuckDB raises a conflict, instead of waiting,
+when two transactions write the same row.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from cetracker.errors import CetrackerError
+from cetracker.migrations import MIGRATIONS
+
+Params = Sequence[Any] | dict[str, Any] | None
+
+
+class Database:
+    """A DuckDB database file (or ``:memory:``) with its migrations applied."""
+
+    def __init__(self, path: str | Path, *, migrate_to: int | None = None) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._con = duckdb.connect(self.path)
+        except duckdb.IOException as exc:
+            raise CetrackerError(
+                f"Cannot open the database {self.path}: {exc}. "
+                "Is another CE Tracker process using it? Stop it and try again."
+            ) from exc
+        self._write_lock = threading.RLock()
+        # Bumped by every committed write; caches key on it.
+        self.version = 0
+        self.migrate(migrate_to)
+
+    # -- reading -------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        return self._con.cursor()
+
+    def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params).fetchall()
+        finally:
+            cur.close()
+
+    def one(self, sql: str, params: Params = None) -> tuple[Any, ...] | None:
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params).fetchone()
+        finally:
+            cur.close()
+
+    def scalar(self, sql: str, params: Params = None) -> Any:
+        row = self.one(sql, params)
+        return None if row is None else row[0]
+
+    def frame(self, sql: str, params: Params = None) -> pd.DataFrame:
+        cur = self.cursor()
+        try:
+            return cur.execute(sql, params).df()
+        finally:
+            cur.close()
+
+    # -- writing -------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write: commit on success, roll back on any error."""
+        with self._write_lock:
+            cur = self.cursor()
+            cur.begin()
+            try:
+                yield cur
+            except BaseException:
+                cur.rollback()
+                cur.close()
+                raise
+            cur.commit()
+            cur.close()
+            self.version += 1
+
+    @contextmanager
+    def exclusive(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor outside any transaction while no other write can run (ATTACH, COPY)."""
+        with self._write_lock:
+            cur = self.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    def execute(self, sql: str, params: Params = None) -> None:
+        with self.transaction() as cur:
+            cur.execute(sql, params)
+
+    def close(self) -> None:
+        self._con.close()
+
+    # -- schema --------------------------------------------------------------
+    def schema_version(self) -> int:
+        exists = self.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+        )
+        if not exists:
+            return 0
+        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
+
+    def migrate(self, upto: int | None = None) -> list[int]:
+        """Apply the migrations newer than the database, up to ``upto``; return those applied."""
+        applied: list[int] = []
+        with self._write_lock:
+            self._con.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+                " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+            )
+            current = self.schema_version()
+            for version, name, sql in MIGRATIONS:
+                if version <= current or (upto is not None and version > upto):
+                    continue
+                with self.transaction() as cur:
+                    cur.execute(sql)
+                    cur.execute(
+                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                        [version, name],
+                    )
+                applied.append(version)
+        return applied
+
+
+_open: dict[str, Database] = {}
+_open_lock = threading.Lock()
+
+
+def open_database(path: str | Path) -> Database:
+    """The process's one ``Database`` for ``path`` (opened and migrated on first use)."""
+    key = str(Path(path).resolve()) if str(path) != ":memory:" else ":memory:"
+    with _open_lock:
+        if key not in _open:
+            _open[key] = Database(path)
+        return _open[key]
+
+
+def close_all() -> None:
+    with _open_lock:
+        for db in _open.values():
+            db.close()
+        _open.clear()

@@ -1,0 +1,52 @@
+"""The Unicode font for every PDF, parsed once per process.
+
+fpdf2's core fonts cannot print "Nguyễn" or "Łukasz"; Noto Sans (from the
+``fontpkg-noto-sans`` package, so nothing downloads) can. It is a variable font,
+and cutting the bold instance out of it takes seconds, so the bold face is cut
+once and kept as a static font file in a cache folder; each PDF then gets a
+copy of the fonts parsed once per process (fpdf2 subsets the font it is given
+in place, so PDFs must not share one).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from functools import cache
+from pathlib import Path
+
+import fontpkg_noto_sans
+from fpdf import FPDF
+
+FAMILY = "Noto"
+
+
+def font_path() -> Path:
+    return Path(fontpkg_noto_sans.__file__).parent / "files" / "NotoSans[wdth,wght].ttf"
+
+
+def _bold_path() -> Path:
+    folder = Path(tempfile.gettempdir()) / "cetracker-fonts"
+    bold = folder / f"NotoSans-Bold-{font_path().stat().st_size}.ttf"
+    if not bold.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        cutter = FPDF()
+        cutter.add_font(FAMILY, "B", str(font_path()), variations={"wght": 700})
+        partial = folder / f".{bold.name}.{os.getpid()}"
+        cutter.fonts[FAMILY.lower() + "B"].ttfont.save(str(partial))
+        partial.replace(bold)
+    return bold
+
+
+@cache
+def _parsed() -> dict[str, object]:
+    pdf = FPDF()
+    pdf.add_font(FAMILY, "", str(font_path()))
+    pdf.add_font(FAMILY, "B", str(_bold_path()))
+    return dict(pdf.fonts)
+
+
+def add_fonts(pdf: FPDF) -> None:
+    """Give ``pdf`` the Noto regular and bold faces (family ``"Noto"``)."""
+    pdf.fonts.update(copy.deepcopy(_parsed()))

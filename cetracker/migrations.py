@@ -1,0 +1,174 @@
+"""Numbered schema migrations, applied in order at start-up (SPEC §2).
+
+Append new migrations; never edit one that has shipped. An existing database is
+upgraded in place, never dropped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "core tables",
+        """
+        CREATE SEQUENCE member_ids;
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY DEFAULT nextval('member_ids'),
+            license_number VARCHAR NOT NULL UNIQUE,
+            first_name VARCHAR NOT NULL,
+            last_name VARCHAR NOT NULL,
+            email VARCHAR,
+            phone VARCHAR,
+            address VARCHAR,
+            county VARCHAR,
+            area VARCHAR,
+            position VARCHAR,
+            status VARCHAR NOT NULL DEFAULT 'active',
+            joined DATE
+        );
+        CREATE SEQUENCE provider_ids;
+        CREATE TABLE providers (
+            id INTEGER PRIMARY KEY DEFAULT nextval('provider_ids'),
+            license_number VARCHAR NOT NULL UNIQUE,
+            name VARCHAR NOT NULL,
+            contact VARCHAR,
+            email VARCHAR,
+            phone VARCHAR
+        );
+        CREATE SEQUENCE course_ids;
+        CREATE TABLE courses (
+            id INTEGER PRIMARY KEY DEFAULT nextval('course_ids'),
+            course_number VARCHAR NOT NULL UNIQUE,
+            title VARCHAR NOT NULL,
+            provider_id INTEGER NOT NULL,
+            category VARCHAR NOT NULL DEFAULT 'General',
+            hours DECIMAL(8, 2) NOT NULL,
+            start_date DATE,
+            end_date DATE,
+            location VARCHAR,
+            kind VARCHAR
+        );
+        CREATE SEQUENCE import_ids;
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY DEFAULT nextval('import_ids'),
+            provider_id INTEGER NOT NULL,
+            uploaded_by VARCHAR NOT NULL,
+            file_name VARCHAR NOT NULL,
+            sha256 VARCHAR NOT NULL,
+            size_bytes BIGINT NOT NULL,
+            uploaded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            processed INTEGER NOT NULL,
+            failed INTEGER NOT NULL,
+            total INTEGER NOT NULL
+        );
+        CREATE TABLE import_rows (
+            import_id INTEGER NOT NULL,
+            row_number INTEGER NOT NULL,
+            first_name VARCHAR,
+            last_name VARCHAR,
+            license_number VARCHAR,
+            course_number VARCHAR,
+            ce_year VARCHAR,
+            course_date VARCHAR,
+            ce_hours VARCHAR,
+            outcome VARCHAR NOT NULL,
+            reasons VARCHAR,
+            PRIMARY KEY (import_id, row_number)
+        );
+        CREATE SEQUENCE record_ids;
+        CREATE TABLE ce_records (
+            id BIGINT PRIMARY KEY DEFAULT nextval('record_ids'),
+            member_id INTEGER NOT NULL,
+            course_id INTEGER,
+            title VARCHAR,
+            provider_name VARCHAR,
+            ce_year INTEGER NOT NULL,
+            course_date DATE NOT NULL,
+            hours DECIMAL(8, 2) NOT NULL,
+            category VARCHAR NOT NULL DEFAULT 'General',
+            source VARCHAR NOT NULL,
+            import_id INTEGER,
+            status VARCHAR NOT NULL DEFAULT 'approved',
+            status_reason VARCHAR,
+            certificate BLOB,
+            certificate_name VARCHAR,
+            certificate_type VARCHAR,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            created_by VARCHAR
+        );
+        CREATE TABLE dues (
+            member_id INTEGER NOT NULL,
+            year INTEGER NOT NULL,
+            amount_due DECIMAL(10, 2) NOT NULL DEFAULT 0,
+            amount_paid DECIMAL(10, 2) NOT NULL DEFAULT 0,
+            paid_date DATE,
+            status VARCHAR NOT NULL DEFAULT 'unpaid',
+            PRIMARY KEY (member_id, year)
+        );
+        CREATE TABLE policy (
+            effective_year INTEGER PRIMARY KEY,
+            required_hours DECIMAL(8, 2) NOT NULL DEFAULT 20,
+            carryover_cap DECIMAL(8, 2) NOT NULL DEFAULT 10,
+            ce_year_start_month INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE category_minimum_sets (
+            effective_year INTEGER PRIMARY KEY
+        );
+        CREATE TABLE category_minimums (
+            effective_year INTEGER NOT NULL,
+            category VARCHAR NOT NULL,
+            minimum_hours DECIMAL(8, 2) NOT NULL,
+            PRIMARY KEY (effective_year, category)
+        );
+        CREATE SEQUENCE message_ids;
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY DEFAULT nextval('message_ids'),
+            subject VARCHAR NOT NULL,
+            body VARCHAR NOT NULL,
+            reply_to VARCHAR,
+            sender VARCHAR NOT NULL,
+            sent_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        CREATE TABLE message_recipients (
+            message_id INTEGER NOT NULL,
+            member_id INTEGER NOT NULL,
+            read_at TIMESTAMP,
+            email_status VARCHAR,
+            email_error VARCHAR,
+            PRIMARY KEY (message_id, member_id)
+        );
+        CREATE TABLE users (
+            username VARCHAR PRIMARY KEY,
+            password_hash VARCHAR NOT NULL,
+            email VARCHAR,
+            role VARCHAR NOT NULL,
+            member_id INTEGER,
+            provider_id INTEGER,
+            scope_areas VARCHAR NOT NULL DEFAULT '',
+            scope_counties VARCHAR NOT NULL DEFAULT '',
+            disabled BOOLEAN NOT NULL DEFAULT false,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+        );
+        CREATE SEQUENCE audit_ids;
+        CREATE TABLE audit_log (
+            id BIGINT PRIMARY KEY DEFAULT nextval('audit_ids'),
+            logged_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            actor VARCHAR NOT NULL,
+            action VARCHAR NOT NULL,
+            entity VARCHAR,
+            entity_id VARCHAR,
+            detail VARCHAR
+        );
+        """,
+    ),
+    (
+        2,
+        "duplicate rule as a constraint, login throttling",
+        """
+        CREATE UNIQUE INDEX ce_records_member_course_date
+            ON ce_records (member_id, course_id, course_date);
+        ALTER TABLE users ADD COLUMN failed_logins INTEGER DEFAULT 0;
+        ALTER TABLE users ADD COLUMN locked_until TIMESTAMP;
+        """,
+    ),
+]

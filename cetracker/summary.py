@@ -1,0 +1,105 @@
+"""The Hour Summary for all members at once, in SQL (SPEC §3.1, rules of §4).
+
+The rules themselves live in ``cetracker.compute``: the policy figures for Y and
+Y−1 are looked up there and passed in as parameters, and a property test checks
+this query against ``compute.standing`` on random member histories.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from cetracker import policy as policies
+from cetracker.db import Database
+from cetracker.filters import Filters
+
+HOUR_SUMMARY_COLUMNS = [
+    "license_number", "first_name", "last_name", "county", "area", "position", "year",
+    "earned", "carried_in", "credited", "required", "short_by", "eligible",
+]
+
+_HOUR_SUMMARY_SQL = """
+WITH yearly AS (
+    SELECT member_id,
+           sum(hours) FILTER (WHERE ce_year = $year) AS earned,
+           sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev
+    FROM ce_records
+    WHERE status = 'approved' AND ce_year IN ($year, $year - 1)
+    GROUP BY member_id
+),
+minimums AS (
+    SELECT unnest($min_categories::VARCHAR[]) AS category,
+           unnest($min_hours::DECIMAL(8, 2)[]) AS minimum
+),
+categories_met AS (
+    SELECT r.member_id, count(*) AS met
+    FROM (SELECT member_id, category, sum(hours) AS got
+          FROM ce_records
+          WHERE status = 'approved' AND ce_year = $year
+            AND category IN (SELECT category FROM minimums)
+          GROUP BY member_id, category) r
+    JOIN minimums USING (category)
+    WHERE r.got >= minimums.minimum
+    GROUP BY r.member_id
+),
+standing AS (
+    SELECT m.*,
+           coalesce(y.earned, 0) AS earned_hours,
+           least($cap_prev, greatest(0, coalesce(y.earned_prev, 0) - $required_prev))
+               AS carried_hours,
+           $min_count - coalesce(c.met, 0) AS categories_short
+    FROM members m
+    LEFT JOIN yearly y ON y.member_id = m.id
+    LEFT JOIN categories_met c ON c.member_id = m.id
+    WHERE {where}
+)
+SELECT license_number, first_name, last_name, county, area, position,
+       $year::INTEGER AS year,
+       earned_hours::DOUBLE AS earned,
+       carried_hours::DOUBLE AS carried_in,
+       (earned_hours + carried_hours)::DOUBLE AS credited,
+       $required::DOUBLE AS required,
+       greatest(0, $required - earned_hours - carried_hours)::DOUBLE AS short_by,
+       (status = 'active' AND earned_hours + carried_hours >= $required
+        AND categories_short = 0) AS eligible
+       {extra}
+FROM standing
+{having}
+ORDER BY last_name, first_name, license_number
+"""
+
+
+def hour_summary_query(
+    db: Database, filters: Filters, *, detail: bool = False
+) -> tuple[str, dict[str, object]]:
+    """The SQL and parameters of the Hour Summary (used for tables and streamed exports)."""
+    year = filters.year
+    this_year = policies.policy_for_year(db, year)
+    previous = policies.policy_for_year(db, year - 1)
+    minimums = policies.minimums_for_year(db, year)
+    where, params = filters.member_where("m")
+    extra = (
+        ", status, categories_short, id AS member_id" if detail else ""
+    )
+    having = (
+        "WHERE earned_hours + carried_hours < $required OR categories_short > 0"
+        if filters.short_only
+        else ""
+    )
+    sql = _HOUR_SUMMARY_SQL.format(where=where, extra=extra, having=having)
+    params.update(
+        year=year,
+        required=this_year.required_hours,
+        required_prev=previous.required_hours,
+        cap_prev=previous.carryover_cap,
+        min_categories=list(minimums),
+        min_hours=list(minimums.values()),
+        min_count=len(minimums),
+    )
+    return sql, params
+
+
+def hour_summary(db: Database, filters: Filters, *, detail: bool = False) -> pd.DataFrame:
+    """One row per member for the filters' year, columns as the hour-summary CSV (SPEC §7)."""
+    sql, params = hour_summary_query(db, filters, detail=detail)
+    return db.frame(sql, params)
