@@ -33,6 +33,8 @@ SETTINGS = [
     Setting("CETRACKER_SECRET_KEY", "",
             "Secret for login cookies and certificate codes; generated once into "
             "data/.secret_key when not set here or in .streamlit/secrets.toml."),
+    Setting("CETRACKER_LOGIN_SLEEP", "0.5",
+            "Seconds the login form waits for a login cookie before it shows itself."),
     Setting("CETRACKER_BASE_URL", "http://127.0.0.1:8501",
             "Public address of the app, used in certificate QR codes."),
 ]
@@ -69,6 +71,13 @@ def max_upload_bytes() -> int:
         return int(float(get("CETRACKER_MAX_UPLOAD_MB")) * 1024 * 1024)
     except ValueError:
         return 20 * 1024 * 1024
+
+
+def get_login_sleep() -> float:
+    try:
+        return max(0.0, float(get("CETRACKER_LOGIN_SLEEP")))
+    except ValueError:
+        return 0.5
 
 
 def base_url() -> str:

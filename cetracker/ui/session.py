@@ -1,0 +1,110 @@
+"""The signed-in session: database handle, login, and the guard every page calls."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import streamlit as st
+import streamlit_authenticator as stauth
+
+from cetracker import auth, config
+from cetracker.auth import User
+from cetracker.db import Database, open_database
+from cetracker.errors import CetrackerError
+
+COOKIE_NAME = "cetracker_login"
+
+
+@st.cache_resource(show_spinner=False)
+def _database(path: str) -> Database:
+    return open_database(path)
+
+
+def database() -> Database:
+    """The process's one database connection."""
+    return _database(config.db_path())
+
+
+_credentials_cache: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def start_run(db: Database) -> stauth.Authenticate:
+    """Build this run's authenticator (it renders the cookie component, so once per run)."""
+    key = (db.path, db.version)
+    if key not in _credentials_cache:
+        _credentials_cache.clear()
+        _credentials_cache[key] = auth.credentials(db)
+    authn = stauth.Authenticate(
+        copy.deepcopy(_credentials_cache[key]),  # the library mutates what it is given
+        COOKIE_NAME,
+        config.secret_key(),
+        1.0,
+        auto_hash=False,
+        login_sleep_time=config.get_login_sleep(),
+    )
+    st.session_state["_authenticator"] = authn
+    return authn
+
+
+def authenticator() -> stauth.Authenticate:
+    return st.session_state["_authenticator"]
+
+
+def _failed_attempts(authn: stauth.Authenticate) -> dict[str, int]:
+    users = authn.authentication_controller.authentication_model.credentials["usernames"]
+    return {name: int(u.get("failed_login_attempts", 0) or 0) for name, u in users.items()}
+
+
+def login_form(db: Database) -> None:
+    """The login form; audits every success and failure and locks an account after 5 failures."""
+    authn = authenticator()
+    before = _failed_attempts(authn)
+    try:
+        authn.login(location="main", fields={"Form name": "Log in to CE Tracker",
+                                             "Username": "Username", "Password": "Password",
+                                             "Login": "Log in"}, key="login_form")
+    except Exception:  # the library raises for its own limits; the message below is enough
+        st.session_state["authentication_status"] = False
+    status = st.session_state.get("authentication_status")
+    if status:
+        auth.record_login(db, st.session_state["username"], True)
+        st.rerun()
+    elif status is False:
+        after = _failed_attempts(authn)
+        for name, count in after.items():
+            if count > before.get(name, 0):
+                auth.record_login(db, name, False)
+        st.error("The username or password is not right. After 5 failed attempts an account "
+                 "is locked for 15 minutes; an administrator can reset a forgotten password.")
+
+
+def current_user(db: Database) -> User | None:
+    if not st.session_state.get("authentication_status"):
+        return None
+    username = st.session_state.get("username")
+    return auth.load_user(db, username) if username else None
+
+
+def logout_button() -> None:
+    authenticator().logout("Log out", location="sidebar", key="logout_button")
+
+
+def require(*roles: str) -> User:
+    """The server-side guard: call first on every page. Stops the page for anyone else."""
+    db = database()
+    user = current_user(db)
+    if user is None or user.role not in roles:
+        st.error("Not allowed: your account cannot open this page.")
+        st.stop()
+    return user
+
+
+def show_error(exc: CetrackerError) -> None:
+    st.error(exc.message)
+
+
+def state_default(key: str, value: Any) -> Any:
+    if key not in st.session_state:
+        st.session_state[key] = value
+    return st.session_state[key]

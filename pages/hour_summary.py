@@ -1,0 +1,31 @@
+"""Hour Summary Report: each member's hours for a CE year, and who is short (SPEC §3.1)."""
+
+import streamlit as st
+
+from cetracker import compute
+from cetracker.summary import hour_summary
+from cetracker.ui import session, widgets
+
+user = session.require("admin", "director")
+db = session.database()
+
+st.title("Hour Summary Report")
+st.caption("Each member's hours for the CE year: earned, carried over, credited and short by.")
+filters = widgets.filter_bar(db, user, "hs", short_switch=True)
+frame = hour_summary(db, filters)
+
+shown = len(frame)
+short = int((~frame["eligible"]).sum()) if shown else 0
+cols = st.columns(4)
+cols[0].metric("Members", f"{shown:,}")
+cols[1].metric("Eligible", f"{shown - short:,}")
+cols[2].metric("Not eligible", f"{short:,}")
+cols[3].metric("Hours short, in all", f"{frame['short_by'].sum():,.1f}" if shown else "0")
+st.warning(compute.INELIGIBLE_NOTE, icon=":material/how_to_vote:")
+
+widgets.show_table(
+    frame.rename(columns=lambda c: c.replace("_", " ").capitalize()),
+    column_config={"Eligible": st.column_config.CheckboxColumn("Eligible")},
+)
+widgets.export_buttons(lambda: hour_summary(db, filters), "Hour Summary Report", filters,
+                       f"hour-summary-{filters.year}", "hs_export")
