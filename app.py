@@ -11,10 +11,17 @@ db = session.database()
 session.start_run(db)
 user = session.current_user(db)
 
-PUBLIC = [st.Page("pages/verify.py", title="Verify a certificate", icon=":material/verified:",
-                  url_path="verify")]
+PUBLIC = [
+    st.Page(
+        "pages/verify.py",
+        title="Verify a certificate",
+        icon=":material/verified:",
+        url_path="verify",
+    )
+]
 
 if user is None:
+
     def login() -> None:
         st.title("CE Tracker")
         st.caption(config.association_name())
@@ -24,8 +31,12 @@ if user is None:
     st.stop()
 
 REPORTS = [
-    st.Page("pages/hour_summary.py", title="Hour Summary", icon=":material/schedule:",
-            url_path="hour-summary"),
+    st.Page(
+        "pages/hour_summary.py",
+        title="Hour Summary",
+        icon=":material/schedule:",
+        url_path="hour-summary",
+    ),
 ]
 MEMBER = [
     st.Page("pages/my_ce.py", title="My CE", icon=":material/person:", url_path="my-ce"),
@@ -36,8 +47,14 @@ if user.role in ("admin", "director"):
 elif user.role == "member":
     pages["My CE"] = MEMBER
 elif user.role == "provider":
-    pages["Provider"] = [st.Page("pages/provider_home.py", title="CE Profile",
-                                 icon=":material/badge:", url_path="provider")]
+    pages["Provider"] = [
+        st.Page(
+            "pages/provider_home.py",
+            title="CE Profile",
+            icon=":material/badge:",
+            url_path="provider",
+        )
+    ]
 pages["Public"] = PUBLIC
 
 with st.sidebar:

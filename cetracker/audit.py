@@ -3,20 +3,27 @@
 from __future__ import annotations
 
 import json
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cetracker.db import Database
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def record(
-    cur: Any, actor: str, action: str, entity: str = "", entity_id: object = "",
+    cur: Any,
+    actor: str,
+    action: str,
+    entity: str = "",
+    entity_id: object = "",
     detail: dict[str, Any] | str | None = None,
 ) -> None:
     """Write one audit entry inside the caller's transaction."""
-    text = detail if isinstance(detail, str) or detail is None else json.dumps(
-        detail, default=str, ensure_ascii=False
+    text = (
+        detail
+        if isinstance(detail, str) or detail is None
+        else json.dumps(detail, default=str, ensure_ascii=False)
     )
     cur.execute(
         "INSERT INTO audit_log (actor, action, entity, entity_id, detail) VALUES (?, ?, ?, ?, ?)",
@@ -24,8 +31,14 @@ def record(
     )
 
 
-def log(db: Database, actor: str, action: str, entity: str = "", entity_id: object = "",
-        detail: dict[str, Any] | str | None = None) -> None:
+def log(
+    db: Database,
+    actor: str,
+    action: str,
+    entity: str = "",
+    entity_id: object = "",
+    detail: dict[str, Any] | str | None = None,
+) -> None:
     with db.transaction() as cur:
         record(cur, actor, action, entity, entity_id, detail)
 

@@ -83,25 +83,42 @@ def add_user(
             raise CetrackerError(f"No member holds license number {member_license}.")
     if role == "provider":
         if not provider_license:
-            raise CetrackerError("A provider account needs the provider license number (--provider).")
+            raise CetrackerError(
+                "A provider account needs the provider license number (--provider)."
+            )
         provider_id = db.scalar(
             "SELECT id FROM providers WHERE license_number = ?", [provider_license]
         )
         if provider_id is None:
             raise CetrackerError(f"No provider holds license number {provider_license}.")
     with db.transaction() as cur:
-        if cur.execute("SELECT 1 FROM users WHERE lower(username) = lower(?)",
-                       [username]).fetchone():
+        if cur.execute(
+            "SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]
+        ).fetchone():
             raise CetrackerError(f"The username {username!r} is taken; choose another.")
         cur.execute(
             """INSERT INTO users (username, password_hash, email, role, member_id, provider_id,
                                   scope_areas, scope_counties)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-            [username, hash_password(password), email, role, member_id, provider_id,
-             "|".join(scope_areas), "|".join(scope_counties)],
+            [
+                username,
+                hash_password(password),
+                email,
+                role,
+                member_id,
+                provider_id,
+                "|".join(scope_areas),
+                "|".join(scope_counties),
+            ],
         )
-        audit.record(cur, actor, "user added", "user", username,
-                     {"role": role, "scope_areas": scope_areas, "scope_counties": scope_counties})
+        audit.record(
+            cur,
+            actor,
+            "user added",
+            "user",
+            username,
+            {"role": role, "scope_areas": scope_areas, "scope_counties": scope_counties},
+        )
 
 
 def load_user(db: Database, username: str) -> User | None:
@@ -118,8 +135,13 @@ def load_user(db: Database, username: str) -> User | None:
     if row is None or row[7]:
         return None
     return User(
-        username=row[0], role=row[1], email=row[2], member_id=row[3], provider_id=row[4],
-        scope=Scope(_split(row[5]), _split(row[6])), display_name=row[8],
+        username=row[0],
+        role=row[1],
+        email=row[2],
+        member_id=row[3],
+        provider_id=row[4],
+        scope=Scope(_split(row[5]), _split(row[6])),
+        display_name=row[8],
     )
 
 
@@ -137,8 +159,12 @@ def credentials(db: Database) -> dict[str, Any]:
     ):
         if locked_until is not None and locked_until > now:
             continue
-        users[username] = {"email": email or "", "name": name, "password": password_hash,
-                           "roles": [role]}
+        users[username] = {
+            "email": email or "",
+            "name": name,
+            "password": password_hash,
+            "roles": [role],
+        }
     return {"usernames": users}
 
 
@@ -157,8 +183,9 @@ def record_login(db: Database, username: str, success: bool) -> None:
                    WHERE username = ? AND failed_logins >= ?""",
                 [datetime.now() + timedelta(minutes=LOCK_MINUTES), username, MAX_FAILED_LOGINS],
             )
-        audit.record(cur, username or "(blank)", "login" if success else "login failed", "user",
-                     username)
+        audit.record(
+            cur, username or "(blank)", "login" if success else "login failed", "user", username
+        )
 
 
 def verify_password(db: Database, username: str, password: str) -> bool:

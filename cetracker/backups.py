@@ -25,7 +25,7 @@ def backup(db: Database, folder: Path) -> Path:
         # ATTACH takes no parameters; the path is ours, quoted as an SQL string literal.
         cur.execute("ATTACH '{}' AS backup_target".format(str(partial).replace("'", "''")))
         try:
-            cur.execute("COPY FROM DATABASE {} TO backup_target".format(_catalog(cur)))
+            cur.execute(f"COPY FROM DATABASE {_catalog(cur)} TO backup_target")
         except Exception:
             cur.execute("DETACH backup_target")
             partial.unlink(missing_ok=True)

@@ -13,11 +13,18 @@ import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cetracker import auth, backups, config, demo, exports, reports, workbook
+from cetracker import auth, config, reports
 from cetracker.db import Database, open_database
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
+
+if TYPE_CHECKING:
+    from cetracker.demo import DemoLogin
+
+# Heavy modules (pandas exports, fpdf2, Faker) are imported by the commands that use them,
+# so that a quick command starts quickly.
 
 
 def _db(args: argparse.Namespace) -> Database:
@@ -25,6 +32,8 @@ def _db(args: argparse.Namespace) -> Database:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from cetracker import demo
+
     path = config.db_path(args.db)
     existed = Path(path).exists()
     if existed and args.if_missing:
@@ -34,10 +43,18 @@ def cmd_init(args: argparse.Namespace) -> int:
     db = open_database(path)
     if args.demo:
         if db.scalar("SELECT count(*) FROM members"):
-            raise CetrackerError(f"{path} already holds members; demo data goes into a new database.")
-        logins = demo.build(db, members=args.members, years=args.years,
-                            providers=args.providers, courses=args.courses, seed=args.seed,
-                            with_users=not args.no_users)
+            raise CetrackerError(
+                f"{path} already holds members; demo data goes into a new database."
+            )
+        logins = demo.build(
+            db,
+            members=args.members,
+            years=args.years,
+            providers=args.providers,
+            courses=args.courses,
+            seed=args.seed,
+            with_users=not args.no_users,
+        )
         print(f"Created {path} with demo data: {args.members} members over {args.years} CE years.")
         _print_logins(db, logins)
     else:
@@ -45,7 +62,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def demo_logins_still_valid(db: Database) -> list[demo.DemoLogin]:
+def demo_logins_still_valid(db: Database) -> list[DemoLogin]:
+    from cetracker import demo
+
     found = []
     for role, password in demo.DEMO_PASSWORDS.items():
         if auth.verify_password(db, role, password):
@@ -53,7 +72,7 @@ def demo_logins_still_valid(db: Database) -> list[demo.DemoLogin]:
     return found
 
 
-def _print_logins(db: Database, logins: Sequence[demo.DemoLogin]) -> None:
+def _print_logins(db: Database, logins: Sequence[DemoLogin]) -> None:
     if not logins:
         return
     print("\nDemo logins (one per role):")
@@ -64,6 +83,8 @@ def _print_logins(db: Database, logins: Sequence[demo.DemoLogin]) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
+    from cetracker import workbook
+
     counts = workbook.load_file(_db(args), Path(args.workbook))
     print(json.dumps(counts))
     return 0
@@ -85,6 +106,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise CetrackerError(
             f"Unknown report {args.report!r}: choose one of {', '.join(reports.REPORTS)}."
         )
+    from cetracker import exports
+
     db = _db(args)
     filters = _filters(args)
     frame = reports.run_report(db, args.report, filters)
@@ -124,12 +147,21 @@ def cmd_users(args: argparse.Namespace) -> int:
                 password = getpass.getpass(f"Password for {args.username}: ")
             else:
                 password, generated = secrets.token_urlsafe(12), True
-        auth.add_user(db, args.username, password, role=args.role, email=args.email,
-                      member_license=args.member, provider_license=args.provider,
-                      scope_areas=tuple(args.scope_area or ()),
-                      scope_counties=tuple(args.scope_county or ()), actor="cli")
-        print(f"Added {args.role} {args.username}."
-              + (f" Password: {password}" if generated else ""))
+        auth.add_user(
+            db,
+            args.username,
+            password,
+            role=args.role,
+            email=args.email,
+            member_license=args.member,
+            provider_license=args.provider,
+            scope_areas=tuple(args.scope_area or ()),
+            scope_counties=tuple(args.scope_county or ()),
+            actor="cli",
+        )
+        print(
+            f"Added {args.role} {args.username}." + (f" Password: {password}" if generated else "")
+        )
     elif args.users_command == "list":
         for row in auth.list_users(db):
             print("\t".join("" if v is None else str(v) for v in row))
@@ -137,25 +169,36 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from cetracker import backups
+
     print(backups.backup(_db(args), Path(args.dir)))
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
+    from cetracker import backups
+
     kept = backups.restore(Path(args.backup), Path(config.db_path(args.db)), force=args.yes)
-    print(f"Restored {args.backup}." + (f" The replaced database is kept as {kept}." if kept else ""))
+    print(
+        f"Restored {args.backup}." + (f" The replaced database is kept as {kept}." if kept else "")
+    )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="cetracker", description="CE Tracker command line.")
-    parser.add_argument("--db", help="database file (default: $CETRACKER_DB or data/cetracker.duckdb)")
+    parser.add_argument(
+        "--db", help="database file (default: $CETRACKER_DB or data/cetracker.duckdb)"
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="create the database (and fill it with demo data)")
     p.add_argument("--demo", action="store_true")
-    p.add_argument("--if-missing", action="store_true",
-                   help="do nothing when the database exists (but print the demo logins)")
+    p.add_argument(
+        "--if-missing",
+        action="store_true",
+        help="do nothing when the database exists (but print the demo logins)",
+    )
     p.add_argument("--members", type=int, default=600)
     p.add_argument("--years", type=int, default=5)
     p.add_argument("--providers", type=int, default=4)
@@ -214,8 +257,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"cetracker: {exc.message}", file=sys.stderr)
         return 1
     except Exception as exc:  # last resort: one line, never a traceback
-        print(f"cetracker: unexpected error ({type(exc).__name__}: {exc}); nothing was "
-              "half-written. Please report this.", file=sys.stderr)
+        print(
+            f"cetracker: unexpected error ({type(exc).__name__}: {exc}); nothing was "
+            "half-written. Please report this.",
+            file=sys.stderr,
+        )
         return 2
     except KeyboardInterrupt:
         print("cetracker: interrupted; nothing was half-written.", file=sys.stderr)

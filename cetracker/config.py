@@ -27,16 +27,28 @@ class Setting:
 
 SETTINGS = [
     Setting("CETRACKER_DB", str(DEFAULT_DB), "Database file (or postgresql:// URL) to use."),
-    Setting("CETRACKER_ASSOCIATION", "County and District Clerks' Association",
-            "Association name printed on pages and certificates."),
+    Setting(
+        "CETRACKER_ASSOCIATION",
+        "County and District Clerks' Association",
+        "Association name printed on pages and certificates.",
+    ),
     Setting("CETRACKER_MAX_UPLOAD_MB", "20", "Largest roster or certificate file accepted, in MB."),
-    Setting("CETRACKER_SECRET_KEY", "",
-            "Secret for login cookies and certificate codes; generated once into "
-            "data/.secret_key when not set here or in .streamlit/secrets.toml."),
-    Setting("CETRACKER_LOGIN_SLEEP", "0.5",
-            "Seconds the login form waits for a login cookie before it shows itself."),
-    Setting("CETRACKER_BASE_URL", "http://127.0.0.1:8501",
-            "Public address of the app, used in certificate QR codes."),
+    Setting(
+        "CETRACKER_SECRET_KEY",
+        "",
+        "Secret for login cookies and certificate codes; generated once into "
+        "data/.secret_key when not set here or in .streamlit/secrets.toml.",
+    ),
+    Setting(
+        "CETRACKER_LOGIN_SLEEP",
+        "0.5",
+        "Seconds the login form waits for a login cookie before it shows itself.",
+    ),
+    Setting(
+        "CETRACKER_BASE_URL",
+        "http://127.0.0.1:8501",
+        "Public address of the app, used in certificate QR codes.",
+    ),
 ]
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
 

@@ -11,13 +11,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from cetracker.errors import CetrackerError
 from cetracker.migrations import MIGRATIONS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 Params = Sequence[Any] | dict[str, Any] | None
 

@@ -21,26 +21,75 @@ from cetracker.db import Database
 
 AREAS = [f"Area {i}" for i in range(1, 9)]
 COUNTIES = [
-    "Anderson", "Bexar", "Brazos", "Brown", "Cameron", "Collin", "Comal", "Dallas", "Denton",
-    "Ector", "Ellis", "El Paso", "Fort Bend", "Galveston", "Grayson", "Gregg", "Guadalupe",
-    "Harris", "Hays", "Hidalgo", "Jefferson", "Johnson", "Kaufman", "Lubbock", "McLennan",
-    "Midland", "Montgomery", "Nueces", "Parker", "Potter", "Randall", "Rockwall", "Smith",
-    "Tarrant", "Taylor", "Tom Green", "Travis", "Webb", "Wichita", "Williamson",
+    "Anderson",
+    "Bexar",
+    "Brazos",
+    "Brown",
+    "Cameron",
+    "Collin",
+    "Comal",
+    "Dallas",
+    "Denton",
+    "Ector",
+    "Ellis",
+    "El Paso",
+    "Fort Bend",
+    "Galveston",
+    "Grayson",
+    "Gregg",
+    "Guadalupe",
+    "Harris",
+    "Hays",
+    "Hidalgo",
+    "Jefferson",
+    "Johnson",
+    "Kaufman",
+    "Lubbock",
+    "McLennan",
+    "Midland",
+    "Montgomery",
+    "Nueces",
+    "Parker",
+    "Potter",
+    "Randall",
+    "Rockwall",
+    "Smith",
+    "Tarrant",
+    "Taylor",
+    "Tom Green",
+    "Travis",
+    "Webb",
+    "Wichita",
+    "Williamson",
 ]
 POSITIONS = [
-    ("County Clerk", 0.18), ("District Clerk", 0.16), ("County and District Clerk", 0.06),
-    ("Chief Deputy Clerk", 0.15), ("Deputy Clerk", 0.45),
+    ("County Clerk", 0.18),
+    ("District Clerk", 0.16),
+    ("County and District Clerk", 0.06),
+    ("Chief Deputy Clerk", 0.15),
+    ("Deputy Clerk", 0.45),
 ]
-CATEGORIES = [("General", 0.55), ("Ethics", 0.15), ("Records Management", 0.18),
-              ("Technology", 0.12)]
+CATEGORIES = [
+    ("General", 0.55),
+    ("Ethics", 0.15),
+    ("Records Management", 0.18),
+    ("Technology", 0.12),
+]
 KINDS = ["conference", "workshop", "webinar", "online course"]
 COURSE_HOURS = [1, 2, 3, 4, 6, 8, 12]
 # Names that printing and matching must get right; the demo keeps them visible.
-SPECIAL_NAMES = [("Nguyễn Thị", "Ánh"), ("Zoë", "Ødegård"), ("Łukasz", "Nowak"),
-                 ("José", "Núñez"), ("Siobhán", "O'Brien")]
+SPECIAL_NAMES = [
+    ("Nguyễn Thị", "Ánh"),
+    ("Zoë", "Ødegård"),
+    ("Łukasz", "Nowak"),
+    ("José", "Núñez"),
+    ("Siobhán", "O'Brien"),
+]
 PROVIDER_NAMES = [
-    "V.G. Young Institute of County Government", "Clerks' Education Foundation",
-    "State Bar Continuing Legal Education", "Records Management Academy",
+    "V.G. Young Institute of County Government",
+    "Clerks' Education Foundation",
+    "State Bar Continuing Legal Education",
+    "Records Management Academy",
 ]
 
 DEMO_PASSWORDS = {
@@ -120,32 +169,42 @@ def build(
     cities = [fake.city() for _ in range(min(members, 500))]
     positions = rng.choice([p for p, _ in POSITIONS], size=members, p=[w for _, w in POSITIONS])
     joined_days = rng.integers(0, 365 * 20, size=members)
-    member_df = pd.DataFrame({
-        "license_number": [f"{100000 + i}" for i in range(members)],
-        "first_name": first,
-        "last_name": last,
-        "email": [f"{f.split()[0].lower()}.{str(l).lower().replace(' ', '')}{i}@example.org"
-                  for i, (f, l) in enumerate(zip(first, last, strict=True))],
-        "phone": [f"(512) 555-{1000 + (i * 37) % 9000:04d}" for i in range(members)],
-        "address": [f"{streets[i % len(streets)]}, {cities[i % len(cities)]}, TX"
-                    for i in range(members)],
-        "county": county,
-        "area": [county_area[c] for c in county],
-        "position": positions,
-        "status": np.where(rng.random(members) < 0.95, "active", "inactive"),
-        "joined": [date(last_year - 20, 1, 1) + timedelta(days=int(d)) for d in joined_days],
-    })
+    member_df = pd.DataFrame(
+        {
+            "license_number": [f"{100000 + i}" for i in range(members)],
+            "first_name": first,
+            "last_name": last,
+            "email": [
+                f"{f.split()[0].lower()}.{str(fam).lower().replace(' ', '')}{i}@example.org"
+                for i, (f, fam) in enumerate(zip(first, last, strict=True))
+            ],
+            "phone": [f"(512) 555-{1000 + (i * 37) % 9000:04d}" for i in range(members)],
+            "address": [
+                f"{streets[i % len(streets)]}, {cities[i % len(cities)]}, TX"
+                for i in range(members)
+            ],
+            "county": county,
+            "area": [county_area[c] for c in county],
+            "position": positions,
+            "status": np.where(rng.random(members) < 0.95, "active", "inactive"),
+            "joined": [date(last_year - 20, 1, 1) + timedelta(days=int(d)) for d in joined_days],
+        }
+    )
     member_df.loc[0, "status"] = "active"
 
     # -- providers and courses ----------------------------------------------
-    provider_df = pd.DataFrame({
-        "license_number": [f"P{1000 + i}" for i in range(providers)],
-        "name": [PROVIDER_NAMES[i] if i < len(PROVIDER_NAMES) else f"{fake.company()} Training"
-                 for i in range(providers)],
-        "contact": [fake.name() for _ in range(providers)],
-        "email": [f"ce{i}@provider{i}.example.org" for i in range(providers)],
-        "phone": [f"(512) 555-{2000 + i:04d}" for i in range(providers)],
-    })
+    provider_df = pd.DataFrame(
+        {
+            "license_number": [f"P{1000 + i}" for i in range(providers)],
+            "name": [
+                PROVIDER_NAMES[i] if i < len(PROVIDER_NAMES) else f"{fake.company()} Training"
+                for i in range(providers)
+            ],
+            "contact": [fake.name() for _ in range(providers)],
+            "email": [f"ce{i}@provider{i}.example.org" for i in range(providers)],
+            "phone": [f"(512) 555-{2000 + i:04d}" for i in range(providers)],
+        }
+    )
     per_year = max(1, courses // years)
     course_rows = []
     for y_index in range(years):
@@ -158,26 +217,37 @@ def build(
             start = date(year, 1, 5) + timedelta(days=int(rng.integers(span)))
             length = 2 if kind == "conference" else 0
             end = min(start + timedelta(days=length), latest)
-            category = "Ethics" if c == 1 else (
-                "General" if c == 0 else
-                rng.choice([c for c, _ in CATEGORIES], p=[w for _, w in CATEGORIES]))
+            category = (
+                "Ethics"
+                if c == 1
+                else (
+                    "General"
+                    if c == 0
+                    else rng.choice([c for c, _ in CATEGORIES], p=[w for _, w in CATEGORIES])
+                )
+            )
             hrs = 12 if kind == "conference" else 3 if c == 1 else int(rng.choice(COURSE_HOURS[:5]))
             title = (
                 f"{year} Annual {'Winter' if start.month < 7 else 'Fall'} Conference"
-                if kind == "conference" else f"{category}: {fake.catch_phrase().title()}"
+                if kind == "conference"
+                else f"{category}: {fake.catch_phrase().title()}"
             )
-            course_rows.append({
-                "course_number": f"C{year}-{c + 1:03d}",
-                "title": title,
-                "provider_index": int(rng.integers(providers)),
-                "category": category,
-                "hours": hrs,
-                "start_date": start,
-                "end_date": end,
-                "location": f"{fake.city()}, TX" if kind in ("conference", "workshop") else "Online",
-                "kind": kind,
-                "year_index": y_index,
-            })
+            course_rows.append(
+                {
+                    "course_number": f"C{year}-{c + 1:03d}",
+                    "title": title,
+                    "provider_index": int(rng.integers(providers)),
+                    "category": category,
+                    "hours": hrs,
+                    "start_date": start,
+                    "end_date": end,
+                    "location": f"{fake.city()}, TX"
+                    if kind in ("conference", "workshop")
+                    else "Online",
+                    "kind": kind,
+                    "year_index": y_index,
+                }
+            )
     course_df = pd.DataFrame(course_rows)
 
     # -- CE records ---------------------------------------------------------
@@ -197,11 +267,15 @@ def build(
                        address, county, area, position, status, joined)
                        SELECT * FROM member_df""")
         cur.register("provider_df", provider_df)
-        cur.execute("INSERT INTO providers (license_number, name, contact, email, phone)"
-                    " SELECT * FROM provider_df")
+        cur.execute(
+            "INSERT INTO providers (license_number, name, contact, email, phone)"
+            " SELECT * FROM provider_df"
+        )
         member_ids = dict(cur.execute("SELECT license_number, id FROM members").fetchall())
-        provider_ids = [pid for (pid,) in cur.execute(
-            "SELECT id FROM providers ORDER BY license_number").fetchall()]
+        provider_ids = [
+            pid
+            for (pid,) in cur.execute("SELECT id FROM providers ORDER BY license_number").fetchall()
+        ]
         course_df["provider_id"] = [provider_ids[i] for i in course_df["provider_index"]]
         cur.register("course_df", course_df)
         cur.execute("""INSERT INTO courses (course_number, title, provider_id, category, hours,
@@ -211,14 +285,16 @@ def build(
         course_ids = dict(cur.execute("SELECT course_number, id FROM courses").fetchall())
         ids_by_index = np.array([member_ids[lic] for lic in member_df["license_number"]])
         cidx = rec["c"].to_numpy()
-        record_df = pd.DataFrame({
-            "member_id": ids_by_index[rec["m"].to_numpy()],
-            "course_id": np.array([course_ids[n] for n in course_df["course_number"]])[cidx],
-            "ce_year": first_year + course_df["year_index"].to_numpy()[cidx],
-            "course_date": course_df["start_date"].to_numpy()[cidx],
-            "hours": rec_hours,
-            "category": course_df["category"].to_numpy()[cidx],
-        })
+        record_df = pd.DataFrame(
+            {
+                "member_id": ids_by_index[rec["m"].to_numpy()],
+                "course_id": np.array([course_ids[n] for n in course_df["course_number"]])[cidx],
+                "ce_year": first_year + course_df["year_index"].to_numpy()[cidx],
+                "course_date": course_df["start_date"].to_numpy()[cidx],
+                "hours": rec_hours,
+                "category": course_df["category"].to_numpy()[cidx],
+            }
+        )
         cur.register("record_df", record_df)
         cur.execute("""INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours,
                        category, source, status, created_by)
@@ -228,26 +304,42 @@ def build(
         # A few self-reported courses waiting for approval.
         for i in range(min(members, 12)):
             mid = ids_by_index[(i * 41) % members]
-            cur.execute("""INSERT INTO ce_records (member_id, title, provider_name, ce_year,
+            cur.execute(
+                """INSERT INTO ce_records (member_id, title, provider_name, ce_year,
                            course_date, hours, category, source, status, created_by)
                            VALUES (?, ?, ?, ?, ?, ?, 'General', 'self report', 'pending', 'demo')""",
-                        [int(mid), "Open Records Webinar", "Attorney General's Office",
-                         last_year, min(today, date(last_year, 10, 1)) - timedelta(days=i), 2])
+                [
+                    int(mid),
+                    "Open Records Webinar",
+                    "Attorney General's Office",
+                    last_year,
+                    min(today, date(last_year, 10, 1)) - timedelta(days=i),
+                    2,
+                ],
+            )
 
         # Dues for every member and year.
         dm = np.repeat(ids_by_index, years)
         dy = np.tile(np.arange(first_year, first_year + years), members)
-        status = rng.choice(["paid", "partial", "unpaid", "waived"], size=len(dm),
-                            p=[0.8, 0.05, 0.12, 0.03])
+        status = rng.choice(
+            ["paid", "partial", "unpaid", "waived"], size=len(dm), p=[0.8, 0.05, 0.12, 0.03]
+        )
         due = np.where(np.isin(positions, ["County Clerk", "District Clerk"]), 75.0, 50.0)
         due = np.repeat(due, years)
         paid = np.where(status == "paid", due, np.where(status == "partial", due / 2, 0.0))
-        dues_df = pd.DataFrame({
-            "member_id": dm, "year": dy, "amount_due": due, "amount_paid": paid,
-            "paid_date": [date(int(y), 2, 15) if s in ("paid", "partial") else None
-                          for y, s in zip(dy, status, strict=True)],
-            "status": status,
-        })
+        dues_df = pd.DataFrame(
+            {
+                "member_id": dm,
+                "year": dy,
+                "amount_due": due,
+                "amount_paid": paid,
+                "paid_date": [
+                    date(int(y), 2, 15) if s in ("paid", "partial") else None
+                    for y, s in zip(dy, status, strict=True)
+                ],
+                "status": status,
+            }
+        )
         cur.register("dues_df", dues_df)
         cur.execute("INSERT INTO dues SELECT * FROM dues_df")
 
@@ -263,18 +355,47 @@ def build(
     logins = [
         DemoLogin("admin", "admin", DEMO_PASSWORDS["admin"], "association staff"),
         DemoLogin("director", "director", DEMO_PASSWORDS["director"], "regional director, Area 3"),
-        DemoLogin("provider", "provider", DEMO_PASSWORDS["provider"],
-                  f"{provider_df['name'].iloc[0]} ({provider_lic})"),
-        DemoLogin("member", "member", DEMO_PASSWORDS["member"],
-                  f"{member_df['first_name'].iloc[0]} {member_df['last_name'].iloc[0]} "
-                  f"({member_lic})"),
+        DemoLogin(
+            "provider",
+            "provider",
+            DEMO_PASSWORDS["provider"],
+            f"{provider_df['name'].iloc[0]} ({provider_lic})",
+        ),
+        DemoLogin(
+            "member",
+            "member",
+            DEMO_PASSWORDS["member"],
+            f"{member_df['first_name'].iloc[0]} {member_df['last_name'].iloc[0]} ({member_lic})",
+        ),
     ]
-    auth.add_user(db, "admin", DEMO_PASSWORDS["admin"], role="admin", email="staff@example.org",
-                  actor="demo")
-    auth.add_user(db, "director", DEMO_PASSWORDS["director"], role="director",
-                  email="director@example.org", scope_areas=("Area 3",), actor="demo")
-    auth.add_user(db, "provider", DEMO_PASSWORDS["provider"], role="provider",
-                  provider_license=provider_lic, email=provider_df["email"].iloc[0], actor="demo")
-    auth.add_user(db, "member", DEMO_PASSWORDS["member"], role="member",
-                  member_license=member_lic, email=member_df["email"].iloc[0], actor="demo")
+    auth.add_user(
+        db, "admin", DEMO_PASSWORDS["admin"], role="admin", email="staff@example.org", actor="demo"
+    )
+    auth.add_user(
+        db,
+        "director",
+        DEMO_PASSWORDS["director"],
+        role="director",
+        email="director@example.org",
+        scope_areas=("Area 3",),
+        actor="demo",
+    )
+    auth.add_user(
+        db,
+        "provider",
+        DEMO_PASSWORDS["provider"],
+        role="provider",
+        provider_license=provider_lic,
+        email=provider_df["email"].iloc[0],
+        actor="demo",
+    )
+    auth.add_user(
+        db,
+        "member",
+        DEMO_PASSWORDS["member"],
+        role="member",
+        member_license=member_lic,
+        email=member_df["email"].iloc[0],
+        actor="demo",
+    )
     return logins

@@ -61,11 +61,19 @@ def to_csv(df: pd.DataFrame) -> bytes:
 def to_xlsx(df: pd.DataFrame, title: str = "Report", subtitle: str = "") -> bytes:
     """An Excel workbook: styled, frozen header row, sensible column widths."""
     out = io.BytesIO()
-    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_formulas": False,
-                                     "strings_to_urls": False, "constant_memory": True})
+    book = xlsxwriter.Workbook(
+        out,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "constant_memory": True,
+        },
+    )
     sheet = book.add_worksheet(title[:31] or "Report")
-    header = book.add_format({"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF",
-                              "border": 1})
+    header = book.add_format(
+        {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "border": 1}
+    )
     date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
     for col, name in enumerate(df.columns):
         sheet.write_string(0, col, str(name), header)
@@ -106,8 +114,14 @@ class ReportPDF(FPDF):
         self.set_font(fonts.FAMILY, "B", 14)
         self.cell(0, 8, self.report_title, new_x="LMARGIN", new_y="NEXT")
         self.set_font(fonts.FAMILY, "", 8)
-        self.multi_cell(0, 4.5, f"{config.association_name()} · {self.report_subtitle} · "
-                        f"produced {date.today().isoformat()}", new_x="LMARGIN", new_y="NEXT")
+        self.multi_cell(
+            0,
+            4.5,
+            f"{config.association_name()} · {self.report_subtitle} · "
+            f"produced {date.today().isoformat()}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         self.ln(2)
 
     def footer(self) -> None:
@@ -116,8 +130,9 @@ class ReportPDF(FPDF):
         self.cell(0, 8, f"Page {self.page_no()} of {{nb}}", align="C")
 
 
-def to_pdf(df: pd.DataFrame, title: str, subtitle: str = "",
-           col_widths: Sequence[int] | None = None) -> bytes:
+def to_pdf(
+    df: pd.DataFrame, title: str, subtitle: str = "", col_widths: Sequence[int] | None = None
+) -> bytes:
     """A PDF table of every row; the header row repeats on each page."""
     pdf = ReportPDF(title, subtitle)
     pdf.add_page()
@@ -130,10 +145,15 @@ def to_pdf(df: pd.DataFrame, title: str, subtitle: str = "",
         max(6, min(40, max(len(str(c)), int(df[c].astype(str).head(300).str.len().max()))))
         for c in df.columns
     ]
-    with pdf.table(col_widths=tuple(widths), line_height=4.2,
-                   headings_style=FontFace(emphasis="BOLD", fill_color=(220, 230, 241)),
-                   borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-                   text_align="LEFT", first_row_as_headings=True, repeat_headings=1) as table:
+    with pdf.table(
+        col_widths=tuple(widths),
+        line_height=4.2,
+        headings_style=FontFace(emphasis="BOLD", fill_color=(220, 230, 241)),
+        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
+        text_align="LEFT",
+        first_row_as_headings=True,
+        repeat_headings=1,
+    ) as table:
         head = table.row()
         for name in df.columns:
             head.cell(str(name).replace("_", " "))

@@ -67,8 +67,11 @@ class Filters:
     def describe(self) -> str:
         """The filters in words, printed on exports."""
         parts = [f"CE year {self.year}"]
-        for label, values in (("County", self.counties), ("Area", self.areas),
-                              ("Position", self.positions)):
+        for label, values in (
+            ("County", self.counties),
+            ("Area", self.areas),
+            ("Position", self.positions),
+        ):
             if values:
                 parts.append(f"{label}: {', '.join(values)}")
         if self.name.strip():

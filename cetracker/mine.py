@@ -22,8 +22,11 @@ def member_records(db: Database, member_id: int) -> list[compute.Record]:
 def standing_of(db: Database, member_id: int, year: int) -> compute.Standing:
     status = db.scalar("SELECT status FROM members WHERE id = ?", [member_id])
     return compute.standing(
-        member_records(db, member_id), year, policies.load_policies(db),
-        policies.load_minimum_sets(db), active=status == "active",
+        member_records(db, member_id),
+        year,
+        policies.load_policies(db),
+        policies.load_minimum_sets(db),
+        active=status == "active",
     )
 
 

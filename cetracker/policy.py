@@ -49,8 +49,12 @@ def current_ce_year(db: Database) -> int:
 def save_policy(cur, policy: compute.Policy) -> None:  # type: ignore[no-untyped-def]
     cur.execute(
         "INSERT OR REPLACE INTO policy VALUES (?, ?, ?, ?)",
-        [policy.effective_year, policy.required_hours, policy.carryover_cap,
-         policy.ce_year_start_month],
+        [
+            policy.effective_year,
+            policy.required_hours,
+            policy.carryover_cap,
+            policy.ce_year_start_month,
+        ],
     )
 
 

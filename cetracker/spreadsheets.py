@@ -50,9 +50,10 @@ def _trim(rows: list[list[object]], first_row: int) -> Sheet | None:
             header = [text(c) for c in cells]
             while header and header[-1] == "":
                 header.pop()
+            # Row numbers as the spreadsheet shows them (1-based, header included).
             body = [
                 (first_row + j + 1, list(r[: max(len(header), 1)]))
-                for j, r in enumerate(rows[i + 1 :], start=i)
+                for j, r in enumerate(rows[i + 1 :], start=i + 1)
                 if not _is_blank(r)
             ]
             return Sheet("", header, body)
@@ -105,7 +106,10 @@ def read_excel_sheet(book: calamine.CalamineWorkbook, name: str, filename: str) 
 
 def first_visible_sheet_name(book: calamine.CalamineWorkbook) -> str | None:
     for meta in book.sheets_metadata:
-        if meta.visible == calamine.SheetVisibleEnum.Visible and meta.typ == calamine.SheetTypeEnum.WorkSheet:
+        if (
+            meta.visible == calamine.SheetVisibleEnum.Visible
+            and meta.typ == calamine.SheetTypeEnum.WorkSheet
+        ):
             return meta.name
     return None
 
@@ -129,14 +133,18 @@ def read_csv(data: bytes, filename: str) -> Sheet | None:
     sample = content[:8192]
     delimiter = ","
     first_line = sample.splitlines()[0] if sample.splitlines() else ""
-    if first_line.count(";") > first_line.count(",") and first_line.count(";") >= first_line.count("\t"):
+    if first_line.count(";") > first_line.count(",") and first_line.count(";") >= first_line.count(
+        "\t"
+    ):
         delimiter = ";"
     elif first_line.count("\t") > first_line.count(","):
         delimiter = "\t"
     try:
         rows = list(csv.reader(io.StringIO(content, newline=""), delimiter=delimiter))
     except csv.Error as exc:
-        raise RejectedFile(f"{filename} could not be read as CSV ({exc}). Save it again as .csv.") from exc
+        raise RejectedFile(
+            f"{filename} could not be read as CSV ({exc}). Save it again as .csv."
+        ) from exc
     found = _trim([list(r) for r in rows], 0)
     if found:
         found.name = PurePath(filename).stem
@@ -164,5 +172,7 @@ def read_first_sheet(data: bytes, filename: str, *, max_bytes: int) -> Sheet:
         name = first_visible_sheet_name(book)
         sheet = read_excel_sheet(book, name, filename) if name else None
     if sheet is None:
-        raise RejectedFile(f"{filename} has no rows at all. Fill in the roster template and upload it again.")
+        raise RejectedFile(
+            f"{filename} has no rows at all. Fill in the roster template and upload it again."
+        )
     return sheet

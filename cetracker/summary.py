@@ -7,15 +7,29 @@ this query against ``compute.standing`` on random member histories.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from cetracker import policy as policies
 from cetracker.db import Database
 from cetracker.filters import Filters
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 HOUR_SUMMARY_COLUMNS = [
-    "license_number", "first_name", "last_name", "county", "area", "position", "year",
-    "earned", "carried_in", "credited", "required", "short_by", "eligible",
+    "license_number",
+    "first_name",
+    "last_name",
+    "county",
+    "area",
+    "position",
+    "year",
+    "earned",
+    "carried_in",
+    "credited",
+    "required",
+    "short_by",
+    "eligible",
 ]
 
 _HOUR_SUMMARY_SQL = """
@@ -78,9 +92,7 @@ def hour_summary_query(
     previous = policies.policy_for_year(db, year - 1)
     minimums = policies.minimums_for_year(db, year)
     where, params = filters.member_where("m")
-    extra = (
-        ", status, categories_short, id AS member_id" if detail else ""
-    )
+    extra = ", status, categories_short, id AS member_id" if detail else ""
     having = (
         "WHERE earned_hours + carried_hours < $required OR categories_short > 0"
         if filters.short_only

@@ -50,8 +50,14 @@ def _date(value: object, column: str, required: bool = False) -> date | None:
     return found
 
 
-def _number(value: object, column: str, *, required: bool = True, positive: bool = False,
-            default: Decimal | None = None) -> Decimal | None:
+def _number(
+    value: object,
+    column: str,
+    *,
+    required: bool = True,
+    positive: bool = False,
+    default: Decimal | None = None,
+) -> Decimal | None:
     if not text(value):
         if required and default is None:
             raise RowError(f"{column} is missing")
@@ -93,9 +99,12 @@ def _member(r: dict[str, Any]) -> dict[str, Any]:
         "license_number": license_key(_required(r["License Number"], "License Number")),
         "first_name": _required(r["First Name"], "First Name"),
         "last_name": _required(r["Last Name"], "Last Name"),
-        "email": text(r["Email"]) or None, "phone": text(r["Phone"]) or None,
-        "address": text(r["Address"]) or None, "county": text(r["County"]) or None,
-        "area": text(r["Area"]) or None, "position": text(r["Position"]) or None,
+        "email": text(r["Email"]) or None,
+        "phone": text(r["Phone"]) or None,
+        "address": text(r["Address"]) or None,
+        "county": text(r["County"]) or None,
+        "area": text(r["Area"]) or None,
+        "position": text(r["Position"]) or None,
         "status": _choice(r["Status"], "Status", MEMBER_STATUSES, "active"),
         "joined": _date(r["Joined"], "Joined"),
     }
@@ -104,8 +113,10 @@ def _member(r: dict[str, Any]) -> dict[str, Any]:
 def _provider(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "license_number": license_key(_required(r["License Number"], "License Number")),
-        "name": _required(r["Name"], "Name"), "contact": text(r["Contact"]) or None,
-        "email": text(r["Email"]) or None, "phone": text(r["Phone"]) or None,
+        "name": _required(r["Name"], "Name"),
+        "contact": text(r["Contact"]) or None,
+        "email": text(r["Email"]) or None,
+        "phone": text(r["Phone"]) or None,
     }
 
 
@@ -122,7 +133,9 @@ def _course(r: dict[str, Any]) -> dict[str, Any]:
         "provider_license": license_key(_required(r["Provider License"], "Provider License")),
         "category": text(r["Category"]) or "General",
         "hours": _number(r["Hours"], "Hours", positive=True),
-        "start_date": start, "end_date": end, "location": text(r["Location"]) or None,
+        "start_date": start,
+        "end_date": end,
+        "location": text(r["Location"]) or None,
         "kind": kind,
     }
 
@@ -134,7 +147,9 @@ def _dues(r: dict[str, Any]) -> dict[str, Any]:
     derived = "paid" if paid >= due else "partial" if paid > 0 else "unpaid"
     return {
         "license_number": license_key(_required(r["License Number"], "License Number")),
-        "year": _int(r["Year"], "Year", 1900, 2200), "amount_due": due, "amount_paid": paid,
+        "year": _int(r["Year"], "Year", 1900, 2200),
+        "amount_due": due,
+        "amount_paid": paid,
         "paid_date": _date(r["Paid Date"], "Paid Date"),
         "status": _choice(r["Status"], "Status", DUES_STATUSES, derived),
     }
@@ -153,8 +168,9 @@ def _minimum(r: dict[str, Any]) -> dict[str, Any]:
     return {
         "effective_year": _int(r["Effective Year"], "Effective Year", 1900, 2200),
         "category": text(r["Category"]),
-        "minimum_hours": _number(r["Minimum Hours"], "Minimum Hours",
-                                 required=bool(text(r["Category"]))),
+        "minimum_hours": _number(
+            r["Minimum Hours"], "Minimum Hours", required=bool(text(r["Category"]))
+        ),
     }
 
 
@@ -165,7 +181,9 @@ def _record(r: dict[str, Any]) -> dict[str, Any]:
         raise RowError("give a Course Number, or else Title and Provider")
     return {
         "license_number": license_key(_required(r["License Number"], "License Number")),
-        "course_number": course or None, "title": title or None, "provider_name": provider or None,
+        "course_number": course or None,
+        "title": title or None,
+        "provider_name": provider or None,
         "ce_year": _int(r["CE Year"], "CE Year", 1900, 2200),
         "course_date": _date(r["Course Date"], "Course Date", required=True),
         "hours": _number(r["Hours"], "Hours", positive=True),
@@ -174,18 +192,62 @@ def _record(r: dict[str, Any]) -> dict[str, Any]:
 
 
 SHEETS = [
-    SheetSpec("Members", ["License Number", "First Name", "Last Name", "Email", "Phone", "Address",
-                          "County", "Area", "Position", "Status", "Joined"], _member),
+    SheetSpec(
+        "Members",
+        [
+            "License Number",
+            "First Name",
+            "Last Name",
+            "Email",
+            "Phone",
+            "Address",
+            "County",
+            "Area",
+            "Position",
+            "Status",
+            "Joined",
+        ],
+        _member,
+    ),
     SheetSpec("Providers", ["License Number", "Name", "Contact", "Email", "Phone"], _provider),
-    SheetSpec("Courses", ["Course Number", "Title", "Provider License", "Category", "Hours",
-                          "Start Date", "End Date", "Location", "Kind"], _course),
-    SheetSpec("Dues", ["License Number", "Year", "Amount Due", "Amount Paid", "Paid Date",
-                       "Status"], _dues),
-    SheetSpec("Policy", ["Effective Year", "Required Hours", "Carryover Cap", "Year Start Month"],
-              _policy),
+    SheetSpec(
+        "Courses",
+        [
+            "Course Number",
+            "Title",
+            "Provider License",
+            "Category",
+            "Hours",
+            "Start Date",
+            "End Date",
+            "Location",
+            "Kind",
+        ],
+        _course,
+    ),
+    SheetSpec(
+        "Dues",
+        ["License Number", "Year", "Amount Due", "Amount Paid", "Paid Date", "Status"],
+        _dues,
+    ),
+    SheetSpec(
+        "Policy", ["Effective Year", "Required Hours", "Carryover Cap", "Year Start Month"], _policy
+    ),
     SheetSpec("Category Minimums", ["Effective Year", "Category", "Minimum Hours"], _minimum),
-    SheetSpec("CE Records", ["License Number", "Course Number", "CE Year", "Course Date", "Hours",
-                             "Title", "Provider", "Category"], _record),
+    SheetSpec(
+        "CE Records",
+        [
+            "License Number",
+            "Course Number",
+            "CE Year",
+            "Course Date",
+            "Hours",
+            "Title",
+            "Provider",
+            "Category",
+        ],
+        _record,
+    ),
 ]
 
 
@@ -211,9 +273,11 @@ def read_workbook(data: bytes, filename: str) -> dict[str, list[dict[str, Any]]]
         seen: dict[tuple[object, ...], int] = {}
         for number, cells in sheet.rows:
             values = {
-                col: (cells[index[normalise_header(col)]]
-                      if normalise_header(col) in index and index[normalise_header(col)] < len(cells)
-                      else None)
+                col: (
+                    cells[index[normalise_header(col)]]
+                    if normalise_header(col) in index and index[normalise_header(col)] < len(cells)
+                    else None
+                )
                 for col in spec.columns
             }
             try:
@@ -257,8 +321,9 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame([[r[c] for c in columns] for r in rows], columns=columns).astype(object)
 
 
-def _upsert(cur: Any, table: str, key: list[str], rows: list[dict[str, Any]],
-            columns: list[str]) -> None:
+def _upsert(
+    cur: Any, table: str, key: list[str], rows: list[dict[str, Any]], columns: list[str]
+) -> None:
     if not rows:
         return
     frame = _frame(rows, columns)
@@ -275,11 +340,27 @@ def load(db: Database, data: bytes, filename: str, *, actor: str = "cli") -> dic
     """Load a workbook in one transaction; return the number of rows per sheet."""
     sheets = read_workbook(data, filename)
     with db.transaction() as cur:
-        member_cols = ["license_number", "first_name", "last_name", "email", "phone", "address",
-                       "county", "area", "position", "status", "joined"]
+        member_cols = [
+            "license_number",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "address",
+            "county",
+            "area",
+            "position",
+            "status",
+            "joined",
+        ]
         _upsert(cur, "members", ["license_number"], sheets.get("Members", []), member_cols)
-        _upsert(cur, "providers", ["license_number"], sheets.get("Providers", []),
-                ["license_number", "name", "contact", "email", "phone"])
+        _upsert(
+            cur,
+            "providers",
+            ["license_number"],
+            sheets.get("Providers", []),
+            ["license_number", "name", "contact", "email", "phone"],
+        )
         providers = dict(cur.execute("SELECT license_number, id FROM providers").fetchall())
         for row in sheets.get("Courses", []):
             if row["provider_license"] not in providers:
@@ -288,16 +369,40 @@ def load(db: Database, data: bytes, filename: str, *, actor: str = "cli") -> dic
                     f"license number {row['provider_license']}. Nothing was written."
                 )
             row["provider_id"] = providers[row["provider_license"]]
-        _upsert(cur, "courses", ["course_number"], sheets.get("Courses", []),
-                ["course_number", "title", "provider_id", "category", "hours", "start_date",
-                 "end_date", "location", "kind"])
+        _upsert(
+            cur,
+            "courses",
+            ["course_number"],
+            sheets.get("Courses", []),
+            [
+                "course_number",
+                "title",
+                "provider_id",
+                "category",
+                "hours",
+                "start_date",
+                "end_date",
+                "location",
+                "kind",
+            ],
+        )
         members = dict(cur.execute("SELECT license_number, id FROM members").fetchall())
         for row in sheets.get("Dues", []):
             row["member_id"] = _member_id(members, row, "Dues", filename)
-        _upsert(cur, "dues", ["member_id", "year"], sheets.get("Dues", []),
-                ["member_id", "year", "amount_due", "amount_paid", "paid_date", "status"])
-        _upsert(cur, "policy", ["effective_year"], sheets.get("Policy", []),
-                ["effective_year", "required_hours", "carryover_cap", "ce_year_start_month"])
+        _upsert(
+            cur,
+            "dues",
+            ["member_id", "year"],
+            sheets.get("Dues", []),
+            ["member_id", "year", "amount_due", "amount_paid", "paid_date", "status"],
+        )
+        _upsert(
+            cur,
+            "policy",
+            ["effective_year"],
+            sheets.get("Policy", []),
+            ["effective_year", "required_hours", "carryover_cap", "ce_year_start_month"],
+        )
         by_year: dict[int, dict[str, Decimal]] = {}
         for row in sheets.get("Category Minimums", []):
             chosen = by_year.setdefault(row["effective_year"], {})
@@ -306,8 +411,14 @@ def load(db: Database, data: bytes, filename: str, *, actor: str = "cli") -> dic
         for year, minimums in by_year.items():
             policies.save_minimum_set(cur, year, minimums)
         _load_records(cur, sheets.get("CE Records", []), members, filename)
-        audit.record(cur, actor, "workbook loaded", "workbook", filename,
-                     {name: len(rows) for name, rows in sheets.items()})
+        audit.record(
+            cur,
+            actor,
+            "workbook loaded",
+            "workbook",
+            filename,
+            {name: len(rows) for name, rows in sheets.items()},
+        )
     return {name: len(rows) for name, rows in sheets.items()}
 
 
@@ -320,21 +431,27 @@ def _member_id(members: dict[str, int], row: dict[str, Any], sheet: str, filenam
     return members[row["license_number"]]
 
 
-def _load_records(cur: Any, rows: list[dict[str, Any]], members: dict[str, int],
-                  filename: str) -> None:
+def _load_records(
+    cur: Any, rows: list[dict[str, Any]], members: dict[str, int], filename: str
+) -> None:
     if not rows:
         return
-    courses = {n: (i, c) for n, i, c in cur.execute(
-        "SELECT course_number, id, category FROM courses").fetchall()}
-    stored_policies = [compute.Policy(int(y), compute.hours(r), compute.hours(c), int(m))
-                       for y, r, c, m in cur.execute("SELECT * FROM policy").fetchall()]
+    courses = {
+        n: (i, c)
+        for n, i, c in cur.execute("SELECT course_number, id, category FROM courses").fetchall()
+    }
+    stored_policies = [
+        compute.Policy(int(y), compute.hours(r), compute.hours(c), int(m))
+        for y, r, c, m in cur.execute("SELECT * FROM policy").fetchall()
+    ]
     for row in rows:
         row["member_id"] = _member_id(members, row, "CE Records", filename)
         where = f"{filename} was not loaded: sheet CE Records, row {row['_row']}"
         if row["course_number"]:
             if row["course_number"] not in courses:
-                raise CetrackerError(f"{where}: no course has number {row['course_number']}. "
-                                     "Nothing was written.")
+                raise CetrackerError(
+                    f"{where}: no course has number {row['course_number']}. Nothing was written."
+                )
             row["course_id"], course_category = courses[row["course_number"]]
             row["category"] = row["category"] or course_category
         else:
@@ -347,20 +464,38 @@ def _load_records(cur: Any, rows: list[dict[str, Any]], members: dict[str, int],
                 f"{row['course_date']} (CE year {compute.ce_year_of(row['course_date'], start)}). "
                 "Nothing was written."
             )
-        cur.execute(
-            """DELETE FROM ce_records WHERE member_id = ? AND course_date = ?
-               AND ((? IS NOT NULL AND course_id = ?) OR (? IS NULL AND course_id IS NULL AND title = ?))""",
-            [row["member_id"], row["course_date"], row["course_id"], row["course_id"],
-             row["course_id"], row["title"]],
-        )
-    frame = _frame(rows, ["member_id", "course_id", "title", "provider_name", "ce_year",
-                          "course_date", "hours", "category"])
-    cur.register("incoming", frame)
+    # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
+    # inside a transaction, so no delete here).
+    columns = [
+        "member_id",
+        "course_id",
+        "title",
+        "provider_name",
+        "ce_year",
+        "course_date",
+        "hours",
+        "category",
+    ]
+    cur.register("incoming", _frame(rows, columns))
+    cur.execute(
+        """UPDATE ce_records r SET hours = i.hours, ce_year = i.ce_year, category = i.category,
+                  provider_name = coalesce(i.provider_name, r.provider_name),
+                  status = 'approved'
+           FROM incoming i
+           WHERE r.member_id = i.member_id AND r.course_date = i.course_date
+             AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
+                  OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title))"""
+    )
     cur.execute(
         """INSERT INTO ce_records (member_id, course_id, title, provider_name, ce_year, course_date,
                                    hours, category, source, status, created_by)
            SELECT member_id, course_id, title, provider_name, ce_year, course_date, hours,
-                  category, 'admin entry', 'approved', 'workbook' FROM incoming"""
+                  category, 'admin entry', 'approved', 'workbook' FROM incoming i
+           WHERE NOT EXISTS (
+               SELECT 1 FROM ce_records r
+               WHERE r.member_id = i.member_id AND r.course_date = i.course_date
+                 AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
+                      OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title)))"""
     )
     cur.unregister("incoming")
 

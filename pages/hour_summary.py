@@ -27,5 +27,10 @@ widgets.show_table(
     frame.rename(columns=lambda c: c.replace("_", " ").capitalize()),
     column_config={"Eligible": st.column_config.CheckboxColumn("Eligible")},
 )
-widgets.export_buttons(lambda: hour_summary(db, filters), "Hour Summary Report", filters,
-                       f"hour-summary-{filters.year}", "hs_export")
+widgets.export_buttons(
+    lambda: hour_summary(db, filters),
+    "Hour Summary Report",
+    filters,
+    f"hour-summary-{filters.year}",
+    "hs_export",
+)

@@ -38,7 +38,9 @@ def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_db_path(demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def demo_db_path(
+    demo_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
     """A fresh copy of the demo database, which the app under AppTest opens too."""
     path = tmp_path / "demo.duckdb"
     shutil.copyfile(demo_template, path)

@@ -18,13 +18,19 @@ def reference(records, year, policies, minimum_sets, active=True):
     """SPEC §4 spelled out the long way, as an oracle for compute.standing."""
 
     def pol(y):
-        usable = sorted((p for p in policies if p.effective_year <= y), key=lambda p: p.effective_year)
+        usable = sorted(
+            (p for p in policies if p.effective_year <= y), key=lambda p: p.effective_year
+        )
         return usable[-1] if usable else Policy(0, D(20), D(10), 1)
 
     def earned(y, category=None):
         total = D(0)
         for r in records:
-            if r.status == "approved" and r.ce_year == y and (category is None or r.category == category):
+            if (
+                r.status == "approved"
+                and r.ce_year == y
+                and (category is None or r.category == category)
+            ):
                 total += r.hours
         return total
 
@@ -45,32 +51,44 @@ def reference(records, year, policies, minimum_sets, active=True):
 
 quarter_hours = st.integers(min_value=1, max_value=60).map(lambda q: D(q) / 4)
 records_st = st.lists(
-    st.builds(Record,
-              ce_year=st.integers(2019, 2024),
-              hours=quarter_hours,
-              category=st.sampled_from(["General", "Ethics", "Technology"]),
-              status=st.sampled_from(["approved", "approved", "approved", "pending", "rejected"])),
+    st.builds(
+        Record,
+        ce_year=st.integers(2019, 2024),
+        hours=quarter_hours,
+        category=st.sampled_from(["General", "Ethics", "Technology"]),
+        status=st.sampled_from(["approved", "approved", "approved", "pending", "rejected"]),
+    ),
     max_size=25,
 )
 policies_st = st.lists(
-    st.builds(Policy,
-              effective_year=st.integers(2015, 2024),
-              required_hours=st.integers(0, 40).map(D),
-              carryover_cap=st.integers(0, 15).map(D),
-              ce_year_start_month=st.just(1)),
-    max_size=3, unique_by=lambda p: p.effective_year,
+    st.builds(
+        Policy,
+        effective_year=st.integers(2015, 2024),
+        required_hours=st.integers(0, 40).map(D),
+        carryover_cap=st.integers(0, 15).map(D),
+        ce_year_start_month=st.just(1),
+    ),
+    max_size=3,
+    unique_by=lambda p: p.effective_year,
 )
 minimums_st = st.dictionaries(
     st.integers(2015, 2024),
-    st.dictionaries(st.sampled_from(["Ethics", "Technology"]), st.integers(0, 6).map(D), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["Ethics", "Technology"]), st.integers(0, 6).map(D), max_size=2
+    ),
     max_size=2,
 )
 
 
 @given(records_st, st.integers(2019, 2025), policies_st, minimums_st, st.booleans())
 # A policy change between Y-1 and Y: Y-1's requirement and cap decide the carryover.
-@example([Record(2022, D(30)), Record(2023, D(12))], 2023,
-         [Policy(2000, D(20), D(10)), Policy(2023, D(25), D(5))], {}, True)
+@example(
+    [Record(2022, D(30)), Record(2023, D(12))],
+    2023,
+    [Policy(2000, D(20), D(10)), Policy(2023, D(25), D(5))],
+    {},
+    True,
+)
 # Cap 0 means no carryover at all.
 @example([Record(2022, D(40))], 2023, [Policy(2000, D(20), D(0))], {}, True)
 # An inactive member is never eligible, however many hours.
@@ -78,32 +96,56 @@ minimums_st = st.dictionaries(
 # Carried hours never roll twice: 2021's surplus helps 2022 only.
 @example([Record(2021, D(40)), Record(2023, D(15))], 2023, [], {}, True)
 # A category minimum met only by carried hours is not met.
-@example([Record(2022, D(30), "Ethics"), Record(2023, D(20), "General")], 2023, [],
-         {2020: {"Ethics": D(3)}}, True)
+@example(
+    [Record(2022, D(30), "Ethics"), Record(2023, D(20), "General")],
+    2023,
+    [],
+    {2020: {"Ethics": D(3)}},
+    True,
+)
 # An empty set of minimums from a later year removes the earlier minimums.
 @example([Record(2023, D(20))], 2023, [], {2020: {"Ethics": D(3)}, 2023: {}}, True)
 def test_standing_agrees_with_reference(records, year, policies, minimum_sets, active):
     got = compute.standing(records, year, policies, minimum_sets, active=active)
     want = reference(records, year, policies, minimum_sets, active)
-    assert (got.earned, got.carried_in, got.credited, got.required, got.short_by, got.eligible) == want
+    assert (
+        got.earned,
+        got.carried_in,
+        got.credited,
+        got.required,
+        got.short_by,
+        got.eligible,
+    ) == want
 
 
 def test_carryover_example_from_the_manual():
     # "we now automatically roll 10 hours over the initial 20 earned to the following year"
     records = [Record(2022, D(34)), Record(2023, D(12))]
     s = compute.standing(records, 2023)
-    assert (s.earned, s.carried_in, s.credited, s.short_by, s.eligible) == (D(12), D(10), D(22), D(0), True)
+    assert (s.earned, s.carried_in, s.credited, s.short_by, s.eligible) == (
+        D(12),
+        D(10),
+        D(22),
+        D(0),
+        True,
+    )
 
 
 def test_pending_and_rejected_hours_do_not_count():
-    records = [Record(2023, D(10)), Record(2023, D(10), status="pending"),
-               Record(2023, D(10), status="rejected")]
+    records = [
+        Record(2023, D(10)),
+        Record(2023, D(10), status="pending"),
+        Record(2023, D(10), status="rejected"),
+    ]
     assert compute.standing(records, 2023).earned == D(10)
 
 
 def test_category_shortfall_makes_member_short():
-    s = compute.standing([Record(2023, D(25), "General"), Record(2023, D(1), "Ethics")], 2023,
-                         minimum_sets={2023: {"Ethics": D(3)}})
+    s = compute.standing(
+        [Record(2023, D(25), "General"), Record(2023, D(1), "Ethics")],
+        2023,
+        minimum_sets={2023: {"Ethics": D(3)}},
+    )
     assert s.short_by == 0 and s.category_shortfalls == {"Ethics": D(2)} and not s.eligible
 
 

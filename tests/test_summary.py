@@ -17,15 +17,21 @@ from cetracker.summary import HOUR_SUMMARY_COLUMNS, hour_summary
 
 D = Decimal
 
-member_st = st.fixed_dictionaries({
-    "active": st.booleans(),
-    "area": st.sampled_from(["Area 1", "Area 2"]),
-    "records": st.lists(
-        st.tuples(st.integers(2021, 2024), st.integers(1, 48).map(lambda q: D(q) / 4),
-                  st.sampled_from(["General", "Ethics"]),
-                  st.sampled_from(["approved", "approved", "pending", "rejected"])),
-        max_size=8),
-})
+member_st = st.fixed_dictionaries(
+    {
+        "active": st.booleans(),
+        "area": st.sampled_from(["Area 1", "Area 2"]),
+        "records": st.lists(
+            st.tuples(
+                st.integers(2021, 2024),
+                st.integers(1, 48).map(lambda q: D(q) / 4),
+                st.sampled_from(["General", "Ethics"]),
+                st.sampled_from(["approved", "approved", "pending", "rejected"]),
+            ),
+            max_size=8,
+        ),
+    }
+)
 
 
 def _fill(db: Database, members, policy_rows, minimums) -> None:
@@ -52,13 +58,21 @@ def _fill(db: Database, members, policy_rows, minimums) -> None:
 @given(
     st.lists(member_st, min_size=1, max_size=6),
     st.integers(2021, 2025),
-    st.lists(st.builds(compute.Policy, effective_year=st.integers(2018, 2024),
-                       required_hours=st.integers(0, 30).map(D),
-                       carryover_cap=st.integers(0, 12).map(D)),
-             max_size=2, unique_by=lambda p: p.effective_year),
-    st.dictionaries(st.integers(2018, 2024),
-                    st.dictionaries(st.just("Ethics"), st.integers(0, 5).map(D), max_size=1),
-                    max_size=2),
+    st.lists(
+        st.builds(
+            compute.Policy,
+            effective_year=st.integers(2018, 2024),
+            required_hours=st.integers(0, 30).map(D),
+            carryover_cap=st.integers(0, 12).map(D),
+        ),
+        max_size=2,
+        unique_by=lambda p: p.effective_year,
+    ),
+    st.dictionaries(
+        st.integers(2018, 2024),
+        st.dictionaries(st.just("Ethics"), st.integers(0, 5).map(D), max_size=1),
+        max_size=2,
+    ),
     st.booleans(),
 )
 def test_sql_agrees_with_compute(members, year, policy_rows, minimums, short_only):
@@ -74,9 +88,14 @@ def test_sql_agrees_with_compute(members, year, policy_rows, minimums, short_onl
             assert f"L{i}" not in got
             continue
         row = got[f"L{i}"]
-        assert (D(str(row.earned)), D(str(row.carried_in)), D(str(row.credited)),
-                D(str(row.required)), D(str(row.short_by)), bool(row.eligible)) == (
-            s.earned, s.carried_in, s.credited, s.required, s.short_by, s.eligible)
+        assert (
+            D(str(row.earned)),
+            D(str(row.carried_in)),
+            D(str(row.credited)),
+            D(str(row.required)),
+            D(str(row.short_by)),
+            bool(row.eligible),
+        ) == (s.earned, s.carried_in, s.credited, s.required, s.short_by, s.eligible)
     db.close()
 
 
@@ -86,9 +105,15 @@ def test_columns_are_those_of_the_csv(db):
 
 @pytest.fixture
 def two_areas(db):
-    _fill(db, [{"active": True, "area": "Area 1", "records": [(2024, D(25), "General", "approved")]},
-               {"active": True, "area": "Area 2", "records": [(2024, D(5), "General", "approved")]}],
-          [], {})
+    _fill(
+        db,
+        [
+            {"active": True, "area": "Area 1", "records": [(2024, D(25), "General", "approved")]},
+            {"active": True, "area": "Area 2", "records": [(2024, D(5), "General", "approved")]},
+        ],
+        [],
+        {},
+    )
     return db
 
 

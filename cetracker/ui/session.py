@@ -61,9 +61,16 @@ def login_form(db: Database) -> None:
     authn = authenticator()
     before = _failed_attempts(authn)
     try:
-        authn.login(location="main", fields={"Form name": "Log in to CE Tracker",
-                                             "Username": "Username", "Password": "Password",
-                                             "Login": "Log in"}, key="login_form")
+        authn.login(
+            location="main",
+            fields={
+                "Form name": "Log in to CE Tracker",
+                "Username": "Username",
+                "Password": "Password",
+                "Login": "Log in",
+            },
+            key="login_form",
+        )
     except Exception:  # the library raises for its own limits; the message below is enough
         st.session_state["authentication_status"] = False
     status = st.session_state.get("authentication_status")
@@ -75,8 +82,10 @@ def login_form(db: Database) -> None:
         for name, count in after.items():
             if count > before.get(name, 0):
                 auth.record_login(db, name, False)
-        st.error("The username or password is not right. After 5 failed attempts an account "
-                 "is locked for 15 minutes; an administrator can reset a forgotten password.")
+        st.error(
+            "The username or password is not right. After 5 failed attempts an account "
+            "is locked for 15 minutes; an administrator can reset a forgotten password."
+        )
 
 
 def current_user(db: Database) -> User | None:

@@ -21,50 +21,98 @@ def filter_bar(db: Database, user: User, key: str, *, short_switch: bool = False
     """Year, county, area, position and name search; a director only sees their scope."""
     choices = filter_choices(db, user.scope, policies.current_ce_year(db))
     cols = st.columns([1, 2, 2, 2, 2])
-    year = cols[0].selectbox("CE year", choices.years, key=f"{key}_year",
-                             help="The continuing-education year to report on.")
-    counties = cols[1].multiselect("County", choices.counties, key=f"{key}_county",
-                                   help="Leave empty for every county you may see.")
-    areas = cols[2].multiselect("Area", choices.areas, key=f"{key}_area",
-                                help="Leave empty for every area you may see.")
-    positions = cols[3].multiselect("Position", choices.positions, key=f"{key}_position",
-                                    help="County Clerk, District Clerk, Deputy Clerk, ...")
-    name = cols[4].text_input("Name search", key=f"{key}_name", max_chars=100,
-                              help="Part of a first or last name, or a license number.")
+    year = cols[0].selectbox(
+        "CE year",
+        choices.years,
+        key=f"{key}_year",
+        help="The continuing-education year to report on.",
+    )
+    counties = cols[1].multiselect(
+        "County",
+        choices.counties,
+        key=f"{key}_county",
+        help="Leave empty for every county you may see.",
+    )
+    areas = cols[2].multiselect(
+        "Area", choices.areas, key=f"{key}_area", help="Leave empty for every area you may see."
+    )
+    positions = cols[3].multiselect(
+        "Position",
+        choices.positions,
+        key=f"{key}_position",
+        help="County Clerk, District Clerk, Deputy Clerk, ...",
+    )
+    name = cols[4].text_input(
+        "Name search",
+        key=f"{key}_name",
+        max_chars=100,
+        help="Part of a first or last name, or a license number.",
+    )
     short_only = False
     if short_switch:
-        short_only = st.toggle("Short of hours only", key=f"{key}_short",
-                               help="Show only members who have not met the requirement.")
-    return Filters(year=int(year), counties=tuple(counties), areas=tuple(areas),
-                   positions=tuple(positions), name=name, short_only=short_only,
-                   scope=user.scope)
+        short_only = st.toggle(
+            "Short of hours only",
+            key=f"{key}_short",
+            help="Show only members who have not met the requirement.",
+        )
+    return Filters(
+        year=int(year),
+        counties=tuple(counties),
+        areas=tuple(areas),
+        positions=tuple(positions),
+        name=name,
+        short_only=short_only,
+        scope=user.scope,
+    )
 
 
-def show_table(df: pd.DataFrame, *, empty: str = "No members match these filters.",
-               column_config: dict[str, object] | None = None) -> None:
+def show_table(
+    df: pd.DataFrame,
+    *,
+    empty: str = "No members match these filters.",
+    column_config: dict[str, object] | None = None,
+) -> None:
     if df.empty:
         st.info(empty)
         return
     if len(df) > MAX_ROWS_SHOWN:
-        st.caption(f"Showing the first {MAX_ROWS_SHOWN:,} of {len(df):,} rows; "
-                   "the downloads below hold every row.")
+        st.caption(
+            f"Showing the first {MAX_ROWS_SHOWN:,} of {len(df):,} rows; "
+            "the downloads below hold every row."
+        )
         df = df.head(MAX_ROWS_SHOWN)
     st.dataframe(df, hide_index=True, use_container_width=True, column_config=column_config)
 
 
-def export_buttons(make: Callable[[], pd.DataFrame], title: str, filters: Filters,
-                   file_stem: str, key: str) -> None:
+def export_buttons(
+    make: Callable[[], pd.DataFrame], title: str, filters: Filters, file_stem: str, key: str
+) -> None:
     """CSV, Excel and PDF of exactly the filtered rows, built only when clicked."""
     cols = st.columns(3)
-    cols[0].download_button("Download CSV", lambda: exports.to_csv(make()),
-                            file_name=f"{file_stem}.csv", mime="text/csv", key=f"{key}_csv",
-                            on_click="ignore", icon=":material/download:")
+    cols[0].download_button(
+        "Download CSV",
+        lambda: exports.to_csv(make()),
+        file_name=f"{file_stem}.csv",
+        mime="text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+        icon=":material/download:",
+    )
     cols[1].download_button(
-        "Download Excel", lambda: exports.to_xlsx(make(), title, filters.describe()),
-        file_name=f"{file_stem}.xlsx", key=f"{key}_xlsx", on_click="ignore",
+        "Download Excel",
+        lambda: exports.to_xlsx(make(), title, filters.describe()),
+        file_name=f"{file_stem}.xlsx",
+        key=f"{key}_xlsx",
+        on_click="ignore",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        icon=":material/table_view:")
-    cols[2].download_button("Download PDF",
-                            lambda: exports.to_pdf(make(), title, filters.describe()),
-                            file_name=f"{file_stem}.pdf", mime="application/pdf",
-                            key=f"{key}_pdf", on_click="ignore", icon=":material/picture_as_pdf:")
+        icon=":material/table_view:",
+    )
+    cols[2].download_button(
+        "Download PDF",
+        lambda: exports.to_pdf(make(), title, filters.describe()),
+        file_name=f"{file_stem}.pdf",
+        mime="application/pdf",
+        key=f"{key}_pdf",
+        on_click="ignore",
+        icon=":material/picture_as_pdf:",
+    )

@@ -1,0 +1,267 @@
+"""The command line exactly as SPEC §7 documents it, run as a real subprocess."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from contextlib import chdir, redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from cetracker.cli import main
+from cetracker.db import close_all
+
+from tests.workbooks import OFFICE, write_workbook
+
+# Golden output: Ana earned 26.5 in 2023 (6.5 over, carried), 13 in 2024 incl. 3 Ethics.
+# Zoë earned 16 with no Ethics. Bob has 19 incl. Ethics but is inactive.
+GOLDEN_2024 = """\
+license_number,first_name,last_name,county,area,position,year,earned,carried_in,credited,required,short_by,eligible
+1003,Bob,'=cmd|' /C calc'!A0,Travis,Area 3,Deputy Clerk,2024,19,0,19,20,1,false
+1001,Ana,Núñez,Travis,Area 3,County Clerk,2024,13,6.5,19.5,20,0.5,false
+1002,Zoë,Ødegård,Harris,Area 6,Deputy Clerk,2024,16,0,16,20,4,false
+"""
+
+
+def run(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run the command line in-process (fast) with its own stdout and stderr."""
+    out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
+    argv = ["--db", str(tmp_path / "ce.duckdb"), *args]
+    with redirect_stdout(out), redirect_stderr(err), chdir(tmp_path):
+        code = main(argv)
+    out.flush()
+    result = subprocess.CompletedProcess(argv, code, out.buffer.getvalue().decode(), err.getvalue())
+    close_all()  # the next command opens the file afresh, as a new process would
+    if check:
+        assert result.returncode == 0, result.stderr
+    return result
+
+
+def run_process(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a real subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "cetracker.cli", "--db", str(tmp_path / "ce.duckdb"), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Path:
+    run(tmp_path, "init")
+    run(tmp_path, "load", str(write_workbook(tmp_path / "office.xlsx", OFFICE)))
+    return tmp_path
+
+
+def test_load_then_hour_summary_csv_matches_golden(office):
+    out = run(office, "report", "hour-summary", "--year", "2024").stdout
+    assert out == GOLDEN_2024
+
+
+def test_real_process_prints_the_golden_csv_and_one_line_errors(office):
+    assert run_process(office, "report", "hour-summary", "--year", "2024").stdout == GOLDEN_2024
+    bad = run_process(office, "load", "missing.xlsx")
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("cetracker: Cannot read") and bad.stderr.count("\n") == 1
+
+
+def test_hour_summary_filters_and_short_only(office):
+    out = run(office, "report", "hour-summary", "--year", "2023", "--area", "Area 3").stdout
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["license_number"], r["earned"], r["eligible"]) for r in rows] == [
+        ("1003", "0", "false"),
+        ("1001", "26.5", "true"),
+    ]
+    out = run(office, "report", "hour-summary", "--year", "2023", "--short-only").stdout
+    assert "1001" not in out and "1002" in out
+
+
+def test_hour_summary_xlsx_and_pdf(office):
+    run(office, "report", "hour-summary", "--year", "2024", "--format", "xlsx", "-o", "hs.xlsx")
+    sheet = load_workbook(office / "hs.xlsx").active
+    assert [c.value for c in sheet[1]][:3] == ["license_number", "first_name", "last_name"]
+    assert sheet.freeze_panes == "A2"
+    # The hostile last name is a text cell, never a formula.
+    assert sheet["C2"].value == "=cmd|' /C calc'!A0" and sheet["C2"].data_type == "s"
+    run(office, "report", "hour-summary", "--year", "2024", "--format", "pdf", "-o", "hs.pdf")
+    assert (office / "hs.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_load_is_an_upsert(office):
+    changed = {
+        "Members": [
+            OFFICE["Members"][0],
+            [
+                "1001",
+                "Ana",
+                "Núñez-Ruiz",
+                "",
+                "",
+                "",
+                "Travis",
+                "Area 3",
+                "District Clerk",
+                "active",
+                "",
+            ],
+        ],
+        "CE Records": [
+            OFFICE["CE Records"][0],
+            ["1001", "C2", 2024, "2024-03-01", 2.5, "", "", ""],
+        ],
+    }
+    run(office, "load", str(write_workbook(office / "again.xlsx", changed)))
+    out = run(office, "report", "hour-summary", "--year", "2024", "--name", "1001").stdout
+    row = next(csv.DictReader(io.StringIO(out)))
+    assert (row["last_name"], row["position"], row["earned"]) == (
+        "Núñez-Ruiz",
+        "District Clerk",
+        "12.5",
+    )
+
+
+@pytest.mark.parametrize(
+    ("sheets", "message"),
+    [
+        (
+            {"Members": [OFFICE["Members"][0], ["", "A", "B"]]},
+            "sheet Members, row 2: License Number is missing",
+        ),
+        (
+            {"Courses": [OFFICE["Courses"][0], ["C9", "T", "P-1", "", -3]]},
+            "sheet Courses, row 2: Hours must be more than 0",
+        ),
+        (
+            {
+                "Courses": [
+                    OFFICE["Courses"][0],
+                    ["C9", "T", "P-1", "", 3, "2024-05-02", "2024-05-01"],
+                ]
+            },
+            "End Date is before Start Date",
+        ),
+        (
+            {"Policy": [OFFICE["Policy"][0], [2024, 20, 10, 13]]},
+            "Year Start Month '13' must be a whole number from 1 to 12",
+        ),
+        (
+            {"CE Records": [OFFICE["CE Records"][0], ["1001", "C2", 2023, "2024-03-01", 3]]},
+            "CE Year 2023 does not match the course date",
+        ),
+        (
+            {"CE Records": [OFFICE["CE Records"][0], ["9999", "C2", 2024, "2024-03-01", 3]]},
+            "no member holds license number 9999",
+        ),
+        (
+            {"Dues": [OFFICE["Dues"][0], ["1001", "twenty", 50]]},
+            "sheet Dues, row 2: Year 'twenty' must be a whole number",
+        ),
+    ],
+)
+def test_bad_workbook_is_rejected_whole(office, sheets, message):
+    before = run(office, "report", "hour-summary", "--year", "2024").stdout
+    # A good Members sheet rides along: it must not be written either.
+    sheets = (
+        {"Members": [OFFICE["Members"][0], ["5555", "New", "Person"]], **sheets}
+        if "Members" not in sheets
+        else sheets
+    )
+    result = run(office, "load", str(write_workbook(office / "bad.xlsx", sheets)), check=False)
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert run(office, "report", "hour-summary", "--year", "2024").stdout == before
+
+
+@pytest.mark.parametrize("content", [b"", b"not a workbook", b"PK\x03\x04broken zip"])
+def test_unreadable_workbook_is_one_line(tmp_path, content):
+    run(tmp_path, "init")
+    (tmp_path / "w.xlsx").write_bytes(content)
+    result = run(tmp_path, "load", "w.xlsx", check=False)
+    assert result.returncode == 1 and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_file_and_unknown_report(tmp_path):
+    run(tmp_path, "init")
+    result = run(tmp_path, "load", "nope.xlsx", check=False)
+    assert result.returncode == 1 and "Cannot read" in result.stderr
+    result = run(tmp_path, "report", "nope", "--year", "2024", check=False)
+    assert result.returncode == 1 and "Unknown report 'nope'" in result.stderr
+
+
+def test_init_demo_prints_a_login_per_role(tmp_path):
+    out = run(tmp_path, "init", "--demo", "--members", "120").stdout
+    for role in ("admin", "director", "provider", "member"):
+        assert f"username: {role}" in out
+    again = run(tmp_path, "init", "--demo", "--if-missing").stdout
+    assert "username: admin" in again
+    rows = list(
+        csv.DictReader(
+            io.StringIO(run(tmp_path, "report", "hour-summary", "--year", "2025").stdout)
+        )
+    )
+    assert len(rows) == 120
+    assert {r["eligible"] for r in rows} == {"true", "false"}
+    assert any(float(r["carried_in"]) > 0 for r in rows)
+
+
+def test_users_add_and_list(office):
+    result = run(
+        office,
+        "users",
+        "add",
+        "dana",
+        "--role",
+        "director",
+        "--scope-area",
+        "Area 3",
+        "--password",
+        "long-enough-pw",
+    )
+    assert "Added director dana" in result.stdout
+    assert "dana\tdirector" in run(office, "users", "list").stdout
+    bad = run(
+        office,
+        "users",
+        "add",
+        "m1",
+        "--role",
+        "member",
+        "--member",
+        "0000",
+        "--password",
+        "long-enough-pw",
+        check=False,
+    )
+    assert bad.returncode == 1 and "No member holds license number 0000" in bad.stderr
+    short = run(office, "users", "add", "x", "--role", "admin", "--password", "short", check=False)
+    assert "at least 10 characters" in short.stderr
+
+
+def test_backup_restores_to_the_same_figures(office, tmp_path):
+    folder = tmp_path / "backups"
+    backup_file = Path(run(office, "backup", str(folder)).stdout.strip())
+    assert backup_file.exists()
+    before = run(office, "report", "hour-summary", "--year", "2024").stdout
+    other = tmp_path / "other"
+    other.mkdir()
+    run(other, "restore", str(backup_file))
+    assert run(other, "report", "hour-summary", "--year", "2024").stdout == before
+    # Replacing an existing database needs --yes; the replaced file is kept.
+    again = run(other, "restore", str(backup_file), check=False)
+    assert again.returncode == 1 and "--yes" in again.stderr
+    assert "kept as" in run(other, "restore", str(backup_file), "--yes").stdout
+
+
+def test_counts_json_of_load(tmp_path):
+    run(tmp_path, "init")
+    out = run(tmp_path, "load", str(write_workbook(tmp_path / "o.xlsx", OFFICE))).stdout
+    assert json.loads(out)["Members"] == 3

@@ -1,0 +1,78 @@
+"""Migrations upgrade in place; writes are serialised; transactions are all-or-nothing."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from cetracker.db import Database
+from cetracker.migrations import MIGRATIONS
+
+
+def test_upgrade_keeps_existing_data(tmp_path):
+    path = tmp_path / "old.duckdb"
+    old = Database(path, migrate_to=1)
+    assert old.schema_version() == 1
+    old.execute(
+        "INSERT INTO members (license_number, first_name, last_name) VALUES ('7', 'Ana', 'Núñez')"
+    )
+    old.execute("INSERT INTO users (username, password_hash, role) VALUES ('ana', 'x', 'member')")
+    old.close()
+
+    upgraded = Database(path)
+    assert upgraded.schema_version() == MIGRATIONS[-1][0]
+    assert upgraded.rows("SELECT license_number, last_name FROM members") == [("7", "Núñez")]
+    assert upgraded.rows("SELECT username, failed_logins FROM users") == [("ana", 0)]
+    applied = upgraded.rows("SELECT version FROM schema_migrations ORDER BY version")
+    assert [v for (v,) in applied] == [n for n, _, _ in MIGRATIONS]
+    upgraded.close()
+
+
+def test_migrations_are_numbered_in_order():
+    numbers = [n for n, _, _ in MIGRATIONS]
+    assert numbers == list(range(1, len(numbers) + 1))
+
+
+def test_reopening_applies_nothing_twice(tmp_path):
+    Database(tmp_path / "a.duckdb").close()
+    again = Database(tmp_path / "a.duckdb")
+    assert again.migrate() == []
+    again.close()
+
+
+def test_failed_transaction_writes_nothing(db):
+    with pytest.raises(RuntimeError), db.transaction() as cur:
+        cur.execute(
+            "INSERT INTO members (license_number, first_name, last_name) VALUES ('1', 'a', 'b')"
+        )
+        raise RuntimeError("crash mid-way")
+    assert db.scalar("SELECT count(*) FROM members") == 0
+
+
+def test_concurrent_writes_to_one_row_are_serialised(db):
+    db.execute("INSERT INTO dues (member_id, year, amount_paid) VALUES (1, 2024, 0)")
+
+    def pay() -> None:
+        for _ in range(25):
+            with db.transaction() as cur:
+                cur.execute("UPDATE dues SET amount_paid = amount_paid + 1 WHERE member_id = 1")
+
+    threads = [threading.Thread(target=pay) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert db.scalar("SELECT amount_paid FROM dues") == 100
+
+
+def test_duplicate_course_record_is_refused_by_the_database(db):
+    db.execute(
+        "INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source)"
+        " VALUES (1, 1, 2024, '2024-03-01', 2, 'roster import')"
+    )
+    with pytest.raises(Exception, match="(?i)constraint"):
+        db.execute(
+            "INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source)"
+            " VALUES (1, 1, 2024, '2024-03-01', 2, 'roster import')"
+        )
