@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import streamlit as st
@@ -76,6 +77,10 @@ def login_form(db: Database) -> None:
     status = st.session_state.get("authentication_status")
     if status:
         auth.record_login(db, st.session_state["username"], True)
+        st.success(f"Welcome, {st.session_state.get('name') or st.session_state['username']}.")
+        # Give the browser a moment to store the login cookie the library just sent
+        # (a rerun at once would drop it, and a page reload would log the user out).
+        time.sleep(config.get_login_sleep() * 2)
         st.rerun()
     elif status is False:
         after = _failed_attempts(authn)
