@@ -60,5 +60,6 @@ pages["Public"] = PUBLIC
 with st.sidebar:
     st.markdown(f"**{user.display_name}**  \n{user.role.title()} · {config.association_name()}")
     session.logout_button()
+session.keep_login_cookie()
 
 st.navigation(pages).run()

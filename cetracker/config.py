@@ -42,7 +42,7 @@ SETTINGS = [
     Setting(
         "CETRACKER_LOGIN_SLEEP",
         "0.5",
-        "Seconds the login form waits for the browser's login cookie (after a login, twice that).",
+        "Seconds the login form waits for the browser's login cookie.",
     ),
     Setting(
         "CETRACKER_BASE_URL",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import time
 from typing import Any
 
 import streamlit as st
@@ -77,10 +76,9 @@ def login_form(db: Database) -> None:
     status = st.session_state.get("authentication_status")
     if status:
         auth.record_login(db, st.session_state["username"], True)
-        st.success(f"Welcome, {st.session_state.get('name') or st.session_state['username']}.")
-        # Give the browser a moment to store the login cookie the library just sent
-        # (a rerun at once would drop it, and a page reload would log the user out).
-        time.sleep(config.get_login_sleep() * 2)
+        # The cookie the library sends now is dropped by the rerun below; the first page
+        # of the signed-in session sends it again (see ``keep_login_cookie``).
+        st.session_state["_send_login_cookie"] = True
         st.rerun()
     elif status is False:
         after = _failed_attempts(authn)
@@ -98,6 +96,13 @@ def current_user(db: Database) -> User | None:
         return None
     username = st.session_state.get("username")
     return auth.load_user(db, username) if username else None
+
+
+def keep_login_cookie() -> None:
+    """Store the login cookie, so that a page reload keeps the user signed in."""
+    if st.session_state.pop("_send_login_cookie", False):
+        with st.sidebar:
+            authenticator().cookie_controller.set_cookie()
 
 
 def logout_button() -> None:
