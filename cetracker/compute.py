@@ -22,6 +22,12 @@ def hours(value: object) -> Decimal:
     return Decimal(str(value))
 
 
+def format_hours(value: object) -> str:
+    """Hours as people write them: 20, 22.5, 0.25 (no trailing zeros)."""
+    number = hours(value).normalize()
+    return f"{number:f}" if number != number.to_integral() else str(int(number))
+
+
 @dataclass(frozen=True)
 class Policy:
     """Rules for CE years from ``effective_year`` until a later policy replaces them."""

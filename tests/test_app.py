@@ -23,15 +23,24 @@ def login(username: str, password: str) -> AppTest:
 
 
 def page_text(at: AppTest) -> str:
-    parts = [m.value for m in at.markdown] + [t.value for t in at.title] + [
-        e.value for e in at.error] + [w.value for w in at.warning] + [s.value for s in at.success]
+    parts = (
+        [m.value for m in at.markdown]
+        + [t.value for t in at.title]
+        + [e.value for e in at.error]
+        + [w.value for w in at.warning]
+        + [s.value for s in at.success]
+    )
     return "\n".join(str(p) for p in parts)
 
 
 @pytest.mark.parametrize(
     ("role", "landing"),
-    [("admin", "Hour Summary Report"), ("director", "Hour Summary Report"),
-     ("provider", "CE Profile"), ("member", "My CE")],
+    [
+        ("admin", "Hour Summary Report"),
+        ("director", "Hour Summary Report"),
+        ("provider", "CE Profile"),
+        ("member", "My CE"),
+    ],
 )
 def test_each_demo_role_logs_in(demo_db_path, role, landing):
     at = login(role, DEMO_PASSWORDS[role])
@@ -44,8 +53,12 @@ def test_wrong_password_is_refused_and_audited(demo_db_path, demo_db):
     assert not at.exception
     assert "Hour Summary Report" not in [t.value for t in at.title]
     assert any("not right" in e.value for e in at.error)
-    assert demo_db.scalar(
-        "SELECT count(*) FROM audit_log WHERE action = 'login failed' AND actor = 'admin'") == 1
+    assert (
+        demo_db.scalar(
+            "SELECT count(*) FROM audit_log WHERE action = 'login failed' AND actor = 'admin'"
+        )
+        == 1
+    )
 
 
 def test_five_failures_lock_the_account(demo_db_path, demo_db):

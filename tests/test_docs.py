@@ -27,7 +27,8 @@ def test_quick_start_is_two_commands_and_ci_runs_the_test_one():
 
 def test_pages_hold_no_sql():
     offenders = [
-        p.name for p in (ROOT / "pages").glob("*.py")
+        p.name
+        for p in (ROOT / "pages").glob("*.py")
         if re.search(r"duckdb|\.execute\(|\bSELECT\b|\bINSERT\b|\bUPDATE\b", p.read_text())
     ]
     assert offenders == []
@@ -35,7 +36,8 @@ def test_pages_hold_no_sql():
 
 def test_only_the_ui_package_imports_streamlit():
     offenders = [
-        str(p.relative_to(ROOT)) for p in (ROOT / "cetracker").rglob("*.py")
+        str(p.relative_to(ROOT))
+        for p in (ROOT / "cetracker").rglob("*.py")
         if "ui" not in p.relative_to(ROOT / "cetracker").parts
         and re.search(r"^\s*(import|from) streamlit", p.read_text(), re.M)
     ]
