@@ -137,6 +137,34 @@ def _write(data: bytes, output: str | None) -> None:
         raise CetrackerError(f"Cannot write {target}: {exc.strerror}.") from exc
 
 
+def cmd_template(args: argparse.Namespace) -> int:
+    from cetracker import importer, roster_files
+
+    db = _db(args)
+    provider_id = importer.provider_id_for(db, args.provider) if args.provider else None
+    _write(roster_files.template_xlsx(db, provider_id), args.output)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from cetracker import importer, roster_files
+
+    db = _db(args)
+    provider_id = importer.provider_id_for(db, args.provider)
+    path = Path(args.roster)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CetrackerError(f"Cannot read {path}: {exc.strerror}.") from exc
+    result = importer.import_roster(db, data, path.name, provider_id=provider_id,
+                                    uploaded_by=args.user)
+    if args.failed_out:
+        frame = importer.failed_rows_frame(result.outcomes)
+        _write(roster_files.failed_rows_xlsx(frame), args.failed_out)
+    print(json.dumps(result.counts()))
+    return 0
+
+
 def cmd_users(args: argparse.Namespace) -> int:
     db = _db(args)
     if args.users_command == "add":
@@ -222,6 +250,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("template", help="write the roster template (.xlsx)")
+    p.add_argument("--provider", help="provider license number: its courses in the drop-down")
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_template)
+
+    p = sub.add_parser("import", help="import a provider's roster (.xlsx, .xlsm or .csv)")
+    p.add_argument("roster")
+    p.add_argument("--provider", required=True, help="provider license number")
+    p.add_argument("--failed-out", help="write the failed rows, with Status, to this .xlsx")
+    p.add_argument("--user", default="cli", help=argparse.SUPPRESS)
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("users", help="manage accounts")
     users = p.add_subparsers(dest="users_command", required=True)
