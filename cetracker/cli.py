@@ -156,8 +156,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         data = path.read_bytes()
     except OSError as exc:
         raise CetrackerError(f"Cannot read {path}: {exc.strerror}.") from exc
-    result = importer.import_roster(db, data, path.name, provider_id=provider_id,
-                                    uploaded_by=args.user)
+    result = importer.import_roster(
+        db, data, path.name, provider_id=provider_id, uploaded_by=args.user
+    )
     if args.failed_out:
         frame = importer.failed_rows_frame(result.outcomes)
         _write(roster_files.failed_rows_xlsx(frame), args.failed_out)

@@ -33,11 +33,23 @@ if TYPE_CHECKING:
     import pandas as pd
 
 TEMPLATE_COLUMNS = [
-    "First Name", "Last Name", "License Number", "Course Number", "CE Year", "Course Date",
+    "First Name",
+    "Last Name",
+    "License Number",
+    "Course Number",
+    "CE Year",
+    "Course Date",
     "CE Hours",
 ]
-FIELDS = ["first_name", "last_name", "license_number", "course_number", "ce_year",
-          "course_date", "ce_hours"]
+FIELDS = [
+    "first_name",
+    "last_name",
+    "license_number",
+    "course_number",
+    "ce_year",
+    "course_date",
+    "ce_hours",
+]
 Progress = Callable[[float, str], None]
 
 
@@ -126,13 +138,17 @@ def _fmt(value: Decimal) -> str:
     return compute.format_hours(value)
 
 
-def validate(db: Database, provider_id: int, outcomes: list[RowOutcome], *,
-             today: date | None = None) -> list[_Valid]:
+def validate(
+    db: Database, provider_id: int, outcomes: list[RowOutcome], *, today: date | None = None
+) -> list[_Valid]:
     """Fill each outcome's reasons; return the rows that pass, ready to record."""
     today = today or date.today()
     licenses = {license_key(o.raw["license_number"]) for o in outcomes} - {""}
     members = {
-        key: (mid, last, )
+        key: (
+            mid,
+            last,
+        )
         for mid, key, last in db.rows(
             """SELECT id, upper(regexp_replace(license_number, '[\\s-]', '', 'g')), last_name
                FROM members
@@ -181,7 +197,9 @@ def validate(db: Database, provider_id: int, outcomes: list[RowOutcome], *,
             if course is None:
                 reasons.append(f"No course has course number {raw['course_number']}")
             elif course[1] != provider_id:
-                reasons.append(f"Course {raw['course_number']} is not one of this provider's courses")
+                reasons.append(
+                    f"Course {raw['course_number']} is not one of this provider's courses"
+                )
                 course = None
 
         hours = None
@@ -212,8 +230,11 @@ def validate(db: Database, provider_id: int, outcomes: list[RowOutcome], *,
             elif course is not None and (
                 (course[4] and day < course[4]) or (course[5] and day > course[5])
             ):
-                span = (f"{course[4]:%m/%d/%Y}" if course[4] else "…") + " to " + (
-                    f"{course[5]:%m/%d/%Y}" if course[5] else "…")
+                span = (
+                    (f"{course[4]:%m/%d/%Y}" if course[4] else "…")
+                    + " to "
+                    + (f"{course[5]:%m/%d/%Y}" if course[5] else "…")
+                )
                 reasons.append(f"Course Date {day:%m/%d/%Y} is outside the course's dates ({span})")
                 day = None
 
@@ -251,11 +272,13 @@ def _already_recorded(db: Database, valid: list[_Valid]) -> dict[tuple[int, int,
         return {}
     import pandas as pd
 
-    keys = pd.DataFrame({
-        "member_id": [v.member_id for v in valid],
-        "course_id": [v.course_id for v in valid],
-        "course_date": pd.to_datetime([v.course_date for v in valid]).date,
-    })
+    keys = pd.DataFrame(
+        {
+            "member_id": [v.member_id for v in valid],
+            "course_id": [v.course_id for v in valid],
+            "course_date": pd.to_datetime([v.course_date for v in valid]).date,
+        }
+    )
     cur = db.cursor()
     try:
         cur.register("roster_keys", keys)
@@ -312,8 +335,16 @@ def import_roster(
             """INSERT INTO imports (provider_id, uploaded_by, file_name, sha256, size_bytes,
                                     processed, failed, total)
                VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
-            [provider_id, uploaded_by, filename[:255], sha, len(data), len(outcomes) - failed,
-             failed, len(outcomes)],
+            [
+                provider_id,
+                uploaded_by,
+                filename[:255],
+                sha,
+                len(data),
+                len(outcomes) - failed,
+                failed,
+                len(outcomes),
+            ],
         ).fetchone()[0]
         _store_rows(cur, import_id, outcomes)
         _store_records(cur, import_id, to_insert, uploaded_by)
@@ -324,13 +355,29 @@ def import_roster(
                    WHERE member_id = ? AND course_id = ? AND course_date = ?""",
                 [import_id, v.hours, v.member_id, v.course_id, v.course_date],
             )
-        audit.record(cur, uploaded_by, "roster imported", "import", import_id,
-                     {"file": filename, "processed": len(outcomes) - failed, "failed": failed,
-                      "total": len(outcomes), "confirmed": len(to_confirm)})
+        audit.record(
+            cur,
+            uploaded_by,
+            "roster imported",
+            "import",
+            import_id,
+            {
+                "file": filename,
+                "processed": len(outcomes) - failed,
+                "failed": failed,
+                "total": len(outcomes),
+                "confirmed": len(to_confirm),
+            },
+        )
     report(1.0, "Done.")
     return ImportResult(
-        import_id=int(import_id), file_name=filename, processed=len(outcomes) - failed,
-        failed=failed, total=len(outcomes), confirmed=len(to_confirm), outcomes=outcomes,
+        import_id=int(import_id),
+        file_name=filename,
+        processed=len(outcomes) - failed,
+        failed=failed,
+        total=len(outcomes),
+        confirmed=len(to_confirm),
+        outcomes=outcomes,
         earlier_upload=(f"{earlier[0]:%m/%d/%Y %H:%M} by {earlier[1]}" if earlier else None),
     )
 
@@ -338,13 +385,15 @@ def import_roster(
 def _store_rows(cur: Any, import_id: int, outcomes: list[RowOutcome]) -> None:
     import pandas as pd
 
-    frame = pd.DataFrame({
-        "import_id": import_id,
-        "row_number": [o.row_number for o in outcomes],
-        **{f: [text(o.raw[f])[:1000] for o in outcomes] for f in FIELDS},
-        "outcome": ["failed" if o.failed else "processed" for o in outcomes],
-        "reasons": [o.status if o.failed else None for o in outcomes],
-    })
+    frame = pd.DataFrame(
+        {
+            "import_id": import_id,
+            "row_number": [o.row_number for o in outcomes],
+            **{f: [text(o.raw[f])[:1000] for o in outcomes] for f in FIELDS},
+            "outcome": ["failed" if o.failed else "processed" for o in outcomes],
+            "reasons": [o.status if o.failed else None for o in outcomes],
+        }
+    )
     cur.register("incoming_rows", frame)
     cur.execute(f"INSERT INTO import_rows SELECT * FROM incoming_rows")  # noqa: F541
     cur.unregister("incoming_rows")
@@ -355,14 +404,16 @@ def _store_records(cur: Any, import_id: int, rows: list[_Valid], uploaded_by: st
         return
     import pandas as pd
 
-    frame = pd.DataFrame({
-        "member_id": [v.member_id for v in rows],
-        "course_id": [v.course_id for v in rows],
-        "ce_year": [v.ce_year for v in rows],
-        "course_date": pd.to_datetime([v.course_date for v in rows]).date,
-        "hours": [float(v.hours) for v in rows],
-        "category": [v.category for v in rows],
-    })
+    frame = pd.DataFrame(
+        {
+            "member_id": [v.member_id for v in rows],
+            "course_id": [v.course_id for v in rows],
+            "ce_year": [v.ce_year for v in rows],
+            "course_date": pd.to_datetime([v.course_date for v in rows]).date,
+            "hours": [float(v.hours) for v in rows],
+            "category": [v.category for v in rows],
+        }
+    )
     cur.register("incoming_records", frame)
     cur.execute(
         """INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, category,
@@ -372,6 +423,16 @@ def _store_records(cur: Any, import_id: int, rows: list[_Valid], uploaded_by: st
         {"import_id": import_id, "by": uploaded_by},
     )
     cur.unregister("incoming_records")
+
+
+def preview_frame(outcomes: list[RowOutcome]) -> pd.DataFrame:
+    """Rows as read, before any check: what the upload page previews."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        [[o.row_number] + [text(o.raw[f]) for f in FIELDS] for o in outcomes],
+        columns=["Row", *TEMPLATE_COLUMNS],
+    )
 
 
 def failed_rows_frame(outcomes: list[RowOutcome]) -> pd.DataFrame:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cetracker.auth import User
 from cetracker.db import Database
 from cetracker.errors import NotAllowed
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def provider_profile(db: Database, user: User) -> dict[str, Any]:
@@ -19,3 +22,79 @@ def provider_profile(db: Database, user: User) -> dict[str, Any]:
     if row is None:
         raise NotAllowed("This account's provider no longer exists.")
     return dict(zip(["license_number", "name", "contact", "email", "phone"], row, strict=True))
+
+
+def list_providers(db: Database) -> list[tuple[int, str, str]]:
+    """(id, license number, name) of every provider, by name."""
+    return [
+        (int(i), lic, name)
+        for i, lic, name in db.rows("SELECT id, license_number, name FROM providers ORDER BY name")
+    ]
+
+
+def provider_courses(db: Database, provider_id: int) -> pd.DataFrame:
+    return db.frame(
+        """SELECT course_number AS "Course number", title AS "Title", category AS "Category",
+                  hours::DOUBLE AS "Approved hours", start_date AS "Start", end_date AS "End",
+                  location AS "Location", kind AS "Kind"
+           FROM courses WHERE provider_id = ? ORDER BY start_date DESC NULLS LAST, course_number""",
+        [provider_id],
+    )
+
+
+def attendees(
+    db: Database,
+    provider_id: int,
+    *,
+    year: int | None = None,
+    course_number: str = "",
+    name: str = "",
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Everyone recorded for this provider's courses (SPEC §1, provider "CE details")."""
+    escaped = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return db.frame(
+        """SELECT c.course_number AS "Course number", c.title AS "Course", r.course_date AS "Date",
+                  r.ce_year AS "CE year", m.first_name AS "First name", m.last_name AS "Last name",
+                  m.license_number AS "License number", r.hours::DOUBLE AS "Hours",
+                  r.status AS "Status"
+           FROM ce_records r
+           JOIN courses c ON c.id = r.course_id
+           JOIN members m ON m.id = r.member_id
+           WHERE c.provider_id = $p
+             AND ($year IS NULL OR r.ce_year = $year)
+             AND ($course = '' OR c.course_number = $course)
+             AND ($name = '' OR (m.first_name || ' ' || m.last_name || ' ' || m.license_number)
+                                ILIKE '%' || $name || '%' ESCAPE '\\')
+           ORDER BY r.course_date DESC, m.last_name, m.first_name
+           LIMIT coalesce($limit, 9223372036854775807)""",
+        {"p": provider_id, "year": year, "course": course_number, "name": escaped, "limit": limit},
+    )
+
+
+def import_history(db: Database, provider_id: int | None) -> pd.DataFrame:
+    """Every upload, newest first; a provider sees only its own (``provider_id``)."""
+    return db.frame(
+        """SELECT i.id AS "Import", i.uploaded_at AS "Uploaded", i.uploaded_by AS "By",
+                  p.name AS "Provider", i.file_name AS "File", i.processed AS "Processed",
+                  i.failed AS "Failed", i.total AS "Total"
+           FROM imports i JOIN providers p ON p.id = i.provider_id
+           WHERE $p IS NULL OR i.provider_id = $p
+           ORDER BY i.id DESC""",
+        {"p": provider_id},
+    )
+
+
+def import_rows(db: Database, import_id: int, provider_id: int | None) -> pd.DataFrame:
+    """The rows of one upload, in file order; empty when the upload is not the provider's."""
+    return db.frame(
+        """SELECT r.row_number AS "Row", r.first_name AS "First Name", r.last_name AS "Last Name",
+                  r.license_number AS "License Number", r.course_number AS "Course Number",
+                  r.ce_year AS "CE Year", r.course_date AS "Course Date",
+                  r.ce_hours AS "CE Hours",
+                  CASE WHEN r.outcome = 'processed' THEN 'Processed' ELSE r.reasons END AS "Status"
+           FROM import_rows r JOIN imports i ON i.id = r.import_id
+           WHERE r.import_id = $id AND ($p IS NULL OR i.provider_id = $p)
+           ORDER BY r.row_number""",
+        {"id": import_id, "p": provider_id},
+    )

@@ -64,9 +64,17 @@ def template_xlsx(db: Database, provider_id: int | None) -> bytes:
     example_course = courses[0] if courses else ("C-0001", "", 1, date.today())
     example_day = example_course[3] or date.today()
     start = policies.policy_for_year(db, example_day.year).ce_year_start_month
-    roster.append(["Jane", "Example", "123456", example_course[0],
-                   compute.ce_year_of(example_day, start), example_day,
-                   float(example_course[2])])
+    roster.append(
+        [
+            "Jane",
+            "Example",
+            "123456",
+            example_course[0],
+            compute.ce_year_of(example_day, start),
+            example_day,
+            float(example_course[2]),
+        ]
+    )
     for row in range(2, 5002):
         roster.cell(row, 6).number_format = "mm/dd/yyyy"
         roster.cell(row, 7).number_format = "0.00"
@@ -78,15 +86,24 @@ def template_xlsx(db: Database, provider_id: int | None) -> bytes:
     for col, width in zip("ABCD", (16, 50, 15, 13), strict=True):
         listing.column_dimensions[col].width = width
     if courses:
-        check = DataValidation(type="list", formula1=f"=Courses!$A$2:$A${len(courses) + 1}",
-                               allow_blank=True, showErrorMessage=True,
-                               errorTitle="Unknown course",
-                               error="Pick one of your course numbers from the list.")
+        check = DataValidation(
+            type="list",
+            formula1=f"=Courses!$A$2:$A${len(courses) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="Unknown course",
+            error="Pick one of your course numbers from the list.",
+        )
         roster.add_data_validation(check)
         check.add("D2:D5001")
-    hours_check = DataValidation(type="decimal", operator="greaterThan", formula1="0",
-                                 allow_blank=True, showErrorMessage=True,
-                                 error="CE Hours must be a number more than 0.")
+    hours_check = DataValidation(
+        type="decimal",
+        operator="greaterThan",
+        formula1="0",
+        allow_blank=True,
+        showErrorMessage=True,
+        error="CE Hours must be a number more than 0.",
+    )
     roster.add_data_validation(hours_check)
     hours_check.add("G2:G5001")
     notes = book.create_sheet("Instructions")

@@ -1,13 +1,22 @@
-"""CE Profile: the provider's own details (its courses and rosters come with their issue)."""
+"""CE Profile: the provider's name, license, contact and courses (seed: "CE Profile")."""
 
 import streamlit as st
 
-from cetracker.providers import provider_profile
-from cetracker.ui import session
+from cetracker import providers
+from cetracker.ui import session, widgets
 
 user = session.require("provider")
 db = session.database()
-profile = provider_profile(db, user)
+profile = providers.provider_profile(db, user)
+
 st.title("CE Profile")
 st.subheader(profile["name"])
-st.write(f"Provider license number: **{profile['license_number']}**")
+cols = st.columns(3)
+cols[0].markdown(f"**Provider license number**  \n{profile['license_number']}")
+cols[1].markdown(f"**Contact**  \n{profile['contact'] or '—'}")
+cols[2].markdown(f"**Email / phone**  \n{profile['email'] or '—'} · {profile['phone'] or '—'}")
+st.subheader("Courses")
+widgets.show_table(
+    providers.provider_courses(db, user.provider_id),
+    empty="No courses are listed for you yet; the association adds them.",
+)

@@ -22,5 +22,11 @@ def store_then_hang(*args, **kwargs):
 importer._store_records = store_then_hang
 db = Database(sys.argv[1])
 roster = open(sys.argv[2], "rb").read()
-importer.import_roster(db, roster, "r.csv", provider_id=importer.provider_id_for(db, "P-1"),
-                       uploaded_by="driver", today=date(2024, 12, 31))
+importer.import_roster(
+    db,
+    roster,
+    "r.csv",
+    provider_id=importer.provider_id_for(db, "P-1"),
+    uploaded_by="driver",
+    today=date(2024, 12, 31),
+)

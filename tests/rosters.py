@@ -9,12 +9,26 @@ import zipfile
 
 from openpyxl import Workbook
 
-HEADER = ["First Name", "Last Name", "License Number", "Course Number", "CE Year", "Course Date",
-          "CE Hours"]
+HEADER = [
+    "First Name",
+    "Last Name",
+    "License Number",
+    "Course Number",
+    "CE Year",
+    "Course Date",
+    "CE Hours",
+]
 
 
-def csv_bytes(rows: list[list[object]], *, header: list[str] = HEADER, sep: str = ",",
-              newline: str = "\n", encoding: str = "utf-8", bom: bool = False) -> bytes:
+def csv_bytes(
+    rows: list[list[object]],
+    *,
+    header: list[str] = HEADER,
+    sep: str = ",",
+    newline: str = "\n",
+    encoding: str = "utf-8",
+    bom: bool = False,
+) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=sep, lineterminator=newline)
     writer.writerow(header)
@@ -23,8 +37,14 @@ def csv_bytes(rows: list[list[object]], *, header: list[str] = HEADER, sep: str 
     return (b"\xef\xbb\xbf" + data) if bom else data
 
 
-def xlsx_bytes(rows: list[list[object]], *, header: list[str] = HEADER, hidden_first: bool = False,
-               merge: str | None = None, text_cells: bool = True) -> bytes:
+def xlsx_bytes(
+    rows: list[list[object]],
+    *,
+    header: list[str] = HEADER,
+    hidden_first: bool = False,
+    merge: str | None = None,
+    text_cells: bool = True,
+) -> bytes:
     book = Workbook()
     sheet = book.active
     if hidden_first:
@@ -53,8 +73,12 @@ def with_cached_formula(data: bytes, cell: str, formula: str, value: str) -> byt
             content = source.read(item.filename)
             if item.filename == "xl/worksheets/sheet1.xml":
                 xml = content.decode()
-                xml = re.sub(rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)',
-                             f'<c r="{cell}"><f>{formula}</f><v>{value}</v></c>', xml, count=1)
+                xml = re.sub(
+                    rf'<c r="{cell}"[^>]*?(/>|>.*?</c>)',
+                    f'<c r="{cell}"><f>{formula}</f><v>{value}</v></c>',
+                    xml,
+                    count=1,
+                )
                 content = xml.encode()
             target.writestr(item, content)
     return out.getvalue()

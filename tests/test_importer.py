@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import signal
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -30,11 +29,21 @@ SETUP = {
         ["1004", "Łukasz", "Łukasiewicz", "Travis", "Area 3", "Deputy Clerk"],
         ["AB-77", "Thi", "Nguyễn", "Travis", "Area 3", "Deputy Clerk"],
     ],
-    "Providers": [["License Number", "Name"], ["P-1", "Clerks' Education Foundation"],
-                  ["P-2", "Another Provider"]],
+    "Providers": [
+        ["License Number", "Name"],
+        ["P-1", "Clerks' Education Foundation"],
+        ["P-2", "Another Provider"],
+    ],
     "Courses": [
-        ["Course Number", "Title", "Provider License", "Category", "Hours", "Start Date",
-         "End Date"],
+        [
+            "Course Number",
+            "Title",
+            "Provider License",
+            "Category",
+            "Hours",
+            "Start Date",
+            "End Date",
+        ],
         ["C2", "Ethics for Clerks", "P-1", "Ethics", 3, "2024-03-01", "2024-03-01"],
         ["C3", "Records Day", "P-1", "General", 16, "2024-05-01", "2024-05-02"],
         ["X9", "Someone else's course", "P-2", "General", 4, "2024-01-10", "2024-01-10"],
@@ -50,15 +59,23 @@ def office(tmp_path) -> tuple[Database, int]:
 
 
 def good(**change: object) -> list[object]:
-    row = {"First Name": "Ana", "Last Name": "Núñez", "License Number": "1001",
-           "Course Number": "C3", "CE Year": 2024, "Course Date": "2024-05-01", "CE Hours": 8}
+    row = {
+        "First Name": "Ana",
+        "Last Name": "Núñez",
+        "License Number": "1001",
+        "Course Number": "C3",
+        "CE Year": 2024,
+        "Course Date": "2024-05-01",
+        "CE Hours": 8,
+    }
     row.update({k.replace("_", " "): v for k, v in change.items()})
     return [row[h] for h in HEADER]
 
 
 def statuses(db, provider_id, data: bytes, name: str) -> list[tuple[int, str]]:
-    result = importer.import_roster(db, data, name, provider_id=provider_id, uploaded_by="test",
-                                    today=TODAY)
+    result = importer.import_roster(
+        db, data, name, provider_id=provider_id, uploaded_by="test", today=TODAY
+    )
     return [(o.row_number, o.status) for o in result.outcomes]
 
 
@@ -66,11 +83,17 @@ ROW_CASES = [
     # (id, rows, expected statuses by row; a string is a part of the Status)
     ("valid", [good()], [OK]),
     ("missing first name", [good(First_Name="")], ["First Name is missing"]),
-    ("several missing", [good(First_Name="", Course_Number="", CE_Hours="")],
-     ["First Name is missing; Course Number is missing; CE Hours is missing"]),
+    (
+        "several missing",
+        [good(First_Name="", Course_Number="", CE_Hours="")],
+        ["First Name is missing; Course Number is missing; CE Hours is missing"],
+    ),
     ("unknown license", [good(License_Number="9999")], ["No member holds license number 9999"]),
-    ("wrong last name", [good(Last_Name="Smith")],
-     ["The last name does not match the member who holds this license number"]),
+    (
+        "wrong last name",
+        [good(Last_Name="Smith")],
+        ["The last name does not match the member who holds this license number"],
+    ),
     ("accents ignored", [good(Last_Name="NUNEZ")], [OK]),
     ("apostrophe ignored", [good(Last_Name="OBrien", License_Number="1003")], [OK]),
     ("Ø transliterated", [good(Last_Name="Odegard", License_Number="1002")], [OK]),
@@ -79,41 +102,82 @@ ROW_CASES = [
     ("nickname", [good(First_Name="Bobby", Last_Name="O'Brien", License_Number="1003")], [OK]),
     ("license dashes and spaces", [good(License_Number=" 10-01 ")], [OK]),
     ("unknown course", [good(Course_Number="NOPE")], ["No course has course number NOPE"]),
-    ("another provider's course", [good(Course_Number="X9", Course_Date="2024-01-10")],
-     ["Course X9 is not one of this provider's courses"]),
+    (
+        "another provider's course",
+        [good(Course_Number="X9", Course_Date="2024-01-10")],
+        ["Course X9 is not one of this provider's courses"],
+    ),
     ("course number case", [good(Course_Number=" c3 ")], [OK]),
     ("hours text", [good(CE_Hours="abc")], ["CE Hours “abc” is not a number"]),
     ("hours with unit", [good(CE_Hours="2 hrs")], ["CE Hours “2 hrs” is not a number"]),
     ("hours zero", [good(CE_Hours=0)], ["CE Hours must be more than 0"]),
     ("hours negative", [good(CE_Hours=-2)], ["CE Hours must be more than 0"]),
-    ("hours over approved", [good(Course_Number="C2", Course_Date="2024-03-01", CE_Hours=4)],
-     ["CE Hours 4 is more than the 3 hours approved for course C2"]),
+    (
+        "hours over approved",
+        [good(Course_Number="C2", Course_Date="2024-03-01", CE_Hours=4)],
+        ["CE Hours 4 is more than the 3 hours approved for course C2"],
+    ),
     ("hours numeric text", [good(CE_Hours=" 2.5 ")], [OK]),
-    ("date not a date", [good(Course_Date="yesterday")],
-     ["Course Date “yesterday” is not a date (use MM/DD/YYYY or YYYY-MM-DD)"]),
-    ("impossible date", [good(Course_Date="02/30/2024")], ["Course Date “02/30/2024” is not a date"]),
-    ("date in the future", [good(Course_Date="2025-01-05", CE_Year=2025)],
-     ["Course Date 01/05/2025 is in the future"]),
-    ("date outside course", [good(Course_Date="2024-05-09")],
-     ["Course Date 05/09/2024 is outside the course's dates (05/01/2024 to 05/02/2024)"]),
+    (
+        "date not a date",
+        [good(Course_Date="yesterday")],
+        ["Course Date “yesterday” is not a date (use MM/DD/YYYY or YYYY-MM-DD)"],
+    ),
+    (
+        "impossible date",
+        [good(Course_Date="02/30/2024")],
+        ["Course Date “02/30/2024” is not a date"],
+    ),
+    (
+        "date in the future",
+        [good(Course_Date="2025-01-05", CE_Year=2025)],
+        ["Course Date 01/05/2025 is in the future"],
+    ),
+    (
+        "date outside course",
+        [good(Course_Date="2024-05-09")],
+        ["Course Date 05/09/2024 is outside the course's dates (05/01/2024 to 05/02/2024)"],
+    ),
     ("US date", [good(Course_Date="05/02/2024")], [OK]),
     ("serial date as text", [good(Course_Date="45413")], [OK]),
-    ("year mismatch", [good(CE_Year=2023)],
-     ["CE Year 2023 does not match the course date 05/01/2024 (CE year 2024)"]),
+    (
+        "year mismatch",
+        [good(CE_Year=2023)],
+        ["CE Year 2023 does not match the course date 05/01/2024 (CE year 2024)"],
+    ),
     ("year not a year", [good(CE_Year="twenty")], ["CE Year “twenty” is not a year"]),
-    ("duplicate in file", [good(), good(CE_Hours=4)],
-     [OK, "The same member, course and date appears earlier in this file (row 2)"]),
-    ("blank rows skipped", [good(), [None] * 7, ["", " ", "", "", "", "", ""], good(License_Number="1003", Last_Name="O'Brien")],
-     [OK, OK]),
-    ("formula-looking text", [good(Last_Name="=HYPERLINK(\"http://x\",\"y\")")],
-     ["The last name does not match"]),
+    (
+        "duplicate in file",
+        [good(), good(CE_Hours=4)],
+        [OK, "The same member, course and date appears earlier in this file (row 2)"],
+    ),
+    (
+        "blank rows skipped",
+        [
+            good(),
+            [None] * 7,
+            ["", " ", "", "", "", "", ""],
+            good(License_Number="1003", Last_Name="O'Brien"),
+        ],
+        [OK, OK],
+    ),
+    (
+        "formula-looking text",
+        [good(Last_Name='=HYPERLINK("http://x","y")')],
+        ["The last name does not match"],
+    ),
     ("at sign nickname", [good(First_Name="@SUM(A1)")], [OK]),
     ("very long name", [good(Last_Name="N" * 1000)], ["The last name does not match"]),
     ("emoji", [good(First_Name="Ana 🎓")], [OK]),
-    ("every problem at once", [["", "X", "9999", "NOPE", "abc", "later", "lots"]],
-     ["First Name is missing; No member holds license number 9999; No course has course number "
-      "NOPE; CE Hours “lots” is not a number; Course Date “later” is not a date (use MM/DD/YYYY "
-      "or YYYY-MM-DD); CE Year “abc” is not a year"]),
+    (
+        "every problem at once",
+        [["", "X", "9999", "NOPE", "abc", "later", "lots"]],
+        [
+            "First Name is missing; No member holds license number 9999; No course has course number "
+            "NOPE; CE Hours “lots” is not a number; Course Date “later” is not a date (use MM/DD/YYYY "
+            "or YYYY-MM-DD); CE Year “abc” is not a year"
+        ],
+    ),
 ]
 
 
@@ -123,8 +187,9 @@ def _check(got: list[tuple[int, str]], expected: list[str]) -> None:
         assert (status == OK) if want == OK else (want in status), (status, want)
 
 
-@pytest.mark.parametrize(("rows", "expected"), [c[1:] for c in ROW_CASES],
-                         ids=[c[0] for c in ROW_CASES])
+@pytest.mark.parametrize(
+    ("rows", "expected"), [c[1:] for c in ROW_CASES], ids=[c[0] for c in ROW_CASES]
+)
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
 def test_row_outcomes(office, rows, expected, kind):
     db, pid = office
@@ -136,12 +201,14 @@ def test_blank_rows_keep_file_row_numbers(office):
     db, pid = office
     rows = [good(), [None] * 7, good(License_Number="9999")]
     assert statuses(db, pid, xlsx_bytes(rows), "r.xlsx") == [
-        (2, OK), (4, "No member holds license number 9999")]
+        (2, OK),
+        (4, "No member holds license number 9999"),
+    ]
 
 
 def test_wrong_name_never_reveals_the_holder(office):
     db, pid = office
-    (_, status), = statuses(db, pid, csv_bytes([good(Last_Name="Smith")]), "r.csv")
+    ((_, status),) = statuses(db, pid, csv_bytes([good(Last_Name="Smith")]), "r.csv")
     assert "Núñez" not in status and "Ana" not in status
 
 
@@ -156,7 +223,9 @@ def test_reupload_adds_nothing_twice(office):
     assert db.scalar("SELECT count(*) FROM ce_records") == 2
     # An overlapping file adds only its new row.
     overlap = csv_bytes([good(), good(License_Number="1003", Last_Name="O'Brien")])
-    third = importer.import_roster(db, overlap, "o.csv", provider_id=pid, uploaded_by="t", today=TODAY)
+    third = importer.import_roster(
+        db, overlap, "o.csv", provider_id=pid, uploaded_by="t", today=TODAY
+    )
     assert third.counts() == {"processed": 1, "failed": 1, "total": 2}
     assert db.scalar("SELECT count(*) FROM ce_records") == 3
 
@@ -164,22 +233,36 @@ def test_reupload_adds_nothing_twice(office):
 def test_roster_confirms_a_pending_self_report(office):
     db, pid = office
     course = db.scalar("SELECT id FROM courses WHERE course_number = 'C3'")
-    db.execute("INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source,"
-               " status) VALUES (1, ?, 2024, '2024-05-01', 8, 'self report', 'pending')", [course])
-    result = importer.import_roster(db, csv_bytes([good()]), "r.csv", provider_id=pid,
-                                    uploaded_by="t", today=TODAY)
+    db.execute(
+        "INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source,"
+        " status) VALUES (1, ?, 2024, '2024-05-01', 8, 'self report', 'pending')",
+        [course],
+    )
+    result = importer.import_roster(
+        db, csv_bytes([good()]), "r.csv", provider_id=pid, uploaded_by="t", today=TODAY
+    )
     assert result.counts()["processed"] == 1 and result.confirmed == 1
     assert db.rows("SELECT status, source FROM ce_records") == [("approved", "self report")]
 
 
 def test_import_history_keeps_every_row(office):
     db, pid = office
-    result = importer.import_roster(db, csv_bytes([good(), good(CE_Hours="x")]), "r.csv",
-                                    provider_id=pid, uploaded_by="alice", today=TODAY)
-    assert db.one("SELECT uploaded_by, file_name, processed, failed, total FROM imports"
-                  " WHERE id = ?", [result.import_id]) == ("alice", "r.csv", 1, 1, 2)
+    result = importer.import_roster(
+        db,
+        csv_bytes([good(), good(CE_Hours="x")]),
+        "r.csv",
+        provider_id=pid,
+        uploaded_by="alice",
+        today=TODAY,
+    )
+    assert db.one(
+        "SELECT uploaded_by, file_name, processed, failed, total FROM imports WHERE id = ?",
+        [result.import_id],
+    ) == ("alice", "r.csv", 1, 1, 2)
     assert db.rows("SELECT row_number, outcome, ce_hours FROM import_rows ORDER BY row_number") == [
-        (2, "processed", "8"), (3, "failed", "x")]
+        (2, "processed", "8"),
+        (3, "failed", "x"),
+    ]
 
 
 # -- file-level cases --------------------------------------------------------------------------
@@ -191,17 +274,28 @@ def test_excel_serial_dates_numbers_and_formulas(office):
     assert statuses(db, pid, xlsx_bytes(rows), "r.xlsx") == [(2, OK)]
     real_date = [good(License_Number=1002, Last_Name="Ødegård", Course_Date=date(2024, 5, 2))]
     assert statuses(db, pid, xlsx_bytes(real_date), "d.xlsx") == [(2, OK)]
-    formula = with_cached_formula(xlsx_bytes([good(License_Number="1003", Last_Name="O'Brien")]),
-                                  "G2", "4+4", "8")
+    formula = with_cached_formula(
+        xlsx_bytes([good(License_Number="1003", Last_Name="O'Brien")]), "G2", "4+4", "8"
+    )
     assert statuses(db, pid, formula, "f.xlsx") == [(2, OK)]
-    assert db.scalar("SELECT hours FROM ce_records r JOIN members m ON m.id = r.member_id"
-                     " WHERE m.license_number = '1003'") == 8
+    assert (
+        db.scalar(
+            "SELECT hours FROM ce_records r JOIN members m ON m.id = r.member_id"
+            " WHERE m.license_number = '1003'"
+        )
+        == 8
+    )
 
 
 @pytest.mark.parametrize(
     ("options", "name"),
-    [({"bom": True}, "bom.csv"), ({"sep": ";"}, "semi.csv"), ({"newline": "\r\n"}, "crlf.csv"),
-     ({"encoding": "latin-1"}, "latin1.csv"), ({"sep": "\t"}, "tabs.csv")],
+    [
+        ({"bom": True}, "bom.csv"),
+        ({"sep": ";"}, "semi.csv"),
+        ({"newline": "\r\n"}, "crlf.csv"),
+        ({"encoding": "latin-1"}, "latin1.csv"),
+        ({"sep": "\t"}, "tabs.csv"),
+    ],
 )
 def test_csv_dialects(office, options, name):
     db, pid = office
@@ -210,8 +304,16 @@ def test_csv_dialects(office, options, name):
 
 def test_header_match_ignores_case_spaces_punctuation_and_extra_columns(office):
     db, pid = office
-    header = ["first-name", "LAST NAME", "License #Number", "course_number", "ce year",
-              "Course Date:", "CE Hours", *[""] * 60]
+    header = [
+        "first-name",
+        "LAST NAME",
+        "License #Number",
+        "course_number",
+        "ce year",
+        "Course Date:",
+        "CE Hours",
+        *[""] * 60,
+    ]
     assert statuses(db, pid, xlsx_bytes([good() + [""] * 60], header=header), "h.xlsx") == [(2, OK)]
 
 
@@ -238,22 +340,36 @@ def _pdf() -> bytes:
 REJECTIONS = [
     ("empty file", b"", "r.xlsx", "is empty (0 bytes)"),
     ("corrupt zip", b"PK\x03\x04" + b"\x00garbage" * 50, "r.xlsx", "could not be read"),
-    ("old xls renamed", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, "r.xlsx",
-     "password-protected or an old .xls"),
+    (
+        "old xls renamed",
+        b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600,
+        "r.xlsx",
+        "password-protected or an old .xls",
+    ),
     ("pdf renamed", _pdf(), "r.xlsx", "is not an Excel workbook"),
     ("pdf as csv", b"%PDF\x00\x01", "r.csv", "is not a CSV text file"),
     ("wrong type", b"hello", "r.txt", "is not a file type CE Tracker reads"),
     ("header only", csv_bytes([]), "r.csv", "holds the header row but no roster rows"),
     ("header only xlsx", xlsx_bytes([]), "r.xlsx", "holds the header row but no roster rows"),
     ("blank csv", b"\n\n , ,\n", "r.csv", "has no rows at all"),
-    ("column missing", csv_bytes([good()[:6]], header=HEADER[:6]), "r.csv", "has no CE Hours column"),
-    ("two columns missing", csv_bytes([["a", "b"]], header=["First Name", "Last Name"]), "r.csv",
-     "has no License Number, Course Number, CE Year, Course Date, CE Hours columns"),
+    (
+        "column missing",
+        csv_bytes([good()[:6]], header=HEADER[:6]),
+        "r.csv",
+        "has no CE Hours column",
+    ),
+    (
+        "two columns missing",
+        csv_bytes([["a", "b"]], header=["First Name", "Last Name"]),
+        "r.csv",
+        "has no License Number, Course Number, CE Year, Course Date, CE Hours columns",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("data", "name", "message"), [c[1:] for c in REJECTIONS],
-                         ids=[c[0] for c in REJECTIONS])
+@pytest.mark.parametrize(
+    ("data", "name", "message"), [c[1:] for c in REJECTIONS], ids=[c[0] for c in REJECTIONS]
+)
 def test_unreadable_files_are_rejected_whole(office, data, name, message):
     db, pid = office
     with pytest.raises(RejectedFile, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -266,8 +382,9 @@ def test_file_over_the_size_limit(office, monkeypatch):
     db, pid = office
     monkeypatch.setenv("CETRACKER_MAX_UPLOAD_MB", "0.001")
     with pytest.raises(RejectedFile, match="more than the"):
-        importer.import_roster(db, csv_bytes([good()] * 50), "big.csv", provider_id=pid,
-                               uploaded_by="t", today=TODAY)
+        importer.import_roster(
+            db, csv_bytes([good()] * 50), "big.csv", provider_id=pid, uploaded_by="t", today=TODAY
+        )
 
 
 def test_killed_import_leaves_nothing(office, tmp_path):
@@ -279,7 +396,8 @@ def test_killed_import_leaves_nothing(office, tmp_path):
     roster.write_bytes(csv_bytes([good(), good(License_Number="1002", Last_Name="Ødegård")]))
     driver = subprocess.Popen(
         [sys.executable, str(Path(__file__).parent / "kill_import_driver.py"), path, str(roster)],
-        stdout=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert driver.stdout.readline().strip() == "records written, not committed"
@@ -293,6 +411,7 @@ def test_killed_import_leaves_nothing(office, tmp_path):
     assert reopened.scalar("SELECT count(*) FROM ce_records") == 0
     # And the same roster then imports normally.
     pid = importer.provider_id_for(reopened, "P-1")
-    result = importer.import_roster(reopened, roster.read_bytes(), "r.csv", provider_id=pid,
-                                    uploaded_by="t", today=TODAY)
+    result = importer.import_roster(
+        reopened, roster.read_bytes(), "r.csv", provider_id=pid, uploaded_by="t", today=TODAY
+    )
     assert result.counts() == {"processed": 2, "failed": 0, "total": 2}

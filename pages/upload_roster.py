@@ -1,0 +1,106 @@
+"""Upload Roster: a provider's filled template in, processed and failed rows out (SPEC §5)."""
+
+import streamlit as st
+
+from cetracker import config, importer, providers, roster_files
+from cetracker.errors import CetrackerError
+from cetracker.ui import session, widgets
+
+user = session.require("admin", "provider")
+db = session.database()
+
+st.title("Upload Roster")
+st.caption(
+    "Upload the filled roster template (.xlsx, .xlsm or .csv). Every row is checked; "
+    "rows that fail come back with a Status you can fix and upload again."
+)
+
+if user.role == "provider":
+    provider_id = user.provider_id
+    provider_name = providers.provider_profile(db, user)["name"]
+else:
+    choices = providers.list_providers(db)
+    picked = st.selectbox(
+        "Provider",
+        choices,
+        format_func=lambda p: f"{p[2]} ({p[1]})",
+        key="upload_provider",
+        help="The provider whose roster this is.",
+    )
+    provider_id, provider_name = (picked[0], picked[2]) if picked else (None, "")
+
+if provider_id is None:
+    st.info("There are no providers yet. Add one on the Providers page first.")
+    st.stop()
+
+st.download_button(
+    "Download the roster template",
+    lambda: roster_files.template_xlsx(db, provider_id),
+    file_name="ce-roster-template.xlsx",
+    on_click="ignore",
+    icon=":material/download:",
+    key="template_download",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+
+limit_mb = config.max_upload_bytes() / 1_048_576
+upload = st.file_uploader(
+    f"Roster file (up to {limit_mb:.0f} MB)", type=["xlsx", "xlsm", "csv"], key="roster_file"
+)
+if upload is not None:
+    data = upload.getvalue()
+    try:
+        preview = importer.read_roster(data, upload.name)
+    except CetrackerError as exc:
+        st.error(exc.message)
+        st.stop()
+    st.subheader("Preview")
+    st.caption(f"{len(preview):,} rows to import for {provider_name}. The first rows:")
+    widgets.show_table(importer.preview_frame(preview[:10]), empty="No rows.")
+    if st.button("Import these rows", type="primary", key="import_go"):
+        bar = st.progress(0.0, text="Starting…")
+        try:
+            result = importer.import_roster(
+                db,
+                data,
+                upload.name,
+                provider_id=provider_id,
+                uploaded_by=user.username,
+                progress=lambda f, t: bar.progress(f, text=t),
+            )
+        except CetrackerError as exc:
+            st.error(exc.message)
+            st.stop()
+        st.session_state["last_import"] = result
+
+result = st.session_state.get("last_import")
+if result is not None:
+    st.subheader(f"Result of {result.file_name}")
+    cols = st.columns(3)
+    cols[0].metric("Processed", f"{result.processed:,}")
+    cols[1].metric("Failed", f"{result.failed:,}")
+    cols[2].metric("Total", f"{result.total:,}")
+    if result.confirmed:
+        st.info(
+            f"{result.confirmed:,} rows confirmed courses that members had reported themselves."
+        )
+    if result.earlier_upload:
+        st.warning(
+            f"This same file was uploaded before ({result.earlier_upload}); rows already "
+            "recorded then were not added again."
+        )
+    failed = importer.failed_rows_frame(result.outcomes)
+    if failed.empty:
+        st.success("Every row was processed.")
+    else:
+        st.markdown("**Failed rows** — fix them in the file below and upload it again.")
+        widgets.show_table(failed, empty="No failed rows.")
+        st.download_button(
+            "Download the failed rows (.xlsx)",
+            roster_files.failed_rows_xlsx(failed),
+            file_name=f"failed-rows-{result.import_id}.xlsx",
+            key="failed_download",
+            mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            icon=":material/download:",
+            on_click="ignore",
+        )
