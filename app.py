@@ -1,4 +1,8 @@
-"""CE Tracker: the login gate and the router. Pages are listed by role; nothing else lives here."""
+"""CE Tracker: the login gate and the router. Pages are listed by role; nothing else lives here.
+
+Hiding a page from the navigation is not the guard: every page also calls
+``session.require`` with its roles before it does anything.
+"""
 
 import streamlit as st
 
@@ -7,18 +11,47 @@ from cetracker.ui import session
 
 st.set_page_config(page_title="CE Tracker", page_icon=":material/school:", layout="wide")
 
+# (section, file, title, icon, url path, roles)
+PAGES = [
+    ("Reports", "dashboard.py", "Dashboard", "dashboard", "dashboard", {"admin", "director"}),
+    (
+        "Reports",
+        "hour_summary.py",
+        "Hour Summary",
+        "schedule",
+        "hour-summary",
+        {"admin", "director"},
+    ),
+    ("My CE", "my_ce.py", "My CE", "person", "my-ce", {"member"}),
+    ("Provider", "provider_home.py", "CE Profile", "badge", "provider", {"provider"}),
+    (
+        "Rosters",
+        "upload_roster.py",
+        "Upload Roster",
+        "upload_file",
+        "upload-roster",
+        {"admin", "provider"},
+    ),
+    (
+        "Rosters",
+        "import_history.py",
+        "Import History",
+        "history",
+        "import-history",
+        {"admin", "provider"},
+    ),
+    ("Provider", "ce_details.py", "CE Details", "groups", "ce-details", {"provider"}),
+    ("Public", "verify.py", "Verify a certificate", "verified", "verify", None),
+]
+
+
+def page(file: str, title: str, icon: str, url: str) -> st.Page:
+    return st.Page(f"pages/{file}", title=title, icon=f":material/{icon}:", url_path=url)
+
+
 db = session.database()
 session.start_run(db)
 user = session.current_user(db)
-
-PUBLIC = [
-    st.Page(
-        "pages/verify.py",
-        title="Verify a certificate",
-        icon=":material/verified:",
-        url_path="verify",
-    )
-]
 
 if user is None:
 
@@ -27,39 +60,18 @@ if user is None:
         st.caption(config.association_name())
         session.login_form(db)
 
-    st.navigation([st.Page(login, title="Log in", icon=":material/login:"), *PUBLIC]).run()
+    public = [page(*p[1:5]) for p in PAGES if p[5] is None]
+    st.navigation([st.Page(login, title="Log in", icon=":material/login:"), *public]).run()
     st.stop()
 
-REPORTS = [
-    st.Page(
-        "pages/hour_summary.py",
-        title="Hour Summary",
-        icon=":material/schedule:",
-        url_path="hour-summary",
-    ),
-]
-MEMBER = [
-    st.Page("pages/my_ce.py", title="My CE", icon=":material/person:", url_path="my-ce"),
-]
-pages: dict[str, list[st.Page]] = {}
-if user.role in ("admin", "director"):
-    pages["Reports"] = REPORTS
-elif user.role == "member":
-    pages["My CE"] = MEMBER
-elif user.role == "provider":
-    pages["Provider"] = [
-        st.Page(
-            "pages/provider_home.py",
-            title="CE Profile",
-            icon=":material/badge:",
-            url_path="provider",
-        )
-    ]
-pages["Public"] = PUBLIC
+sections: dict[str, list[st.Page]] = {}
+for section, *details, roles in PAGES:
+    if roles is None or user.role in roles:
+        sections.setdefault(section, []).append(page(*details))
 
 with st.sidebar:
     st.markdown(f"**{user.display_name}**  \n{user.role.title()} · {config.association_name()}")
     session.logout_button()
 session.keep_login_cookie()
 
-st.navigation(pages).run()
+st.navigation(sections).run()

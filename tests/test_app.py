@@ -36,8 +36,8 @@ def page_text(at: AppTest) -> str:
 @pytest.mark.parametrize(
     ("role", "landing"),
     [
-        ("admin", "Hour Summary Report"),
-        ("director", "Hour Summary Report"),
+        ("admin", "Dashboard"),
+        ("director", "Dashboard"),
         ("provider", "CE Profile"),
         ("member", "My CE"),
     ],
@@ -51,7 +51,7 @@ def test_each_demo_role_logs_in(demo_db_path, role, landing):
 def test_wrong_password_is_refused_and_audited(demo_db_path, demo_db):
     at = login("admin", "wrong-password")
     assert not at.exception
-    assert "Hour Summary Report" not in [t.value for t in at.title]
+    assert "Dashboard" not in [t.value for t in at.title]
     assert any("not right" in e.value for e in at.error)
     assert (
         demo_db.scalar(
@@ -65,7 +65,7 @@ def test_five_failures_lock_the_account(demo_db_path, demo_db):
     for _ in range(5):
         login("director", "not-the-password")
     at = login("director", DEMO_PASSWORDS["director"])
-    assert "Hour Summary Report" not in [t.value for t in at.title]
+    assert "Dashboard" not in [t.value for t in at.title]
 
 
 def run_page_as(page: str, username: str | None) -> AppTest:
@@ -99,15 +99,21 @@ def test_router_does_not_list_reports_for_members(demo_db_path):
         at.switch_page("pages/hour_summary.py")
 
 
+def open_page(at: AppTest, page: str) -> AppTest:
+    at.switch_page(f"pages/{page}")
+    at.run()
+    return at
+
+
 def test_director_sees_only_their_area(demo_db_path):
-    at = login("director", DEMO_PASSWORDS["director"])
+    at = open_page(login("director", DEMO_PASSWORDS["director"]), "hour_summary.py")
     frame = at.dataframe[0].value
     assert set(frame["Area"]) == {"Area 3"}
     assert at.multiselect(key="hs_area").options == ["Area 3"]
 
 
 def test_admin_filters_hour_summary(demo_db_path):
-    at = login("admin", DEMO_PASSWORDS["admin"])
+    at = open_page(login("admin", DEMO_PASSWORDS["admin"]), "hour_summary.py")
     everyone = len(at.dataframe[0].value)
     at.multiselect(key="hs_area").select("Area 6").run()
     frame = at.dataframe[0].value

@@ -75,6 +75,7 @@ def show_table(
     if df.empty:
         st.info(empty)
         return
+    df = dates_as_dates(df)
     if len(df) > MAX_ROWS_SHOWN:
         st.caption(
             f"Showing the first {MAX_ROWS_SHOWN:,} of {len(df):,} rows; "
@@ -82,6 +83,18 @@ def show_table(
         )
         df = df.head(MAX_ROWS_SHOWN)
     st.dataframe(df, hide_index=True, use_container_width=True, column_config=column_config)
+
+
+def dates_as_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """Date columns come back from DuckDB as midnight timestamps; show them as dates."""
+    for name in df.columns:
+        column = df[name]
+        if (
+            pd.api.types.is_datetime64_any_dtype(column)
+            and (column.dropna() == column.dropna().dt.normalize()).all()
+        ):
+            df = df.assign(**{name: column.dt.date})
+    return df
 
 
 def export_buttons(

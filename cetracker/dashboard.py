@@ -1,0 +1,94 @@
+"""The dashboard's figures and charts (SPEC §3.8), limited to the user's scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import plotly.express as px
+
+from cetracker.db import Database
+from cetracker.filters import Filters, Scope
+from cetracker.summary import hour_summary
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import plotly.graph_objects as go
+
+
+@dataclass(frozen=True)
+class Figures:
+    year: int
+    members: int
+    eligible_share: float
+    dues_paid_share: float
+    pending: int
+    short_by_area: pd.DataFrame
+    hours_by_month: pd.DataFrame
+
+
+def figures(db: Database, scope: Scope, year: int) -> Figures:
+    filters = Filters(year=year, scope=scope)
+    summary = hour_summary(db, filters, detail=True)
+    active = summary[summary["status"] == "active"]
+    short = active[~active["eligible"]]
+    by_area = (
+        active.assign(short=~active["eligible"])
+        .groupby("area", dropna=False)
+        .agg(members=("license_number", "size"), short=("short", "sum"))
+        .reset_index()
+        .sort_values("area")
+    )
+    where, params = filters.member_where("m")
+    months = db.frame(
+        f"""SELECT strftime(r.course_date, '%Y-%m') AS month, sum(r.hours)::DOUBLE AS hours
+            FROM ce_records r JOIN members m ON m.id = r.member_id
+            WHERE r.status = 'approved' AND r.ce_year = $year AND {where}
+            GROUP BY month ORDER BY month""",  # noqa: S608 - fixed clause, values are parameters
+        {**params, "year": year},
+    )
+    dues = db.one(
+        f"""SELECT count(*) FILTER (WHERE d.status IN ('paid', 'waived')), count(*)
+            FROM dues d JOIN members m ON m.id = d.member_id
+            WHERE d.year = $year AND {where}""",  # noqa: S608
+        {**params, "year": year},
+    )
+    pending = db.scalar(
+        f"""SELECT count(*) FROM ce_records r JOIN members m ON m.id = r.member_id
+            WHERE r.status = 'pending' AND {where}""",  # noqa: S608
+        params,
+    )
+    return Figures(
+        year=year,
+        members=len(active),
+        eligible_share=(len(active) - len(short)) / len(active) if len(active) else 0.0,
+        dues_paid_share=(dues[0] / dues[1]) if dues and dues[1] else 0.0,
+        pending=int(pending or 0),
+        short_by_area=by_area,
+        hours_by_month=months,
+    )
+
+
+def short_by_area_chart(f: Figures) -> go.Figure:
+    fig = px.bar(
+        f.short_by_area,
+        x="area",
+        y="short",
+        text="short",
+        labels={"area": "Area", "short": "Members short of hours"},
+        color_discrete_sequence=["#1F4E79"],
+    )
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
+    return fig
+
+
+def hours_by_month_chart(f: Figures) -> go.Figure:
+    fig = px.bar(
+        f.hours_by_month,
+        x="month",
+        y="hours",
+        labels={"month": "Month", "hours": "Hours earned"},
+        color_discrete_sequence=["#2E7D32"],
+    )
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
+    return fig

@@ -1,0 +1,78 @@
+"""Who may open which page: every role against every page, past the router (SPEC §8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cetracker import importer
+from tests.rosters import csv_bytes
+
+PAGES_DIR = Path(__file__).parents[1] / "pages"
+ROLES = [None, "member", "provider", "director", "admin"]
+# Written out here, independently of app.py, so that a page that forgets its guard fails.
+ALLOWED = {
+    "dashboard.py": {"admin", "director"},
+    "hour_summary.py": {"admin", "director"},
+    "my_ce.py": {"member"},
+    "provider_home.py": {"provider"},
+    "upload_roster.py": {"admin", "provider"},
+    "import_history.py": {"admin", "provider"},
+    "ce_details.py": {"provider"},
+    "verify.py": {None, "member", "provider", "director", "admin"},
+}
+
+
+def run_as(page: str, username: str | None) -> AppTest:
+    at = AppTest.from_file(str(PAGES_DIR / page), default_timeout=30)
+    if username:
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = username
+    at.run()
+    return at
+
+
+def test_every_page_is_in_the_matrix():
+    assert {p.name for p in PAGES_DIR.glob("*.py")} == set(ALLOWED)
+
+
+@pytest.mark.parametrize("page", sorted(ALLOWED))
+@pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
+def test_page_access(demo_db_path, page, role):
+    at = run_as(page, role)
+    assert not at.exception, at.exception
+    refused = any("Not allowed" in e.value for e in at.error)
+    assert refused == (role not in ALLOWED[page])
+    if refused:
+        assert not at.dataframe and not at.metric
+
+
+def test_provider_sees_only_its_own_attendees_and_uploads(demo_db_path, demo_db):
+    own = importer.provider_id_for(demo_db, "P1000")
+    other = importer.provider_id_for(demo_db, "P1001")
+    other_course = demo_db.scalar("SELECT course_number FROM courses WHERE provider_id = ?", [other])
+    importer.import_roster(demo_db, csv_bytes([["A", "B", "1", "X", "2024", "2024-01-01", "1"]]),
+                           "other.csv", provider_id=other, uploaded_by="admin")
+    at = run_as("ce_details.py", "provider")
+    frame = at.dataframe[0].value
+    own_courses = {n for (n,) in demo_db.rows(
+        "SELECT course_number FROM courses WHERE provider_id = ?", [own])}
+    assert len(frame) > 0 and set(frame["Course number"]) <= own_courses
+    assert other_course not in set(frame["Course number"])
+    history = run_as("import_history.py", "provider")
+    assert any("No rosters have been uploaded yet" in i.value for i in history.info)
+    admin = run_as("import_history.py", "admin")
+    assert "other.csv" in set(admin.dataframe[0].value["File"])
+
+
+@pytest.mark.parametrize("hostile", ["' OR 1=1 --", '"; DROP TABLE members; --'])
+def test_injection_in_text_filters_finds_nothing(demo_db_path, demo_db, hostile):
+    at = run_as("ce_details.py", "provider")
+    at.text_input(key="ced_name").input(hostile).run()
+    assert any(m.value == "0" for m in at.metric)
+    at = run_as("hour_summary.py", "admin")
+    at.text_input(key="hs_name").input(hostile).run()
+    assert any("No members match" in i.value for i in at.info)
+    assert demo_db.scalar("SELECT count(*) FROM members") == 600
