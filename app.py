@@ -51,6 +51,7 @@ def page(file: str, title: str, icon: str, url: str) -> st.Page:
 
 db = session.database()
 session.start_run(db)
+session.restore_login()
 user = session.current_user(db)
 
 if user is None:

@@ -47,6 +47,16 @@ def start_run(db: Database) -> stauth.Authenticate:
     return authn
 
 
+def restore_login() -> None:
+    """Sign a returning browser in from its login cookie before the router runs.
+
+    Done first so that a page opened by its address (or reloaded) is found: the
+    router only lists a signed-in user's pages once it knows who that is.
+    """
+    if not st.session_state.get("authentication_status"):
+        authenticator().login(location="unrendered", key="cookie_login")
+
+
 def authenticator() -> stauth.Authenticate:
     return st.session_state["_authenticator"]
 
