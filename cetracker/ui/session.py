@@ -53,8 +53,13 @@ def restore_login() -> None:
     Done first so that a page opened by its address (or reloaded) is found: the
     router only lists a signed-in user's pages once it knows who that is.
     """
-    if not st.session_state.get("authentication_status"):
-        authenticator().login(location="unrendered", key="cookie_login")
+    if st.session_state.get("authentication_status"):
+        return
+    authn = authenticator()
+    # What the library's own login does with a cookie, without drawing its form.
+    token = authn.cookie_controller.get_cookie()
+    if token:
+        authn.authentication_controller.login(token=token)
 
 
 def authenticator() -> stauth.Authenticate:
