@@ -110,7 +110,14 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     db = _db(args)
     filters = _filters(args)
-    frame = reports.run_report(db, args.report, filters)
+    options = {}
+    if args.report == "conference":
+        if not args.course:
+            raise CetrackerError("The conference report needs --course COURSE_NUMBER.")
+        options["course_number"] = args.course
+    if args.report == "certificates" and args.format == "pdf":
+        return _write_certificates(db, filters, args.output)
+    frame = reports.run_report(db, args.report, filters, **options)
     title = reports.REPORTS[args.report].title
     if args.format == "csv":
         data = exports.to_csv(frame)
@@ -120,6 +127,26 @@ def cmd_report(args: argparse.Namespace) -> int:
         data = exports.to_pdf(frame, title, filters.describe())
     _write(data, args.output)
     return 0
+
+
+def _write_certificates(db: Database, filters: Filters, output: str | None) -> int:
+    from cetracker import certificates
+    from cetracker import policy as policies
+
+    earned = certificates.earned_certificates(db, filters)
+    if not earned:
+        print(f"Nobody earned a certificate for CE year {filters.year} with these filters; "
+              "no file was written.")
+        return 0
+    start = policies.policy_for_year(db, filters.year).ce_year_start_month
+    _write(certificates.certificates_pdf(earned, start), output)
+    if output not in (None, "-"):
+        print(f"Wrote {len(earned)} certificates to {output}.")
+    return 0
+
+
+def cmd_certificates(args: argparse.Namespace) -> int:
+    return _write_certificates(_db(args), _filters(args), args.output)
 
 
 def _write(data: bytes, output: str | None) -> None:
@@ -248,9 +275,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--position", action="append")
     p.add_argument("--name", help="name or license number contains")
     p.add_argument("--short-only", action="store_true")
+    p.add_argument("--course", help="course number (conference report)")
     p.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("certificates", help="every annual certificate of a CE year as one PDF")
+    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--county", action="append")
+    p.add_argument("--area", action="append")
+    p.add_argument("--position", action="append")
+    p.add_argument("--name", help=argparse.SUPPRESS)
+    p.add_argument("-o", "--output", required=True)
+    p.set_defaults(func=cmd_certificates, short_only=False)
 
     p = sub.add_parser("template", help="write the roster template (.xlsx)")
     p.add_argument("--provider", help="provider license number: its courses in the drop-down")

@@ -85,6 +85,19 @@ SPECIAL_NAMES = [
     ("José", "Núñez"),
     ("Siobhán", "O'Brien"),
 ]
+TOPICS = {
+    "General": ["Court Costs and Fees", "Jury Management", "Marriage Licenses and Probate",
+                "Customer Service at the Counter", "Budget and Fee Accounting",
+                "Passport Acceptance Training", "Child Support Filings", "Elections Law Update",
+                "Leadership for Chief Deputies", "Legislative Update"],
+    "Ethics": ["Ethics for County Officials", "Public Integrity and Conflicts of Interest",
+               "Open Meetings and Ethics"],
+    "Records Management": ["Records Retention Schedules", "Vital Statistics Records",
+                           "Open Records and the Public Information Act",
+                           "Preserving Historic Court Records"],
+    "Technology": ["Cybersecurity for Clerks", "E-filing and Digital Records",
+                   "Spreadsheets for the Clerk's Office"],
+}
 PROVIDER_NAMES = [
     "V.G. Young Institute of County Government",
     "Clerks' Education Foundation",
@@ -228,9 +241,9 @@ def build(
             )
             hrs = 12 if kind == "conference" else 3 if c == 1 else int(rng.choice(COURSE_HOURS[:5]))
             title = (
-                f"{year} Annual {'Winter' if start.month < 7 else 'Fall'} Conference"
+                f"{year} {'Spring' if start.month < 7 else 'Fall'} Education Conference"
                 if kind == "conference"
-                else f"{category}: {fake.catch_phrase().title()}"
+                else TOPICS[str(category)][int(rng.integers(len(TOPICS[str(category)])))]
             )
             course_rows.append(
                 {

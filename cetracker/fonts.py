@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 
 import fontpkg_noto_sans
+from fontTools import ttLib
 from fpdf import FPDF
 
 FAMILY = "Noto"
@@ -48,5 +49,11 @@ def _parsed() -> dict[str, object]:
 
 
 def add_fonts(pdf: FPDF) -> None:
-    """Give ``pdf`` the Noto regular and bold faces (family ``"Noto"``)."""
-    pdf.fonts.update(copy.deepcopy(_parsed()))
+    """Give ``pdf`` the Noto regular and bold faces (family ``"Noto"``).
+
+    fpdf2's copy of a font shares its fontTools object, which the subsetter cuts
+    down in place when a PDF is written; each PDF gets its own (lazily read) one.
+    """
+    for key, font in copy.deepcopy(_parsed()).items():
+        font.ttfont = ttLib.TTFont(font.ttffile, recalcTimestamp=False, lazy=True)
+        pdf.fonts[key] = font

@@ -1,7 +1,8 @@
 """The reports of SPEC §3: each a function from filters to a table, plus its title.
 
 Pages and the command line both call ``run_report``; exports take its frame, so
-a download holds exactly the rows the page shows.
+a download holds exactly the rows the page shows. Every query filters members
+through ``Filters.member_where``, so a director's scope applies everywhere.
 """
 
 from __future__ import annotations
@@ -11,24 +12,132 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cetracker.db import Database
+from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.summary import hour_summary
+from cetracker.summary import hour_summary, hour_summary_query
 
 if TYPE_CHECKING:
     import pandas as pd
+
+
+def conference_detail(db: Database, filters: Filters) -> pd.DataFrame:
+    """Per member: every course in year Y, a "carried over from Y−1" line, and the total."""
+    summary_sql, params = hour_summary_query(db, filters, detail=True)
+    return db.frame(
+        f"""WITH s AS ({summary_sql}),
+            lines AS (
+                SELECT s.license_number, s.first_name, s.last_name, s.county, s.area,
+                       1 AS line_order, r.course_date AS date,
+                       coalesce(c.course_number, '') AS course_number,
+                       coalesce(c.title, r.title) AS course, coalesce(c.kind, r.source) AS kind,
+                       r.hours::DOUBLE AS hours
+                FROM s JOIN ce_records r ON r.member_id = s.member_id
+                LEFT JOIN courses c ON c.id = r.course_id
+                WHERE r.ce_year = $year AND r.status = 'approved'
+                UNION ALL
+                SELECT license_number, first_name, last_name, county, area, 2, NULL, '',
+                       'Carried over from ' || ($year - 1), 'carryover', carried_in
+                FROM s WHERE carried_in > 0
+                UNION ALL
+                SELECT license_number, first_name, last_name, county, area, 3, NULL, '',
+                       'Total credited', 'total', credited
+                FROM s
+            )
+            SELECT license_number, first_name, last_name, county, area, date, course_number,
+                   course, kind, hours
+            FROM lines
+            ORDER BY last_name, first_name, license_number, line_order, date, course_number""",  # noqa: S608 - composed of fixed SQL
+        params,
+    )
+
+
+def carryover(db: Database, filters: Filters) -> pd.DataFrame:
+    """Members with hours carried from Y−1 into Y."""
+    frame = hour_summary(db, filters)
+    shown = frame[frame["carried_in"] > 0]
+    return shown[["license_number", "first_name", "last_name", "county", "area", "position",
+                  "year", "carried_in", "earned", "credited"]].reset_index(drop=True)
+
+
+def member_list(db: Database, filters: Filters) -> pd.DataFrame:
+    """The Clerk List: contact details."""
+    where, params = filters.member_where("m")
+    return db.frame(
+        f"""SELECT license_number, first_name, last_name, position, county, area, email, phone,
+                   address, status, joined
+            FROM members m WHERE {where}
+            ORDER BY last_name, first_name, license_number""",  # noqa: S608
+        params,
+    )
+
+
+def dues(db: Database, filters: Filters) -> pd.DataFrame:
+    """Dues status for year Y (a member without a dues row shows as unpaid)."""
+    where, params = filters.member_where("m")
+    return db.frame(
+        f"""SELECT m.license_number, m.first_name, m.last_name, m.county, m.area,
+                   $year::INTEGER AS year, coalesce(d.amount_due, 0)::DOUBLE AS amount_due,
+                   coalesce(d.amount_paid, 0)::DOUBLE AS amount_paid, d.paid_date,
+                   coalesce(d.status, 'unpaid') AS status
+            FROM members m LEFT JOIN dues d ON d.member_id = m.id AND d.year = $year
+            WHERE {where}
+            ORDER BY m.last_name, m.first_name, m.license_number""",  # noqa: S608
+        {**params, "year": filters.year},
+    )
+
+
+def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFrame:
+    """Who attended one course or conference, with their hours."""
+    where, params = filters.member_where("m")
+    if not db.scalar("SELECT count(*) FROM courses WHERE course_number = ?", [course_number]):
+        raise CetrackerError(f"No course has course number {course_number}.")
+    return db.frame(
+        f"""SELECT c.course_number, c.title AS course, r.course_date AS date, m.license_number,
+                   m.first_name, m.last_name, m.county, m.area, r.hours::DOUBLE AS hours,
+                   r.status
+            FROM ce_records r JOIN courses c ON c.id = r.course_id
+            JOIN members m ON m.id = r.member_id
+            WHERE c.course_number = $course AND r.status <> 'rejected' AND {where}
+            ORDER BY m.last_name, m.first_name, r.course_date""",  # noqa: S608
+        {**params, "course": course_number},
+    )
+
+
+def certificates_list(db: Database, filters: Filters) -> pd.DataFrame:
+    """Every annual certificate earned in year Y (eligible members), as a table."""
+    frame = hour_summary(db, filters)
+    shown = frame[frame["eligible"]]
+    return shown[["license_number", "first_name", "last_name", "county", "area", "year",
+                  "earned", "carried_in", "credited"]].reset_index(drop=True)
+
+
+def course_choices(db: Database, year: int | None = None) -> list[tuple[str, str]]:
+    return [(n, t) for n, t in db.rows(
+        """SELECT course_number, title FROM courses
+           WHERE $y IS NULL OR year(start_date) = $y OR year(end_date) = $y
+           ORDER BY start_date DESC NULLS LAST, course_number""", {"y": year})]
 
 
 @dataclass(frozen=True)
 class Report:
     name: str
     title: str
-    build: Callable[[Database, Filters], pd.DataFrame]
+    build: Callable[..., pd.DataFrame]
 
 
 REPORTS: dict[str, Report] = {
-    "hour-summary": Report("hour-summary", "Hour Summary Report", hour_summary),
+    r.name: r
+    for r in [
+        Report("hour-summary", "Hour Summary Report", hour_summary),
+        Report("conference-detail", "Conference Detail Report", conference_detail),
+        Report("certificates", "Certificate Report", certificates_list),
+        Report("conference", "Conference Report", conference),
+        Report("member-list", "Clerk List", member_list),
+        Report("dues", "Clerk Dues Report", dues),
+        Report("carryover", "Carryover Report", carryover),
+    ]
 }
 
 
-def run_report(db: Database, name: str, filters: Filters) -> pd.DataFrame:
-    return REPORTS[name].build(db, filters)
+def run_report(db: Database, name: str, filters: Filters, **options: str) -> pd.DataFrame:
+    return REPORTS[name].build(db, filters, **options)
