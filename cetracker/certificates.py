@@ -92,8 +92,10 @@ def verify(db: Database, code: str) -> Verified | None:
     if found is None:
         return None
     member_id, year, hours, issued = found
-    row = db.one("SELECT first_name || ' ' || last_name, license_number FROM members WHERE id = ?",
-                 [member_id])
+    row = db.one(
+        "SELECT first_name || ' ' || last_name, license_number FROM members WHERE id = ?",
+        [member_id],
+    )
     if row is None:
         return None
     return Verified(row[0], row[1], year, hours, issued)
@@ -103,15 +105,22 @@ def verify_url(code: str) -> str:
     return f"{config.base_url()}/verify?code={code}"
 
 
-def earned_certificates(db: Database, filters: Filters, issued: date | None = None
-                        ) -> list[Certificate]:
+def earned_certificates(
+    db: Database, filters: Filters, issued: date | None = None
+) -> list[Certificate]:
     """Every annual certificate earned in the filters' year: eligible members only."""
     frame = hour_summary(db, filters, detail=True)
     frame = frame[frame["eligible"]]
     when = issued or date.today()
     return [
-        Certificate(int(r.member_id), f"{r.first_name} {r.last_name}", r.license_number,
-                    int(r.year), compute.hours(round(r.credited, 2)), when)
+        Certificate(
+            int(r.member_id),
+            f"{r.first_name} {r.last_name}",
+            r.license_number,
+            int(r.year),
+            compute.hours(round(r.credited, 2)),
+            when,
+        )
         for r in frame.itertuples()
     ]
 
@@ -144,8 +153,9 @@ class CertificatePDF(FPDF):
         self.centred(89, cert.name, "B", 28)
         self.centred(102, f"License number {cert.license_number}", "", 14)
         label = compute.ce_year_label(cert.year, start_month)
-        self.centred(114, f"has met the continuing-education requirement for CE year {label}",
-                     "", 14)
+        self.centred(
+            114, f"has met the continuing-education requirement for CE year {label}", "", 14
+        )
         self.centred(127, f"{compute.format_hours(cert.hours)} hours credited", "B", 16)
         # Signature and date lines.
         self.set_font(fonts.FAMILY, "", 11)
@@ -160,7 +170,8 @@ class CertificatePDF(FPDF):
         code = cert.code
         qr = io.BytesIO()
         segno.make(verify_url(code), error="m", mask=3, micro=False).save(
-            qr, kind="png", scale=1, border=1)
+            qr, kind="png", scale=1, border=1
+        )
         self.image(qr, x=w - 50, y=h - 52, w=28, h=28)
         self.set_font(fonts.FAMILY, "", 9)
         self.text(24, h - 32, f"Verification code: {code}")
@@ -180,7 +191,16 @@ def certificate_rows(certificates: list[Certificate]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(
-        [(c.license_number, c.name, c.year, float(c.hours), c.issued, c.code) for c in certificates],
-        columns=["License number", "Name", "CE year", "Hours credited", "Issued",
-                 "Verification code"],
+        [
+            (c.license_number, c.name, c.year, float(c.hours), c.issued, c.code)
+            for c in certificates
+        ],
+        columns=[
+            "License number",
+            "Name",
+            "CE year",
+            "Hours credited",
+            "Issued",
+            "Verification code",
+        ],
     )

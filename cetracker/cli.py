@@ -135,8 +135,10 @@ def _write_certificates(db: Database, filters: Filters, output: str | None) -> i
 
     earned = certificates.earned_certificates(db, filters)
     if not earned:
-        print(f"Nobody earned a certificate for CE year {filters.year} with these filters; "
-              "no file was written.")
+        print(
+            f"Nobody earned a certificate for CE year {filters.year} with these filters; "
+            "no file was written."
+        )
         return 0
     start = policies.policy_for_year(db, filters.year).ce_year_start_month
     _write(certificates.certificates_pdf(earned, start), output)

@@ -86,17 +86,34 @@ SPECIAL_NAMES = [
     ("Siobhán", "O'Brien"),
 ]
 TOPICS = {
-    "General": ["Court Costs and Fees", "Jury Management", "Marriage Licenses and Probate",
-                "Customer Service at the Counter", "Budget and Fee Accounting",
-                "Passport Acceptance Training", "Child Support Filings", "Elections Law Update",
-                "Leadership for Chief Deputies", "Legislative Update"],
-    "Ethics": ["Ethics for County Officials", "Public Integrity and Conflicts of Interest",
-               "Open Meetings and Ethics"],
-    "Records Management": ["Records Retention Schedules", "Vital Statistics Records",
-                           "Open Records and the Public Information Act",
-                           "Preserving Historic Court Records"],
-    "Technology": ["Cybersecurity for Clerks", "E-filing and Digital Records",
-                   "Spreadsheets for the Clerk's Office"],
+    "General": [
+        "Court Costs and Fees",
+        "Jury Management",
+        "Marriage Licenses and Probate",
+        "Customer Service at the Counter",
+        "Budget and Fee Accounting",
+        "Passport Acceptance Training",
+        "Child Support Filings",
+        "Elections Law Update",
+        "Leadership for Chief Deputies",
+        "Legislative Update",
+    ],
+    "Ethics": [
+        "Ethics for County Officials",
+        "Public Integrity and Conflicts of Interest",
+        "Open Meetings and Ethics",
+    ],
+    "Records Management": [
+        "Records Retention Schedules",
+        "Vital Statistics Records",
+        "Open Records and the Public Information Act",
+        "Preserving Historic Court Records",
+    ],
+    "Technology": [
+        "Cybersecurity for Clerks",
+        "E-filing and Digital Records",
+        "Spreadsheets for the Clerk's Office",
+    ],
 }
 PROVIDER_NAMES = [
     "V.G. Young Institute of County Government",

@@ -156,7 +156,7 @@ def to_pdf(
     ) as table:
         head = table.row()
         for name in df.columns:
-            head.cell(str(name).replace("_", " "))
+            head.cell(str(name).replace("_", " ").capitalize())
         for row in df.itertuples(index=False, name=None):
             cells = table.row()
             for value in row:

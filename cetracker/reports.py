@@ -55,8 +55,20 @@ def carryover(db: Database, filters: Filters) -> pd.DataFrame:
     """Members with hours carried from Y−1 into Y."""
     frame = hour_summary(db, filters)
     shown = frame[frame["carried_in"] > 0]
-    return shown[["license_number", "first_name", "last_name", "county", "area", "position",
-                  "year", "carried_in", "earned", "credited"]].reset_index(drop=True)
+    return shown[
+        [
+            "license_number",
+            "first_name",
+            "last_name",
+            "county",
+            "area",
+            "position",
+            "year",
+            "carried_in",
+            "earned",
+            "credited",
+        ]
+    ].reset_index(drop=True)
 
 
 def member_list(db: Database, filters: Filters) -> pd.DataFrame:
@@ -107,15 +119,31 @@ def certificates_list(db: Database, filters: Filters) -> pd.DataFrame:
     """Every annual certificate earned in year Y (eligible members), as a table."""
     frame = hour_summary(db, filters)
     shown = frame[frame["eligible"]]
-    return shown[["license_number", "first_name", "last_name", "county", "area", "year",
-                  "earned", "carried_in", "credited"]].reset_index(drop=True)
+    return shown[
+        [
+            "license_number",
+            "first_name",
+            "last_name",
+            "county",
+            "area",
+            "year",
+            "earned",
+            "carried_in",
+            "credited",
+        ]
+    ].reset_index(drop=True)
 
 
 def course_choices(db: Database, year: int | None = None) -> list[tuple[str, str]]:
-    return [(n, t) for n, t in db.rows(
-        """SELECT course_number, title FROM courses
+    return [
+        (n, t)
+        for n, t in db.rows(
+            """SELECT course_number, title FROM courses
            WHERE $y IS NULL OR year(start_date) = $y OR year(end_date) = $y
-           ORDER BY start_date DESC NULLS LAST, course_number""", {"y": year})]
+           ORDER BY start_date DESC NULLS LAST, course_number""",
+            {"y": year},
+        )
+    ]
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,12 @@ ROLES = [None, "member", "provider", "director", "admin"]
 ALLOWED = {
     "dashboard.py": {"admin", "director"},
     "hour_summary.py": {"admin", "director"},
+    "conference_detail.py": {"admin", "director"},
+    "certificates.py": {"admin", "director"},
+    "conference_report.py": {"admin", "director"},
+    "member_list.py": {"admin", "director"},
+    "dues.py": {"admin", "director"},
+    "carryover.py": {"admin", "director"},
     "my_ce.py": {"member"},
     "provider_home.py": {"provider"},
     "upload_roster.py": {"admin", "provider"},
@@ -52,13 +58,21 @@ def test_page_access(demo_db_path, page, role):
 def test_provider_sees_only_its_own_attendees_and_uploads(demo_db_path, demo_db):
     own = importer.provider_id_for(demo_db, "P1000")
     other = importer.provider_id_for(demo_db, "P1001")
-    other_course = demo_db.scalar("SELECT course_number FROM courses WHERE provider_id = ?", [other])
-    importer.import_roster(demo_db, csv_bytes([["A", "B", "1", "X", "2024", "2024-01-01", "1"]]),
-                           "other.csv", provider_id=other, uploaded_by="admin")
+    other_course = demo_db.scalar(
+        "SELECT course_number FROM courses WHERE provider_id = ?", [other]
+    )
+    importer.import_roster(
+        demo_db,
+        csv_bytes([["A", "B", "1", "X", "2024", "2024-01-01", "1"]]),
+        "other.csv",
+        provider_id=other,
+        uploaded_by="admin",
+    )
     at = run_as("ce_details.py", "provider")
     frame = at.dataframe[0].value
-    own_courses = {n for (n,) in demo_db.rows(
-        "SELECT course_number FROM courses WHERE provider_id = ?", [own])}
+    own_courses = {
+        n for (n,) in demo_db.rows("SELECT course_number FROM courses WHERE provider_id = ?", [own])
+    }
     assert len(frame) > 0 and set(frame["Course number"]) <= own_courses
     assert other_course not in set(frame["Course number"])
     history = run_as("import_history.py", "provider")

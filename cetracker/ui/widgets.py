@@ -85,6 +85,11 @@ def show_table(
     st.dataframe(df, hide_index=True, use_container_width=True, column_config=column_config)
 
 
+def labelled(df: pd.DataFrame) -> pd.DataFrame:
+    """Column names as people read them: "carried_in" -> "Carried in"."""
+    return df.rename(columns=lambda c: str(c).replace("_", " ").capitalize())
+
+
 def dates_as_dates(df: pd.DataFrame) -> pd.DataFrame:
     """Date columns come back from DuckDB as midnight timestamps; show them as dates."""
     for name in df.columns:

@@ -1,0 +1,25 @@
+"""Carryover Report: members with hours carried from the year before (SPEC §3.7)."""
+
+import streamlit as st
+
+from cetracker import reports
+from cetracker.ui import session, widgets
+
+user = session.require("admin", "director")
+db = session.database()
+
+st.title("Carryover Report")
+st.caption("Hours earned beyond the requirement in the year before roll over, up to the cap.")
+filters = widgets.filter_bar(db, user, "co")
+frame = reports.carryover(db, filters)
+cols = st.columns(2)
+cols[0].metric("Members with carryover", f"{len(frame):,}")
+cols[1].metric("Hours carried", f"{frame['carried_in'].sum():,.1f}" if len(frame) else "0")
+widgets.show_table(widgets.labelled(frame), empty="No member matching these filters carried hours.")
+widgets.export_buttons(
+    lambda: reports.carryover(db, filters),
+    "Carryover Report",
+    filters,
+    f"carryover-{filters.year}",
+    "co_export",
+)

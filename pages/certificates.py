@@ -1,0 +1,48 @@
+"""Certificate Report: every annual certificate earned in the year, to print (SPEC §3.3)."""
+
+import streamlit as st
+
+from cetracker import certificates
+from cetracker import policy as policies
+from cetracker.ui import session, widgets
+
+user = session.require("admin", "director")
+db = session.database()
+
+st.title("Certificate Report")
+st.caption(
+    "Every member who met the requirement for the CE year earns a certificate. "
+    "Each carries a verification code that anyone can check on the Verify page."
+)
+filters = widgets.filter_bar(db, user, "cert")
+earned = certificates.earned_certificates(db, filters)
+start = policies.policy_for_year(db, filters.year).ce_year_start_month
+st.metric("Certificates earned", f"{len(earned):,}")
+table = certificates.certificate_rows(earned)
+widgets.show_table(table, empty="Nobody matching these filters earned a certificate this year.")
+if earned:
+    st.download_button(
+        "Download all certificates (PDF)",
+        lambda: certificates.certificates_pdf(earned, start),
+        file_name=f"certificates-{filters.year}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        key="cert_all",
+        type="primary",
+        icon=":material/picture_as_pdf:",
+    )
+    picked = st.selectbox(
+        "One member's certificate",
+        range(len(earned)),
+        key="cert_one",
+        format_func=lambda i: f"{earned[i].name} ({earned[i].license_number})",
+    )
+    st.download_button(
+        "Download this certificate",
+        lambda: certificates.certificates_pdf([earned[picked]], start),
+        file_name=f"certificate-{filters.year}-{earned[picked].license_number}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        key="cert_single",
+        icon=":material/download:",
+    )

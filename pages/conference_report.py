@@ -1,0 +1,35 @@
+"""Conference Report: who attended a chosen course or conference (SPEC §3.4)."""
+
+import streamlit as st
+
+from cetracker import reports
+from cetracker.ui import session, widgets
+
+user = session.require("admin", "director")
+db = session.database()
+
+st.title("Conference Report")
+filters = widgets.filter_bar(db, user, "conf")
+choices = reports.course_choices(db, filters.year)
+if not choices:
+    st.info(f"No courses or conferences are listed for {filters.year}.")
+    st.stop()
+course = st.selectbox(
+    "Course or conference",
+    choices,
+    key="conf_course",
+    format_func=lambda c: f"{c[0]} — {c[1]}",
+    help="The courses and conferences held in the chosen CE year.",
+)
+frame = reports.conference(db, filters, course[0])
+cols = st.columns(2)
+cols[0].metric("Attendees", f"{len(frame):,}")
+cols[1].metric("Hours", f"{frame['hours'].sum():,.1f}" if len(frame) else "0")
+widgets.show_table(widgets.labelled(frame), empty="Nobody matching these filters attended.")
+widgets.export_buttons(
+    lambda: reports.conference(db, filters, course[0]),
+    "Conference Report",
+    filters,
+    f"conference-{course[0]}",
+    "conf_export",
+)

@@ -1,0 +1,173 @@
+"""Reports, exports and certificates (SPEC §3, §4) on known data and on the demo."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from cetracker import certificates, exports, reports
+from cetracker.filters import Filters, Scope
+from cetracker.workbook import load
+from tests.workbooks import OFFICE, write_workbook
+
+
+@pytest.fixture
+def office(db, tmp_path):
+    load(db, write_workbook(tmp_path / "o.xlsx", OFFICE).read_bytes(), "o.xlsx")
+    return db
+
+
+def pdf_text(data: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
+
+
+def test_conference_detail_has_carryover_line_and_total(office):
+    frame = reports.conference_detail(office, Filters(2024, name="1001"))
+    assert list(zip(frame["course"], frame["hours"], strict=True)) == [
+        ("Ethics for Clerks", 3.0),
+        ("Records Day", 10.0),
+        ("Carried over from 2023", 6.5),
+        ("Total credited", 19.5),
+    ]
+
+
+def test_carryover_and_certificates_lists(office):
+    assert list(reports.carryover(office, Filters(2024))["license_number"]) == ["1001"]
+    assert list(reports.certificates_list(office, Filters(2023))["license_number"]) == ["1001"]
+    assert reports.certificates_list(office, Filters(2024)).empty
+
+
+def test_dues_report_shows_unpaid_for_missing_rows(office):
+    frame = reports.dues(office, Filters(2024))
+    got = dict(zip(frame["license_number"], frame["status"], strict=True))
+    assert got == {"1001": "paid", "1002": "unpaid", "1003": "unpaid"}
+
+
+def test_conference_report_lists_attendees(office):
+    frame = reports.conference(office, Filters(2024), "C3")
+    assert sorted(frame["license_number"]) == ["1001", "1002", "1003"]
+
+
+REPORT_OPTIONS = {"conference": {"course_number": "C2025-001"}}
+
+
+@pytest.mark.parametrize("name", sorted(reports.REPORTS))
+def test_director_scope_holds_in_every_report_and_export(demo_db, name):
+    area3 = Filters(2025, scope=Scope(areas=("Area 3",)))
+    frame = reports.run_report(demo_db, name, area3, **REPORT_OPTIONS.get(name, {}))
+    assert len(frame) > 0
+    if "area" in frame.columns:
+        assert set(frame["area"]) == {"Area 3"}
+    outside = {
+        lic for (lic,) in demo_db.rows("SELECT license_number FROM members WHERE area = 'Area 6'")
+    }
+    assert not outside & set(frame["license_number"])
+    csv_text = exports.to_csv(frame).decode()
+    assert "Area 6" not in csv_text
+    book = load_workbook(io.BytesIO(exports.to_xlsx(frame, "t")))
+    cells = {c.value for row in book.active.iter_rows() for c in row}
+    assert "Area 6" not in cells and not outside & cells
+    # A filter that asks for another area still finds nothing outside the scope.
+    wider = Filters(2025, areas=("Area 6",), scope=Scope(areas=("Area 3",)))
+    assert reports.run_report(demo_db, name, wider, **REPORT_OPTIONS.get(name, {})).empty
+
+
+def test_csv_neutralises_formulas_and_keeps_numbers():
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {
+            "name": ["=1+1", "+SUM(A1)", "-x", "@cmd", "plain", "a=b"],
+            "hours": [-1.5, 2.0, 3.25, 0.0, 1.0, 4.0],
+        }
+    )
+    assert exports.to_csv(frame).decode() == (
+        "name,hours\n'=1+1,-1.5\n'+SUM(A1),2\n'-x,3.25\n'@cmd,0\nplain,1\na=b,4\n"
+    )
+
+
+def test_xlsx_is_styled_frozen_and_formula_free():
+    import pandas as pd
+
+    frame = pd.DataFrame({"name": ['=HYPERLINK("http://evil")'], "when": [date(2024, 3, 1)]})
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(frame, "Report"))).active
+    assert sheet.freeze_panes == "A2" and sheet["A1"].font.bold
+    assert sheet["A2"].data_type == "s" and sheet["A2"].value.startswith("=HYPERLINK")
+    assert sheet.column_dimensions["A"].width > 10
+
+
+def test_pdf_has_title_filters_page_numbers_and_repeated_header(demo_db):
+    filters = Filters(2025, areas=("Area 3",))
+    frame = reports.member_list(demo_db, filters)
+    pages = pdf_text(exports.to_pdf(frame, "Clerk List", filters.describe()))
+    assert len(pages) >= 2
+    assert "Clerk List" in pages[0] and "Area: Area 3" in pages[0]
+    assert f"Page 1 of {len(pages)}" in pages[0] and f"Page 2 of {len(pages)}" in pages[1]
+    # The header row repeats at the top of every page, right under the title lines.
+    assert pages[1].split("\n")[2].startswith("License")
+    assert "No rows match" in pdf_text(exports.to_pdf(frame.head(0), "Clerk List"))[0]
+
+
+def test_certificates_one_page_each_with_unicode_names(demo_db):
+    earned = certificates.earned_certificates(demo_db, Filters(2025))
+    eligible = reports.certificates_list(demo_db, Filters(2025))
+    assert len(earned) == len(eligible) > 0
+    special = [c for c in earned if c.name.startswith(("Nguyễn", "Zoë", "Łukasz"))]
+    chosen = (special or earned[:1]) + earned[:2]
+    pages = pdf_text(certificates.certificates_pdf(chosen))
+    assert len(pages) == len(chosen)
+    for cert, text in zip(chosen, pages, strict=True):
+        assert cert.name in text and cert.code in text and "hours credited" in text
+    reader = PdfReader(io.BytesIO(certificates.certificates_pdf(chosen[:1])))
+    box = reader.pages[0].mediabox
+    assert box.width > box.height  # landscape
+
+
+def test_unicode_names_print(db):
+    cert = certificates.Certificate(
+        1, "Nguyễn Thị Ánh", "1", 2024, certificates.Decimal(20), date(2025, 1, 2)
+    )
+    other = certificates.Certificate(
+        2, "Zoë Ødegård", "2", 2024, certificates.Decimal(20), date(2025, 1, 2)
+    )
+    third = certificates.Certificate(
+        3, "Łukasz Nowak", "3", 2024, certificates.Decimal(20), date(2025, 1, 2)
+    )
+    text = "".join(pdf_text(certificates.certificates_pdf([cert, other, third])))
+    for name in ("Nguyễn Thị Ánh", "Zoë Ødegård", "Łukasz Nowak"):
+        assert name in text
+
+
+def test_verification_codes_resolve_and_forgeries_do_not(demo_db):
+    cert = certificates.earned_certificates(demo_db, Filters(2025))[0]
+    found = certificates.verify(demo_db, cert.code)
+    assert found is not None and (found.name, found.year, found.hours) == (
+        cert.name,
+        2025,
+        cert.hours,
+    )
+    assert certificates.verify(demo_db, cert.code.lower().replace("-", " ")) == found
+    # Any single changed character, a changed year or hours, or junk: nothing.
+    for i in range(len(cert.code)):
+        if cert.code[i] == "-":
+            continue
+        altered = cert.code[:i] + ("B" if cert.code[i] != "B" else "C") + cert.code[i + 1 :]
+        assert certificates.verify(demo_db, altered) is None
+    inflated = certificates.Certificate(
+        cert.member_id, cert.name, cert.license_number, 2025, cert.hours + 10, cert.issued
+    )
+    forged = inflated.code[:-5] + cert.code[-5:]
+    assert certificates.verify(demo_db, forged) is None
+    for junk in ["", "x" * 200, "' OR 1=1 --", "AAAAA-AAAAA"]:
+        assert certificates.verify(demo_db, junk) is None
+
+
+def test_code_needs_the_server_secret(demo_db, monkeypatch):
+    code = certificates.earned_certificates(demo_db, Filters(2025))[0].code
+    assert certificates.verify(demo_db, code) is not None
+    monkeypatch.setenv("CETRACKER_SECRET_KEY", "another-secret-entirely")
+    assert certificates.verify(demo_db, code) is None
