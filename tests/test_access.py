@@ -90,3 +90,17 @@ def test_injection_in_text_filters_finds_nothing(demo_db_path, demo_db, hostile)
     at.text_input(key="hs_name").input(hostile).run()
     assert any("No members match" in i.value for i in at.info)
     assert demo_db.scalar("SELECT count(*) FROM members") == 600
+
+
+def test_verify_page_for_anyone(demo_db_path, demo_db):
+    from cetracker import certificates
+    from cetracker.filters import Filters
+
+    cert = certificates.earned_certificates(demo_db, Filters(2025))[0]
+    at = run_as("verify.py", None)
+    at.text_input(key="verify_code").input(cert.code).run()
+    assert any("valid certificate" in s.value for s in at.success)
+    shown = "\n".join(m.value for m in at.markdown)
+    assert cert.name in shown and "2025" in shown
+    at.text_input(key="verify_code").input(cert.code[:-1] + "Q").run()
+    assert any("Not a valid certificate" in e.value for e in at.error)

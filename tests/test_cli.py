@@ -264,3 +264,79 @@ def test_counts_json_of_load(tmp_path):
     run(tmp_path, "init")
     out = run(tmp_path, "load", str(write_workbook(tmp_path / "o.xlsx", OFFICE))).stdout
     assert json.loads(out)["Members"] == 3
+
+
+def test_template_is_a_real_workbook_with_a_course_dropdown(office):
+    run(office, "template", "--provider", "P-1", "-o", "t.xlsx")
+    book = load_workbook(office / "t.xlsx")
+    roster = book.worksheets[0]
+    assert [c.value for c in roster[1]] == [
+        "First Name",
+        "Last Name",
+        "License Number",
+        "Course Number",
+        "CE Year",
+        "Course Date",
+        "CE Hours",
+    ]
+    assert roster["A2"].value == "Jane"
+    assert roster["F2"].number_format == "mm/dd/yyyy"
+    lists = [v for v in roster.data_validations.dataValidation if v.type == "list"]
+    assert lists and "D2:D5001" in str(lists[0].sqref)
+    assert {c.value for c in book["Courses"]["A"]} >= {"C1", "C2", "C3"}
+    assert "Instructions" in book.sheetnames
+
+
+def test_import_prints_counts_and_writes_failed_rows(office):
+    roster = office / "r.csv"
+    roster.write_text(
+        "First Name,Last Name,License Number,Course Number,CE Year,Course Date,CE Hours\n"
+        "Zoe,Odegard,1002,C2,2024,03/01/2024,3\n"
+        "Ann,Nobody,9999,C2,2024,03/01/2024,3\n"
+        "Ana,Nunez,1001,C3,2024,2024-05-02,2 hrs\n",
+        encoding="utf-8",
+    )
+    out = run(office, "import", "r.csv", "--provider", "P-1", "--failed-out", "failed.xlsx")
+    assert json.loads(out.stdout) == {"processed": 1, "failed": 2, "total": 3}
+    sheet = load_workbook(office / "failed.xlsx").worksheets[0]
+    rows = [[c.value for c in r] for r in sheet.iter_rows()]
+    assert rows[0][-1] == "Status" and len(rows) == 3
+    assert rows[1][2] == "9999" and "No member holds license number 9999" in rows[1][-1]
+    assert rows[2][-1] == "CE Hours “2 hrs” is not a number"
+    again = run(office, "import", "r.csv", "--provider", "P-1")
+    assert json.loads(again.stdout) == {"processed": 0, "failed": 3, "total": 3}
+
+
+def test_import_rejected_file_exits_non_zero(office):
+    (office / "bad.xlsx").write_bytes(b"not a workbook")
+    result = run(office, "import", "bad.xlsx", "--provider", "P-1", check=False)
+    assert result.returncode == 1 and result.stdout == ""
+    assert "is not an Excel workbook" in result.stderr
+    unknown = run(office, "import", "bad.xlsx", "--provider", "NOPE", check=False)
+    assert "No provider holds license number NOPE" in unknown.stderr
+
+
+def test_certificates_command(office):
+    out = run(office, "certificates", "--year", "2023", "-o", "c.pdf").stdout
+    assert "Wrote 1 certificates" in out and (office / "c.pdf").read_bytes().startswith(b"%PDF")
+    none = run(office, "certificates", "--year", "2024", "-o", "none.pdf")
+    assert none.returncode == 0 and "Nobody earned a certificate" in none.stdout
+    assert not (office / "none.pdf").exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["conference-detail", "member-list", "dues", "carryover", "certificates"]
+)
+def test_every_report_by_name(office, name):
+    out = run(office, "report", name, "--year", "2024", "--area", "Area 3").stdout
+    assert out.splitlines()[0].startswith("license_number")
+    assert "Ødegård" not in out  # Area 6
+
+
+def test_conference_report_needs_a_course(office):
+    assert (
+        "needs --course"
+        in run(office, "report", "conference", "--year", "2024", check=False).stderr
+    )
+    out = run(office, "report", "conference", "--year", "2024", "--course", "C3").stdout
+    assert out.count("\n") == 4
