@@ -165,7 +165,7 @@ def _attendance(
         went = rng.random((len(diligence), per_year)) < diligence[:, None]
         rows, courses = np.nonzero(went)
         return rows, courses
-    count = rng.binomial(6, diligence)
+    count = rng.binomial(3, diligence)
     rows = np.repeat(np.arange(len(diligence)), count)
     return rows, rng.integers(per_year, size=len(rows))
 
@@ -256,7 +256,9 @@ def build(
                     else rng.choice([c for c, _ in CATEGORIES], p=[w for _, w in CATEGORIES])
                 )
             )
-            hrs = 12 if kind == "conference" else 3 if c == 1 else int(rng.choice(COURSE_HOURS[:5]))
+            # A large catalogue has longer courses: members take fewer of them.
+            menu = COURSE_HOURS[:5] if per_year <= 40 else [4, 6, 8, 12, 16]
+            hrs = 12 if kind == "conference" else 3 if c == 1 else int(rng.choice(menu))
             title = (
                 f"{year} {'Spring' if start.month < 7 else 'Fall'} Education Conference"
                 if kind == "conference"

@@ -1,0 +1,259 @@
+"""CE Tracker benchmark at the scale of SPEC §8 (200,000 members, 10 CE years, ~4M records).
+
+    .venv/bin/python bench/run.py [--db data/bench-scale.duckdb] [--repeat 15]
+                                  [--compare bench/results/previous.json] [--quick]
+
+Builds the scale database once (or reuses it), then prints medians and p95s of
+each operation with the machine's core count, next to plain-library baselines
+(a raw DuckDB query, the fastest Excel reader). Figures go to
+bench/results/<time>.json; --compare flags anything more than 20 % slower.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import python_calamine  # noqa: E402
+
+from cetracker import certificates, dashboard, demo, exports, importer, reports  # noqa: E402
+from cetracker.db import Database  # noqa: E402
+from cetracker.filters import Filters  # noqa: E402
+from cetracker.summary import hour_summary  # noqa: E402
+
+TARGETS = {  # seconds (medians unless noted), from the issues
+    "hour summary, all members": 0.05,
+    "hour summary, one area": 0.05,
+    "hour summary, one county": 0.05,
+    "hour summary, short only": 0.05,
+    "carryover report": 0.05,
+    "conference detail, one member": 0.05,
+    "conference detail, one area": 0.05,
+    "dashboard figures": 0.3,
+    "CSV export, all members": 1.0,
+    "10,000 certificates (one PDF)": 10.0,
+    "roster import, 100,000 rows": 1.5,
+    "hour summary page rerun after a filter change": 0.25,
+}
+
+
+def timed(fn: Callable[[], object], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def build(path: Path) -> Database:
+    if path.exists():
+        db = Database(path)
+        _bench_admin(db)
+        return db
+    print(f"Building the scale database at {path} (once)…", flush=True)
+    start = time.perf_counter()
+    db = Database(path)
+    demo.build(db, members=200_000, years=10, providers=500, courses=2000, with_users=False)
+    print(f"  built in {time.perf_counter() - start:.0f} s", flush=True)
+    _bench_admin(db)
+    return db
+
+
+def _bench_admin(db: Database) -> None:
+    from cetracker import auth
+
+    if auth.load_user(db, "bench-admin") is None:
+        auth.add_user(db, "bench-admin", "bench-admin-password", role="admin", actor="bench")
+
+
+def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:
+    """A 100,000-row roster for a bench course, ~2 % of rows messy in the usual ways."""
+    with db.transaction() as cur:
+        cur.execute("INSERT OR IGNORE INTO providers (license_number, name) VALUES ('BENCH', 'Bench')")
+        pid = cur.execute("SELECT id FROM providers WHERE license_number = 'BENCH'").fetchone()[0]
+        cur.execute(
+            """INSERT OR IGNORE INTO courses (course_number, title, provider_id, category, hours,
+                                             start_date, end_date)
+               VALUES ('BENCH-1', 'Bench course', ?, 'General', 8, DATE '2025-01-01',
+                       DATE '2025-12-31')""", [pid])
+    members = db.frame(
+        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {rows} ROWS")
+    rng = np.random.default_rng(7)
+    days = [date(2025, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 300, rows)]
+    frame = pd.DataFrame({
+        "First Name": members["first_name"], "Last Name": members["last_name"],
+        "License Number": members["license_number"], "Course Number": "BENCH-1",
+        "CE Year": 2025, "Course Date": [d.strftime("%m/%d/%Y") for d in days],
+        "CE Hours": rng.choice([1, 2, 4, 8], rows),
+    })
+    messy = rng.random(rows) < 0.02
+    frame.loc[messy & (rng.random(rows) < 0.3), "CE Hours"] = "2 hrs"
+    frame.loc[messy & (rng.random(rows) < 0.5), "Last Name"] = "Wrongname"
+    frame.loc[messy & (rng.random(rows) < 0.3), "License Number"] = "000000"
+    frame.to_excel(path, index=False)
+    return int(pid), path.read_bytes()
+
+
+def undo_import(db: Database, import_id: int) -> None:
+    with db.transaction() as cur:
+        cur.execute("DELETE FROM ce_records WHERE import_id = ?", [import_id])
+        cur.execute("DELETE FROM import_rows WHERE import_id = ?", [import_id])
+        cur.execute("DELETE FROM imports WHERE id = ?", [import_id])
+
+
+def naive_import(db: Database, path: Path, limit: int) -> None:
+    """The baseline: openpyxl cell by cell and one INSERT per row (rolled back)."""
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(path, read_only=True).active
+    cur = db.cursor()
+    cur.begin()
+    for i, row in enumerate(sheet.iter_rows(min_row=2, values_only=True)):
+        if i >= limit:
+            break
+        member = cur.execute("SELECT id FROM members WHERE license_number = ?",
+                             [str(row[2])]).fetchone()
+        if member:
+            cur.execute("INSERT INTO ce_records (member_id, ce_year, course_date, hours, source,"
+                        " title) VALUES (?, 2025, ?, ?, 'roster import', 'naive')",
+                        [member[0], datetime.strptime(row[5], "%m/%d/%Y").date(), row[6]])
+    cur.rollback()
+    cur.close()
+
+
+def page_rerun(db_path: Path, repeat: int) -> list[float]:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["CETRACKER_DB"] = str(db_path)
+    at = AppTest.from_file(str(ROOT / "pages" / "hour_summary.py"), default_timeout=120)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "bench-admin"
+    at.run()
+    areas = [f"Area {i}" for i in range(1, 9)]
+    times = []
+    for i in range(repeat):
+        at.multiselect(key="hs_area").set_value([areas[i % len(areas)]])
+        start = time.perf_counter()
+        at.run()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=str(ROOT / "data" / "bench-scale.duckdb"))
+    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--compare", help="an earlier results file to compare with")
+    parser.add_argument("--quick", action="store_true", help="skip the slow export figures")
+    args = parser.parse_args()
+    os.environ.setdefault("CETRACKER_SECRET_KEY", "benchmark-secret")
+    db_path = Path(args.db)
+    db = build(db_path)
+    r = args.repeat
+    year = 2025
+    results: dict[str, list[float]] = {}
+
+    def measure(name: str, fn: Callable[[], object], repeat: int = r) -> None:
+        fn()  # warm
+        results[name] = timed(fn, repeat)
+        print(f"  {name}: median {statistics.median(results[name]) * 1000:.0f} ms", flush=True)
+
+    some_member = db.scalar("SELECT license_number FROM members LIMIT 1")
+    some_county = db.scalar("SELECT county FROM members LIMIT 1")
+    measure("raw DuckDB: earned per member for a year (baseline)", lambda: db.rows(
+        "SELECT member_id, sum(hours) FROM ce_records WHERE ce_year = 2025 GROUP BY ALL"))
+    measure("hour summary, all members", lambda: hour_summary(db, Filters(year)))
+    measure("hour summary, one area", lambda: hour_summary(db, Filters(year, areas=("Area 3",))))
+    measure("hour summary, one county",
+            lambda: hour_summary(db, Filters(year, counties=(some_county,))))
+    measure("hour summary, short only", lambda: hour_summary(db, Filters(year, short_only=True)))
+    measure("carryover report", lambda: reports.carryover(db, Filters(year)))
+    measure("conference detail, one member",
+            lambda: reports.conference_detail(db, Filters(year, name=some_member)))
+    measure("conference detail, one area",
+            lambda: reports.conference_detail(db, Filters(year, areas=("Area 3",))))
+    from cetracker.filters import Scope
+
+    measure("dashboard figures", lambda: dashboard.figures(db, Scope(), year))
+    everyone = hour_summary(db, Filters(year))
+    measure("CSV export, all members", lambda: exports.to_csv(everyone), repeat=5)
+    if not args.quick:
+        area = hour_summary(db, Filters(year, areas=("Area 3",)))
+        measure(f"Excel export, one area ({len(area):,} rows)",
+                lambda: exports.to_xlsx(area, "t"), repeat=3)
+        measure(f"PDF export, one county", lambda: exports.to_pdf(
+            hour_summary(db, Filters(year, counties=(some_county,))), "t"), repeat=3)
+        earned = certificates.earned_certificates(db, Filters(year))[:10_000]
+        measure(f"{len(earned):,} certificates (one PDF)",
+                lambda: certificates.certificates_pdf(earned), repeat=1)
+
+    roster_path = db_path.with_name("bench-roster.xlsx")
+    pid, data = make_roster(db, 100_000, roster_path)
+    measure("plain read of the roster with calamine (the floor)",
+            lambda: python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            .get_sheet_by_index(0).to_python(), repeat=5)
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        result = importer.import_roster(db, data, "bench.xlsx", provider_id=pid,
+                                        uploaded_by="bench", today=date(2026, 1, 1))
+        times.append(time.perf_counter() - start)
+        undo_import(db, result.import_id)
+    results["roster import, 100,000 rows"] = times
+    print(f"  roster import: {result.counts()}, median {statistics.median(times):.2f} s")
+    results["naive openpyxl + row INSERTs, 10,000 rows (baseline)"] = timed(
+        lambda: naive_import(db, roster_path, 10_000), 1)
+    db.close()
+    results["hour summary page rerun after a filter change"] = page_rerun(db_path, max(5, r // 2))
+
+    rows = []
+    for name, values in results.items():
+        median, high = statistics.median(values), p95(values)
+        target = TARGETS.get(name)
+        verdict = "" if target is None else ("ok" if median <= target else "MISSED")
+        rows.append({"name": name, "median_s": median, "p95_s": high, "runs": len(values),
+                     "target_s": target, "verdict": verdict})
+    print(f"\nCE Tracker benchmark · {os.cpu_count()} cores · {datetime.now():%Y-%m-%d %H:%M}")
+    print(f"{'operation':<58} {'median':>10} {'p95':>10} {'target':>9}")
+    for row in rows:
+        target = f"{row['target_s'] * 1000:.0f} ms" if row["target_s"] else ""
+        print(f"{row['name']:<58} {row['median_s'] * 1000:>8.0f}ms {row['p95_s'] * 1000:>8.0f}ms "
+              f"{target:>9} {row['verdict']}")
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    out = out_dir / f"{datetime.now():%Y%m%d-%H%M%S}.json"
+    out.write_text(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=1))
+    print(f"\nFigures written to {out}")
+    if args.compare:
+        before = {row["name"]: row for row in json.loads(Path(args.compare).read_text())["rows"]}
+        print("\nCompared with", args.compare)
+        for row in rows:
+            old = before.get(row["name"])
+            if old:
+                ratio = row["median_s"] / old["median_s"] if old["median_s"] else float("inf")
+                flag = "  REGRESSION (> 20 % slower)" if ratio > 1.2 else ""
+                print(f"  {row['name']:<58} ×{ratio:.2f}{flag}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
