@@ -25,6 +25,7 @@ class Figures:
     pending: int
     short_by_area: pd.DataFrame
     hours_by_month: pd.DataFrame
+    trend: pd.DataFrame
 
 
 def figures(db: Database, scope: Scope, year: int) -> Figures:
@@ -58,8 +59,10 @@ def figures(db: Database, scope: Scope, year: int) -> Figures:
             WHERE r.status = 'pending' AND {where}""",  # noqa: S608
         params,
     )
+    trend = compliance_trend(db, scope, range(year - 4, year + 1))
     return Figures(
         year=year,
+        trend=trend,
         members=len(active),
         eligible_share=(len(active) - len(short)) / len(active) if len(active) else 0.0,
         dues_paid_share=(dues[0] / dues[1]) if dues and dues[1] else 0.0,
@@ -67,6 +70,26 @@ def figures(db: Database, scope: Scope, year: int) -> Figures:
         short_by_area=by_area,
         hours_by_month=months,
     )
+
+
+def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
+    """Share of active members eligible, year by year."""
+    import pandas as pd
+
+    shares = []
+    for y in years:
+        frame = hour_summary(db, Filters(year=y, scope=scope), detail=True)
+        active = frame[frame["status"] == "active"]
+        shares.append((str(y), float(active["eligible"].mean()) if len(active) else 0.0))
+    return pd.DataFrame(shares, columns=["year", "eligible"])
+
+
+def trend_chart(f: Figures) -> go.Figure:
+    fig = px.line(f.trend, x="year", y="eligible", markers=True,
+                  labels={"year": "CE year", "eligible": "Members eligible"})
+    fig.update_yaxes(tickformat=".0%", range=[0, 1])
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
+    return fig
 
 
 def short_by_area_chart(f: Figures) -> go.Figure:

@@ -39,8 +39,10 @@ class Database:
                 "Is another CE Tracker process using it? Stop it and try again."
             ) from exc
         self._write_lock = threading.RLock()
-        # Bumped by every committed write; caches key on it.
+        # Bumped by every committed write; cached results are only good for one version.
         self.version = 0
+        self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._cache_lock = threading.Lock()
         self.migrate(migrate_to)
 
     # -- reading -------------------------------------------------------------
@@ -71,6 +73,29 @@ class Database:
             return cur.execute(sql, params).df()
         finally:
             cur.close()
+
+    def cached_frame(self, sql: str, params: Params = None) -> pd.DataFrame:
+        """``frame`` remembered until the next write (read-only: do not modify the result).
+
+        The key is the query and every parameter, so users with different filters or
+        scopes never share a result.
+        """
+        key = repr((sql, sorted(params.items()) if isinstance(params, dict) else params))
+        version = self.version
+        with self._cache_lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+        result = self.frame(sql, params)
+        with self._cache_lock:
+            if len(self._cache) >= 64:
+                self._cache.clear()
+            self._cache[key] = (version, result)
+        return result
+
+    def forget_cache(self) -> None:
+        with self._cache_lock:
+            self._cache.clear()
 
     # -- writing -------------------------------------------------------------
     @contextmanager

@@ -114,4 +114,4 @@ def hour_summary_query(
 def hour_summary(db: Database, filters: Filters, *, detail: bool = False) -> pd.DataFrame:
     """One row per member for the filters' year, columns as the hour-summary CSV (SPEC §7)."""
     sql, params = hour_summary_query(db, filters, detail=detail)
-    return db.frame(sql, params)
+    return db.cached_frame(sql, params)

@@ -24,3 +24,5 @@ with left:
 with right:
     st.subheader("Hours earned, by month")
     st.plotly_chart(dashboard.hours_by_month_chart(figures), use_container_width=True)
+st.subheader("Members eligible, year by year")
+st.plotly_chart(dashboard.trend_chart(figures), use_container_width=True)

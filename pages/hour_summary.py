@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cetracker import compute
+from cetracker import compute, exports, reports
 from cetracker.summary import hour_summary
 from cetracker.ui import session, widgets
 
@@ -24,13 +24,23 @@ cols[3].metric("Hours short, in all", f"{frame['short_by'].sum():,.1f}" if shown
 st.warning(compute.INELIGIBLE_NOTE, icon=":material/how_to_vote:")
 
 widgets.show_table(
-    frame.rename(columns=lambda c: c.replace("_", " ").capitalize()),
-    column_config={"Eligible": st.column_config.CheckboxColumn("Eligible")},
+    widgets.labelled(frame),
+    column_config={
+        "Eligible": st.column_config.CheckboxColumn(
+            "Eligible",
+            help="Unchecked: may not vote, be elected Clerk of the Year or run for Secretary.",
+        )
+    },
 )
-widgets.export_buttons(
-    lambda: hour_summary(db, filters),
-    "Hour Summary Report",
-    filters,
-    f"hour-summary-{filters.year}",
-    "hs_export",
-)
+widgets.export_buttons(lambda: hour_summary(db, filters), "Hour Summary Report", filters,
+                       f"hour-summary-{filters.year}", "hs_export")
+if shown:
+    def emails() -> bytes:
+        contacts = reports.member_list(db, filters)
+        chosen = contacts[contacts["license_number"].isin(frame["license_number"])]
+        return exports.to_csv(chosen[["license_number", "first_name", "last_name", "email"]])
+
+    st.download_button(f"Email addresses of these {shown:,} members (CSV)", emails,
+                       file_name=f"members-{filters.year}-emails.csv", mime="text/csv",
+                       on_click="ignore", key="hs_emails", icon=":material/mail:",
+                       help="To write to exactly the members shown.")
