@@ -88,23 +88,33 @@ def _bench_admin(db: Database) -> None:
 def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:
     """A 100,000-row roster for a bench course, ~2 % of rows messy in the usual ways."""
     with db.transaction() as cur:
-        cur.execute("INSERT OR IGNORE INTO providers (license_number, name) VALUES ('BENCH', 'Bench')")
+        cur.execute(
+            "INSERT OR IGNORE INTO providers (license_number, name) VALUES ('BENCH', 'Bench')"
+        )
         pid = cur.execute("SELECT id FROM providers WHERE license_number = 'BENCH'").fetchone()[0]
         cur.execute(
             """INSERT OR IGNORE INTO courses (course_number, title, provider_id, category, hours,
                                              start_date, end_date)
                VALUES ('BENCH-1', 'Bench course', ?, 'General', 8, DATE '2025-01-01',
-                       DATE '2025-12-31')""", [pid])
+                       DATE '2025-12-31')""",
+            [pid],
+        )
     members = db.frame(
-        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {rows} ROWS")
+        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {rows} ROWS"
+    )
     rng = np.random.default_rng(7)
     days = [date(2025, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 300, rows)]
-    frame = pd.DataFrame({
-        "First Name": members["first_name"], "Last Name": members["last_name"],
-        "License Number": members["license_number"], "Course Number": "BENCH-1",
-        "CE Year": 2025, "Course Date": [d.strftime("%m/%d/%Y") for d in days],
-        "CE Hours": rng.choice([1, 2, 4, 8], rows).astype(object),
-    })
+    frame = pd.DataFrame(
+        {
+            "First Name": members["first_name"],
+            "Last Name": members["last_name"],
+            "License Number": members["license_number"],
+            "Course Number": "BENCH-1",
+            "CE Year": 2025,
+            "Course Date": [d.strftime("%m/%d/%Y") for d in days],
+            "CE Hours": rng.choice([1, 2, 4, 8], rows).astype(object),
+        }
+    )
     messy = rng.random(rows) < 0.02
     frame.loc[messy & (rng.random(rows) < 0.3), "CE Hours"] = "2 hrs"
     frame.loc[messy & (rng.random(rows) < 0.5), "Last Name"] = "Wrongname"
@@ -130,12 +140,15 @@ def naive_import(db: Database, path: Path, limit: int) -> None:
     for i, row in enumerate(sheet.iter_rows(min_row=2, values_only=True)):
         if i >= limit:
             break
-        member = cur.execute("SELECT id FROM members WHERE license_number = ?",
-                             [str(row[2])]).fetchone()
+        member = cur.execute(
+            "SELECT id FROM members WHERE license_number = ?", [str(row[2])]
+        ).fetchone()
         if member:
-            cur.execute("INSERT INTO ce_records (member_id, ce_year, course_date, hours, source,"
-                        " title) VALUES (?, 2025, ?, ?, 'roster import', 'naive')",
-                        [member[0], datetime.strptime(row[5], "%m/%d/%Y").date(), row[6]])
+            cur.execute(
+                "INSERT INTO ce_records (member_id, ce_year, course_date, hours, source,"
+                " title) VALUES (?, 2025, ?, ?, 'roster import', 'naive')",
+                [member[0], datetime.strptime(row[5], "%m/%d/%Y").date(), row[6]],
+            )
     cur.rollback()
     cur.close()
 
@@ -184,18 +197,27 @@ def main() -> int:
 
     some_member = db.scalar("SELECT license_number FROM members LIMIT 1")
     some_county = db.scalar("SELECT county FROM members LIMIT 1")
-    measure("raw DuckDB: earned per member for a year (baseline)", lambda: db.rows(
-        "SELECT member_id, sum(hours) FROM ce_records WHERE ce_year = 2025 GROUP BY ALL"))
+    measure(
+        "raw DuckDB: earned per member for a year (baseline)",
+        lambda: db.rows(
+            "SELECT member_id, sum(hours) FROM ce_records WHERE ce_year = 2025 GROUP BY ALL"
+        ),
+    )
     measure("hour summary, all members", lambda: hour_summary(db, Filters(year)))
     measure("hour summary, one area", lambda: hour_summary(db, Filters(year, areas=("Area 3",))))
-    measure("hour summary, one county",
-            lambda: hour_summary(db, Filters(year, counties=(some_county,))))
+    measure(
+        "hour summary, one county", lambda: hour_summary(db, Filters(year, counties=(some_county,)))
+    )
     measure("hour summary, short only", lambda: hour_summary(db, Filters(year, short_only=True)))
     measure("carryover report", lambda: reports.carryover(db, Filters(year)))
-    measure("conference detail, one member",
-            lambda: reports.conference_detail(db, Filters(year, name=some_member)))
-    measure("conference detail, one area",
-            lambda: reports.conference_detail(db, Filters(year, areas=("Area 3",))))
+    measure(
+        "conference detail, one member",
+        lambda: reports.conference_detail(db, Filters(year, name=some_member)),
+    )
+    measure(
+        "conference detail, one area",
+        lambda: reports.conference_detail(db, Filters(year, areas=("Area 3",))),
+    )
     from cetracker.filters import Scope
 
     measure("dashboard figures", lambda: dashboard.figures(db, Scope(), year))
@@ -203,30 +225,47 @@ def main() -> int:
     measure("CSV export, all members", lambda: exports.to_csv(everyone), repeat=5)
     if not args.quick:
         area = hour_summary(db, Filters(year, areas=("Area 3",)))
-        measure(f"Excel export, one area ({len(area):,} rows)",
-                lambda: exports.to_xlsx(area, "t"), repeat=3)
-        measure(f"PDF export, one county", lambda: exports.to_pdf(
-            hour_summary(db, Filters(year, counties=(some_county,))), "t"), repeat=3)
+        measure(
+            f"Excel export, one area ({len(area):,} rows)",
+            lambda: exports.to_xlsx(area, "t"),
+            repeat=3,
+        )
+        measure(
+            f"PDF export, one county",
+            lambda: exports.to_pdf(hour_summary(db, Filters(year, counties=(some_county,))), "t"),
+            repeat=3,
+        )
         earned = certificates.earned_certificates(db, Filters(year))[:10_000]
-        measure(f"{len(earned):,} certificates (one PDF)",
-                lambda: certificates.certificates_pdf(earned), repeat=1)
+        measure(
+            f"{len(earned):,} certificates (one PDF)",
+            lambda: certificates.certificates_pdf(earned),
+            repeat=1,
+        )
 
     roster_path = db_path.with_name("bench-roster.xlsx")
     pid, data = make_roster(db, 100_000, roster_path)
-    measure("plain read of the roster with calamine (the floor)",
-            lambda: python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
-            .get_sheet_by_index(0).to_python(), repeat=5)
+    measure(
+        "plain read of the roster with calamine (the floor)",
+        lambda: (
+            python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+            .get_sheet_by_index(0)
+            .to_python()
+        ),
+        repeat=5,
+    )
     times = []
     for _ in range(5):
         start = time.perf_counter()
-        result = importer.import_roster(db, data, "bench.xlsx", provider_id=pid,
-                                        uploaded_by="bench", today=date(2026, 1, 1))
+        result = importer.import_roster(
+            db, data, "bench.xlsx", provider_id=pid, uploaded_by="bench", today=date(2026, 1, 1)
+        )
         times.append(time.perf_counter() - start)
         undo_import(db, result.import_id)
     results["roster import, 100,000 rows"] = times
     print(f"  roster import: {result.counts()}, median {statistics.median(times):.2f} s")
     results["naive openpyxl + row INSERTs, 10,000 rows (baseline)"] = timed(
-        lambda: naive_import(db, roster_path, 10_000), 1)
+        lambda: naive_import(db, roster_path, 10_000), 1
+    )
     db.close()
     results["hour summary page rerun after a filter change"] = page_rerun(db_path, max(5, r // 2))
 
@@ -235,14 +274,24 @@ def main() -> int:
         median, high = statistics.median(values), p95(values)
         target = TARGETS.get(name)
         verdict = "" if target is None else ("ok" if median <= target else "MISSED")
-        rows.append({"name": name, "median_s": median, "p95_s": high, "runs": len(values),
-                     "target_s": target, "verdict": verdict})
+        rows.append(
+            {
+                "name": name,
+                "median_s": median,
+                "p95_s": high,
+                "runs": len(values),
+                "target_s": target,
+                "verdict": verdict,
+            }
+        )
     print(f"\nCE Tracker benchmark · {os.cpu_count()} cores · {datetime.now():%Y-%m-%d %H:%M}")
     print(f"{'operation':<58} {'median':>10} {'p95':>10} {'target':>9}")
     for row in rows:
         target = f"{row['target_s'] * 1000:.0f} ms" if row["target_s"] else ""
-        print(f"{row['name']:<58} {row['median_s'] * 1000:>8.0f}ms {row['p95_s'] * 1000:>8.0f}ms "
-              f"{target:>9} {row['verdict']}")
+        print(
+            f"{row['name']:<58} {row['median_s'] * 1000:>8.0f}ms {row['p95_s'] * 1000:>8.0f}ms "
+            f"{target:>9} {row['verdict']}"
+        )
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     out = out_dir / f"{datetime.now():%Y%m%d-%H%M%S}.json"

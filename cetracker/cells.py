@@ -10,6 +10,7 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 EXCEL_EPOCH = date(1899, 12, 30)
 # Serial numbers of 1900-01-01 .. 9999-12-31; text that looks like one is read as one too.
@@ -51,6 +52,8 @@ def normalise_header(name: object) -> str:
 
 def text(value: object) -> str:
     """A cell as the text a person typed: trimmed; 12345.0 read as "12345"."""
+    if type(value) is str:  # the common case first: rosters are mostly text
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -127,8 +130,13 @@ def license_key(value: object) -> str:
     return re.sub(r"[\s\-‐-―]", "", text(value)).upper()
 
 
-def name_key(value: object) -> str:
-    """Names compare ignoring case, accents, spaces and punctuation; Ø→O, Ł→L."""
-    folded = unicodedata.normalize("NFKD", text(value).translate(_TRANSLITERATE))
+@lru_cache(maxsize=65536)
+def _name_key(value: str) -> str:
+    folded = unicodedata.normalize("NFKD", value.translate(_TRANSLITERATE))
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return "".join(ch for ch in plain.casefold() if ch.isalnum())
+
+
+def name_key(value: object) -> str:
+    """Names compare ignoring case, accents, spaces and punctuation; Ø→O, Ł→L."""
+    return _name_key(text(value))

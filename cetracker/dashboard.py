@@ -85,8 +85,13 @@ def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
 
 
 def trend_chart(f: Figures) -> go.Figure:
-    fig = px.line(f.trend, x="year", y="eligible", markers=True,
-                  labels={"year": "CE year", "eligible": "Members eligible"})
+    fig = px.line(
+        f.trend,
+        x="year",
+        y="eligible",
+        markers=True,
+        labels={"year": "CE year", "eligible": "Members eligible"},
+    )
     fig.update_yaxes(tickformat=".0%", range=[0, 1])
     fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
     return fig

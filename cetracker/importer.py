@@ -55,8 +55,11 @@ Progress = Callable[[float, str], None]
 
 @dataclass
 class RowOutcome:
+    """One roster row: its cells as typed (``raw``, trimmed text), as read, and its reasons."""
+
     row_number: int
     raw: dict[str, str]
+    values: dict[str, object] = field(default_factory=dict)
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -121,11 +124,21 @@ def read_roster(data: bytes, filename: str) -> list[RowOutcome]:
         )
     positions = [index[normalise_header(c)] for c in TEMPLATE_COLUMNS]
     outcomes = []
+    width = max(positions) + 1
     for number, cells in sheet.rows:
-        values = [cells[p] if p < len(cells) else None for p in positions]
-        if all(text(v) == "" for v in values):
+        if len(cells) < width:
+            cells = list(cells) + [None] * (width - len(cells))
+        values = [cells[p] for p in positions]
+        texts = [v.strip() if type(v) is str else text(v) for v in values]
+        if not any(texts):
             continue  # a row with text only outside the template's columns is blank to us
-        outcomes.append(RowOutcome(number, dict(zip(FIELDS, values, strict=True))))
+        outcomes.append(
+            RowOutcome(
+                number,
+                dict(zip(FIELDS, texts, strict=True)),
+                dict(zip(FIELDS, values, strict=True)),
+            )
+        )
     if not outcomes:
         raise RejectedFile(
             f"{filename} holds the header row but no roster rows. Fill in one row per attendee "
@@ -143,7 +156,12 @@ def validate(
 ) -> list[_Valid]:
     """Fill each outcome's reasons; return the rows that pass, ready to record."""
     today = today or date.today()
-    licenses = {license_key(o.raw["license_number"]) for o in outcomes} - {""}
+    license_keys: dict[str, str] = {}
+    for o in outcomes:
+        raw_license = o.raw["license_number"]
+        if raw_license not in license_keys:
+            license_keys[raw_license] = license_key(raw_license)
+    licenses = set(license_keys.values()) - {""}
     members = {
         key: (
             mid,
@@ -157,7 +175,7 @@ def validate(
             {"keys": sorted(licenses)},
         )
     }
-    numbers = {text(o.raw["course_number"]).upper() for o in outcomes} - {""}
+    numbers = {o.raw["course_number"].upper() for o in outcomes} - {""}
     courses = {
         number: (cid, pid, category, compute.hours(hrs), start, end)
         for cid, number, pid, category, hrs, start, end in db.rows(
@@ -171,8 +189,13 @@ def validate(
     seen: dict[tuple[int, int, date], int] = {}
     valid: list[_Valid] = []
     member_names: dict[int, str] = {}
+    # Rosters repeat the same dates, hours and years on thousands of rows: parse each once.
+    dates: dict[object, date | None] = {}
+    numbers_read: dict[object, Decimal | None] = {}
+    years: dict[object, int | None] = {}
     for o in outcomes:
-        raw = {k: text(v) for k, v in o.raw.items()}
+        raw = o.raw
+        cell = o.values or raw
         reasons = o.reasons
         for label, key in zip(TEMPLATE_COLUMNS, FIELDS, strict=True):
             if raw[key] == "":
@@ -180,7 +203,7 @@ def validate(
 
         member = None
         if raw["license_number"]:
-            member = members.get(license_key(raw["license_number"]))
+            member = members.get(license_keys[raw["license_number"]])
             if member is None:
                 reasons.append(f"No member holds license number {raw['license_number']}")
             elif raw["last_name"]:
@@ -204,7 +227,12 @@ def validate(
 
         hours = None
         if raw["ce_hours"]:
-            hours = parse_number(o.raw["ce_hours"])
+            key = cell["ce_hours"]
+            hours = (
+                numbers_read[key]
+                if key in numbers_read
+                else numbers_read.setdefault(key, parse_number(key))
+            )
             if hours is None:
                 reasons.append(f"CE Hours “{raw['ce_hours']}” is not a number")
             elif hours <= 0:
@@ -219,7 +247,8 @@ def validate(
 
         day = None
         if raw["course_date"]:
-            day = parse_date(o.raw["course_date"])
+            key = cell["course_date"]
+            day = dates[key] if key in dates else dates.setdefault(key, parse_date(key))
             if day is None:
                 reasons.append(
                     f"Course Date “{raw['course_date']}” is not a date (use MM/DD/YYYY or YYYY-MM-DD)"
@@ -240,7 +269,8 @@ def validate(
 
         year = None
         if raw["ce_year"]:
-            year = parse_int(o.raw["ce_year"])
+            key = cell["ce_year"]
+            year = years[key] if key in years else years.setdefault(key, parse_int(key))
             if year is None or not 1900 <= year <= 2200:
                 reasons.append(f"CE Year “{raw['ce_year']}” is not a year")
                 year = None
@@ -270,13 +300,13 @@ def _already_recorded(db: Database, valid: list[_Valid]) -> dict[tuple[int, int,
     """Existing records with the same member, course and date, and their status."""
     if not valid:
         return {}
-    import pandas as pd
+    import pyarrow as pa
 
-    keys = pd.DataFrame(
+    keys = pa.table(
         {
-            "member_id": [v.member_id for v in valid],
-            "course_id": [v.course_id for v in valid],
-            "course_date": pd.to_datetime([v.course_date for v in valid]).date,
+            "member_id": pa.array([v.member_id for v in valid], pa.int32()),
+            "course_id": pa.array([v.course_id for v in valid], pa.int32()),
+            "course_date": pa.array([v.course_date for v in valid], pa.date32()),
         }
     )
     cur = db.cursor()
@@ -383,35 +413,35 @@ def import_roster(
 
 
 def _store_rows(cur: Any, import_id: int, outcomes: list[RowOutcome]) -> None:
-    import pandas as pd
+    import pyarrow as pa
 
-    frame = pd.DataFrame(
+    frame = pa.table(
         {
-            "import_id": import_id,
-            "row_number": [o.row_number for o in outcomes],
-            **{f: [text(o.raw[f])[:1000] for o in outcomes] for f in FIELDS},
-            "outcome": ["failed" if o.failed else "processed" for o in outcomes],
-            "reasons": [o.status if o.failed else None for o in outcomes],
+            "import_id": pa.array([import_id] * len(outcomes), pa.int32()),
+            "row_number": pa.array([o.row_number for o in outcomes], pa.int32()),
+            **{f: pa.array([o.raw[f][:1000] for o in outcomes], pa.string()) for f in FIELDS},
+            "outcome": pa.array(["failed" if o.failed else "processed" for o in outcomes]),
+            "reasons": pa.array([o.status if o.failed else None for o in outcomes], pa.string()),
         }
     )
     cur.register("incoming_rows", frame)
-    cur.execute(f"INSERT INTO import_rows SELECT * FROM incoming_rows")  # noqa: F541
+    cur.execute("INSERT INTO import_rows SELECT * FROM incoming_rows")
     cur.unregister("incoming_rows")
 
 
 def _store_records(cur: Any, import_id: int, rows: list[_Valid], uploaded_by: str) -> None:
     if not rows:
         return
-    import pandas as pd
+    import pyarrow as pa
 
-    frame = pd.DataFrame(
+    frame = pa.table(
         {
-            "member_id": [v.member_id for v in rows],
-            "course_id": [v.course_id for v in rows],
-            "ce_year": [v.ce_year for v in rows],
-            "course_date": pd.to_datetime([v.course_date for v in rows]).date,
-            "hours": [float(v.hours) for v in rows],
-            "category": [v.category for v in rows],
+            "member_id": pa.array([v.member_id for v in rows], pa.int32()),
+            "course_id": pa.array([v.course_id for v in rows], pa.int32()),
+            "ce_year": pa.array([v.ce_year for v in rows], pa.int32()),
+            "course_date": pa.array([v.course_date for v in rows], pa.date32()),
+            "hours": pa.array([v.hours for v in rows], pa.decimal128(8, 2)),
+            "category": pa.array([v.category for v in rows], pa.string()),
         }
     )
     cur.register("incoming_records", frame)
@@ -430,7 +460,7 @@ def preview_frame(outcomes: list[RowOutcome]) -> pd.DataFrame:
     import pandas as pd
 
     return pd.DataFrame(
-        [[o.row_number] + [text(o.raw[f]) for f in FIELDS] for o in outcomes],
+        [[o.row_number] + [o.raw[f] for f in FIELDS] for o in outcomes],
         columns=["Row", *TEMPLATE_COLUMNS],
     )
 
@@ -441,6 +471,6 @@ def failed_rows_frame(outcomes: list[RowOutcome]) -> pd.DataFrame:
 
     failed = [o for o in outcomes if o.failed]
     return pd.DataFrame(
-        [[text(o.raw[f]) for f in FIELDS] + [o.status] for o in failed],
+        [[o.raw[f] for f in FIELDS] + [o.status] for o in failed],
         columns=[*TEMPLATE_COLUMNS, "Status"],
     )

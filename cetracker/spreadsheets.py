@@ -40,7 +40,13 @@ class Sheet:
 
 
 def _is_blank(cells: list[object]) -> bool:
-    return all(text(c) == "" for c in cells)
+    for c in cells:
+        if c is None or c == "":
+            continue
+        if type(c) is str and not c.strip():
+            continue
+        return False
+    return True
 
 
 def _trim(rows: list[list[object]], first_row: int) -> Sheet | None:
@@ -52,7 +58,7 @@ def _trim(rows: list[list[object]], first_row: int) -> Sheet | None:
                 header.pop()
             # Row numbers as the spreadsheet shows them (1-based, header included).
             body = [
-                (first_row + j + 1, list(r[: max(len(header), 1)]))
+                (first_row + j + 1, r)
                 for j, r in enumerate(rows[i + 1 :], start=i + 1)
                 if not _is_blank(r)
             ]
@@ -98,7 +104,7 @@ def read_excel_sheet(book: calamine.CalamineWorkbook, name: str, filename: str) 
             f"The sheet {name!r} of {filename} could not be read. Save the workbook again "
             "from Excel as .xlsx and upload the new file."
         ) from exc
-    found = _trim([list(r) for r in rows], start)
+    found = _trim(rows, start)
     if found:
         found.name = name
     return found
@@ -145,7 +151,7 @@ def read_csv(data: bytes, filename: str) -> Sheet | None:
         raise RejectedFile(
             f"{filename} could not be read as CSV ({exc}). Save it again as .csv."
         ) from exc
-    found = _trim([list(r) for r in rows], 0)
+    found = _trim(rows, 0)
     if found:
         found.name = PurePath(filename).stem
     return found

@@ -32,15 +32,27 @@ widgets.show_table(
         )
     },
 )
-widgets.export_buttons(lambda: hour_summary(db, filters), "Hour Summary Report", filters,
-                       f"hour-summary-{filters.year}", "hs_export")
+widgets.export_buttons(
+    lambda: hour_summary(db, filters),
+    "Hour Summary Report",
+    filters,
+    f"hour-summary-{filters.year}",
+    "hs_export",
+)
 if shown:
+
     def emails() -> bytes:
         contacts = reports.member_list(db, filters)
         chosen = contacts[contacts["license_number"].isin(frame["license_number"])]
         return exports.to_csv(chosen[["license_number", "first_name", "last_name", "email"]])
 
-    st.download_button(f"Email addresses of these {shown:,} members (CSV)", emails,
-                       file_name=f"members-{filters.year}-emails.csv", mime="text/csv",
-                       on_click="ignore", key="hs_emails", icon=":material/mail:",
-                       help="To write to exactly the members shown.")
+    st.download_button(
+        f"Email addresses of these {shown:,} members (CSV)",
+        emails,
+        file_name=f"members-{filters.year}-emails.csv",
+        mime="text/csv",
+        on_click="ignore",
+        key="hs_emails",
+        icon=":material/mail:",
+        help="To write to exactly the members shown.",
+    )
