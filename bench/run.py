@@ -100,7 +100,7 @@ def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:
             [pid],
         )
     members = db.frame(
-        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {rows} ROWS"
+        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {int(rows)} ROWS"  # noqa: S608
     )
     rng = np.random.default_rng(7)
     days = [date(2025, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 300, rows)]
@@ -231,7 +231,7 @@ def main() -> int:
             repeat=3,
         )
         measure(
-            f"PDF export, one county",
+            "PDF export, one county",
             lambda: exports.to_pdf(hour_summary(db, Filters(year, counties=(some_county,))), "t"),
             repeat=3,
         )
