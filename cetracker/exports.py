@@ -16,8 +16,6 @@ from datetime import date, datetime
 import pandas as pd
 import xlsxwriter
 from fpdf import FPDF
-from fpdf.enums import TableBordersLayout
-from fpdf.fonts import FontFace
 
 from cetracker import config, fonts
 
@@ -130,36 +128,82 @@ class ReportPDF(FPDF):
         self.cell(0, 8, f"Page {self.page_no()} of {{nb}}", align="C")
 
 
+def _share_width(need: list[float], usable: float) -> list[float]:
+    """Give every column what it needs; when that is too much, narrow only the widest."""
+    if sum(need) <= usable:
+        return [usable * n / sum(need) for n in need]
+    low, high = 0.0, max(need)
+    for _ in range(40):  # the cap at which the capped widths fill the page
+        cap = (low + high) / 2
+        low, high = (cap, high) if sum(min(n, cap) for n in need) < usable else (low, cap)
+    return [min(n, low) for n in need]
+
+
 def to_pdf(
-    df: pd.DataFrame, title: str, subtitle: str = "", col_widths: Sequence[int] | None = None
+    df: pd.DataFrame, title: str, subtitle: str = "", col_widths: Sequence[float] | None = None
 ) -> bytes:
-    """A PDF table of every row; the header row repeats on each page."""
+    """A PDF table of every row; the header row repeats on each page.
+
+    Drawn with fpdf2's plain text() calls rather than its table(): a table of
+    thousands of rows would otherwise take many seconds. Long values are cut
+    with "…" to fit their column.
+    """
     pdf = ReportPDF(title, subtitle)
     pdf.add_page()
-    pdf.set_font(fonts.FAMILY, "", 7.5)
     if df.empty:
         pdf.set_font(fonts.FAMILY, "", 11)
         pdf.cell(0, 10, "No rows match these filters.")
         return bytes(pdf.output())
-    widths = col_widths or [
-        max(6, min(40, max(len(str(c)), int(df[c].astype(str).head(300).str.len().max()))))
-        for c in df.columns
-    ]
-    with pdf.table(
-        col_widths=tuple(widths),
-        line_height=4.2,
-        headings_style=FontFace(emphasis="BOLD", fill_color=(220, 230, 241)),
-        borders_layout=TableBordersLayout.HORIZONTAL_LINES,
-        text_align="LEFT",
-        first_row_as_headings=True,
-        repeat_headings=1,
-    ) as table:
-        head = table.row()
-        for name in df.columns:
-            head.cell(str(name).replace("_", " ").capitalize())
-        for row in df.itertuples(index=False, name=None):
-            cells = table.row()
-            for value in row:
-                shown = _cell(value)
-                cells.cell(str(shown))
+    size, row_h, pad = 7.5, 4.4, 1.6
+    usable = pdf.w - pdf.l_margin - pdf.r_margin
+    labels = [str(c).replace("_", " ").capitalize() for c in df.columns]
+    if col_widths:
+        widths = [usable * w / sum(col_widths) for w in col_widths]
+    else:
+        pdf.set_font(fonts.FAMILY, "B", size)
+        need = [pdf.get_string_width(label) for label in labels]
+        pdf.set_font(fonts.FAMILY, "", size)
+        for i, c in enumerate(df.columns):
+            sample = df[c].head(200)
+            need[i] = max(need[i], *(pdf.get_string_width(str(_cell(v))) for v in sample))
+        need = [min(60.0, max(8.0, n + pad)) for n in need]
+        widths = _share_width(need, usable)
+
+    def fit(text: str, width: float) -> str:
+        # Short values fit at a glance: no glyph is wider than 2 mm at this size.
+        if len(text) * 2.0 <= width - pad or pdf.get_string_width(text) <= width - pad:
+            return text
+        while len(text) > 1 and pdf.get_string_width(text + "…") > width - pad:
+            text = text[: max(1, int(len(text) * 0.9))] if len(text) > 12 else text[:-1]
+        return text + "…"
+
+    bottom = pdf.h - 16
+
+    def header_row() -> float:
+        y = pdf.get_y()
+        pdf.set_fill_color(220, 230, 241)
+        pdf.rect(pdf.l_margin, y, usable, row_h + 0.6, style="F")
+        pdf.set_font(fonts.FAMILY, "B", size)
+        x = pdf.l_margin
+        for label, width in zip(labels, widths, strict=True):
+            pdf.text(x + 0.8, y + row_h - 1.1, fit(label, width))
+            x += width
+        pdf.set_font(fonts.FAMILY, "", size)
+        return y + row_h + 0.6
+
+    pdf.set_draw_color(215, 215, 215)
+    pdf.set_line_width(0.1)
+    y = header_row()
+    for row in df.itertuples(index=False, name=None):
+        if y + row_h > bottom:
+            pdf.add_page()
+            y = header_row()
+        x = pdf.l_margin
+        for value, width in zip(row, widths, strict=True):
+            shown = str(_cell(value))
+            if shown:
+                pdf.text(x + 0.8, y + row_h - 1.1, fit(shown, width))
+            x += width
+        y += row_h
+        pdf.line(pdf.l_margin, y, pdf.l_margin + usable, y)
     return bytes(pdf.output())
