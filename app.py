@@ -7,7 +7,7 @@ Hiding a page from the navigation is not the guard: every page also calls
 import streamlit as st
 
 from cetracker import config
-from cetracker.ui import session
+from cetracker.ui import session, widgets
 
 st.set_page_config(page_title="CE Tracker", page_icon=":material/school:", layout="wide")
 
@@ -68,6 +68,8 @@ PAGES = [
         {"admin", "provider"},
     ),
     ("Provider", "ce_details.py", "CE Details", "groups", "ce-details", {"provider"}),
+    ("Administration", "users.py", "Users", "manage_accounts", "users", {"admin"}),
+    ("Administration", "audit.py", "Audit Log", "policy", "audit", {"admin"}),
     ("Public", "verify.py", "Verify a certificate", "verified", "verify", None),
 ]
 
@@ -89,6 +91,7 @@ if user is None:
         session.login_form(db)
 
     public = [page(*p[1:5]) for p in PAGES if p[5] is None]
+    public.append(page("sign_up.py", "Sign Up", "person_add", "sign-up"))
     st.navigation([st.Page(login, title="Log in", icon=":material/login:"), *public]).run()
     st.stop()
 
@@ -98,7 +101,10 @@ for section, *details, roles in PAGES:
         sections.setdefault(section, []).append(page(*details))
 
 with st.sidebar:
-    st.markdown(f"**{user.display_name}**  \n{user.role.title()} · {config.association_name()}")
+    st.markdown(
+        f"**{widgets.plain(user.display_name)}**  \n{user.role.title()} · "
+        f"{widgets.plain(config.association_name())}"
+    )
     session.logout_button()
 session.keep_login_cookie()
 

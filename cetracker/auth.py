@@ -202,3 +202,141 @@ def list_users(db: Database) -> list[tuple[Any, ...]]:
            FROM users u LEFT JOIN members m ON m.id = u.member_id
            LEFT JOIN providers p ON p.id = u.provider_id ORDER BY u.username"""
     )
+
+
+SIGNUP_REFUSED = (
+    "We could not create an account with these details. Check the license number (and the "
+    "email on file), or contact the association if you already have an account."
+)
+
+
+def sign_up_provider(
+    db: Database, provider_license: str, username: str, password: str, email: str
+) -> None:
+    """Provider "Sign Up": only an existing provider license with no account yet.
+
+    Wrong and taken numbers get the same answer, so the form reveals nothing about
+    which providers exist or have accounts.
+    """
+    from cetracker.cells import license_key
+
+    key = license_key(provider_license)
+    row = db.one(
+        """SELECT p.license_number, (SELECT count(*) FROM users u WHERE u.provider_id = p.id)
+           FROM providers p
+           WHERE upper(regexp_replace(p.license_number, '[\\s-]', '', 'g')) = ?""",
+        [key],
+    )
+    if not key or row is None or row[1]:
+        audit.log(db, username or "(blank)", "provider sign-up refused", "provider", key)
+        raise CetrackerError(SIGNUP_REFUSED)
+    if "@" not in email:
+        raise CetrackerError("Enter the email address where the provider can be reached.")
+    add_user(
+        db,
+        username,
+        password,
+        role="provider",
+        email=email.strip(),
+        provider_license=row[0],
+        actor=username,
+    )
+
+
+def activate_member(
+    db: Database, member_license: str, email: str, username: str, password: str
+) -> None:
+    """A member activates their account with their license number and the email on file."""
+    from cetracker.cells import license_key
+
+    key = license_key(member_license)
+    row = db.one(
+        """SELECT m.license_number, (SELECT count(*) FROM users u WHERE u.member_id = m.id)
+           FROM members m
+           WHERE upper(regexp_replace(m.license_number, '[\\s-]', '', 'g')) = ?
+             AND lower(trim(m.email)) = lower(trim(?)) AND m.status = 'active'""",
+        [key, email],
+    )
+    if not key or not email.strip() or row is None or row[1]:
+        audit.log(db, username or "(blank)", "member activation refused", "member", key)
+        raise CetrackerError(SIGNUP_REFUSED)
+    add_user(
+        db,
+        username,
+        password,
+        role="member",
+        email=email.strip(),
+        member_license=row[0],
+        actor=username,
+    )
+
+
+def _require_user(cur: Any, username: str) -> None:
+    if not cur.execute("SELECT 1 FROM users WHERE username = ?", [username]).fetchone():
+        raise CetrackerError(f"There is no account named {username!r}.")
+
+
+def set_disabled(db: Database, username: str, disabled: bool, *, actor: str) -> None:
+    with db.transaction() as cur:
+        _require_user(cur, username)
+        if disabled and username == actor:
+            raise CetrackerError("You cannot disable your own account.")
+        cur.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
+        audit.record(cur, actor, "user disabled" if disabled else "user enabled", "user", username)
+
+
+def reset_password(db: Database, username: str, password: str, *, actor: str) -> None:
+    """An administrator's reset (no email needed); also lifts a lock after failed logins."""
+    check_password_rules(username, password)
+    with db.transaction() as cur:
+        _require_user(cur, username)
+        cur.execute(
+            "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL"
+            " WHERE username = ?",
+            [hash_password(password), username],
+        )
+        audit.record(cur, actor, "password reset", "user", username)
+
+
+def change_role(
+    db: Database,
+    username: str,
+    role: str,
+    *,
+    actor: str,
+    scope_areas: tuple[str, ...] = (),
+    scope_counties: tuple[str, ...] = (),
+) -> None:
+    """Change a staff account's role and a director's scope (members and providers keep theirs)."""
+    if role not in ("admin", "director"):
+        raise CetrackerError("Only staff roles can be changed here: admin or director.")
+    with db.transaction() as cur:
+        row = cur.execute(
+            "SELECT role, scope_areas, scope_counties FROM users WHERE username = ?", [username]
+        ).fetchone()
+        if row is None:
+            raise CetrackerError(f"There is no account named {username!r}.")
+        if row[0] not in ("admin", "director"):
+            raise CetrackerError("Member and provider accounts keep their role.")
+        if username == actor and role != "admin":
+            raise CetrackerError("You cannot take away your own admin role.")
+        cur.execute(
+            "UPDATE users SET role = ?, scope_areas = ?, scope_counties = ? WHERE username = ?",
+            [
+                role,
+                "|".join(scope_areas) if role == "director" else "",
+                "|".join(scope_counties) if role == "director" else "",
+                username,
+            ],
+        )
+        audit.record(
+            cur,
+            actor,
+            "user role changed",
+            "user",
+            username,
+            {
+                "before": {"role": row[0], "areas": row[1], "counties": row[2]},
+                "after": {"role": role, "areas": scope_areas, "counties": scope_counties},
+            },
+        )

@@ -221,8 +221,25 @@ def cmd_users(args: argparse.Namespace) -> int:
             f"Added {args.role} {args.username}." + (f" Password: {password}" if generated else "")
         )
     elif args.users_command == "list":
+        print("username\trole\temail\tlinked license\tscope areas\tscope counties\tdisabled")
         for row in auth.list_users(db):
             print("\t".join("" if v is None else str(v) for v in row))
+    elif args.users_command in ("disable", "enable"):
+        auth.set_disabled(db, args.username, args.users_command == "disable", actor="cli")
+        print(f"{args.username} is {args.users_command}d.")
+    elif args.users_command == "reset-password":
+        password = args.password or os.environ.get("CETRACKER_PASSWORD")
+        generated = False
+        if not password:
+            if sys.stdin.isatty():
+                password = getpass.getpass(f"New password for {args.username}: ")
+            else:
+                password, generated = secrets.token_urlsafe(12), True
+        auth.reset_password(db, args.username, password, actor="cli")
+        print(
+            f"Password of {args.username} reset."
+            + (f" New password: {password}" if generated else "")
+        )
     return 0
 
 
@@ -315,6 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--email")
     a.add_argument("--password", help="or $CETRACKER_PASSWORD; asked for when omitted")
     users.add_parser("list")
+    for verb in ("disable", "enable"):
+        d = users.add_parser(verb)
+        d.add_argument("username")
+    r = users.add_parser("reset-password")
+    r.add_argument("username")
+    r.add_argument("--password", help="or $CETRACKER_PASSWORD; asked for when omitted")
     p.set_defaults(func=cmd_users)
 
     p = sub.add_parser("backup", help="write a consistent copy of the database into DIR")

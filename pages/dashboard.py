@@ -20,9 +20,9 @@ cols[3].metric("Self-reported courses awaiting review", f"{figures.pending:,}")
 left, right = st.columns(2)
 with left:
     st.subheader("Short of hours, by area")
-    st.plotly_chart(dashboard.short_by_area_chart(figures), use_container_width=True)
+    st.plotly_chart(dashboard.short_by_area_chart(figures), width="stretch")
 with right:
     st.subheader("Hours earned, by month")
-    st.plotly_chart(dashboard.hours_by_month_chart(figures), use_container_width=True)
+    st.plotly_chart(dashboard.hours_by_month_chart(figures), width="stretch")
 st.subheader("Members eligible, year by year")
-st.plotly_chart(dashboard.trend_chart(figures), use_container_width=True)
+st.plotly_chart(dashboard.trend_chart(figures), width="stretch")

@@ -10,11 +10,14 @@ db = session.database()
 profile = providers.provider_profile(db, user)
 
 st.title("CE Profile")
-st.subheader(profile["name"])
+st.subheader(widgets.plain(profile["name"]))
 cols = st.columns(3)
 cols[0].markdown(f"**Provider license number**  \n{profile['license_number']}")
-cols[1].markdown(f"**Contact**  \n{profile['contact'] or '—'}")
-cols[2].markdown(f"**Email / phone**  \n{profile['email'] or '—'} · {profile['phone'] or '—'}")
+cols[1].markdown(f"**Contact**  \n{widgets.plain(profile['contact'] or '—')}")
+cols[2].markdown(
+    f"**Email / phone**  \n{widgets.plain(profile['email'] or '—')} · "
+    f"{widgets.plain(profile['phone'] or '—')}"
+)
 st.subheader("Courses")
 widgets.show_table(
     providers.provider_courses(db, user.provider_id),

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cetracker import certificates, compute
-from cetracker.ui import session
+from cetracker.ui import session, widgets
 
 db = session.database()
 
@@ -29,7 +29,7 @@ if code.strip():
     else:
         st.success("This is a valid certificate.")
         cols = st.columns(4)
-        cols[0].markdown(f"**Name**  \n{found.name}")
+        cols[0].markdown(f"**Name**  \n{widgets.plain(found.name)}")
         cols[1].markdown(f"**CE year**  \n{found.year}")
         cols[2].markdown(f"**Hours credited**  \n{compute.format_hours(found.hours)}")
         cols[3].markdown(f"**Issued**  \n{found.issued:%B %d, %Y}")

@@ -27,7 +27,10 @@ ALLOWED = {
     "upload_roster.py": {"admin", "provider"},
     "import_history.py": {"admin", "provider"},
     "ce_details.py": {"provider"},
+    "users.py": {"admin"},
+    "audit.py": {"admin"},
     "verify.py": {None, "member", "provider", "director", "admin"},
+    "sign_up.py": {None, "member", "provider", "director", "admin"},
 }
 
 

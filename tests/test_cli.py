@@ -340,3 +340,15 @@ def test_conference_report_needs_a_course(office):
     )
     out = run(office, "report", "conference", "--year", "2024", "--course", "C3").stdout
     assert out.count("\n") == 4
+
+
+def test_users_disable_enable_and_reset_password(office):
+    run(office, "users", "add", "dana", "--role", "director", "--password", "long-enough-pw")
+    assert "dana is disabled" in run(office, "users", "disable", "dana").stdout
+    assert "dana\tdirector" in run(office, "users", "list").stdout
+    assert run(office, "users", "list").stdout.splitlines()[-1].endswith("True")
+    run(office, "users", "enable", "dana")
+    out = run(office, "users", "reset-password", "dana", "--password", "another-long-pw").stdout
+    assert "Password of dana reset" in out
+    missing = run(office, "users", "disable", "nobody", check=False)
+    assert missing.returncode == 1 and "no account named 'nobody'" in missing.stderr

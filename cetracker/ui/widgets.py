@@ -82,7 +82,12 @@ def show_table(
             "the downloads below hold every row."
         )
         df = df.head(MAX_ROWS_SHOWN)
-    st.dataframe(df, hide_index=True, use_container_width=True, column_config=column_config)
+    st.dataframe(df, hide_index=True, width="stretch", column_config=column_config)
+
+
+def plain(text: str) -> str:
+    """Text from the database made safe for st.markdown: every Markdown character escaped."""
+    return "".join("\\" + ch if ch in "\\`*_{}[]()<>#+-.!|~$" else ch for ch in str(text))
 
 
 def labelled(df: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,114 @@
+"""Users: the administrator's account management (list, add, disable, role and scope, reset)."""
+
+import pandas as pd
+import streamlit as st
+
+from cetracker import audit, auth
+from cetracker import policy as policies
+from cetracker.errors import CetrackerError
+from cetracker.members import filter_choices
+from cetracker.ui import session, widgets
+
+user = session.require("admin")
+db = session.database()
+
+st.title("Users")
+accounts = pd.DataFrame(
+    auth.list_users(db),
+    columns=[
+        "Username",
+        "Role",
+        "Email",
+        "Linked license",
+        "Scope areas",
+        "Scope counties",
+        "Disabled",
+    ],
+)
+widgets.show_table(accounts, empty="No accounts yet.")
+choices = filter_choices(db, user.scope, policies.current_ce_year(db))
+
+add_tab, change_tab, log_tab = st.tabs(["Add an account", "Change an account", "Logins"])
+with add_tab, st.form("add_user"):
+    cols = st.columns(2)
+    username = cols[0].text_input("Username", max_chars=60, key="new_username")
+    role = cols[1].selectbox("Role", auth.ROLES)
+    email = cols[0].text_input("Email", max_chars=200, key="new_email")
+    password = cols[1].text_input(
+        "Password",
+        key="new_password",
+        type="password",
+        max_chars=200,
+        help=f"At least {auth.MIN_PASSWORD_LENGTH} characters.",
+    )
+    link = cols[0].text_input(
+        "Member or provider license number", max_chars=40, help="For a member or provider account."
+    )
+    areas = cols[1].multiselect(
+        "Director's areas",
+        choices.areas,
+        help="Empty areas and counties: the director sees everyone.",
+    )
+    counties = cols[1].multiselect("Director's counties", choices.counties)
+    if st.form_submit_button("Add account", type="primary"):
+        try:
+            auth.add_user(
+                db,
+                username,
+                password,
+                role=role,
+                email=email or None,
+                member_license=link or None if role == "member" else None,
+                provider_license=link or None if role == "provider" else None,
+                scope_areas=tuple(areas) if role == "director" else (),
+                scope_counties=tuple(counties) if role == "director" else (),
+                actor=user.username,
+            )
+        except CetrackerError as exc:
+            st.error(exc.message)
+        else:
+            st.success(f"Added {role} {username}.")
+
+with change_tab:
+    if accounts.empty:
+        st.info("No accounts yet.")
+    else:
+        chosen = st.selectbox("Account", accounts["Username"].tolist(), key="users_pick")
+        cols = st.columns(3)
+        with cols[0].form("disable_form"):
+            disabled = bool(accounts.loc[accounts["Username"] == chosen, "Disabled"].iloc[0])
+            label = "Enable this account" if disabled else "Disable this account"
+            if st.form_submit_button(label):
+                try:
+                    auth.set_disabled(db, chosen, not disabled, actor=user.username)
+                    st.success(f"{chosen} is {'enabled' if disabled else 'disabled'}.")
+                except CetrackerError as exc:
+                    st.error(exc.message)
+        with cols[1].form("reset_form"):
+            new_password = st.text_input("New password", type="password", max_chars=200)
+            if st.form_submit_button("Reset password"):
+                try:
+                    auth.reset_password(db, chosen, new_password, actor=user.username)
+                    st.success(f"The password of {chosen} was reset; tell them in person.")
+                except CetrackerError as exc:
+                    st.error(exc.message)
+        with cols[2].form("role_form"):
+            new_role = st.selectbox("Staff role", ["director", "admin"])
+            new_areas = st.multiselect("Areas", choices.areas)
+            new_counties = st.multiselect("Counties", choices.counties)
+            if st.form_submit_button("Change role and scope"):
+                try:
+                    auth.change_role(
+                        db,
+                        chosen,
+                        new_role,
+                        actor=user.username,
+                        scope_areas=tuple(new_areas),
+                        scope_counties=tuple(new_counties),
+                    )
+                    st.success(f"{chosen} is now {new_role}.")
+                except CetrackerError as exc:
+                    st.error(exc.message)
+
+with log_tab:
+    widgets.show_table(audit.recent(db, action="login", limit=200), empty="No logins recorded yet.")

@@ -1,0 +1,129 @@
+"""Accounts: sign-up, activation, disabling, resets, roles and the audit trail (SPEC §1, §8)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cetracker import auth
+from cetracker.errors import CetrackerError
+
+PAGES = Path(__file__).parents[1] / "pages"
+GOOD = "a-long-password"
+
+
+def audit_actions(db) -> list[str]:
+    return [a for (a,) in db.rows("SELECT action FROM audit_log ORDER BY id")]
+
+
+def test_provider_signs_up_once(demo_db):
+    auth.sign_up_provider(demo_db, "p-1001", "educ", GOOD, "ce@example.org")
+    user = auth.load_user(demo_db, "educ")
+    assert user.role == "provider" and user.provider_id is not None
+    with pytest.raises(CetrackerError) as taken:
+        auth.sign_up_provider(demo_db, "P1001", "educ2", GOOD, "ce@example.org")
+    with pytest.raises(CetrackerError) as unknown:
+        auth.sign_up_provider(demo_db, "P9999", "educ3", GOOD, "ce@example.org")
+    # The same words either way: nothing says which numbers exist or have accounts.
+    assert taken.value.message == unknown.value.message == auth.SIGNUP_REFUSED
+    assert "provider sign-up refused" in audit_actions(demo_db)
+
+
+def test_provider_sign_up_checks_password_rules(demo_db):
+    with pytest.raises(CetrackerError, match="at least 10 characters"):
+        auth.sign_up_provider(demo_db, "P1002", "short", "123", "a@b.org")
+    with pytest.raises(CetrackerError, match="not be the same as the username"):
+        auth.sign_up_provider(demo_db, "P1002", "samesame12", "SameSame12", "a@b.org")
+    assert auth.load_user(demo_db, "short") is None
+
+
+def test_member_activation_needs_the_email_on_file(demo_db):
+    lic, email = demo_db.one(
+        "SELECT license_number, email FROM members WHERE status = 'active' AND id NOT IN "
+        "(SELECT member_id FROM users WHERE member_id IS NOT NULL) LIMIT 1"
+    )
+    with pytest.raises(CetrackerError, match="could not create an account"):
+        auth.activate_member(demo_db, lic, "someone.else@example.org", "me1", GOOD)
+    auth.activate_member(demo_db, lic, email.upper(), "me1", GOOD)
+    assert auth.load_user(demo_db, "me1").role == "member"
+    with pytest.raises(CetrackerError, match="could not create an account"):
+        auth.activate_member(demo_db, lic, email, "me2", GOOD)
+
+
+def test_disabled_account_cannot_log_in(demo_db):
+    auth.set_disabled(demo_db, "member", True, actor="admin")
+    assert "member" not in auth.credentials(demo_db)["usernames"]
+    assert auth.load_user(demo_db, "member") is None
+    auth.set_disabled(demo_db, "member", False, actor="admin")
+    assert "member" in auth.credentials(demo_db)["usernames"]
+    with pytest.raises(CetrackerError, match="your own account"):
+        auth.set_disabled(demo_db, "admin", True, actor="admin")
+    assert audit_actions(demo_db)[-2:] == ["user disabled", "user enabled"]
+
+
+def test_reset_password_lifts_a_lock(demo_db):
+    for _ in range(auth.MAX_FAILED_LOGINS):
+        auth.record_login(demo_db, "director", False)
+    assert "director" not in auth.credentials(demo_db)["usernames"]
+    auth.reset_password(demo_db, "director", "brand-new-password", actor="admin")
+    assert "director" in auth.credentials(demo_db)["usernames"]
+    assert auth.verify_password(demo_db, "director", "brand-new-password")
+    assert audit_actions(demo_db).count("login failed") == auth.MAX_FAILED_LOGINS
+
+
+def test_change_role_and_scope(demo_db):
+    auth.change_role(
+        demo_db,
+        "director",
+        "director",
+        actor="admin",
+        scope_areas=("Area 1",),
+        scope_counties=("Travis",),
+    )
+    scope = auth.load_user(demo_db, "director").scope
+    assert scope.areas == ("Area 1",) and scope.counties == ("Travis",)
+    with pytest.raises(CetrackerError, match="keep their role"):
+        auth.change_role(demo_db, "member", "admin", actor="admin")
+    with pytest.raises(CetrackerError, match="own admin role"):
+        auth.change_role(demo_db, "admin", "director", actor="admin")
+
+
+def test_sign_up_page_creates_a_provider_account(demo_db_path, demo_db):
+    at = AppTest.from_file(str(PAGES / "sign_up.py"), default_timeout=30)
+    at.run()
+    at.text_input[0].input("P1003")
+    at.text_input[1].input("ce3@example.org")
+    at.text_input[2].input("records-academy")
+    at.text_input[3].input(GOOD)
+    at.button[0].click().run()
+    assert any("account is ready" in s.value for s in at.success)
+    assert auth.load_user(demo_db, "records-academy").role == "provider"
+
+
+def test_names_cannot_inject_markdown(demo_db_path, demo_db):
+    demo_db.execute(
+        "UPDATE members SET first_name = '**Bold** [click](http://evil.example)',"
+        " last_name = '<img src=x onerror=alert(1)>' WHERE license_number = '100000'"
+    )
+    at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=30)
+    at.run()
+    at.text_input[0].input("member")
+    at.text_input[1].input("member-demo-2026")
+    at.button[0].click().run()
+    sidebar = " ".join(m.value for m in at.sidebar.markdown)
+    assert "\\*\\*Bold\\*\\*" in sidebar and "\\[click\\]" in sidebar and "\\<img" in sidebar
+
+
+def test_users_page_adds_an_account(demo_db_path, demo_db):
+    at = AppTest.from_file(str(PAGES / "users.py"), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "admin"
+    at.run()
+    at.text_input(key="new_username").input("newstaff")
+    at.text_input(key="new_email").input("new@example.org")
+    at.text_input(key="new_password").input(GOOD)
+    at.button[0].click().run()
+    assert any("Added admin newstaff" in s.value for s in at.success)
+    assert auth.load_user(demo_db, "newstaff").role == "admin"
