@@ -1,0 +1,197 @@
+"""The journeys of real users in Chromium, each asserting what is on the screen."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from cetracker.demo import DEMO_PASSWORDS
+
+pytestmark = pytest.mark.timeout(300)
+
+PAGES_BY_ROLE = {
+    "admin": ["dashboard", "hour-summary", "conference-detail", "certificates",
+              "conference-report", "clerk-list", "dues", "carryover", "upload-roster",
+              "import-history", "users", "audit", "verify"],
+    "director": ["dashboard", "hour-summary", "conference-detail", "certificates",
+                 "conference-report", "clerk-list", "dues", "carryover", "verify"],
+    "provider": ["provider", "ce-details", "upload-roster", "import-history", "verify"],
+    "member": ["my-ce", "verify"],
+}
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has finished running the script."""
+    page.wait_for_timeout(400)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_timeout(300)
+
+
+def assert_no_error(page, where: str) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, f"exception on {where}"
+
+
+def log_in(browser, url: str, role: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(url)
+    page.get_by_label("Username").fill(role)
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS[role])
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    settle(page)
+    return page
+
+
+def open_page(page, url: str, path: str) -> None:
+    page.goto(f"{url}/{path}")
+    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    settle(page)
+
+
+@pytest.mark.parametrize("role", sorted(PAGES_BY_ROLE))
+def test_every_page_for_every_role_renders_without_errors(browser, app_url, artifacts, role):
+    page = log_in(browser, app_url, role)
+    for path in PAGES_BY_ROLE[role]:
+        open_page(page, app_url, path)
+        page.screenshot(path=str(artifacts / f"{role}-{path}.png"), full_page=True)
+        assert_no_error(page, f"{role} {path}")
+        assert page.locator("h1").count() >= 1, f"{role} {path} has no title"
+        assert "Not allowed" not in page.content()
+    page.context.close()
+
+
+def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, artifacts,
+                                                              tmp_path):
+    page = log_in(browser, app_url, "admin")
+    open_page(page, app_url, "upload-roster")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(
+        "First Name,Last Name,License Number,Course Number,CE Year,Course Date,CE Hours\n"
+        "Some,Body,999999,NOPE,2024,2024-01-01,2\n"
+        "Other,Person,100001,NOPE,2024,not a date,2 hrs\n", encoding="utf-8")
+    page.locator("input[type=file]").set_input_files(str(roster))
+    page.get_by_role("button", name="Import these rows").click()
+    page.get_by_text("Result of roster.csv").wait_for(timeout=30_000)
+    settle(page)
+    assert page.get_by_text("No member holds license number 999999").count() >= 1
+    page.screenshot(path=str(artifacts / "journey-admin-upload.png"), full_page=True)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the failed rows (.xlsx)").click()
+    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).worksheets[0]
+    assert [c.value for c in sheet[1]][-1] == "Status" and sheet.max_row == 3
+
+    open_page(page, app_url, "hour-summary")
+    page.get_by_role("combobox", name="Area").click()
+    page.get_by_role("option", name="Area 6").click()
+    page.keyboard.press("Escape")
+    settle(page)
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download PDF").click()
+    text = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    assert "Hour Summary Report" in text and "Area: Area 6" in text
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert rows and {r["area"] for r in rows} == {"Area 6"}
+    page.context.close()
+
+
+def test_director_sees_only_area_3(browser, app_url, artifacts):
+    page = log_in(browser, app_url, "director")
+    open_page(page, app_url, "hour-summary")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert rows and {r["area"] for r in rows} == {"Area 3"}
+    page.goto(f"{app_url}/users")
+    settle(page)
+    assert page.get_by_text("Users", exact=True).count() == 0 or "Page not found" in page.content()
+    page.context.close()
+
+
+def test_provider_sees_only_its_courses(browser, app_url):
+    page = log_in(browser, app_url, "provider")
+    body = page.locator("[data-testid='stMain']").inner_text()
+    assert "V.G. Young Institute of County Government" in body
+    open_page(page, app_url, "upload-roster")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download the roster template").click()
+    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    own = {row[0].value for row in book["Courses"].iter_rows(min_row=2)}
+    assert own and len(own) < 30  # the demo lists 30 courses from 4 providers
+    open_page(page, app_url, "ce-details")
+    assert_no_error(page, "ce-details")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert rows and {r["Course number"] for r in rows} <= own
+    page.context.close()
+
+
+def test_member_sees_their_totals(browser, app_url):
+    page = log_in(browser, app_url, "member")
+    body = page.locator("[data-testid='stMain']").inner_text()
+    for label in ("Earned", "Carried in", "Credited", "Required", "Short by"):
+        assert label in body
+    page.context.close()
+
+
+def test_anonymous_verifies_a_certificate(browser, app_url, tmp_path):
+    page = log_in(browser, app_url, "admin")
+    open_page(page, app_url, "certificates")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download this certificate").click()
+    text = PdfReader(download.value.path()).pages[0].extract_text()
+    found = re.search(r"Verification code: ([A-Z0-9-]+)", text)
+    assert found, text
+    page.context.close()
+
+    anonymous = browser.new_context().new_page()
+    anonymous.goto(f"{app_url}/verify?code={found.group(1)}")
+    anonymous.get_by_text("This is a valid certificate.").wait_for(timeout=30_000)
+    anonymous.goto(f"{app_url}/verify?code={found.group(1)[:-1]}X")
+    anonymous.get_by_text("Not a valid certificate").wait_for(timeout=30_000)
+    anonymous.context.close()
+
+
+def test_newcomer_two_commands(browser, tmp_path):
+    """A fresh clone, the README's start command, and the logins it prints work."""
+    import os
+    import signal
+    import subprocess
+
+    from tests.e2e.conftest import ROOT, free_port, wait_healthy
+
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CETRACKER_")}
+    env["PORT"] = str(port)
+    log = tmp_path / "start.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(["./ce", "start"], cwd=clone, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", seconds=240)
+        printed = log.read_text()
+        logins = dict(re.findall(r"username: (\w+)\s+password: (\S+)", printed))
+        assert set(logins) == {"admin", "director", "provider", "member"}, printed
+        page = browser.new_context().new_page()
+        page.goto(f"http://127.0.0.1:{port}")
+        page.get_by_label("Username").fill("member")
+        page.get_by_role("textbox", name="Password").fill(logins["member"])
+        page.get_by_role("button", name="Log in").click()
+        page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+        assert page.get_by_text("Credited").count() >= 1
+        page.context.close()
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
