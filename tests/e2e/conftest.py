@@ -17,9 +17,15 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def free_port() -> int:
@@ -43,19 +49,45 @@ def wait_healthy(url: str, seconds: float = 60) -> None:
 @pytest.fixture(scope="session")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: ./ce test installs it (apt-get install chromium)")
+        pytest.fail(
+            "Debian's chromium is missing: ./ce test installs it (apt-get install chromium)"
+        )
     folder = tmp_path_factory.mktemp("e2e")
-    env = {**os.environ, "CETRACKER_DB": str(folder / "e2e.duckdb"),
-           "CETRACKER_SECRET_KEY": "e2e-secret-key-for-tests", "CETRACKER_LOGIN_SLEEP": "0.3"}
-    subprocess.run([sys.executable, "-m", "cetracker.cli", "init", "--demo"], env=env,
-                   check=True, capture_output=True, timeout=120)
+    env = {
+        **os.environ,
+        "CETRACKER_DB": str(folder / "e2e.duckdb"),
+        "CETRACKER_SECRET_KEY": "e2e-secret-key-for-tests",
+        "CETRACKER_LOGIN_SLEEP": "0.3",
+    }
+    subprocess.run(
+        [sys.executable, "-m", "cetracker.cli", "init", "--demo"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.address", "127.0.0.1", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(ROOT / "app.py"),
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_healthy(url)
