@@ -50,6 +50,8 @@ PAGES = [
     ("Reports", "dues.py", "Dues", "payments", "dues", {"admin", "director"}),
     ("Reports", "carryover.py", "Carryover", "redo", "carryover", {"admin", "director"}),
     ("My CE", "my_ce.py", "My CE", "person", "my-ce", {"member"}),
+    ("My CE", "report_course.py", "Report a Course", "add_task", "report-course", {"member"}),
+    ("My CE", "my_licenses.py", "My Licenses", "card_membership", "my-licenses", {"member"}),
     ("Provider", "provider_home.py", "CE Profile", "badge", "provider", {"provider"}),
     (
         "Rosters",
@@ -68,6 +70,7 @@ PAGES = [
         {"admin", "provider"},
     ),
     ("Provider", "ce_details.py", "CE Details", "groups", "ce-details", {"provider"}),
+    ("Administration", "approvals.py", "Approvals", "fact_check", "approvals", {"admin"}),
     ("Administration", "users.py", "Users", "manage_accounts", "users", {"admin"}),
     ("Administration", "audit.py", "Audit Log", "policy", "audit", {"admin"}),
     ("Public", "verify.py", "Verify a certificate", "verified", "verify", None),

@@ -125,6 +125,23 @@ def earned_certificates(
     ]
 
 
+def member_certificate(
+    db: Database, member_id: int, year: int, issued: date | None = None
+) -> Certificate | None:
+    """One member's annual certificate for ``year``, or None when it was not earned."""
+    from cetracker.mine import standing_of
+
+    standing = standing_of(db, member_id, year)
+    if not standing.eligible:
+        return None
+    row = db.one(
+        "SELECT first_name || ' ' || last_name, license_number FROM members WHERE id = ?",
+        [member_id],
+    )
+    assert row is not None
+    return Certificate(member_id, row[0], row[1], year, standing.credited, issued or date.today())
+
+
 class CertificatePDF(FPDF):
     def __init__(self) -> None:
         super().__init__(orientation="L", format="Letter")

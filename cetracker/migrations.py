@@ -171,4 +171,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE users ADD COLUMN locked_until TIMESTAMP;
         """,
     ),
+    (
+        3,
+        "members' own license renewal cycles",
+        """
+        CREATE SEQUENCE license_ids;
+        CREATE TABLE member_licenses (
+            id INTEGER PRIMARY KEY DEFAULT nextval('license_ids'),
+            member_id INTEGER NOT NULL,
+            board VARCHAR NOT NULL,
+            license_number VARCHAR,
+            cycle_start DATE NOT NULL,
+            cycle_end DATE NOT NULL,
+            required_hours DECIMAL(8, 2) NOT NULL,
+            minimums VARCHAR NOT NULL DEFAULT '{}'
+        );
+        """,
+    ),
 ]

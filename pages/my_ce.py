@@ -1,16 +1,29 @@
-"""My CE: the member's own hours for the CE year (the full page comes with its issue)."""
+"""My CE: where do I stand, and why — totals, categories, carryover, and my documents."""
 
+from datetime import date
+
+import plotly.express as px
 import streamlit as st
 
-from cetracker import compute
-from cetracker.mine import my_standing
-from cetracker.ui import session
+from cetracker import certificates, compute, mine, transcripts
+from cetracker import policy as policies
+from cetracker.ui import session, widgets
 
 user = session.require("member")
 db = session.database()
 
 st.title("My CE")
-standing = my_standing(db, user)
+years = mine.my_years(db, user)
+year = st.selectbox(
+    "CE year",
+    years,
+    key="my_year",
+    format_func=lambda y: compute.ce_year_label(
+        y, policies.policy_for_year(db, y).ce_year_start_month
+    ),
+)
+standing = mine.my_standing(db, user, year)
+
 cols = st.columns(5)
 cols[0].metric("Earned", compute.format_hours(standing.earned))
 cols[1].metric("Carried in", compute.format_hours(standing.carried_in))
@@ -18,6 +31,96 @@ cols[2].metric("Credited", compute.format_hours(standing.credited))
 cols[3].metric("Required", compute.format_hours(standing.required))
 cols[4].metric("Short by", compute.format_hours(standing.short_by))
 if standing.eligible:
-    st.success(f"You have met the CE requirement for {standing.year}.")
+    st.success(
+        f"You have met the CE requirement for {year}: you may vote, be elected Clerk "
+        "of the Year and run for Secretary."
+    )
+elif not standing.active:
+    st.warning("Your membership is inactive, so no CE year counts as met. Contact the office.")
 else:
     st.warning(compute.INELIGIBLE_NOTE)
+
+share = float(min(standing.credited / standing.required, 1)) if standing.required else 1.0
+st.progress(
+    share,
+    text=f"Total: {compute.format_hours(standing.credited)} of "
+    f"{compute.format_hours(standing.required)} hours",
+)
+for category, minimum in mine.minimums(db, year).items():
+    missing = standing.category_shortfalls.get(category, compute.ZERO)
+    got = minimum - missing
+    st.progress(
+        float(min(got / minimum, 1)) if minimum else 1.0,
+        text=f"{category}: {compute.format_hours(got)} of {compute.format_hours(minimum)} "
+        "hours (carried hours do not count here)",
+    )
+
+st.subheader("Why")
+explained = mine.why(db, user, year)
+st.markdown(widgets.plain(explained.carried_from))
+st.markdown("**Courses that count for this year**")
+widgets.show_table(explained.counted, empty="No approved courses in this CE year yet.")
+if not explained.not_counted.empty:
+    st.markdown("**Courses that do not count (yet)**")
+    widgets.show_table(explained.not_counted)
+
+st.subheader("Hours by year")
+by_year = mine.hours_by_year(db, user)
+if by_year.empty:
+    st.info("No approved hours yet.")
+else:
+    chart = px.bar(
+        by_year,
+        x="year",
+        y="hours",
+        labels={"year": "CE year", "hours": "Hours"},
+        color_discrete_sequence=["#1F4E79"],
+    )
+    chart.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    st.plotly_chart(chart, width="stretch")
+
+st.subheader("My documents")
+cols = st.columns(3)
+earned = [y for y in years if mine.my_standing(db, user, y).eligible]
+with cols[0]:
+    if earned:
+        cert_year = st.selectbox("Annual certificate", earned, key="my_cert_year")
+        my_certificate = certificates.member_certificate(db, user.member_id, cert_year)
+        st.download_button(
+            "Download my certificate",
+            lambda: certificates.certificates_pdf([my_certificate]),
+            file_name=f"certificate-{cert_year}.pdf",
+            mime="application/pdf",
+            on_click="ignore",
+            key="my_cert",
+            icon=":material/workspace_premium:",
+        )
+    else:
+        st.caption("A certificate appears here for each CE year you meet the requirement.")
+with cols[1]:
+    span = st.select_slider(
+        "Transcript years", options=sorted(years), value=(min(years), max(years)), key="my_span"
+    )
+    appended = st.checkbox("Append my certificate files", key="my_append")
+    st.download_button(
+        "Download my transcript (PDF)",
+        lambda: transcripts.transcript_pdf(
+            db, user.member_id, span[0], span[1], with_certificates=appended
+        ),
+        file_name=f"transcript-{span[0]}-{span[1]}.pdf",
+        mime="application/pdf",
+        on_click="ignore",
+        key="my_transcript",
+        icon=":material/description:",
+    )
+with cols[2]:
+    st.download_button(
+        "Download all my data (.zip)",
+        lambda: mine.my_data_zip(db, user),
+        file_name=f"my-ce-data-{date.today()}.zip",
+        mime="application/zip",
+        on_click="ignore",
+        key="my_zip",
+        icon=":material/folder_zip:",
+        help="Your records as CSV and Excel, and every certificate file.",
+    )

@@ -43,7 +43,7 @@ PAGES_BY_ROLE = {
         "verify",
     ],
     "provider": ["provider", "ce-details", "upload-roster", "import-history", "verify"],
-    "member": ["my-ce", "verify"],
+    "member": ["my-ce", "report-course", "my-licenses", "verify"],
 }
 
 

@@ -1,0 +1,149 @@
+"""A member's transcript (issue "member's page" §4): every course by CE year, carried hours,
+totals, and optionally the attached certificate files, as one audit-ready PDF."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from pypdf import PdfReader, PdfWriter
+
+from cetracker import compute, config, fonts
+from cetracker import policy as policies
+from cetracker.db import Database
+from cetracker.exports import ReportPDF
+from cetracker.mine import standing_of
+
+
+def transcript_pdf(
+    db: Database,
+    member_id: int,
+    first_year: int,
+    last_year: int,
+    *,
+    with_certificates: bool = False,
+) -> bytes:
+    member = db.one(
+        "SELECT first_name || ' ' || last_name, license_number FROM members WHERE id = ?",
+        [member_id],
+    )
+    if member is None:
+        raise ValueError("no such member")
+    pdf = ReportPDF(
+        f"CE Transcript — {member[0]}",
+        f"License number {member[1]} · CE years {first_year}–{last_year}",
+        orientation="P",
+    )
+    pdf.add_page()
+    widths = [24, 78, 44, 30, 14]
+    attachments: list[tuple[int, str, bytes, str]] = []
+    for year in range(first_year, last_year + 1):
+        start = policies.policy_for_year(db, year).ce_year_start_month
+        standing = standing_of(db, member_id, year)
+        rows = db.rows(
+            """SELECT r.id, r.course_date, coalesce(c.title, r.title),
+                      coalesce(p.name, r.provider_name, ''), r.category, r.hours,
+                      r.certificate, r.certificate_name, r.certificate_type
+               FROM ce_records r LEFT JOIN courses c ON c.id = r.course_id
+               LEFT JOIN providers p ON p.id = c.provider_id
+               WHERE r.member_id = ? AND r.ce_year = ? AND r.status = 'approved'
+               ORDER BY r.course_date, r.id""",
+            [member_id, year],
+        )
+        if pdf.get_y() > pdf.h - 60:
+            pdf.add_page()
+        pdf.set_font(fonts.FAMILY, "B", 12)
+        pdf.cell(
+            0, 8, f"CE year {compute.ce_year_label(year, start)}", new_x="LMARGIN", new_y="NEXT"
+        )
+        pdf.set_font(fonts.FAMILY, "B", 8.5)
+        for label, width in zip(
+            ["Date", "Course", "Provider", "Category", "Hours"], widths, strict=True
+        ):
+            pdf.cell(width, 5.5, label, border="B")
+        pdf.ln()
+        pdf.set_font(fonts.FAMILY, "", 8.5)
+        for rid, day, title, provider, category, hrs, cert, name, mime in rows:
+            if pdf.get_y() > pdf.h - 25:
+                pdf.add_page()
+            for text, width in zip(
+                [f"{day:%m/%d/%Y}", title or "", provider, category, compute.format_hours(hrs)],
+                widths,
+                strict=True,
+            ):
+                pdf.cell(width, 5, _fit(pdf, str(text), width))
+            pdf.ln()
+            if with_certificates and cert is not None:
+                attachments.append((rid, name or f"certificate {rid}", bytes(cert), mime or ""))
+        if not rows:
+            pdf.cell(0, 5, "No approved courses in this year.", new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(fonts.FAMILY, "", 8.5)
+        if standing.carried_in > 0:
+            pdf.cell(
+                0,
+                5,
+                f"Carried over from {year - 1}: {compute.format_hours(standing.carried_in)} hours",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
+        pdf.set_font(fonts.FAMILY, "B", 8.5)
+        verdict = (
+            "requirement met"
+            if standing.eligible
+            else (
+                f"short by {compute.format_hours(standing.short_by)} hours"
+                if standing.short_by > 0
+                else "category minimum not met"
+                if standing.category_shortfalls
+                else "not eligible (inactive)"
+            )
+        )
+        pdf.cell(
+            0,
+            6,
+            f"Earned {compute.format_hours(standing.earned)} · carried in "
+            f"{compute.format_hours(standing.carried_in)} · credited "
+            f"{compute.format_hours(standing.credited)} of "
+            f"{compute.format_hours(standing.required)} required — {verdict}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.ln(4)
+    pdf.set_font(fonts.FAMILY, "", 8)
+    pdf.multi_cell(
+        0,
+        4,
+        f"Produced by CE Tracker for {config.association_name()} on "
+        f"{date.today():%B %d, %Y}. Hours are those approved by the association.",
+    )
+    for _rid, name, data, mime in attachments:
+        if mime.startswith("image/"):
+            pdf.add_page()
+            pdf.set_font(fonts.FAMILY, "B", 10)
+            pdf.cell(0, 8, f"Attached certificate: {name}", new_x="LMARGIN", new_y="NEXT")
+            try:
+                pdf.image(io.BytesIO(data), x=pdf.l_margin, w=pdf.w - pdf.l_margin - pdf.r_margin)
+            except Exception:  # a damaged image must not lose the transcript
+                pdf.cell(0, 8, "(this image could not be read)")
+    body = bytes(pdf.output())
+    pdf_attachments = [data for _, _, data, mime in attachments if mime == "application/pdf"]
+    if not pdf_attachments:
+        return body
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(body)))
+    for data in pdf_attachments:
+        try:
+            writer.append(PdfReader(io.BytesIO(data)))
+        except Exception:  # a damaged attachment is left out, the transcript stays whole
+            continue
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def _fit(pdf: ReportPDF, text: str, width: float) -> str:
+    if pdf.get_string_width(text) <= width - 1.5:
+        return text
+    while len(text) > 1 and pdf.get_string_width(text + "…") > width - 1.5:
+        text = text[:-1]
+    return text + "…"

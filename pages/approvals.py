@@ -1,0 +1,72 @@
+"""Approvals: courses members reported themselves, with their certificates (admins)."""
+
+import streamlit as st
+
+from cetracker import mine
+from cetracker.errors import CetrackerError
+from cetracker.ui import session, widgets
+
+user = session.require("admin")
+db = session.database()
+
+st.title("Approvals")
+pending = mine.pending_reports(db)
+st.metric("Waiting for review", f"{len(pending):,}")
+if pending.empty:
+    st.success("Nothing is waiting for review.")
+    st.stop()
+widgets.show_table(pending)
+
+st.subheader("Review one")
+chosen = st.selectbox(
+    "Reported course",
+    pending["Record"].tolist(),
+    key="ap_pick",
+    format_func=lambda i: "{} — {}".format(
+        *pending.loc[pending["Record"] == i, ["Member", "Course"]].iloc[0]
+    ),
+)
+try:
+    data, name, mime = mine.certificate_file(db, user, int(chosen))
+except CetrackerError as exc:
+    st.info(exc.message)
+else:
+    if mime.startswith("image/"):
+        st.image(data, caption=name, width=600)
+    else:
+        st.pdf(data, height=500)
+    st.download_button(
+        "Download the certificate file",
+        data,
+        file_name=name,
+        mime=mime,
+        on_click="ignore",
+        key="ap_file",
+    )
+reason = st.text_input(
+    "Reason (shown to the member when rejecting)", key="ap_reason", max_chars=500
+)
+cols = st.columns(3)
+if cols[0].button("Approve", type="primary", key="ap_approve"):
+    mine.decide(db, user, [int(chosen)], approve=True)
+    st.rerun()
+if cols[1].button("Reject", key="ap_reject"):
+    try:
+        mine.decide(db, user, [int(chosen)], approve=False, reason=reason)
+        st.rerun()
+    except CetrackerError as exc:
+        st.error(exc.message)
+
+st.subheader("Approve several")
+many = st.multiselect(
+    "Reported courses",
+    pending["Record"].tolist(),
+    key="ap_many",
+    format_func=lambda i: "{} — {}".format(
+        *pending.loc[pending["Record"] == i, ["Member", "Course"]].iloc[0]
+    ),
+)
+if st.button(f"Approve {len(many)} selected", disabled=not many, key="ap_bulk"):
+    count = mine.decide(db, user, [int(i) for i in many], approve=True)
+    st.success(f"Approved {count}.")
+    st.rerun()

@@ -1,0 +1,70 @@
+"""My Licenses: my own license renewal cycles and my progress in each (SPEC §4)."""
+
+from datetime import date
+
+import streamlit as st
+
+from cetracker import compute, mine
+from cetracker.errors import CetrackerError
+from cetracker.ui import session, widgets
+
+user = session.require("member")
+db = session.database()
+
+st.title("My Licenses")
+st.caption(
+    "Track the renewal cycle of a license you hold. Approved courses dated inside the "
+    "cycle count toward it automatically; one course counts for every license it falls in."
+)
+for cycle in mine.license_progress(db, user):
+    with st.container(border=True):
+        st.markdown(
+            f"**{widgets.plain(cycle.board)}** {widgets.plain(cycle.license_number)} · "
+            f"{cycle.start:%m/%d/%Y} – {cycle.end:%m/%d/%Y} · {cycle.days_left} days left"
+        )
+        share = float(min(cycle.earned / cycle.required, 1)) if cycle.required else 1.0
+        st.progress(
+            share,
+            text=f"{compute.format_hours(cycle.earned)} of "
+            f"{compute.format_hours(cycle.required)} hours · "
+            f"{compute.format_hours(cycle.remaining)} to go",
+        )
+        for category, (got, minimum) in cycle.categories.items():
+            st.progress(
+                float(min(got / minimum, 1)) if minimum else 1.0,
+                text=f"{category}: {compute.format_hours(got)} of {compute.format_hours(minimum)}",
+            )
+        if st.button("Remove this license", key=f"lic_remove_{cycle.license_id}"):
+            mine.remove_license(db, user, cycle.license_id)
+            st.rerun()
+
+st.subheader("Add a license")
+with st.form("license_form", clear_on_submit=True):
+    cols = st.columns(2)
+    board = cols[0].text_input("Licensing board", max_chars=200)
+    number = cols[1].text_input("License number", max_chars=60)
+    start = cols[0].date_input(
+        "Cycle starts", value=date(date.today().year, 1, 1), format="MM/DD/YYYY"
+    )
+    end = cols[1].date_input(
+        "Cycle ends", value=date(date.today().year + 1, 12, 31), format="MM/DD/YYYY"
+    )
+    required = cols[0].number_input(
+        "Hours required in the cycle", min_value=0.0, value=40.0, step=1.0
+    )
+    ethics = cols[1].number_input("Of which Ethics (0 if none)", min_value=0.0, value=0.0, step=1.0)
+    if st.form_submit_button("Add license", type="primary"):
+        try:
+            mine.add_license(
+                db,
+                user,
+                board=board,
+                license_number=number,
+                start=start,
+                end=end,
+                required=required,
+                minimums={"Ethics": ethics},
+            )
+            st.rerun()
+        except CetrackerError as exc:
+            st.error(exc.message)

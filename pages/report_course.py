@@ -1,0 +1,113 @@
+"""Report a Course: log a course taken elsewhere with its certificate; pending until approved."""
+
+from datetime import date
+
+import streamlit as st
+
+from cetracker import config, mine
+from cetracker.errors import CetrackerError
+from cetracker.ui import session, widgets
+
+user = session.require("member")
+db = session.database()
+
+st.title("Report a Course")
+st.caption(
+    "Took a course that is not on your record? Log it here with its certificate. "
+    "It counts once the association approves it."
+)
+limit_mb = config.max_upload_bytes() // 1_048_576
+with st.form("report_form", clear_on_submit=True):
+    cols = st.columns(2)
+    title = cols[0].text_input("Course title", max_chars=300, key="rc_title")
+    provider = cols[1].text_input(
+        "Provider", max_chars=300, key="rc_provider", help="Who gave the course."
+    )
+    day = cols[0].date_input(
+        "Date taken", value=None, max_value=date.today(), key="rc_date", format="MM/DD/YYYY"
+    )
+    hours = cols[1].number_input(
+        "Hours", min_value=0.0, max_value=100.0, step=0.25, value=None, key="rc_hours"
+    )
+    category = cols[0].selectbox("Category", mine.CATEGORIES, key="rc_category")
+    certificate = cols[1].file_uploader(
+        f"Certificate (PDF, PNG or JPEG, up to {limit_mb} MB)",
+        type=["pdf", "png", "jpg", "jpeg"],
+        key="rc_file",
+    )
+    if st.form_submit_button("Report this course", type="primary"):
+        try:
+            mine.report_course(
+                db,
+                user,
+                title=title,
+                provider=provider,
+                day=day,
+                hours=hours if hours is not None else "",
+                category=category,
+                certificate=certificate.getvalue() if certificate else None,
+                certificate_name=certificate.name if certificate else "",
+            )
+        except CetrackerError as exc:
+            st.error(exc.message)
+        else:
+            st.success("Reported. It shows as pending until the association approves it.")
+
+st.subheader("My reported courses")
+records = mine.records_frame(db, user)
+reported = records[records["Source"] == "self report"]
+if reported.empty:
+    st.info("You have not reported any course yourself.")
+    st.stop()
+widgets.show_table(reported.drop(columns=["id", "Source"]))
+pending = reported[reported["Status"] == "pending"]
+if not pending.empty:
+    st.markdown("**Change or withdraw a pending report**")
+    chosen = st.selectbox(
+        "Pending report",
+        pending["id"].tolist(),
+        key="rc_pick",
+        format_func=lambda i: "{} ({})".format(
+            *pending.loc[pending["id"] == i, ["Course", "Date"]].iloc[0]
+        ),
+    )
+    row = pending.loc[pending["id"] == chosen].iloc[0]
+    with st.form("edit_form"):
+        cols = st.columns(2)
+        new_title = cols[0].text_input("Course title", value=row["Course"], max_chars=300)
+        new_provider = cols[1].text_input("Provider", value=row["Provider"], max_chars=300)
+        new_day = cols[0].date_input(
+            "Date taken", value=row["Date"], max_value=date.today(), format="MM/DD/YYYY"
+        )
+        new_hours = cols[1].number_input(
+            "Hours", min_value=0.0, max_value=100.0, step=0.25, value=float(row["Hours"])
+        )
+        new_category = cols[0].selectbox(
+            "Category",
+            mine.CATEGORIES,
+            index=mine.CATEGORIES.index(row["Category"])
+            if row["Category"] in mine.CATEGORIES
+            else 0,
+        )
+        save, withdraw = st.columns(2)
+        if save.form_submit_button("Save changes"):
+            try:
+                mine.update_report(
+                    db,
+                    user,
+                    int(chosen),
+                    title=new_title,
+                    provider=new_provider,
+                    day=new_day,
+                    hours=new_hours,
+                    category=new_category,
+                )
+                st.success("Saved.")
+            except CetrackerError as exc:
+                st.error(exc.message)
+        if withdraw.form_submit_button("Withdraw this report"):
+            try:
+                mine.withdraw_report(db, user, int(chosen))
+                st.success("Withdrawn.")
+            except CetrackerError as exc:
+                st.error(exc.message)
