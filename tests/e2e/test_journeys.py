@@ -72,6 +72,15 @@ def log_in(browser, url: str, role: str):
     return page
 
 
+def fetch(page, button: str) -> str:
+    """Click a download button and return the downloaded file's path."""
+    target = page.get_by_role("button", name=button)
+    target.wait_for(timeout=30_000)
+    with page.expect_download(timeout=90_000) as download:
+        target.click()
+    return download.value.path()
+
+
 def open_page(page, url: str, path: str) -> None:
     page.goto(f"{url}/{path}")
     page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
@@ -106,9 +115,8 @@ def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, a
     settle(page)
     assert page.get_by_text("No member holds license number 999999").count() >= 1
     page.screenshot(path=str(artifacts / "journey-admin-upload.png"), full_page=True)
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the failed rows (.xlsx)").click()
-    sheet = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes())).worksheets[0]
+    download = fetch(page, "Download the failed rows (.xlsx)")
+    sheet = load_workbook(io.BytesIO(Path(download).read_bytes())).worksheets[0]
     assert [c.value for c in sheet[1]][-1] == "Status" and sheet.max_row == 3
 
     open_page(page, app_url, "hour-summary")
@@ -116,13 +124,11 @@ def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, a
     page.get_by_role("option", name="Area 6").click()
     page.keyboard.press("Escape")
     settle(page)
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download PDF").click()
-    text = "".join(p.extract_text() for p in PdfReader(download.value.path()).pages)
+    download = fetch(page, "Download PDF")
+    text = "".join(p.extract_text() for p in PdfReader(download).pages)
     assert "Hour Summary Report" in text and "Area: Area 6" in text
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download CSV").click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    download = fetch(page, "Download CSV")
+    rows = list(csv.DictReader(io.StringIO(Path(download).read_text())))
     assert rows and {r["area"] for r in rows} == {"Area 6"}
     page.context.close()
 
@@ -130,9 +136,8 @@ def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, a
 def test_director_sees_only_area_3(browser, app_url, artifacts):
     page = log_in(browser, app_url, "director")
     open_page(page, app_url, "hour-summary")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download CSV").click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    download = fetch(page, "Download CSV")
+    rows = list(csv.DictReader(io.StringIO(Path(download).read_text())))
     assert rows and {r["area"] for r in rows} == {"Area 3"}
     page.goto(f"{app_url}/users")
     settle(page)
@@ -145,16 +150,14 @@ def test_provider_sees_only_its_courses(browser, app_url):
     body = page.locator("[data-testid='stMain']").inner_text()
     assert "V.G. Young Institute of County Government" in body
     open_page(page, app_url, "upload-roster")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download the roster template").click()
-    book = load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))
+    download = fetch(page, "Download the roster template")
+    book = load_workbook(io.BytesIO(Path(download).read_bytes()))
     own = {row[0].value for row in book["Courses"].iter_rows(min_row=2)}
     assert own and len(own) < 30  # the demo lists 30 courses from 4 providers
     open_page(page, app_url, "ce-details")
     assert_no_error(page, "ce-details")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download CSV").click()
-    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    download = fetch(page, "Download CSV")
+    rows = list(csv.DictReader(io.StringIO(Path(download).read_text())))
     assert rows and {r["Course number"] for r in rows} <= own
     page.context.close()
 
@@ -170,9 +173,8 @@ def test_member_sees_their_totals(browser, app_url):
 def test_anonymous_verifies_a_certificate(browser, app_url, tmp_path):
     page = log_in(browser, app_url, "admin")
     open_page(page, app_url, "certificates")
-    with page.expect_download() as download:
-        page.get_by_role("button", name="Download this certificate").click()
-    text = PdfReader(download.value.path()).pages[0].extract_text()
+    download = fetch(page, "Download this certificate")
+    text = PdfReader(download).pages[0].extract_text()
     found = re.search(r"Verification code: ([A-Z0-9-]+)", text)
     assert found, text
     page.context.close()
