@@ -6,7 +6,7 @@ Hiding a page from the navigation is not the guard: every page also calls
 
 import streamlit as st
 
-from cetracker import config
+from cetracker import config, messages
 from cetracker.ui import session, widgets
 
 st.set_page_config(page_title="CE Tracker", page_icon=":material/school:", layout="wide")
@@ -52,6 +52,23 @@ PAGES = [
     ("My CE", "my_ce.py", "My CE", "person", "my-ce", {"member"}),
     ("My CE", "report_course.py", "Report a Course", "add_task", "report-course", {"member"}),
     ("My CE", "my_licenses.py", "My Licenses", "card_membership", "my-licenses", {"member"}),
+    ("My CE", "inbox.py", "Messages", "mail", "messages", {"member"}),
+    (
+        "Messages",
+        "messages_compose.py",
+        "Send Messages",
+        "send",
+        "send-messages",
+        {"admin", "director"},
+    ),
+    (
+        "Messages",
+        "messages_sent.py",
+        "Sent Messages",
+        "outbox",
+        "sent-messages",
+        {"admin", "director"},
+    ),
     ("Provider", "provider_home.py", "CE Profile", "badge", "provider", {"provider"}),
     (
         "Rosters",
@@ -98,10 +115,13 @@ if user is None:
     st.navigation([st.Page(login, title="Log in", icon=":material/login:"), *public]).run()
     st.stop()
 
+unread = messages.unread_count(db, user)
 sections: dict[str, list[st.Page]] = {}
-for section, *details, roles in PAGES:
+for section, file, title, *rest, roles in PAGES:
     if roles is None or user.role in roles:
-        sections.setdefault(section, []).append(page(*details))
+        if file == "inbox.py" and unread:
+            title = f"Messages ({unread} unread)"
+        sections.setdefault(section, []).append(page(file, title, *rest))
 
 with st.sidebar:
     st.markdown(

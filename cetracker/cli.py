@@ -243,6 +243,67 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_message(args: argparse.Namespace) -> int:
+    """Scheduled reminders: e.g. a monthly "you are short by {short_by} hours" to short members."""
+    from cetracker import messages
+    from cetracker.auth import User
+    from cetracker.summary import hour_summary
+
+    db = _db(args)
+    try:
+        body = Path(args.body_file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CetrackerError(f"Cannot read the message body from {args.body_file}: {exc}.") from exc
+    from cetracker import policy as policies
+
+    year = args.year or policies.current_ce_year(db)
+    sender = User(username="cli", role="admin")
+    filters = Filters(
+        year=year,
+        counties=tuple(args.county or ()),
+        areas=tuple(args.area or ()),
+        positions=tuple(args.position or ()),
+        short_only=args.short_only,
+    )
+    chosen = hour_summary(db, filters, detail=True)
+    chosen = chosen[chosen["status"] == "active"]
+    if chosen.empty:
+        print("Nobody matches these filters; no message was sent.")
+        return 0
+    fields = {
+        int(r.member_id): {
+            "year": year,
+            "earned": _num(r.earned),
+            "carried_in": _num(r.carried_in),
+            "credited": _num(r.credited),
+            "required": _num(r.required),
+            "short_by": _num(r.short_by),
+        }
+        for r in chosen.itertuples()
+    }
+    smtp = messages.SmtpSettings.from_config()
+    message_id = messages.send(
+        db,
+        sender,
+        subject=args.subject,
+        body=body,
+        reply_to=args.reply_to or "",
+        member_ids=list(fields),
+        smtp=smtp,
+        fields=fields,
+    )
+    print(
+        json.dumps({"message": message_id, "recipients": len(fields), "emailed": smtp is not None})
+    )
+    return 0
+
+
+def _num(value: float) -> str:
+    from cetracker.compute import format_hours
+
+    return format_hours(value)
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from cetracker import backups
 
@@ -339,6 +400,19 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("username")
     r.add_argument("--password", help="or $CETRACKER_PASSWORD; asked for when omitted")
     p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("message", help="send a message (scheduled reminders)")
+    msg = p.add_subparsers(dest="message_command", required=True)
+    m = msg.add_parser("send")
+    m.add_argument("--subject", required=True)
+    m.add_argument("--body-file", required=True, help="Markdown text; merge fields in {braces}")
+    m.add_argument("--reply-to")
+    m.add_argument("--county", action="append")
+    m.add_argument("--area", action="append")
+    m.add_argument("--position", action="append")
+    m.add_argument("--short-only", action="store_true", help="only members short of hours")
+    m.add_argument("--year", type=int, help="CE year of the figures (default: the current one)")
+    p.set_defaults(func=cmd_message)
 
     p = sub.add_parser("backup", help="write a consistent copy of the database into DIR")
     p.add_argument("dir")

@@ -44,6 +44,12 @@ SETTINGS = [
         "0.5",
         "Seconds the login form waits for the browser's login cookie.",
     ),
+    Setting("CETRACKER_SMTP_HOST", "", "Mail server for emailing messages; empty = in-app only."),
+    Setting("CETRACKER_SMTP_PORT", "587", "Mail server port."),
+    Setting("CETRACKER_SMTP_SECURITY", "starttls", "starttls, ssl or none."),
+    Setting("CETRACKER_SMTP_USER", "", "Mail server user name (empty: no login)."),
+    Setting("CETRACKER_SMTP_PASSWORD", "", "Mail server password: in secrets, never in the repo."),
+    Setting("CETRACKER_SMTP_FROM", "", "Sender address of the emails."),
     Setting(
         "CETRACKER_BASE_URL",
         "http://127.0.0.1:8501",

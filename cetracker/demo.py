@@ -17,6 +17,7 @@ from faker import Faker
 
 from cetracker import auth, compute
 from cetracker import policy as policies
+from cetracker.cells import name_key
 from cetracker.db import Database
 
 AREAS = [f"Area {i}" for i in range(1, 9)]
@@ -205,7 +206,7 @@ def build(
             "first_name": first,
             "last_name": last,
             "email": [
-                f"{f.split()[0].lower()}.{str(fam).lower().replace(' ', '')}{i}@example.org"
+                f"{name_key(str(f).split()[0])}.{name_key(fam)}{i}@example.org"
                 for i, (f, fam) in enumerate(zip(first, last, strict=True))
             ],
             "phone": [f"(512) 555-{1000 + (i * 37) % 9000:04d}" for i in range(members)],

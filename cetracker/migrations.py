@@ -188,4 +188,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        4,
+        "a recipient's own merged copy of a message",
+        """
+        ALTER TABLE message_recipients ADD COLUMN personal_body VARCHAR;
+        """,
+    ),
 ]

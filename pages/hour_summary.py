@@ -46,6 +46,15 @@ if shown:
         chosen = contacts[contacts["license_number"].isin(frame["license_number"])]
         return exports.to_csv(chosen[["license_number", "first_name", "last_name", "email"]])
 
+    if st.button(
+        f"Message these {shown:,} members",
+        key="hs_message",
+        icon=":material/send:",
+        help="Open Send Messages with exactly the members shown.",
+    ):
+        detail = hour_summary(db, filters, detail=True)
+        st.session_state["compose_member_ids"] = [int(i) for i in detail["member_id"]]
+        st.switch_page("pages/messages_compose.py")
     st.download_button(
         f"Email addresses of these {shown:,} members (CSV)",
         emails,

@@ -5,7 +5,7 @@ from datetime import date
 import plotly.express as px
 import streamlit as st
 
-from cetracker import certificates, compute, mine, transcripts
+from cetracker import certificates, compute, messages, mine, transcripts
 from cetracker import policy as policies
 from cetracker.ui import session, widgets
 
@@ -13,6 +13,10 @@ user = session.require("member")
 db = session.database()
 
 st.title("My CE")
+waiting = messages.unread_count(db, user)
+if waiting:
+    st.info(f"You have {waiting} unread message{'s' if waiting > 1 else ''} from the association.")
+    st.page_link("pages/inbox.py", label="Read my messages", icon=":material/mail:")
 years = mine.my_years(db, user)
 year = st.selectbox(
     "CE year",

@@ -1,0 +1,391 @@
+"""Messages to members (SPEC §6): in the app with read tracking, and by email when SMTP is set.
+
+A director reaches only members in their scope; a message's body is Markdown,
+shown without raw HTML; emails carry the text and a safely escaped HTML part.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import smtplib
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.utils import formataddr
+from typing import TYPE_CHECKING, Any
+
+from cetracker import audit, config
+from cetracker.auth import User
+from cetracker.db import Database
+from cetracker.errors import CetrackerError, NotAllowed
+from cetracker.filters import Filters
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
+MERGE_FIELDS = (
+    "first_name",
+    "last_name",
+    "year",
+    "earned",
+    "carried_in",
+    "credited",
+    "required",
+    "short_by",
+)
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a message goes to: everyone in the sender's scope, or those matching the filters."""
+
+    first_name: str = ""
+    last_name: str = ""
+    counties: tuple[str, ...] = ()
+    positions: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()
+    member_ids: tuple[int, ...] | None = None  # chosen elsewhere (e.g. from a report)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int = 587
+    security: str = "starttls"
+    user: str = ""
+    password: str = ""
+    sender: str = ""
+
+    @staticmethod
+    def from_config() -> SmtpSettings | None:
+        host = config.get("CETRACKER_SMTP_HOST")
+        if not host:
+            return None
+        return SmtpSettings(
+            host=host,
+            port=int(config.get("CETRACKER_SMTP_PORT") or 587),
+            security=config.get("CETRACKER_SMTP_SECURITY").lower(),
+            user=config.get("CETRACKER_SMTP_USER"),
+            password=config.get("CETRACKER_SMTP_PASSWORD"),
+            sender=config.get("CETRACKER_SMTP_FROM") or f"ce-tracker@{host}",
+        )
+
+
+@dataclass
+class Delivery:
+    sent: int = 0
+    failed: int = 0
+    errors: dict[int, str] = field(default_factory=dict)
+
+
+def _can_send(user: User) -> None:
+    user.require("admin", "director")
+
+
+def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
+    """The active members a message would reach, limited to the sender's scope."""
+    _can_send(sender)
+    where, params = Filters(
+        year=0,
+        counties=audience.counties,
+        areas=audience.areas,
+        positions=audience.positions,
+        scope=sender.scope,
+    ).member_where("m")
+    params.update(
+        first=audience.first_name.strip(),
+        last=audience.last_name.strip(),
+        ids=list(audience.member_ids or []),
+        use_ids=audience.member_ids is not None,
+    )
+    return db.frame(
+        f"""SELECT m.id AS member_id, m.license_number, m.first_name, m.last_name, m.email,
+                   m.county, m.area, m.position
+            FROM members m
+            WHERE m.status = 'active' AND {where}
+              AND ($first = '' OR m.first_name ILIKE $first)
+              AND ($last = '' OR m.last_name ILIKE $last)
+              AND (NOT $use_ids OR m.id IN (SELECT unnest($ids::INTEGER[])))
+            ORDER BY m.last_name, m.first_name""",  # noqa: S608 - fixed clause, values are parameters
+        params,
+    )
+
+
+def merge(body: str, fields: dict[str, Any]) -> str:
+    """Fill {first_name}, {short_by} and the other merge fields; leave anything else as typed."""
+    return re.sub(r"\{(\w+)\}", lambda m: str(fields[m[1]]) if m[1] in fields else m[0], body)
+
+
+def send(
+    db: Database,
+    sender: User,
+    *,
+    subject: str,
+    body: str,
+    reply_to: str = "",
+    member_ids: list[int],
+    smtp: SmtpSettings | None = None,
+    fields: dict[int, dict[str, Any]] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> int:
+    """Store the message for each recipient (one transaction), then email it when SMTP is set."""
+    _can_send(sender)
+    subject, body, reply_to = subject.strip(), body.strip(), reply_to.strip()
+    if not subject:
+        raise CetrackerError("Enter a subject.")
+    if not body:
+        raise CetrackerError("Write the message.")
+    if len(subject) > 200 or len(body) > 20_000:
+        raise CetrackerError("Keep the subject under 200 and the message under 20,000 characters.")
+    if reply_to and not EMAIL.match(reply_to):
+        raise CetrackerError("The reply-to address is not an email address; correct or clear it.")
+    if not member_ids:
+        raise CetrackerError("Nobody would receive this message: choose at least one member.")
+    reachable = recipients(db, sender, Audience(member_ids=tuple(member_ids)))
+    allowed = set(reachable["member_id"])
+    names = {
+        int(r.member_id): {"first_name": r.first_name, "last_name": r.last_name}
+        for r in reachable.itertuples()
+    }
+    if set(member_ids) - allowed:
+        raise NotAllowed("Some chosen members are outside the members you may write to.")
+    with db.transaction() as cur:
+        message_id = cur.execute(
+            "INSERT INTO messages (subject, body, reply_to, sender) VALUES (?, ?, ?, ?)"
+            " RETURNING id",
+            [subject, body, reply_to or None, sender.username],
+        ).fetchone()[0]
+        import pyarrow as pa
+
+        ids = sorted(allowed)
+        personal = [
+            merge(body, {**names[i], **(fields or {}).get(i, {})}) if "{" in body else None
+            for i in ids
+        ]
+        cur.register(
+            "chosen",
+            pa.table(
+                {
+                    "member_id": pa.array(ids, pa.int32()),
+                    "personal": pa.array(personal, pa.string()),
+                }
+            ),
+        )
+        cur.execute(
+            "INSERT INTO message_recipients (message_id, member_id, email_status, personal_body)"
+            " SELECT ?, member_id, ?, personal FROM chosen",
+            [message_id, "queued" if smtp else None],
+        )
+        cur.unregister("chosen")
+        audit.record(
+            cur,
+            sender.username,
+            "message sent",
+            "message",
+            message_id,
+            {"subject": subject, "recipients": len(allowed)},
+        )
+    if smtp:
+        email_message(db, int(message_id), smtp, fields=fields, progress=progress)
+    return int(message_id)
+
+
+def _compose_email(
+    smtp: SmtpSettings, to: str, name: str, subject: str, body: str, reply_to: str | None
+) -> EmailMessage:
+    email = EmailMessage()
+    email["Subject"] = subject
+    email["From"] = formataddr((config.association_name(), smtp.sender))
+    email["To"] = formataddr((name, to))
+    if reply_to:
+        email["Reply-To"] = reply_to
+    email.set_content(body)
+    paragraphs = "".join(
+        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in body.split("\n\n")
+    )
+    email.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
+    return email
+
+
+def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    if smtp.security == "ssl":
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            smtp.host, smtp.port, timeout=30, context=ssl.create_default_context()
+        )
+    else:
+        server = smtplib.SMTP(smtp.host, smtp.port, timeout=30)
+        if smtp.security == "starttls":
+            server.starttls(context=ssl.create_default_context())
+    if smtp.user:
+        server.login(smtp.user, smtp.password)
+    return server
+
+
+def email_message(
+    db: Database,
+    message_id: int,
+    smtp: SmtpSettings,
+    *,
+    only_failed: bool = False,
+    fields: dict[int, dict[str, Any]] | None = None,
+    progress: Callable[[float, str], None] | None = None,
+) -> Delivery:
+    """Email one message to its recipients (or retry those that failed); record each outcome."""
+    message = db.one("SELECT subject, body, reply_to FROM messages WHERE id = ?", [message_id])
+    if message is None:
+        raise CetrackerError(f"There is no message {message_id}.")
+    subject, body, reply_to = message
+    targets = db.rows(
+        """SELECT r.member_id, m.email, m.first_name, m.last_name FROM message_recipients r
+           JOIN members m ON m.id = r.member_id
+           WHERE r.message_id = ? AND (NOT ? OR r.email_status = 'failed')
+           ORDER BY m.last_name""",
+        [message_id, only_failed],
+    )
+    result = Delivery()
+    outcomes: list[tuple[str, str | None, int]] = []
+    server: smtplib.SMTP | None = None
+    try:
+        try:
+            server = _connect(smtp)
+        except (OSError, smtplib.SMTPException) as exc:
+            reason = f"the mail server could not be reached: {exc}"
+            outcomes = [("failed", reason, mid) for mid, *_ in targets]
+            result.failed = len(targets)
+        else:
+            for i, (member_id, address, first, last) in enumerate(targets):
+                if progress and i % 25 == 0:
+                    progress(i / max(1, len(targets)), f"Emailing {i:,} of {len(targets):,}…")
+                if not address or not EMAIL.match(address):
+                    outcomes.append(("failed", "no valid email address on file", member_id))
+                    result.failed += 1
+                    continue
+                personal = {
+                    "first_name": first,
+                    "last_name": last,
+                    **((fields or {}).get(member_id, {})),
+                }
+                try:
+                    server.send_message(
+                        _compose_email(
+                            smtp,
+                            address,
+                            f"{first} {last}",
+                            merge(subject, personal),
+                            merge(body, personal),
+                            reply_to,
+                        )
+                    )
+                except (OSError, smtplib.SMTPException, UnicodeError, ValueError) as exc:
+                    outcomes.append(("failed", str(exc)[:300], member_id))
+                    result.failed += 1
+                else:
+                    outcomes.append(("sent", None, member_id))
+                    result.sent += 1
+    finally:
+        if server is not None:
+            try:
+                server.quit()
+            except (OSError, smtplib.SMTPException):
+                pass
+    with db.transaction() as cur:
+        import pyarrow as pa
+
+        # One UPDATE from a batch: DuckDB runs row-by-row statements slowly.
+        cur.register(
+            "outcomes",
+            pa.table(
+                {
+                    "status": pa.array([o[0] for o in outcomes], pa.string()),
+                    "error": pa.array([o[1] for o in outcomes], pa.string()),
+                    "member_id": pa.array([o[2] for o in outcomes], pa.int32()),
+                }
+            ),
+        )
+        cur.execute(
+            """UPDATE message_recipients r SET email_status = o.status, email_error = o.error
+               FROM outcomes o WHERE r.member_id = o.member_id AND r.message_id = ?""",
+            [message_id],
+        )
+        cur.unregister("outcomes")
+    if progress:
+        progress(1.0, f"Emailed {result.sent:,}; {result.failed:,} failed.")
+    return result
+
+
+def inbox(db: Database, user: User) -> pd.DataFrame:
+    if user.member_id is None:
+        raise NotAllowed("Only members have an inbox.")
+    return db.frame(
+        """SELECT m.id, m.subject AS "Subject", m.sent_at AS "Sent", m.reply_to AS "Reply to",
+                  r.read_at IS NOT NULL AS "Read"
+           FROM message_recipients r JOIN messages m ON m.id = r.message_id
+           WHERE r.member_id = ? ORDER BY m.sent_at DESC, m.id DESC""",
+        [user.member_id],
+    )
+
+
+def unread_count(db: Database, user: User) -> int:
+    if user.member_id is None:
+        return 0
+    return int(
+        db.scalar(
+            "SELECT count(*) FROM message_recipients WHERE member_id = ? AND read_at IS NULL",
+            [user.member_id],
+        )
+        or 0
+    )
+
+
+def open_message(db: Database, user: User, message_id: int) -> tuple[str, str, str | None]:
+    """A message for its recipient; the first opening marks it read, with the time."""
+    if user.member_id is None:
+        raise NotAllowed("Only members have an inbox.")
+    row = db.one(
+        """SELECT m.subject, coalesce(r.personal_body, m.body), m.reply_to, r.read_at
+           FROM message_recipients r
+           JOIN messages m ON m.id = r.message_id WHERE r.message_id = ? AND r.member_id = ?""",
+        [message_id, user.member_id],
+    )
+    if row is None:
+        raise NotAllowed("That message was not sent to you.")
+    if row[3] is None:
+        db.execute(
+            "UPDATE message_recipients SET read_at = current_timestamp"
+            " WHERE message_id = ? AND member_id = ? AND read_at IS NULL",
+            [message_id, user.member_id],
+        )
+    return row[0], row[1], row[2]
+
+
+def sent_list(db: Database, user: User) -> pd.DataFrame:
+    """Per message: sent to N, read by M, emails sent and failed (directors see their own)."""
+    _can_send(user)
+    return db.frame(
+        """SELECT m.id AS "Message", m.sent_at AS "Sent", m.sender AS "From",
+                  m.subject AS "Subject", count(*) AS "Sent to",
+                  count(r.read_at) AS "Read by",
+                  count(*) FILTER (WHERE r.email_status = 'sent') AS "Emails sent",
+                  count(*) FILTER (WHERE r.email_status = 'failed') AS "Emails failed"
+           FROM messages m JOIN message_recipients r ON r.message_id = m.id
+           WHERE $admin OR m.sender = $me
+           GROUP BY ALL ORDER BY m.sent_at DESC, m.id DESC""",
+        {"admin": user.role == "admin", "me": user.username},
+    )
+
+
+def not_read_by(db: Database, user: User, message_id: int) -> pd.DataFrame:
+    _can_send(user)
+    return db.frame(
+        """SELECT mb.license_number AS "License number", mb.first_name AS "First name",
+                  mb.last_name AS "Last name", coalesce(r.email_status, '') AS "Email",
+                  coalesce(r.email_error, '') AS "Email problem"
+           FROM message_recipients r JOIN members mb ON mb.id = r.member_id
+           JOIN messages m ON m.id = r.message_id
+           WHERE r.message_id = $id AND r.read_at IS NULL AND ($admin OR m.sender = $me)
+           ORDER BY mb.last_name, mb.first_name""",
+        {"id": message_id, "admin": user.role == "admin", "me": user.username},
+    )

@@ -1,0 +1,35 @@
+"""Messages: what the association sent me; opening one marks it read."""
+
+import streamlit as st
+
+from cetracker import messages
+from cetracker.ui import session, widgets
+
+user = session.require("member")
+db = session.database()
+
+st.title("Messages")
+box = messages.inbox(db, user)
+if box.empty:
+    st.info("No messages yet.")
+    st.stop()
+unread = int((~box["Read"]).sum())
+st.caption(f"{len(box)} messages, {unread} unread.")
+chosen = st.selectbox(
+    "Open a message",
+    box["id"].tolist(),
+    index=None,
+    key="inbox_pick",
+    placeholder="Choose a message to read",
+    format_func=lambda i: (
+        ("● " if not box.loc[box["id"] == i, "Read"].iloc[0] else "")
+        + "{} — {:%m/%d/%Y}".format(*box.loc[box["id"] == i, ["Subject", "Sent"]].iloc[0])
+    ),
+)
+if chosen is not None:
+    subject, body, reply_to = messages.open_message(db, user, int(chosen))
+    with st.container(border=True):
+        st.subheader(widgets.plain(subject))
+        st.markdown(body)  # Markdown only: raw HTML is shown as text, never run
+        if reply_to:
+            st.caption(f"To reply, write to {widgets.plain(reply_to)}")

@@ -1,0 +1,263 @@
+"""Messages (SPEC §6): scope, preview, in-app read tracking, and real email on loopback."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from email import message_from_bytes, policy
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from streamlit.testing.v1 import AppTest
+
+from cetracker import auth, messages
+from cetracker.errors import CetrackerError, NotAllowed
+
+PAGES = Path(__file__).parents[1] / "pages"
+
+
+class Mailbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self, refuse: str = "") -> None:
+        self.received: list[tuple[list[str], bytes]] = []
+        self.refuse = refuse
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if self.refuse and self.refuse in address:
+            return "550 no such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.received.append((list(envelope.rcpt_tos), envelope.content))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server():
+    box = Mailbox(refuse="bounce")
+    port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield (
+        box,
+        messages.SmtpSettings(
+            host="127.0.0.1", port=port, security="none", sender="office@example.org"
+        ),
+    )
+    controller.stop()
+
+
+def ids(frame) -> list[int]:
+    return [int(i) for i in frame["member_id"]]
+
+
+def test_director_reaches_only_their_scope(demo_db):
+    director = auth.load_user(demo_db, "director")
+    everyone = messages.recipients(demo_db, director, messages.Audience())
+    assert len(everyone) > 0 and set(everyone["area"]) == {"Area 3"}
+    outside = messages.recipients(
+        demo_db, auth.load_user(demo_db, "admin"), messages.Audience(areas=("Area 6",))
+    )
+    with pytest.raises(NotAllowed):
+        messages.send(demo_db, director, subject="Hi", body="Hello", member_ids=ids(outside))
+    with pytest.raises(NotAllowed):
+        messages.recipients(demo_db, auth.load_user(demo_db, "member"), messages.Audience())
+
+
+def test_filters_by_name_county_position_area(demo_db):
+    admin = auth.load_user(demo_db, "admin")
+    chosen = messages.recipients(
+        demo_db, admin, messages.Audience(positions=("County Clerk",), areas=("Area 2",))
+    )
+    assert len(chosen) > 0
+    assert set(chosen["position"]) == {"County Clerk"} and set(chosen["area"]) == {"Area 2"}
+    one = messages.recipients(demo_db, admin, messages.Audience(last_name="ánh"))
+    assert list(one["first_name"]) == ["Nguyễn Thị"]
+    assert messages.recipients(demo_db, admin, messages.Audience(last_name="' OR 1=1 --")).empty
+
+
+def test_in_app_delivery_and_read_tracking(demo_db):
+    admin, member = auth.load_user(demo_db, "admin"), auth.load_user(demo_db, "member")
+    chosen = ids(messages.recipients(demo_db, admin, messages.Audience(areas=("Area 1",))))
+    chosen.append(member.member_id)
+    message_id = messages.send(
+        demo_db,
+        admin,
+        subject="Conference <b>reminder</b>",
+        body="Hello {first_name}, **see you** <script>alert(1)</script>",
+        reply_to="chair@example.org",
+        member_ids=chosen,
+    )
+    assert messages.unread_count(demo_db, member) == 1
+    subject, body, reply_to = messages.open_message(demo_db, member, message_id)
+    assert body.startswith("Hello Nguyễn Thị, **see you**") and reply_to == "chair@example.org"
+    first_read = demo_db.scalar(
+        "SELECT read_at FROM message_recipients WHERE member_id = ?", [member.member_id]
+    )
+    messages.open_message(demo_db, member, message_id)
+    assert (
+        demo_db.scalar(
+            "SELECT read_at FROM message_recipients WHERE member_id = ?", [member.member_id]
+        )
+        == first_read
+    )
+    sent = messages.sent_list(demo_db, admin).iloc[0]
+    assert (sent["Sent to"], sent["Read by"]) == (len(set(chosen)), 1)
+    assert len(messages.not_read_by(demo_db, admin, message_id)) == len(set(chosen)) - 1
+    other = demo_db.scalar("SELECT id FROM members WHERE id NOT IN (SELECT unnest(?))", [chosen])
+    stranger = auth.User("x", "member", member_id=other)
+    with pytest.raises(NotAllowed):
+        messages.open_message(demo_db, stranger, message_id)
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"subject": " "}, "Enter a subject"),
+        ({"body": ""}, "Write the message"),
+        ({"reply_to": "not an address"}, "reply-to address"),
+        ({"member_ids": []}, "Nobody"),
+    ],
+)
+def test_bad_messages_are_refused(demo_db, values, message):
+    admin = auth.load_user(demo_db, "admin")
+    sent = {"subject": "S", "body": "B", "reply_to": "", "member_ids": [1], **values}
+    with pytest.raises(CetrackerError, match=message):
+        messages.send(demo_db, admin, **sent)
+    assert demo_db.scalar("SELECT count(*) FROM messages") == 0
+
+
+def test_email_arrives_with_text_html_reply_to_and_unicode(demo_db, smtp_server):
+    box, smtp = smtp_server
+    admin = auth.load_user(demo_db, "admin")
+    member = auth.load_user(demo_db, "member")
+    demo_db.execute(
+        "UPDATE members SET email = 'bounce@example.org' WHERE license_number = '100001'"
+    )
+    bounced = demo_db.scalar("SELECT id FROM members WHERE license_number = '100001'")
+    message_id = messages.send(
+        demo_db,
+        admin,
+        subject="Réunion d'été — Ødegård & Łukasz",
+        body="Dear {first_name},\n\n<b>not bold</b> & see you.",
+        reply_to="chair@example.org",
+        member_ids=[member.member_id, bounced],
+        smtp=smtp,
+    )
+    assert len(box.received) == 1
+    ((to, raw),) = box.received
+    email = message_from_bytes(raw, policy=policy.default)
+    assert to == [demo_db.scalar("SELECT email FROM members WHERE id = ?", [member.member_id])]
+    assert email["Subject"] == "Réunion d'été — Ødegård & Łukasz"
+    assert email["Reply-To"] == "chair@example.org"
+    assert "Nguyễn Thị" in str(email["To"])
+    text = email.get_body(("plain",)).get_content()
+    html = email.get_body(("html",)).get_content()
+    assert text.startswith("Dear Nguyễn Thị,") and "<b>not bold</b>" in text
+    assert "&lt;b&gt;not bold&lt;/b&gt;" in html and "<b>" not in html
+    statuses = dict(demo_db.rows("SELECT member_id, email_status FROM message_recipients"))
+    assert statuses == {member.member_id: "sent", bounced: "failed"}
+    error = demo_db.scalar(
+        "SELECT email_error FROM message_recipients WHERE member_id = ?", [bounced]
+    )
+    assert "550" in error
+    sent = messages.sent_list(demo_db, admin).iloc[0]
+    assert (sent["Emails sent"], sent["Emails failed"]) == (1, 1)
+    # The address is fixed and the failed one retried: only it is emailed again.
+    demo_db.execute("UPDATE members SET email = 'fixed@example.org' WHERE id = ?", [bounced])
+    retry = messages.email_message(demo_db, message_id, smtp, only_failed=True)
+    assert (retry.sent, retry.failed) == (1, 0) and len(box.received) == 2
+    assert box.received[1][0] == ["fixed@example.org"]
+
+
+def test_unreachable_mail_server_is_recorded_not_raised(demo_db):
+    admin, member = auth.load_user(demo_db, "admin"), auth.load_user(demo_db, "member")
+    dead = messages.SmtpSettings(host="127.0.0.1", port=free_port(), security="none")
+    messages.send(demo_db, admin, subject="S", body="B", member_ids=[member.member_id], smtp=dead)
+    status, error = demo_db.one("SELECT email_status, email_error FROM message_recipients")
+    assert status == "failed" and "could not be reached" in error
+    assert messages.unread_count(demo_db, member) == 1  # the in-app copy is there regardless
+
+
+def test_cli_reminder_merges_each_members_figures(
+    demo_db_path, smtp_server, monkeypatch, tmp_path, capsys
+):
+    from cetracker.cli import main
+    from cetracker.db import close_all
+
+    box, smtp = smtp_server
+    close_all()
+    monkeypatch.setenv("CETRACKER_SMTP_HOST", smtp.host)
+    monkeypatch.setenv("CETRACKER_SMTP_PORT", str(smtp.port))
+    monkeypatch.setenv("CETRACKER_SMTP_SECURITY", "none")
+    body = tmp_path / "reminder.md"
+    body.write_text(
+        "Dear {first_name}, you are short by {short_by} of {required} hours for {year}.",
+        encoding="utf-8",
+    )
+    code = main(
+        [
+            "--db",
+            str(demo_db_path),
+            "message",
+            "send",
+            "--subject",
+            "CE reminder",
+            "--body-file",
+            str(body),
+            "--short-only",
+            "--year",
+            "2025",
+            "--area",
+            "Area 3",
+        ]
+    )
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["recipients"] > 0 and out["emailed"] is True
+    assert len(box.received) > 0
+    first = message_from_bytes(box.received[0][1], policy=policy.default)
+    text = first.get_body(("plain",)).get_content()
+    assert "you are short by" in text and "{short_by}" not in text and "for 2025" in text
+
+
+def test_compose_preview_and_inbox_pages(demo_db_path, demo_db):
+    at = AppTest.from_file(str(PAGES / "messages_compose.py"), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "director"
+    at.run()
+    at.text_input(key="msg_subject").input("Regional meeting")
+    at.text_area(key="msg_body").input("Hello {first_name}, see you **Friday**.")
+    at.toggle(key="msg_all").set_value(True).run()
+    count = int(at.metric[0].value.replace(",", ""))
+    area3 = demo_db.scalar(
+        "SELECT count(*) FROM members WHERE area = 'Area 3' AND status = 'active'"
+    )
+    assert count == area3
+    at.checkbox(key="msg_confirm").check().run()
+    at.button(key="msg_send").click().run()
+    assert any("Message sent" in s.value for s in at.success)
+
+    member_area = demo_db.scalar("SELECT area FROM members WHERE license_number = '100000'")
+    inbox = AppTest.from_file(str(PAGES / "inbox.py"), default_timeout=30)
+    inbox.session_state["authentication_status"] = True
+    inbox.session_state["username"] = "member"
+    inbox.run()
+    if member_area != "Area 3":
+        assert any("No messages" in i.value for i in inbox.info)
+        return
+    message_id = demo_db.scalar("SELECT max(id) FROM messages")
+    inbox.selectbox(key="inbox_pick").set_value(message_id).run()
+    assert any("see you **Friday**" in m.value for m in inbox.markdown)
+    time.sleep(0.01)
+    assert demo_db.scalar("SELECT count(read_at) FROM message_recipients") == 1
