@@ -31,10 +31,11 @@ try:
 except CetrackerError as exc:
     st.info(exc.message)
 else:
-    if mime.startswith("image/"):
-        st.image(data, caption=name, width=600)
-    else:
-        st.pdf(data, height=500)
+    pictures = mine.preview_pages(data, mime)
+    for picture in pictures:
+        st.image(picture, caption=name, width=700)
+    if not pictures:
+        st.warning("This certificate file could not be shown; download it to look at it.")
     st.download_button(
         "Download the certificate file",
         data,

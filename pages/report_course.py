@@ -17,7 +17,7 @@ st.caption(
     "It counts once the association approves it."
 )
 limit_mb = config.max_upload_bytes() // 1_048_576
-with st.form("report_form", clear_on_submit=True):
+with st.form("report_form"):
     cols = st.columns(2)
     title = cols[0].text_input("Course title", max_chars=300, key="rc_title")
     provider = cols[1].text_input(
@@ -67,7 +67,7 @@ if not pending.empty:
         "Pending report",
         pending["id"].tolist(),
         key="rc_pick",
-        format_func=lambda i: "{} ({})".format(
+        format_func=lambda i: "{} ({:%m/%d/%Y})".format(
             *pending.loc[pending["id"] == i, ["Course", "Date"]].iloc[0]
         ),
     )

@@ -233,3 +233,73 @@ def test_newcomer_two_commands(browser, tmp_path):
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)
+
+
+def metric(page, label: str) -> str:
+    box = page.locator("[data-testid='stMetric']").filter(has_text=label).first
+    return box.locator("[data-testid='stMetricValue']").inner_text()
+
+
+def test_member_reports_a_course_admin_approves_member_reads_message(
+    browser, app_url, tmp_path, artifacts
+):
+    certificate = tmp_path / "certificate.pdf"
+    import pandas as pd
+
+    from cetracker.exports import to_pdf
+
+    certificate.write_bytes(to_pdf(pd.DataFrame({"c": ["Certificate of attendance"]}), "Proof"))
+    member = log_in(browser, app_url, "member")
+    before = float(metric(member, "Earned"))
+    open_page(member, app_url, "report-course")
+    form = member.locator("[data-testid='stForm']").first
+    form.get_by_role("textbox", name="Course title").fill("Budget Workshop E2E")
+    form.get_by_role("textbox", name="Provider").fill("State Comptroller")
+    # React Aria's date field: month, day and year are typed into separate spin buttons.
+    form.get_by_role("spinbutton", name="month, Date taken").click()
+    member.keyboard.type("11022026")
+    form.locator("[data-testid='stNumberInput'] input").fill("2.5")
+    form.locator("input[type=file]").set_input_files(str(certificate))
+    settle(member)
+    member.screenshot(path=str(artifacts / "journey-member-report-form.png"), full_page=True)
+    form.get_by_role("button", name="Report this course").click()
+    settle(member)
+    member.screenshot(path=str(artifacts / "journey-member-after-submit.png"), full_page=True)
+    member.get_by_text("It shows as pending").wait_for(timeout=30_000)
+    member.screenshot(path=str(artifacts / "journey-member-reported.png"), full_page=True)
+
+    admin = log_in(browser, app_url, "admin")
+    open_page(admin, app_url, "approvals")
+    admin.get_by_role("combobox", name="Reported course", exact=True).click()
+    admin.get_by_role("option", name=re.compile("Budget Workshop E2E")).click()
+    settle(admin)
+    admin.get_by_role("button", name="Approve", exact=True).click()
+    settle(admin)
+    open_page(admin, app_url, "send-messages")
+    admin.get_by_role("textbox", name="Subject").fill("Welcome to CE Tracker")
+    admin.get_by_role("textbox", name="Message (Markdown)").fill(
+        "Dear {first_name}, your course is approved."
+    )
+    admin.get_by_role("textbox", name="Last name").fill("Ánh")
+    admin.keyboard.press("Tab")
+    settle(admin)
+    assert metric(admin, "Recipients") == "1"
+    admin.get_by_text("Yes, send this message to 1 members").click()
+    settle(admin)
+    admin.get_by_role("button", name="Send", exact=True).click()
+    admin.get_by_text("Message sent to 1 members").wait_for(timeout=30_000)
+    admin.context.close()
+
+    open_page(member, app_url, "")
+    assert float(metric(member, "Earned")) == before + 2.5
+    member.get_by_text("You have 1 unread message").wait_for(timeout=30_000)
+    open_page(member, app_url, "messages")
+    member.get_by_role("combobox", name="Open a message").click()
+    member.get_by_role("option", name=re.compile("Welcome to CE Tracker")).click()
+    member.get_by_text("Dear Nguyễn Thị, your course is approved.").wait_for(timeout=30_000)
+    member.screenshot(path=str(artifacts / "journey-member-message.png"), full_page=True)
+    open_page(member, app_url, "")
+    transcript = fetch(member, "Download my transcript (PDF)")
+    text = "".join(p.extract_text() for p in PdfReader(transcript).pages)
+    assert "Budget Workshop E2E" in text and "Nguyễn Thị Ánh" in text
+    member.context.close()
