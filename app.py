@@ -109,6 +109,7 @@ if user is None:
         st.title("CE Tracker")
         st.caption(config.association_name())
         session.login_form(db)
+        session.forgot_password(db)
 
     public = [page(*p[1:5]) for p in PAGES if p[5] is None]
     public.append(page("sign_up.py", "Sign Up", "person_add", "sign-up"))

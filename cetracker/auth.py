@@ -340,3 +340,87 @@ def change_role(
                 "after": {"role": role, "areas": scope_areas, "counties": scope_counties},
             },
         )
+
+
+RESET_MINUTES = 30
+RESET_SENT = (
+    "If an account with that username or email exists and has an email address, a "
+    "reset code is on its way. It works for 30 minutes."
+)
+
+
+def _reset_signature(username: str, expires: int, password_hash: str) -> bytes:
+    import hashlib
+    import hmac
+
+    from cetracker import config
+
+    payload = f"{username}|{expires}|{password_hash}".encode()
+    return hmac.new(config.secret_key().encode(), payload, hashlib.sha256).digest()[:6]
+
+
+def make_reset_code(db: Database, username: str, now: datetime | None = None) -> str:
+    """A one-time code: it expires, and it dies once the password changes (it signs the hash)."""
+    import base64
+
+    password_hash = db.scalar("SELECT password_hash FROM users WHERE username = ?", [username])
+    if password_hash is None:
+        raise CetrackerError(f"There is no account named {username!r}.")
+    expires = int(((now or datetime.now()) + timedelta(minutes=RESET_MINUTES)).timestamp())
+    raw = expires.to_bytes(5, "big") + _reset_signature(username, expires, password_hash)
+    code = base64.b32encode(raw).decode().rstrip("=")
+    return "-".join(code[i : i + 6] for i in range(0, len(code), 6))
+
+
+def request_reset(db: Database, who: str, smtp: Any) -> None:
+    """Email a reset code to the account's address (SMTP configured); says the same either way."""
+    from cetracker import messages
+
+    if smtp is None:
+        raise CetrackerError(
+            "Password reset by email is not set up here. Ask the association "
+            "office to reset your password."
+        )
+    row = db.one(
+        "SELECT username, email FROM users WHERE NOT disabled AND (lower(username) ="
+        " lower(?) OR lower(email) = lower(?)) AND email IS NOT NULL AND email <> ''"
+        " LIMIT 1",
+        [who.strip(), who.strip()],
+    )
+    audit.log(
+        db, who.strip() or "(blank)", "password reset requested", "user", row[0] if row else ""
+    )
+    if row is None:
+        return
+    code = make_reset_code(db, row[0])
+    messages.send_plain_email(
+        smtp,
+        row[1],
+        "CE Tracker password reset",
+        f"Your CE Tracker password reset code for {row[0]} is:\n\n{code}\n\n"
+        f"It works for {RESET_MINUTES} minutes. If you did not ask for it, "
+        "ignore this email.",
+    )
+
+
+def reset_with_code(
+    db: Database, username: str, code: str, new_password: str, now: datetime | None = None
+) -> None:
+    import base64
+    import hmac
+
+    refused = CetrackerError("That reset code is not valid or has expired. Ask for a new one.")
+    cleaned = "".join(ch for ch in code.upper() if ch.isalnum())
+    try:
+        raw = base64.b32decode(cleaned + "=" * (-len(cleaned) % 8))
+    except (ValueError, TypeError) as exc:
+        raise refused from exc
+    if len(raw) != 11:
+        raise refused
+    expires, signature = int.from_bytes(raw[:5], "big"), raw[5:]
+    password_hash = db.scalar("SELECT password_hash FROM users WHERE username = ?", [username])
+    if password_hash is None or expires < (now or datetime.now()).timestamp():
+        raise refused
+    if not hmac.compare_digest(signature, _reset_signature(username, expires, password_hash)):
+        raise refused
+    reset_password(db, username, new_password, actor=username)

@@ -224,6 +224,17 @@ def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
     return server
 
 
+def send_plain_email(smtp: SmtpSettings, to: str, subject: str, body: str) -> None:
+    """One email outside any message (a password reset code, for instance)."""
+    if not EMAIL.match(to):
+        raise CetrackerError("The account's email address is not valid.")
+    server = _connect(smtp)
+    try:
+        server.send_message(_compose_email(smtp, to, "", subject, body, None))
+    finally:
+        server.quit()
+
+
 def email_message(
     db: Database,
     message_id: int,

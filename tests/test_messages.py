@@ -261,3 +261,34 @@ def test_compose_preview_and_inbox_pages(demo_db_path, demo_db):
     assert any("see you **Friday**" in m.value for m in inbox.markdown)
     time.sleep(0.01)
     assert demo_db.scalar("SELECT count(read_at) FROM message_recipients") == 1
+
+
+def test_password_reset_by_email(demo_db, smtp_server):
+    import re as regex
+    from datetime import datetime, timedelta
+
+    box, smtp = smtp_server
+    auth.request_reset(demo_db, "DIRECTOR@example.org", smtp)
+    ((to, raw),) = box.received
+    assert to == ["director@example.org"]
+    text = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
+    code = regex.search(r"[A-Z2-7]{6}(?:-[A-Z2-7]{1,6})+", text).group(0)
+    with pytest.raises(CetrackerError, match="not valid or has expired"):
+        auth.reset_with_code(
+            demo_db,
+            "director",
+            code,
+            "the-new-password",
+            now=datetime.now() + timedelta(minutes=31),
+        )
+    with pytest.raises(CetrackerError, match="not valid"):
+        auth.reset_with_code(demo_db, "admin", code, "the-new-password")
+    auth.reset_with_code(demo_db, "director", code, "the-new-password")
+    assert auth.verify_password(demo_db, "director", "the-new-password")
+    with pytest.raises(CetrackerError, match="not valid"):  # used once, then dead
+        auth.reset_with_code(demo_db, "director", code, "yet-another-password")
+    # An unknown name gets the same silence and no email.
+    auth.request_reset(demo_db, "nobody-here", smtp)
+    assert len(box.received) == 1
+    with pytest.raises(CetrackerError, match="office"):
+        auth.request_reset(demo_db, "director", None)

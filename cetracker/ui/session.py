@@ -106,6 +106,37 @@ def login_form(db: Database) -> None:
         )
 
 
+def forgot_password(db: Database) -> None:
+    """Reset by email when SMTP is set up; otherwise say who can reset it."""
+    from cetracker import messages
+
+    smtp = messages.SmtpSettings.from_config()
+    with st.expander("Forgot your password?"):
+        if smtp is None:
+            st.write("Ask the association office: an administrator can reset it for you.")
+            return
+        with st.form("reset_request"):
+            who = st.text_input("Your username or email", max_chars=200, key="reset_who")
+            if st.form_submit_button("Email me a reset code"):
+                try:
+                    auth.request_reset(db, who, smtp)
+                    st.success(auth.RESET_SENT)
+                except CetrackerError as exc:
+                    st.error(exc.message)
+        with st.form("reset_confirm"):
+            username = st.text_input("Username", max_chars=60, key="reset_username")
+            code = st.text_input("Reset code from the email", max_chars=40, key="reset_code")
+            password = st.text_input(
+                "New password", type="password", max_chars=200, key="reset_password"
+            )
+            if st.form_submit_button("Set my new password"):
+                try:
+                    auth.reset_with_code(db, username.strip(), code, password)
+                    st.success("Your password is changed. Log in with it now.")
+                except CetrackerError as exc:
+                    st.error(exc.message)
+
+
 def current_user(db: Database) -> User | None:
     if not st.session_state.get("authentication_status"):
         return None
