@@ -106,8 +106,8 @@ def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
                    m.county, m.area, m.position
             FROM members m
             WHERE m.status = 'active' AND {where}
-              AND ($first = '' OR m.first_name ILIKE $first)
-              AND ($last = '' OR m.last_name ILIKE $last)
+              AND ($first = '' OR lower(m.first_name) = lower($first))
+              AND ($last = '' OR lower(m.last_name) = lower($last))
               AND (NOT $use_ids OR m.id IN (SELECT unnest($ids::INTEGER[])))
             ORDER BY m.last_name, m.first_name""",  # noqa: S608 - fixed clause, values are parameters
         params,

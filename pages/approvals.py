@@ -15,7 +15,7 @@ st.metric("Waiting for review", f"{len(pending):,}")
 if pending.empty:
     st.success("Nothing is waiting for review.")
     st.stop()
-widgets.show_table(pending)
+widgets.show_table(pending.drop(columns=["Record"]))
 
 st.subheader("Review one")
 chosen = st.selectbox(

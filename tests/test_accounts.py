@@ -127,3 +127,61 @@ def test_users_page_adds_an_account(demo_db_path, demo_db):
     at.button[0].click().run()
     assert any("Added admin newstaff" in s.value for s in at.success)
     assert auth.load_user(demo_db, "newstaff").role == "admin"
+
+
+HOSTILE = ["' OR 1=1 --", '"; DROP TABLE members; --', "%", "_", "\\", "<script>x</script>"]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_every_text_filter_treats_input_as_plain_text(demo_db, text):
+    from cetracker import audit, messages, providers, reports
+    from cetracker.filters import Filters
+
+    for name in reports.REPORTS:
+        options = {"course_number": "C2025-001"} if name == "conference" else {}
+        assert reports.run_report(demo_db, name, Filters(2025, name=text), **options).empty, name
+        assert reports.run_report(
+            demo_db,
+            name,
+            Filters(2025, counties=(text,), areas=(text,), positions=(text,)),
+            **options,
+        ).empty
+    provider = auth.load_user(demo_db, "provider")
+    assert providers.attendees(demo_db, provider.provider_id, name=text).empty
+    assert providers.attendees(demo_db, provider.provider_id, course_number=text).empty
+    admin = auth.load_user(demo_db, "admin")
+    for audience in (messages.Audience(first_name=text), messages.Audience(last_name=text)):
+        assert messages.recipients(demo_db, admin, audience).empty
+    assert audit.recent(demo_db, actor=text).empty
+    assert demo_db.scalar("SELECT count(*) FROM members") == 600
+
+
+def test_licenses_page_adds_and_shows_a_cycle(demo_db_path, demo_db):
+    at = AppTest.from_file(str(PAGES / "my_licenses.py"), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "member"
+    at.run()
+    at.text_input[0].input("Board of Notaries")
+    at.button[0].click().run()
+    assert not at.exception
+    assert any("Board of Notaries" in m.value for m in at.markdown)
+    assert any("hours" in p.text for p in at.get("progress"))
+
+
+def test_hour_summary_opens_the_composer_with_exactly_those_members(demo_db_path, demo_db):
+    at = AppTest.from_file(str(PAGES / "hour_summary.py"), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "admin"
+    at.run()
+    at.multiselect(key="hs_area").select("Area 4").run()
+    at.toggle(key="hs_short").set_value(True).run()
+    shown = set(at.dataframe[0].value["License number"])
+    at.button(key="hs_message").click().run()
+    chosen = at.session_state["compose_member_ids"]
+    licenses = {
+        lic
+        for (lic,) in demo_db.rows(
+            "SELECT license_number FROM members WHERE id IN (SELECT unnest(?))", [chosen]
+        )
+    }
+    assert licenses == shown and len(shown) > 0
