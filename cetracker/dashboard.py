@@ -9,7 +9,7 @@ import plotly.express as px
 
 from cetracker.db import Database
 from cetracker.filters import Filters, Scope
-from cetracker.summary import hour_summary
+from cetracker.summary import eligibility_by_area
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,16 +30,10 @@ class Figures:
 
 def figures(db: Database, scope: Scope, year: int) -> Figures:
     filters = Filters(year=year, scope=scope)
-    summary = hour_summary(db, filters, detail=True)
-    active = summary[summary["status"] == "active"]
-    short = active[~active["eligible"]]
-    by_area = (
-        active.assign(short=~active["eligible"])
-        .groupby("area", dropna=False)
-        .agg(members=("license_number", "size"), short=("short", "sum"))
-        .reset_index()
-        .sort_values("area")
-    )
+    areas = eligibility_by_area(db, filters)
+    members = int(areas["members"].sum())
+    eligible = int(areas["eligible"].sum())
+    by_area = areas.assign(short=areas["members"] - areas["eligible"])[["area", "members", "short"]]
     where, params = filters.member_where("m")
     months = db.frame(
         f"""SELECT strftime(r.course_date, '%Y-%m') AS month, sum(r.hours)::DOUBLE AS hours
@@ -63,8 +57,8 @@ def figures(db: Database, scope: Scope, year: int) -> Figures:
     return Figures(
         year=year,
         trend=trend,
-        members=len(active),
-        eligible_share=(len(active) - len(short)) / len(active) if len(active) else 0.0,
+        members=members,
+        eligible_share=eligible / members if members else 0.0,
         dues_paid_share=(dues[0] / dues[1]) if dues and dues[1] else 0.0,
         pending=int(pending or 0),
         short_by_area=by_area,
@@ -78,9 +72,9 @@ def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
 
     shares = []
     for y in years:
-        frame = hour_summary(db, Filters(year=y, scope=scope), detail=True)
-        active = frame[frame["status"] == "active"]
-        shares.append((str(y), float(active["eligible"].mean()) if len(active) else 0.0))
+        areas = eligibility_by_area(db, Filters(year=y, scope=scope))
+        members = int(areas["members"].sum())
+        shares.append((str(y), int(areas["eligible"].sum()) / members if members else 0.0))
     return pd.DataFrame(shares, columns=["year", "eligible"])
 
 

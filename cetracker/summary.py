@@ -115,3 +115,14 @@ def hour_summary(db: Database, filters: Filters, *, detail: bool = False) -> pd.
     """One row per member for the filters' year, columns as the hour-summary CSV (SPEC §7)."""
     sql, params = hour_summary_query(db, filters, detail=detail)
     return db.cached_frame(sql, params)
+
+
+def eligibility_by_area(db: Database, filters: Filters) -> pd.DataFrame:
+    """Active members and how many are eligible, per area: what charts need, without the rows."""
+    sql, params = hour_summary_query(db, filters, detail=True)
+    return db.cached_frame(
+        f"""SELECT area, count(*) AS members, count(*) FILTER (WHERE eligible) AS eligible
+            FROM ({sql}) WHERE status = 'active'
+            GROUP BY area ORDER BY area""",  # noqa: S608 - composed of fixed SQL
+        params,
+    )
