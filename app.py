@@ -117,14 +117,25 @@ if user is None:
     st.stop()
 
 unread = messages.unread_count(db, user)
-sections: dict[str, list[st.Page]] = {}
+# Every page is registered, so that a page opened by its address runs its own guard and
+# says "Not allowed"; the menu lists only the pages of this user's role, which come first
+# (the first is the home page).
+allowed: dict[str, list[st.Page]] = {}
+others: list[st.Page] = []
 for section, file, title, *rest, roles in PAGES:
     if roles is None or user.role in roles:
         if file == "inbox.py" and unread:
             title = f"Messages ({unread} unread)"
-        sections.setdefault(section, []).append(page(file, title, *rest))
+        allowed.setdefault(section, []).append(page(file, title, *rest))
+    else:
+        others.append(page(file, title, *rest))
 
 with st.sidebar:
+    for section, entries in allowed.items():
+        st.caption(section)
+        for entry in entries:
+            st.page_link(entry)
+    st.divider()
     st.markdown(
         f"**{widgets.plain(user.display_name)}**  \n{user.role.title()} · "
         f"{widgets.plain(config.association_name())}"
@@ -132,4 +143,6 @@ with st.sidebar:
     session.logout_button()
 session.keep_login_cookie()
 
-st.navigation(sections).run()
+st.navigation(
+    [p for entries in allowed.values() for p in entries] + others, position="hidden"
+).run()

@@ -93,10 +93,15 @@ def test_anonymous_gets_no_hour_summary(demo_db_path):
     assert not at.dataframe
 
 
-def test_router_does_not_list_reports_for_members(demo_db_path):
+def test_member_opening_hour_summary_through_the_app_is_refused(demo_db_path):
     at = login("member", DEMO_PASSWORDS["member"])
-    with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("pages/hour_summary.py")
+    at.switch_page("pages/hour_summary.py")
+    at.run()
+    assert "Not allowed" in page_text(at)
+    assert not at.dataframe and not at.metric
+    # And the menu offers the member only their own pages.
+    links = {link.proto.page for link in at.sidebar.get("page_link")}
+    assert links and not any("hour_summary" in p for p in links)
 
 
 def open_page(at: AppTest, page: str) -> AppTest:
