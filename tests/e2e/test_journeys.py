@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -240,6 +241,16 @@ def metric(page, label: str) -> str:
     return box.locator("[data-testid='stMetricValue']").inner_text()
 
 
+def wait_for_metric(page, label: str, expected: str, seconds: float = 30) -> None:
+    """Streamlit redraws after each change; wait until the figure shows the expected value."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if metric(page, label) == expected:
+            return
+        page.wait_for_timeout(250)
+    assert metric(page, label) == expected
+
+
 def test_member_reports_a_course_admin_approves_member_reads_message(
     browser, app_url, tmp_path, artifacts
 ):
@@ -283,7 +294,7 @@ def test_member_reports_a_course_admin_approves_member_reads_message(
     admin.get_by_role("textbox", name="Last name").fill("Ánh")
     admin.keyboard.press("Tab")
     settle(admin)
-    assert metric(admin, "Recipients") == "1"
+    wait_for_metric(admin, "Recipients", "1")
     admin.get_by_text("Yes, send this message to 1 members").click()
     settle(admin)
     admin.get_by_role("button", name="Send", exact=True).click()
@@ -291,7 +302,7 @@ def test_member_reports_a_course_admin_approves_member_reads_message(
     admin.context.close()
 
     open_page(member, app_url, "")
-    assert float(metric(member, "Earned")) == before + 2.5
+    wait_for_metric(member, "Earned", f"{before + 2.5:g}")
     member.get_by_text("You have 1 unread message").wait_for(timeout=30_000)
     open_page(member, app_url, "messages")
     member.get_by_role("combobox", name="Open a message").click()
