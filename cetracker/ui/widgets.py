@@ -75,7 +75,7 @@ def show_table(
     if df.empty:
         st.info(empty)
         return
-    df = dates_as_dates(df)
+    column_config = {**date_columns(df), **(column_config or {})}
     if len(df) > MAX_ROWS_SHOWN:
         st.caption(
             f"Showing the first {MAX_ROWS_SHOWN:,} of {len(df):,} rows; "
@@ -95,16 +95,16 @@ def labelled(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=lambda c: str(c).replace("_", " ").capitalize())
 
 
-def dates_as_dates(df: pd.DataFrame) -> pd.DataFrame:
-    """Date columns come back from DuckDB as midnight timestamps; show them as dates."""
+def date_columns(df: pd.DataFrame) -> dict[str, object]:
+    """DuckDB dates arrive as midnight timestamps: show them as dates (a missing one as blank)."""
+    config: dict[str, object] = {}
     for name in df.columns:
         column = df[name]
-        if (
-            pd.api.types.is_datetime64_any_dtype(column)
-            and (column.dropna() == column.dropna().dt.normalize()).all()
-        ):
-            df = df.assign(**{name: column.dt.date})
-    return df
+        if pd.api.types.is_datetime64_any_dtype(column):
+            known = column.dropna()
+            if (known == known.dt.normalize()).all():
+                config[str(name)] = st.column_config.DateColumn(str(name), format="YYYY-MM-DD")
+    return config
 
 
 def export_buttons(
