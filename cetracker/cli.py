@@ -322,13 +322,19 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # --db is accepted before or after the command: `cetracker --db F report …` or
+    # `cetracker report … --db F`.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(prog="cetracker", description="CE Tracker command line.")
     parser.add_argument(
         "--db", help="database file (default: $CETRACKER_DB or data/cetracker.duckdb)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("init", help="create the database (and fill it with demo data)")
+    p = sub.add_parser(
+        "init", parents=[common], help="create the database (and fill it with demo data)"
+    )
     p.add_argument("--demo", action="store_true")
     p.add_argument(
         "--if-missing",
@@ -343,11 +349,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-users", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_init)
 
-    p = sub.add_parser("load", help="upsert sheets Members, Providers, Courses, Dues, ...")
+    p = sub.add_parser(
+        "load", parents=[common], help="upsert sheets Members, Providers, Courses, Dues, ..."
+    )
     p.add_argument("workbook")
     p.set_defaults(func=cmd_load)
 
-    p = sub.add_parser("report", help="print or save a report")
+    p = sub.add_parser("report", parents=[common], help="print or save a report")
     p.add_argument("report", metavar="NAME", help=", ".join(reports.REPORTS))
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--county", action="append")
@@ -360,7 +368,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("certificates", help="every annual certificate of a CE year as one PDF")
+    p = sub.add_parser(
+        "certificates", parents=[common], help="every annual certificate of a CE year as one PDF"
+    )
     p.add_argument("--year", type=int, required=True)
     p.add_argument("--county", action="append")
     p.add_argument("--area", action="append")
@@ -369,21 +379,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_certificates, short_only=False)
 
-    p = sub.add_parser("template", help="write the roster template (.xlsx)")
+    p = sub.add_parser("template", parents=[common], help="write the roster template (.xlsx)")
     p.add_argument("--provider", help="provider license number: its courses in the drop-down")
     p.add_argument("-o", "--output", required=True)
     p.set_defaults(func=cmd_template)
 
-    p = sub.add_parser("import", help="import a provider's roster (.xlsx, .xlsm or .csv)")
+    p = sub.add_parser(
+        "import", parents=[common], help="import a provider's roster (.xlsx, .xlsm or .csv)"
+    )
     p.add_argument("roster")
     p.add_argument("--provider", required=True, help="provider license number")
     p.add_argument("--failed-out", help="write the failed rows, with Status, to this .xlsx")
     p.add_argument("--user", default="cli", help=argparse.SUPPRESS)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("users", help="manage accounts")
+    p = sub.add_parser("users", parents=[common], help="manage accounts")
     users = p.add_subparsers(dest="users_command", required=True)
-    a = users.add_parser("add")
+    a = users.add_parser("add", parents=[common])
     a.add_argument("username")
     a.add_argument("--role", required=True, choices=auth.ROLES)
     a.add_argument("--member", help="member license number (role member)")
@@ -392,18 +404,18 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--scope-county", action="append")
     a.add_argument("--email")
     a.add_argument("--password", help="or $CETRACKER_PASSWORD; asked for when omitted")
-    users.add_parser("list")
+    users.add_parser("list", parents=[common])
     for verb in ("disable", "enable"):
         d = users.add_parser(verb)
         d.add_argument("username")
-    r = users.add_parser("reset-password")
+    r = users.add_parser("reset-password", parents=[common])
     r.add_argument("username")
     r.add_argument("--password", help="or $CETRACKER_PASSWORD; asked for when omitted")
     p.set_defaults(func=cmd_users)
 
-    p = sub.add_parser("message", help="send a message (scheduled reminders)")
+    p = sub.add_parser("message", parents=[common], help="send a message (scheduled reminders)")
     msg = p.add_subparsers(dest="message_command", required=True)
-    m = msg.add_parser("send")
+    m = msg.add_parser("send", parents=[common])
     m.add_argument("--subject", required=True)
     m.add_argument("--body-file", required=True, help="Markdown text; merge fields in {braces}")
     m.add_argument("--reply-to")
@@ -414,11 +426,13 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--year", type=int, help="CE year of the figures (default: the current one)")
     p.set_defaults(func=cmd_message)
 
-    p = sub.add_parser("backup", help="write a consistent copy of the database into DIR")
+    p = sub.add_parser(
+        "backup", parents=[common], help="write a consistent copy of the database into DIR"
+    )
     p.add_argument("dir")
     p.set_defaults(func=cmd_backup)
 
-    p = sub.add_parser("restore", help="replace the database with a backup file")
+    p = sub.add_parser("restore", parents=[common], help="replace the database with a backup file")
     p.add_argument("backup")
     p.add_argument("--yes", action="store_true", help="replace an existing database")
     p.set_defaults(func=cmd_restore)

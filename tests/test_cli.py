@@ -352,3 +352,15 @@ def test_users_disable_enable_and_reset_password(office):
     assert "Password of dana reset" in out
     missing = run(office, "users", "disable", "nobody", check=False)
     assert missing.returncode == 1 and "no account named 'nobody'" in missing.stderr
+
+
+def test_db_option_after_the_command(office):
+    with chdir(office):
+        out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+        with redirect_stdout(out):
+            code = main(
+                ["report", "hour-summary", "--year", "2024", "--db", str(office / "ce.duckdb")]
+            )
+        out.flush()
+    close_all()
+    assert code == 0 and out.buffer.getvalue().decode() == GOLDEN_2024
