@@ -195,16 +195,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 0
 
 
+def _password(args: argparse.Namespace, prompt: str) -> tuple[str, bool]:
+    """--password, $CETRACKER_PASSWORD, a prompt, or (no terminal) a generated one to print."""
+    password = args.password or os.environ.get("CETRACKER_PASSWORD")
+    if password:
+        return password, False
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{prompt} for {args.username}: "), False
+    return secrets.token_urlsafe(12), True
+
+
 def cmd_users(args: argparse.Namespace) -> int:
     db = _db(args)
     if args.users_command == "add":
-        password = args.password or os.environ.get("CETRACKER_PASSWORD")
-        generated = False
-        if not password:
-            if sys.stdin.isatty():
-                password = getpass.getpass(f"Password for {args.username}: ")
-            else:
-                password, generated = secrets.token_urlsafe(12), True
+        password, generated = _password(args, "Password")
         auth.add_user(
             db,
             args.username,
@@ -228,13 +232,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         auth.set_disabled(db, args.username, args.users_command == "disable", actor="cli")
         print(f"{args.username} is {args.users_command}d.")
     elif args.users_command == "reset-password":
-        password = args.password or os.environ.get("CETRACKER_PASSWORD")
-        generated = False
-        if not password:
-            if sys.stdin.isatty():
-                password = getpass.getpass(f"New password for {args.username}: ")
-            else:
-                password, generated = secrets.token_urlsafe(12), True
+        password, generated = _password(args, "New password")
         auth.reset_password(db, args.username, password, actor="cli")
         print(
             f"Password of {args.username} reset."

@@ -29,6 +29,19 @@ def a_pdf(text: str) -> bytes:
     return to_pdf(pd.DataFrame({"certificate": [text]}), "Certificate of attendance")
 
 
+def report(db, user, **changes):
+    """Report a course as ``user``: a plain one unless ``changes`` say otherwise."""
+    values = {
+        "title": "T",
+        "provider": "P",
+        "day": date.today(),
+        "hours": 1,
+        "category": "General",
+        **changes,
+    }
+    return mine.report_course(db, user, **values)
+
+
 def member(db, username: str = "member"):
     return auth.load_user(db, username)
 
@@ -48,14 +61,13 @@ def test_report_is_pending_until_approved_and_then_counts(demo_db):
     day = date.today() - timedelta(days=3)
     year = day.year
     before = mine.my_standing(demo_db, me, year)
-    record = mine.report_course(
+    record = report(
         demo_db,
         me,
         title="Open Records Webinar",
         provider="AG Office",
         day=day,
         hours="2.5",
-        category="General",
         certificate=a_pdf("proof"),
         certificate_name="proof.pdf",
     )
@@ -72,15 +84,7 @@ def test_report_is_pending_until_approved_and_then_counts(demo_db):
 
 def test_rejection_needs_a_reason_the_member_sees(demo_db):
     me, admin = member(demo_db), auth.load_user(demo_db, "admin")
-    record = mine.report_course(
-        demo_db,
-        me,
-        title="Gardening",
-        provider="Club",
-        day=date.today(),
-        hours=1,
-        category="General",
-    )
+    record = report(demo_db, me, title="Gardening", provider="Club")
     with pytest.raises(CetrackerError, match="Say why"):
         mine.decide(demo_db, admin, [record], approve=False)
     mine.decide(demo_db, admin, [record], approve=False, reason="Not related to clerk duties")
@@ -101,32 +105,12 @@ def test_rejection_needs_a_reason_the_member_sees(demo_db):
 )
 def test_certificate_type_is_checked_by_content(demo_db, data, name, message):
     with pytest.raises(CetrackerError, match=message):
-        mine.report_course(
-            demo_db,
-            member(demo_db),
-            title="T",
-            provider="P",
-            day=date.today(),
-            hours=1,
-            category="General",
-            certificate=data,
-            certificate_name=name,
-        )
+        report(demo_db, member(demo_db), certificate=data, certificate_name=name)
 
 
 def test_png_named_pdf_is_stored_as_png(demo_db):
     me = member(demo_db)
-    record = mine.report_course(
-        demo_db,
-        me,
-        title="T",
-        provider="P",
-        day=date.today(),
-        hours=1,
-        category="General",
-        certificate=PNG,
-        certificate_name="odd.pdf",
-    )
+    record = report(demo_db, me, certificate=PNG, certificate_name="odd.pdf")
     assert mine.certificate_file(demo_db, me, record)[2] == "image/png"
 
 
@@ -134,17 +118,7 @@ def test_oversized_and_bad_values_are_refused(demo_db, monkeypatch):
     me = member(demo_db)
     monkeypatch.setenv("CETRACKER_MAX_UPLOAD_MB", "0.0001")
     with pytest.raises(CetrackerError, match="larger than"):
-        mine.report_course(
-            demo_db,
-            me,
-            title="T",
-            provider="P",
-            day=date.today(),
-            hours=1,
-            category="General",
-            certificate=a_pdf("x"),
-            certificate_name="a.pdf",
-        )
+        report(demo_db, me, certificate=a_pdf("x"), certificate_name="a.pdf")
     for change, message in [
         ({"day": date.today() + timedelta(days=2)}, "future"),
         ({"hours": -1}, "more than 0"),
@@ -166,17 +140,7 @@ def test_oversized_and_bad_values_are_refused(demo_db, monkeypatch):
 
 def test_members_touch_only_their_own_records(demo_db):
     me, other = member(demo_db), another_member(demo_db)
-    record = mine.report_course(
-        demo_db,
-        me,
-        title="T",
-        provider="P",
-        day=date.today(),
-        hours=1,
-        category="General",
-        certificate=PNG,
-        certificate_name="c.png",
-    )
+    record = report(demo_db, me, certificate=PNG, certificate_name="c.png")
     with pytest.raises(NotAllowed):
         mine.certificate_file(demo_db, other, record)
     with pytest.raises(NotAllowed):
@@ -219,14 +183,10 @@ def test_approved_records_cannot_be_edited_by_the_member(demo_db):
 
 def test_transcript_lists_courses_carryover_and_appends_certificates(demo_db):
     me = member(demo_db)
-    record = mine.report_course(
+    record = report(
         demo_db,
         me,
         title="Appended Seminar",
-        provider="P",
-        day=date.today(),
-        hours=1,
-        category="General",
         certificate=a_pdf("ATTACHED-PROOF"),
         certificate_name="p.pdf",
     )
@@ -289,17 +249,7 @@ def test_license_cycles_count_records_inside_their_window(demo_db):
 
 def test_my_data_zip_holds_records_and_files(demo_db):
     me = member(demo_db)
-    mine.report_course(
-        demo_db,
-        me,
-        title="Zip Course",
-        provider="P",
-        day=date.today(),
-        hours=1,
-        category="General",
-        certificate=PNG,
-        certificate_name="c.png",
-    )
+    report(demo_db, me, title="Zip Course", certificate=PNG, certificate_name="c.png")
     names = zipfile.ZipFile(io.BytesIO(mine.my_data_zip(demo_db, me))).namelist()
     assert "my-ce-records.csv" in names and "my-ce-records.xlsx" in names
     assert any(n.startswith("certificates/") and n.endswith("c.png") for n in names)
