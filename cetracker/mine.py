@@ -413,6 +413,29 @@ def add_license(
         audit.record(cur, user.username, "license cycle added", "member", member_id, board)
 
 
+def cycle_transcript(db: Database, user: User, license_id: int) -> bytes:
+    """The transcript of one renewal cycle: only courses dated inside it."""
+    from cetracker import transcripts
+
+    cycle = next((c for c in license_progress(db, user) if c.license_id == license_id), None)
+    if cycle is None:
+        raise NotAllowed("That license is not one of yours.")
+    start_month = policies.policy_for_year(db, cycle.start.year).ce_year_start_month
+    return transcripts.transcript_pdf(
+        db,
+        _member_id(user),
+        compute.ce_year_of(cycle.start, start_month),
+        compute.ce_year_of(cycle.end, start_month),
+        window=(cycle.start, cycle.end),
+        heading=(
+            f"{cycle.board} {cycle.license_number} renewal cycle "
+            f"{cycle.start:%m/%d/%Y}–{cycle.end:%m/%d/%Y}: "
+            f"{compute.format_hours(cycle.earned)} of "
+            f"{compute.format_hours(cycle.required)} hours"
+        ),
+    )
+
+
 def remove_license(db: Database, user: User, license_id: int) -> None:
     with db.transaction() as cur:
         owner = cur.execute(

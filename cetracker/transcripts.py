@@ -22,7 +22,11 @@ def transcript_pdf(
     last_year: int,
     *,
     with_certificates: bool = False,
+    window: tuple[date, date] | None = None,
+    heading: str = "",
 ) -> bytes:
+    """Every approved course by CE year with totals; ``window`` keeps only courses dated in a
+    license renewal cycle (``heading`` names it)."""
     member = db.one(
         "SELECT first_name || ' ' || last_name, license_number FROM members WHERE id = ?",
         [member_id],
@@ -31,11 +35,12 @@ def transcript_pdf(
         raise ValueError("no such member")
     pdf = ReportPDF(
         f"CE Transcript — {member[0]}",
-        f"License number {member[1]} · CE years {first_year}–{last_year}",
+        f"License number {member[1]} · " + (heading or f"CE years {first_year}–{last_year}"),
         orientation="P",
     )
     pdf.add_page()
     widths = [24, 78, 44, 30, 14]
+    bounds = [window[0], window[0], window[1]] if window else [None, None, None]
     attachments: list[tuple[int, str, bytes, str]] = []
     for year in range(first_year, last_year + 1):
         start = policies.policy_for_year(db, year).ce_year_start_month
@@ -47,8 +52,9 @@ def transcript_pdf(
                FROM ce_records r LEFT JOIN courses c ON c.id = r.course_id
                LEFT JOIN providers p ON p.id = c.provider_id
                WHERE r.member_id = ? AND r.ce_year = ? AND r.status = 'approved'
+                 AND (?::DATE IS NULL OR r.course_date BETWEEN ? AND ?)
                ORDER BY r.course_date, r.id""",
-            [member_id, year],
+            [member_id, year, *bounds],
         )
         if pdf.get_y() > pdf.h - 60:
             pdf.add_page()

@@ -34,6 +34,15 @@ for cycle in mine.license_progress(db, user):
                 float(min(got / minimum, 1)) if minimum else 1.0,
                 text=f"{category}: {compute.format_hours(got)} of {compute.format_hours(minimum)}",
             )
+        st.download_button(
+            "Transcript of this cycle (PDF)",
+            lambda lid=cycle.license_id: mine.cycle_transcript(db, user, lid),
+            file_name=f"transcript-{cycle.board}-{cycle.end:%Y}.pdf",
+            mime="application/pdf",
+            on_click="ignore",
+            key=f"lic_transcript_{cycle.license_id}",
+            icon=":material/description:",
+        )
         if st.button("Remove this license", key=f"lic_remove_{cycle.license_id}"):
             mine.remove_license(db, user, cycle.license_id)
             st.rerun()

@@ -290,3 +290,28 @@ def test_report_course_page_and_approval_page(demo_db_path, demo_db):
     admin.selectbox(key="ap_pick").set_value(record).run()
     admin.button(key="ap_approve").click().run()
     assert demo_db.scalar("SELECT status FROM ce_records WHERE id = ?", [record]) == "approved"
+
+
+def test_cycle_transcript_holds_only_courses_inside_the_cycle(demo_db):
+    me = member(demo_db)
+    inside = report(demo_db, me, title="Inside The Cycle", day=date.today() - timedelta(days=2))
+    outside = report(demo_db, me, title="Before The Cycle", day=date.today() - timedelta(days=40))
+    mine.decide(demo_db, auth.load_user(demo_db, "admin"), [inside, outside], approve=True)
+    mine.add_license(
+        demo_db,
+        me,
+        board="Notary Board",
+        license_number="N-9",
+        start=date.today() - timedelta(days=10),
+        end=date.today() + timedelta(days=300),
+        required=10,
+    )
+    cycle = mine.license_progress(demo_db, me)[0]
+    text = "".join(
+        p.extract_text()
+        for p in PdfReader(io.BytesIO(mine.cycle_transcript(demo_db, me, cycle.license_id))).pages
+    )
+    assert "Notary Board N-9 renewal cycle" in " ".join(text.split())
+    assert "Inside The Cycle" in text and "Before The Cycle" not in text
+    with pytest.raises(NotAllowed):
+        mine.cycle_transcript(demo_db, another_member(demo_db), cycle.license_id)
