@@ -14,7 +14,7 @@ history = providers.import_history(db, own)
 if history.empty:
     st.info("No rosters have been uploaded yet.")
     st.stop()
-widgets.show_table(history)
+widgets.show_table(history.drop(columns=["Import"]))
 picked = st.selectbox(
     "Open an upload",
     history["Import"].tolist(),
