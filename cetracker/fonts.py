@@ -19,6 +19,7 @@ from pathlib import Path
 import fontpkg_noto_sans
 from fontTools import ttLib
 from fpdf import FPDF
+from fpdf.fonts import TTFFont
 
 FAMILY = "Noto"
 
@@ -33,19 +34,21 @@ def _bold_path() -> Path:
     if not bold.exists():
         folder.mkdir(parents=True, exist_ok=True)
         cutter = FPDF()
-        cutter.add_font(FAMILY, "B", str(font_path()), variations={"wght": 700})
+        cutter.add_font(FAMILY, "B", str(font_path()), variations={"wght": 700.0})
         partial = folder / f".{bold.name}.{os.getpid()}"
-        cutter.fonts[FAMILY.lower() + "B"].ttfont.save(str(partial))
+        bold_font = cutter.fonts[FAMILY.lower() + "B"]
+        assert isinstance(bold_font, TTFFont)
+        bold_font.ttfont.save(str(partial))
         partial.replace(bold)
     return bold
 
 
 @cache
-def _parsed() -> dict[str, object]:
+def _parsed() -> dict[str, TTFFont]:
     pdf = FPDF()
     pdf.add_font(FAMILY, "", str(font_path()))
     pdf.add_font(FAMILY, "B", str(_bold_path()))
-    return dict(pdf.fonts)
+    return {k: f for k, f in pdf.fonts.items() if isinstance(f, TTFFont)}
 
 
 def add_fonts(pdf: FPDF) -> None:

@@ -227,11 +227,11 @@ def validate(
 
         hours = None
         if raw["ce_hours"]:
-            key = cell["ce_hours"]
+            hours_cell = cell["ce_hours"]
             hours = (
-                numbers_read[key]
-                if key in numbers_read
-                else numbers_read.setdefault(key, parse_number(key))
+                numbers_read[hours_cell]
+                if hours_cell in numbers_read
+                else numbers_read.setdefault(hours_cell, parse_number(hours_cell))
             )
             if hours is None:
                 reasons.append(f"CE Hours “{raw['ce_hours']}” is not a number")
@@ -247,8 +247,12 @@ def validate(
 
         day = None
         if raw["course_date"]:
-            key = cell["course_date"]
-            day = dates[key] if key in dates else dates.setdefault(key, parse_date(key))
+            date_cell = cell["course_date"]
+            day = (
+                dates[date_cell]
+                if date_cell in dates
+                else dates.setdefault(date_cell, parse_date(date_cell))
+            )
             if day is None:
                 reasons.append(
                     f"Course Date “{raw['course_date']}” is not a date (use MM/DD/YYYY or YYYY-MM-DD)"
@@ -269,8 +273,12 @@ def validate(
 
         year = None
         if raw["ce_year"]:
-            key = cell["ce_year"]
-            year = years[key] if key in years else years.setdefault(key, parse_int(key))
+            year_cell = cell["ce_year"]
+            year = (
+                years[year_cell]
+                if year_cell in years
+                else years.setdefault(year_cell, parse_int(year_cell))
+            )
             if year is None or not 1900 <= year <= 2200:
                 reasons.append(f"CE Year “{raw['ce_year']}” is not a year")
                 year = None
@@ -284,13 +292,13 @@ def validate(
                     )
 
         if member is not None and course is not None and day is not None:
-            key = (member[0], course[0], day)
-            if key in seen:
+            same = (member[0], course[0], day)
+            if same in seen:
                 reasons.append(
-                    f"The same member, course and date appears earlier in this file (row {seen[key]})"
+                    f"The same member, course and date appears earlier in this file (row {seen[same]})"
                 )
             else:
-                seen[key] = o.row_number
+                seen[same] = o.row_number
         if not reasons and member and course and day and hours is not None and year is not None:
             valid.append(_Valid(o, member[0], course[0], course[2], year, day, hours))
     return valid
@@ -375,7 +383,7 @@ def import_roster(
                 failed,
                 len(outcomes),
             ],
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]  # RETURNING always yields a row
         _store_rows(cur, import_id, outcomes)
         _store_records(cur, import_id, to_insert, uploaded_by)
         for v in to_confirm:

@@ -157,7 +157,7 @@ def send(
             "INSERT INTO messages (subject, body, reply_to, sender) VALUES (?, ?, ?, ?)"
             " RETURNING id",
             [subject, body, reply_to or None, sender.username],
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]  # RETURNING always yields a row
         import pyarrow as pa
 
         ids = sorted(allowed)

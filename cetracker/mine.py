@@ -226,7 +226,7 @@ def report_course(
                 mime,
                 user.username,
             ],
-        ).fetchone()[0]
+        ).fetchone()[0]  # type: ignore[index]  # RETURNING always yields a row
         audit.record(
             cur,
             user.username,

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 import python_calamine as calamine
 
@@ -29,7 +31,7 @@ class Sheet:
 
     name: str
     header: list[str]
-    rows: list[tuple[int, list[object]]]
+    rows: list[tuple[int, Sequence[Any]]]
 
     def column_index(self) -> dict[str, int]:
         """Normalised header name -> first column holding it."""
@@ -39,7 +41,7 @@ class Sheet:
         return index
 
 
-def _is_blank(cells: list[object]) -> bool:
+def _is_blank(cells: Sequence[Any]) -> bool:
     for c in cells:
         if c is None or c == "":
             continue
@@ -49,7 +51,7 @@ def _is_blank(cells: list[object]) -> bool:
     return True
 
 
-def _trim(rows: list[list[object]], first_row: int) -> Sheet | None:
+def _trim(rows: Sequence[Sequence[Any]], first_row: int) -> Sheet | None:
     """Find the header (first non-blank row); keep the non-blank rows after it."""
     for i, cells in enumerate(rows):
         if not _is_blank(cells):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -70,7 +71,7 @@ def show_table(
     df: pd.DataFrame,
     *,
     empty: str = "No members match these filters.",
-    column_config: dict[str, object] | None = None,
+    column_config: dict[str, Any] | None = None,
 ) -> None:
     if df.empty:
         st.info(empty)
@@ -95,9 +96,9 @@ def labelled(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=lambda c: str(c).replace("_", " ").capitalize())
 
 
-def date_columns(df: pd.DataFrame) -> dict[str, object]:
+def date_columns(df: pd.DataFrame) -> dict[str, Any]:
     """DuckDB dates arrive as midnight timestamps: show them as dates (a missing one as blank)."""
-    config: dict[str, object] = {}
+    config: dict[str, Any] = {}
     for name in df.columns:
         column = df[name]
         if pd.api.types.is_datetime64_any_dtype(column):
