@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from cetracker import audit, compute, config
@@ -189,10 +190,11 @@ def validate(
     seen: dict[tuple[int, int, date], int] = {}
     valid: list[_Valid] = []
     member_names: dict[int, str] = {}
-    # Rosters repeat the same dates, hours and years on thousands of rows: parse each once.
-    dates: dict[object, date | None] = {}
-    numbers_read: dict[object, Decimal | None] = {}
-    years: dict[object, int | None] = {}
+    # Rosters repeat the same dates, hours and years on thousands of rows: parse each once
+    # (typed, so that a TRUE cell is not taken for the number 1).
+    read_hours = lru_cache(maxsize=None, typed=True)(parse_number)
+    read_date = lru_cache(maxsize=None, typed=True)(parse_date)
+    read_year = lru_cache(maxsize=None, typed=True)(parse_int)
     for o in outcomes:
         raw = o.raw
         cell = o.values or raw
@@ -227,12 +229,7 @@ def validate(
 
         hours = None
         if raw["ce_hours"]:
-            hours_cell = cell["ce_hours"]
-            hours = (
-                numbers_read[hours_cell]
-                if hours_cell in numbers_read
-                else numbers_read.setdefault(hours_cell, parse_number(hours_cell))
-            )
+            hours = read_hours(cell["ce_hours"])
             if hours is None:
                 reasons.append(f"CE Hours “{raw['ce_hours']}” is not a number")
             elif hours <= 0:
@@ -247,12 +244,7 @@ def validate(
 
         day = None
         if raw["course_date"]:
-            date_cell = cell["course_date"]
-            day = (
-                dates[date_cell]
-                if date_cell in dates
-                else dates.setdefault(date_cell, parse_date(date_cell))
-            )
+            day = read_date(cell["course_date"])
             if day is None:
                 reasons.append(
                     f"Course Date “{raw['course_date']}” is not a date (use MM/DD/YYYY or YYYY-MM-DD)"
@@ -273,12 +265,7 @@ def validate(
 
         year = None
         if raw["ce_year"]:
-            year_cell = cell["ce_year"]
-            year = (
-                years[year_cell]
-                if year_cell in years
-                else years.setdefault(year_cell, parse_int(year_cell))
-            )
+            year = read_year(cell["ce_year"])
             if year is None or not 1900 <= year <= 2200:
                 reasons.append(f"CE Year “{raw['ce_year']}” is not a year")
                 year = None
