@@ -111,7 +111,7 @@ def earned_certificates(
     """Every annual certificate earned in the filters' year: eligible members only."""
     frame = hour_summary(db, filters, detail=True)
     frame = frame[frame["eligible"]]
-    when = issued or date.today()
+    when = _closed_issue_date(db, filters.year) or issued or date.today()
     return [
         Certificate(
             int(r.member_id),
@@ -131,15 +131,34 @@ def member_certificate(
     """One member's annual certificate for ``year``, or None when it was not earned."""
     from cetracker.mine import standing_of
 
-    standing = standing_of(db, member_id, year)
-    if not standing.eligible:
-        return None
     row = db.one(
         "SELECT first_name || ' ' || last_name, license_number FROM members WHERE id = ?",
         [member_id],
     )
-    assert row is not None
+    if row is None:
+        return None
+    frozen = db.one(
+        """SELECT s.eligible, s.earned + s.carried_in, c.certificates_issued
+           FROM year_snapshots s JOIN closed_years c USING (ce_year)
+           WHERE s.ce_year = ? AND s.member_id = ?""",
+        [year, member_id],
+    )
+    if frozen is not None:  # a closed year: the certificate issued when it closed
+        eligible, credited, closed_issue = frozen
+        if not eligible:
+            return None
+        return Certificate(member_id, row[0], row[1], year, compute.hours(credited), closed_issue)
+    if _closed_issue_date(db, year):  # closed before this member was in the snapshot
+        return None
+    standing = standing_of(db, member_id, year)
+    if not standing.eligible:
+        return None
     return Certificate(member_id, row[0], row[1], year, standing.credited, issued or date.today())
+
+
+def _closed_issue_date(db: Database, year: int) -> date | None:
+    found = db.one("SELECT certificates_issued FROM closed_years WHERE ce_year = ?", [year])
+    return found[0] if found else None
 
 
 class CertificatePDF(FPDF):

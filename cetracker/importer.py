@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from cetracker import audit, compute, config
+from cetracker import audit, compute, config, years
 from cetracker import policy as policies
 from cetracker.cells import (
     license_key,
@@ -343,11 +343,17 @@ def import_roster(
     with db.transaction() as cur:
         # Checked again inside the transaction so that concurrent uploads cannot both add.
         existing = _already_recorded(db, valid) if valid else {}
+        shut = set(years.closed_in(cur, {v.ce_year for v in valid}))
         to_insert: list[_Valid] = []
         to_confirm: list[_Valid] = []
         for v in valid:
             status = existing.get((v.member_id, v.course_id, v.course_date))
-            if status is None:
+            if v.ce_year in shut:
+                v.outcome.reasons.append(
+                    f"CE year {v.ce_year} is closed; its hours are final. Ask the office to "
+                    "reopen it if this row should count"
+                )
+            elif status is None:
                 to_insert.append(v)
             elif status == "pending":
                 to_confirm.append(v)

@@ -195,4 +195,27 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         ALTER TABLE message_recipients ADD COLUMN personal_body VARCHAR;
         """,
     ),
+    (
+        5,
+        "closed CE years and their frozen hour summaries",
+        """
+        CREATE TABLE closed_years (
+            ce_year INTEGER PRIMARY KEY,
+            closed_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            closed_by VARCHAR NOT NULL,
+            certificates_issued DATE NOT NULL
+        );
+        CREATE TABLE year_snapshots (
+            ce_year INTEGER NOT NULL,
+            member_id INTEGER NOT NULL,
+            status VARCHAR NOT NULL,
+            earned DECIMAL(10, 2) NOT NULL,
+            carried_in DECIMAL(10, 2) NOT NULL,
+            required DECIMAL(10, 2) NOT NULL,
+            categories_short INTEGER NOT NULL,
+            eligible BOOLEAN NOT NULL,
+            PRIMARY KEY (ce_year, member_id)
+        );
+        """,
+    ),
 ]

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from cetracker import audit, compute, config
+from cetracker import audit, compute, config, years
 from cetracker import policy as policies
 from cetracker.auth import User
 from cetracker.db import Database
@@ -66,13 +66,13 @@ def my_standing(db: Database, user: User, year: int | None = None) -> compute.St
 def my_years(db: Database, user: User) -> list[int]:
     """The CE years to show: this one and every year the member has records in."""
     current = policies.current_ce_year(db)
-    years = {current} | {
+    found = {current} | {
         int(y)
         for (y,) in db.rows(
             "SELECT DISTINCT ce_year FROM ce_records WHERE member_id = ?", [_member_id(user)]
         )
     }
-    return sorted((y for y in years if y <= current), reverse=True)
+    return sorted((y for y in found if y <= current), reverse=True)
 
 
 def minimums(db: Database, year: int) -> dict[str, Decimal]:
@@ -208,6 +208,7 @@ def report_course(
     amount, year = _check_report(title, provider, day, hours, category, start)
     mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
     with db.transaction() as cur:
+        years.ensure_open(cur, year, message=years.MEMBER_CLOSED)
         record_id = cur.execute(
             """INSERT INTO ce_records (member_id, title, provider_name, ce_year, course_date,
                                        hours, category, source, status, certificate,
@@ -248,6 +249,14 @@ def _own_pending(cur: Any, user: User, record_id: int) -> None:
         raise CetrackerError("Only your own reports still waiting for approval can be changed.")
 
 
+def _years_of(cur: Any, record_ids: list[int]) -> list[int]:
+    rows = cur.execute(
+        "SELECT DISTINCT ce_year FROM ce_records WHERE id IN (SELECT unnest($ids::BIGINT[]))",
+        {"ids": [int(r) for r in record_ids]},
+    ).fetchall()
+    return [int(y) for (y,) in rows]
+
+
 def update_report(
     db: Database,
     user: User,
@@ -263,6 +272,7 @@ def update_report(
     amount, year = _check_report(title, provider, day, hours, category, start)
     with db.transaction() as cur:
         _own_pending(cur, user, record_id)
+        years.ensure_open(cur, year, message=years.MEMBER_CLOSED)
         cur.execute(
             """UPDATE ce_records SET title = ?, provider_name = ?, course_date = ?, ce_year = ?,
                       hours = ?, category = ? WHERE id = ?""",
@@ -274,6 +284,7 @@ def update_report(
 def withdraw_report(db: Database, user: User, record_id: int) -> None:
     with db.transaction() as cur:
         _own_pending(cur, user, record_id)
+        years.ensure_open(cur, *_years_of(cur, [record_id]), message=years.MEMBER_CLOSED)
         cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
         audit.record(cur, user.username, "reported course withdrawn", "ce_record", record_id)
 
@@ -336,6 +347,7 @@ def decide(
         raise CetrackerError("Say why the course is rejected; the member will read it.")
     done = 0
     with db.transaction() as cur:
+        years.ensure_open(cur, *_years_of(cur, record_ids))
         for record_id in record_ids:
             changed = cur.execute(
                 """UPDATE ce_records SET status = ?, status_reason = ?

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from cetracker import compute
 from cetracker.db import Database
+from cetracker.errors import CetrackerError
 
 
 def load_policies(db: Database) -> list[compute.Policy]:
@@ -65,3 +67,218 @@ def save_minimum_set(cur, effective_year: int, minimums: dict[str, Decimal]) -> 
         cur.execute(
             "INSERT INTO category_minimums VALUES (?, ?, ?)", [effective_year, category, minimum]
         )
+
+
+# -- changing the rules --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A policy (and its category minimums) taking effect from ``effective_year``."""
+
+    policy: compute.Policy
+    minimums: dict[str, Decimal]
+
+    @property
+    def effective_year(self) -> int:
+        return self.policy.effective_year
+
+
+@dataclass(frozen=True)
+class YearImpact:
+    year: int
+    members: int
+    eligible_before: int
+    eligible_after: int
+    gain: int
+    lose: int
+    closed: bool
+
+    @property
+    def changed(self) -> int:
+        return self.gain + self.lose
+
+
+def parse_minimums(text: str) -> dict[str, Decimal]:
+    """Lines like "Ethics: 3" into {"Ethics": 3}; every wrong line named in the message."""
+    minimums: dict[str, Decimal] = {}
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        category, sep, amount = line.rpartition(":")
+        category = category.strip()
+        try:
+            value = Decimal(amount.strip())
+        except InvalidOperation:
+            value = None
+        if not sep or not category or value is None or not value.is_finite():
+            problems.append(
+                f"Line {number} “{line.strip()[:60]}”: write a category, a colon and hours, "
+                "like Ethics: 3."
+            )
+        elif value <= 0:
+            problems.append(f"Line {number}: the minimum for {category} must be more than 0.")
+        elif category.casefold() in (c.casefold() for c in minimums):
+            problems.append(f"Line {number}: {category} is listed twice.")
+        else:
+            minimums[category[:60]] = value.quantize(Decimal("0.01"))
+    if problems:
+        raise CetrackerError(" ".join(problems), title="Please correct")
+    return minimums
+
+
+def check_proposal(db: Database, proposal: Proposal) -> None:
+    """Refuse a change that is out of range or would rewrite a closed year or stored CE years."""
+    p = proposal.policy
+    problems = []
+    if not 1900 <= p.effective_year <= 2200:
+        problems.append(f"Effective year {p.effective_year} is not a year.")
+    if not 0 < p.required_hours <= 1000:
+        problems.append("Required hours must be more than 0 and at most 1,000.")
+    if not 0 <= p.carryover_cap <= 1000:
+        problems.append("The carryover cap must be between 0 (no carryover) and 1,000 hours.")
+    if not 1 <= p.ce_year_start_month <= 12:
+        problems.append("The CE-year start month must be a month from 1 to 12.")
+    total = sum(proposal.minimums.values(), Decimal(0))
+    if total > p.required_hours:
+        problems.append(
+            f"The category minimums add up to {compute.format_hours(total)} hours, more than "
+            f"the {compute.format_hours(p.required_hours)} hours required."
+        )
+    if problems:
+        raise CetrackerError(" ".join(problems), title="Please correct")
+    current = policy_for_year(db, p.effective_year)
+    if p.ce_year_start_month != current.ce_year_start_month:
+        recorded = db.scalar(
+            "SELECT count(*) FROM ce_records WHERE ce_year >= ?", [p.effective_year]
+        )
+        if recorded:
+            raise CetrackerError(
+                f"{recorded:,} records are already filed in CE years from {p.effective_year} on, "
+                "by the current start month; changing the start month would put them in the "
+                "wrong year. Make the new start month effective from a year with no records yet."
+            )
+    for year in affected_years(db, proposal):
+        if db.scalar("SELECT count(*) FROM closed_years WHERE ce_year = ?", [year]):
+            raise CetrackerError(
+                f"CE year {year} is closed and this change would apply to it. Reopen {year} "
+                f"first (CE Years page), or make the change effective from {year + 1}."
+            )
+
+
+def affected_years(db: Database, proposal: Proposal) -> list[int]:
+    """The CE years whose rules the proposal changes (until a later policy replaces it)."""
+    last = max(
+        current_ce_year(db),
+        int(db.scalar("SELECT coalesce(max(ce_year), 0) FROM ce_records")),
+    )
+    later_policy = [
+        y.effective_year for y in load_policies(db) if y.effective_year > proposal.effective_year
+    ]
+    later_minimums = [y for y in load_minimum_sets(db) if y > proposal.effective_year]
+    # The policy row and the minimum set each govern until their own next version.
+    end = max(min([*later_policy, last + 1]), min([*later_minimums, last + 1]))
+    return list(range(proposal.effective_year, max(end, proposal.effective_year + 1)))
+
+
+def _with(db: Database, proposal: Proposal) -> tuple[list[compute.Policy], dict[int, dict]]:
+    stored = [p for p in load_policies(db) if p.effective_year != proposal.effective_year]
+    sets = {y: m for y, m in load_minimum_sets(db).items() if y != proposal.effective_year}
+    sets[proposal.effective_year] = dict(proposal.minimums)
+    return sorted([*stored, proposal.policy], key=lambda p: p.effective_year), sets
+
+
+def impact(db: Database, proposal: Proposal) -> list[YearImpact]:
+    """For each year from the effective year on: how many members' eligibility would change.
+
+    Carried hours make a change reach one year further than its own years.
+    """
+    from cetracker.filters import Filters
+    from cetracker.summary import Rules, hour_summary_query
+
+    before = Rules.of(db)
+    policies_after, sets_after = _with(db, proposal)
+    after = Rules(policies_after, sets_after)
+    own = affected_years(db, proposal)
+    newest = max(
+        current_ce_year(db), int(db.scalar("SELECT coalesce(max(ce_year), 0) FROM ce_records"))
+    )
+    reach = [*own, own[-1] + 1] if own[-1] + 1 <= newest else own
+    results = []
+    for year in reach:
+        closed = bool(db.scalar("SELECT count(*) FROM closed_years WHERE ce_year = ?", [year]))
+        old_sql, old_params = hour_summary_query(db, Filters(year=year), detail=True, rules=before)
+        new_sql, new_params = hour_summary_query(db, Filters(year=year), detail=True, rules=after)
+        old = db.frame(f"SELECT member_id, eligible FROM ({old_sql})", old_params)  # noqa: S608
+        new = db.frame(f"SELECT member_id, eligible FROM ({new_sql})", new_params)  # noqa: S608
+        both = old.merge(new, on="member_id", suffixes=("_old", "_new"))
+        gain = int((~both["eligible_old"] & both["eligible_new"]).sum())
+        lose = int((both["eligible_old"] & ~both["eligible_new"]).sum())
+        results.append(
+            YearImpact(
+                year,
+                len(both),
+                int(both["eligible_old"].sum()),
+                int(both["eligible_new"].sum()),
+                0 if closed else gain,
+                0 if closed else lose,
+                closed,
+            )
+        )
+    return results
+
+
+def save_proposal(db: Database, proposal: Proposal, *, actor: str) -> dict[str, list[object]]:
+    """Write the policy and its minimums for the effective year; audited before → after."""
+    from cetracker import audit
+
+    check_proposal(db, proposal)
+    year = proposal.effective_year
+    with db.transaction() as cur:
+        row = cur.execute(
+            "SELECT required_hours, carryover_cap, ce_year_start_month FROM policy"
+            " WHERE effective_year = ?",
+            [year],
+        ).fetchone()
+        old_minimums = {
+            c: compute.hours(m)
+            for c, m in cur.execute(
+                "SELECT category, minimum_hours FROM category_minimums WHERE effective_year = ?",
+                [year],
+            ).fetchall()
+        }
+        p = proposal.policy
+        after = {
+            "required_hours": p.required_hours,
+            "carryover_cap": p.carryover_cap,
+            "ce_year_start_month": p.ce_year_start_month,
+            "category_minimums": _minimums_text(proposal.minimums),
+        }
+        before = (
+            {
+                "required_hours": compute.hours(row[0]),
+                "carryover_cap": compute.hours(row[1]),
+                "ce_year_start_month": int(row[2]),
+                "category_minimums": _minimums_text(old_minimums),
+            }
+            if row
+            else None
+        )
+        changes: dict[str, list[object]] = {
+            k: [None if before is None else before[k], v]
+            for k, v in after.items()
+            if before is None or before[k] != v
+        }
+        if not changes:
+            return {}
+        save_policy(cur, p)
+        save_minimum_set(cur, year, proposal.minimums)
+        audit.record(cur, actor, "policy changed", "policy", year, {"changes": changes})
+    return changes
+
+
+def _minimums_text(minimums: dict[str, Decimal]) -> str:
+    return (
+        ", ".join(f"{c} {compute.format_hours(m)}" for c, m in sorted(minimums.items())) or "none"
+    )

@@ -7,8 +7,11 @@ this query against ``compute.standing`` on random member histories.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from cetracker import compute
 from cetracker import policy as policies
 from cetracker.db import Database
 from cetracker.filters import Filters
@@ -83,15 +86,65 @@ ORDER BY last_name, first_name, license_number
 """
 
 
+_SNAPSHOT_SQL = """
+SELECT m.license_number, m.first_name, m.last_name, m.county, m.area, m.position,
+       $year::INTEGER AS year,
+       s.earned::DOUBLE AS earned,
+       s.carried_in::DOUBLE AS carried_in,
+       (s.earned + s.carried_in)::DOUBLE AS credited,
+       s.required::DOUBLE AS required,
+       greatest(0, s.required - s.earned - s.carried_in)::DOUBLE AS short_by,
+       s.eligible
+       {extra}
+FROM year_snapshots s JOIN members m ON m.id = s.member_id
+WHERE s.ce_year = $year AND {where} {short}
+ORDER BY m.last_name, m.first_name, m.license_number
+"""
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Policies and category-minimum sets: the database's, or a proposed change's."""
+
+    policies: list[compute.Policy]
+    minimum_sets: dict[int, dict[str, Decimal]]
+
+    @classmethod
+    def of(cls, db: Database) -> Rules:
+        return cls(policies.load_policies(db), policies.load_minimum_sets(db))
+
+
+def snapshot_year(db: Database, year: int) -> bool:
+    return bool(db.scalar("SELECT count(*) FROM closed_years WHERE ce_year = ?", [year]))
+
+
 def hour_summary_query(
-    db: Database, filters: Filters, *, detail: bool = False
+    db: Database,
+    filters: Filters,
+    *,
+    detail: bool = False,
+    rules: Rules | None = None,
+    live: bool = False,
 ) -> tuple[str, dict[str, object]]:
-    """The SQL and parameters of the Hour Summary (used for tables and streamed exports)."""
+    """The SQL and parameters of the Hour Summary (used for tables and streamed exports).
+
+    A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules.
+    """
     year = filters.year
-    this_year = policies.policy_for_year(db, year)
-    previous = policies.policy_for_year(db, year - 1)
-    minimums = policies.minimums_for_year(db, year)
     where, params = filters.member_where("m")
+    if not live and rules is None and snapshot_year(db, year):
+        extra = ", s.status, s.categories_short, m.id AS member_id" if detail else ""
+        short = (
+            "AND (s.earned + s.carried_in < s.required OR s.categories_short > 0)"
+            if filters.short_only
+            else ""
+        )
+        params["year"] = year
+        return _SNAPSHOT_SQL.format(where=where, extra=extra, short=short), params
+    rules = rules or Rules.of(db)
+    this_year = compute.policy_for_year(rules.policies, year)
+    previous = compute.policy_for_year(rules.policies, year - 1)
+    minimums = compute.minimums_for_year(rules.minimum_sets, year)
     extra = ", status, categories_short, id AS member_id" if detail else ""
     having = (
         "WHERE earned_hours + carried_hours < $required OR categories_short > 0"

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from cetracker import audit, compute
+from cetracker import audit, compute, years
 from cetracker import policy as policies
 from cetracker.cells import license_key, normalise_header, parse_date, parse_int, parse_number, text
 from cetracker.db import Database
@@ -464,6 +464,13 @@ def _load_records(
                 f"{row['course_date']} (CE year {compute.ce_year_of(row['course_date'], start)}). "
                 "Nothing was written."
             )
+    shut = years.closed_in(cur, {row["ce_year"] for row in rows})
+    if shut:
+        raise CetrackerError(
+            f"The CE Records sheet has records for CE year {shut[0]}, which is closed. Reopen "
+            "the year first (CE Years page, with a reason) or leave those rows out. "
+            "Nothing was written."
+        )
     # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
     # inside a transaction, so no delete here).
     columns = [

@@ -1,0 +1,159 @@
+"""Edit forms for the office's records: one field widget per kind, and "what did the editor load".
+
+A save compares the row in the database with the row as this editor loaded it,
+so the loaded copy is kept in the session until the save succeeds or the user
+reloads; the form's widgets are keyed by a generation number that a reload bumps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import streamlit as st
+
+from cetracker import office
+from cetracker.errors import CetrackerError
+
+FIRST_DAY = date(1900, 1, 1)
+
+
+def loaded(key: str, load: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
+    """The row as this session first loaded it for ``key`` (kept until ``forget``)."""
+    state = f"loaded_{key}"
+    if state not in st.session_state:
+        st.session_state[state] = load()
+    value: dict[str, Any] | None = st.session_state[state]
+    return value
+
+
+def generation(key: str) -> int:
+    value: int = st.session_state.setdefault(f"generation_{key}", 0)
+    return value
+
+
+def forget(key: str) -> None:
+    """Drop the loaded copy and give the form fresh widgets (after a save or a reload)."""
+    st.session_state.pop(f"loaded_{key}", None)
+    st.session_state.pop(f"stale_{key}", None)
+    st.session_state[f"generation_{key}"] = generation(key) + 1
+
+
+def field_input(
+    field: office.Field,
+    value: Any,
+    key: str,
+    *,
+    options: dict[Any, str] | None = None,
+    max_date: date | None = None,
+) -> Any:
+    """One widget for ``field`` showing ``value``; returns what the user entered."""
+    label = field.label + (" *" if field.required else "")
+    if options is not None:
+        keys = list(options)
+        index = keys.index(value) if value in keys else None
+        return st.selectbox(
+            label,
+            keys,
+            index=index,
+            format_func=lambda k: options[k],
+            key=key,
+            placeholder="Choose…",
+        )
+    if field.kind == "choice":
+        index = field.choices.index(value) if value in field.choices else 0
+        return st.selectbox(label, field.choices, index=index, key=key)
+    if field.kind == "date":
+        return st.date_input(
+            label,
+            value=value,
+            min_value=FIRST_DAY,
+            max_value=max_date or date(2200, 12, 31),
+            format="MM/DD/YYYY",
+            key=key,
+        )
+    if field.kind in ("hours", "money"):
+        return st.number_input(
+            label,
+            value=None if value is None else float(value),
+            step=0.25 if field.kind == "hours" else 1.0,
+            format="%.2f",
+            key=key,
+        )
+    return st.text_input(label, value="" if value is None else str(value), key=key)
+
+
+def show_problem(exc: CetrackerError) -> None:
+    if isinstance(exc, office.Invalid):
+        st.error("Please correct:\n" + "\n".join(f"- {p}" for p in exc.problems))
+    elif isinstance(exc, office.StaleEdit):
+        st.error(exc.message, icon=":material/sync_problem:")
+    else:
+        st.error(exc.message)
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def entity_form(
+    entity: office.Entity,
+    values: dict[str, Any] | None,
+    key: str,
+    *,
+    submit: str,
+    options: dict[str, dict[Any, str]] | None = None,
+    max_date: date | None = None,
+    leave_out: tuple[str, ...] = (),
+) -> dict[str, Any] | None:
+    """A form with one widget per field, filled from ``values``; the entries when submitted."""
+    values = values or {}
+    options = options or {}
+    gen = generation(key)
+    with st.form(f"form_{key}_{gen}"):
+        cols = st.columns(2)
+        entered = {}
+        shown = [f for f in entity.fields if f.name not in leave_out]
+        for i, field in enumerate(shown):
+            with cols[i % 2]:
+                entered[field.name] = field_input(
+                    field,
+                    values.get(field.name),
+                    f"{key}_{gen}_{field.name}",
+                    options=options.get(field.name),
+                    max_date=max_date,
+                )
+        if st.form_submit_button(submit, type="primary"):
+            return entered
+    return None
+
+
+def reload_button(key: str, label: str = "Reload") -> None:
+    if st.button(label, key=f"reload_{key}_{generation(key)}", icon=":material/refresh:"):
+        forget(key)
+        st.rerun()
+
+
+def mark_stale(key: str, exc: CetrackerError) -> None:
+    """Remember that this editor's copy is out of date, until the user reloads."""
+    st.session_state[f"stale_{key}"] = exc.message
+
+
+def stale_notice(key: str, label: str) -> None:
+    """After a refused save: say so, and offer to load the other person's version."""
+    message = st.session_state.get(f"stale_{key}")
+    if message:
+        st.error(message, icon=":material/sync_problem:")
+        reload_button(key, label)
+
+
+def saved_message(changes: dict[str, list[Any]], what: str) -> None:
+    if not changes:
+        st.info("Nothing changed, so nothing was saved.")
+        return
+    st.success(
+        f"Saved {what}: " + office.describe_changes(json.dumps({"changes": changes}, default=str))
+    )

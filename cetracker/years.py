@@ -1,0 +1,162 @@
+"""Closing a CE year (SPEC §2/§4): the hour summary and certificates of a year frozen as a snapshot.
+
+A closed year's reports read the snapshot; its records cannot change until an
+administrator reopens the year with a reason. Both are audited.
+"""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from cetracker import audit, compute
+from cetracker import policy as policies
+from cetracker.db import Database
+from cetracker.errors import CetrackerError
+from cetracker.filters import Filters
+
+
+@dataclass(frozen=True)
+class ClosedYear:
+    year: int
+    closed_at: datetime
+    closed_by: str
+    certificates_issued: date
+
+
+def closed(db: Database) -> dict[int, ClosedYear]:
+    return {
+        int(y): ClosedYear(int(y), at, by, issued)
+        for y, at, by, issued in db.rows(
+            "SELECT ce_year, closed_at, closed_by, certificates_issued FROM closed_years"
+        )
+    }
+
+
+def is_closed(db: Database, year: int) -> ClosedYear | None:
+    return closed(db).get(year)
+
+
+def closed_in(cur: Any, years: set[int] | list[int]) -> list[int]:
+    """Which of ``years`` are closed, read inside the caller's transaction."""
+    if not years:
+        return []
+    rows = cur.execute(
+        "SELECT ce_year FROM closed_years WHERE ce_year IN (SELECT unnest($y::INTEGER[]))"
+        " ORDER BY ce_year",
+        {"y": sorted({int(y) for y in years})},
+    ).fetchall()
+    return [int(y) for (y,) in rows]
+
+
+def closed_message(year: int) -> str:
+    return (
+        f"CE year {year} is closed. An administrator must reopen it (CE Years page, with a "
+        "reason) before its records can change."
+    )
+
+
+MEMBER_CLOSED = (
+    "CE year {year} is closed: its hours are final and courses can no longer be reported or "
+    "changed for it. Contact the office if this course should count."
+)
+
+
+def ensure_open(cur: Any, *years: int, message: str | None = None) -> None:
+    """Refuse, inside a write, any change to the records of a closed year."""
+    shut = closed_in(cur, set(years))
+    if shut:
+        text = message.format(year=shut[0]) if message else closed_message(shut[0])
+        raise CetrackerError(text, title="Year closed")
+
+
+def deadline(db: Database, year: int) -> date:
+    """The last day of CE year ``year`` (a July–June year 2023 ends on June 30, 2023)."""
+    start = policies.policy_for_year(db, year).ce_year_start_month
+    if start == 1:
+        return date(year, 12, 31)
+    end_month = start - 1
+    return date(year, end_month, calendar.monthrange(year, end_month)[1])
+
+
+def close_year(db: Database, year: int, *, actor: str, today: date | None = None) -> int:
+    """Freeze year ``year``: snapshot every member's standing; returns how many members."""
+    from cetracker.summary import hour_summary_query
+
+    today = today or date.today()
+    label = compute.ce_year_label(year, policies.policy_for_year(db, year).ce_year_start_month)
+    if today <= deadline(db, year):
+        raise CetrackerError(
+            f"CE year {label} ends on {deadline(db, year):%m/%d/%Y}; it can be closed after that."
+        )
+    sql, params = hour_summary_query(db, Filters(year=year), detail=True, live=True)
+    with db.transaction() as cur:
+        if closed_in(cur, [year]):
+            raise CetrackerError(f"CE year {label} is already closed.")
+        cur.execute(
+            f"""INSERT INTO year_snapshots
+                SELECT $year, member_id, status, earned, carried_in, required, categories_short,
+                       eligible
+                FROM ({sql})""",  # noqa: S608 - composed of fixed SQL
+            params,
+        )
+        count = cur.execute(
+            "SELECT count(*) FROM year_snapshots WHERE ce_year = ?", [year]
+        ).fetchone()[0]  # type: ignore[index]
+        eligible = cur.execute(
+            "SELECT count(*) FROM year_snapshots WHERE ce_year = ? AND eligible", [year]
+        ).fetchone()[0]  # type: ignore[index]
+        cur.execute(
+            "INSERT INTO closed_years (ce_year, closed_by, certificates_issued) VALUES (?, ?, ?)",
+            [year, actor, today],
+        )
+        audit.record(
+            cur,
+            actor,
+            "CE year closed",
+            "ce_year",
+            year,
+            {"members": count, "eligible": eligible, "certificates issued": today.isoformat()},
+        )
+    return int(count)
+
+
+def reopen_year(db: Database, year: int, *, actor: str, reason: str) -> None:
+    reason = reason.strip()
+    if len(reason) < 10:
+        raise CetrackerError(
+            "Say why the year is reopened (at least 10 characters); the reason is kept in the "
+            "audit log."
+        )
+    with db.transaction() as cur:
+        if not closed_in(cur, [year]):
+            raise CetrackerError(f"CE year {year} is not closed.")
+        cur.execute("DELETE FROM year_snapshots WHERE ce_year = ?", [year])
+        cur.execute("DELETE FROM closed_years WHERE ce_year = ?", [year])
+        audit.record(cur, actor, "CE year reopened", "ce_year", year, {"reason": reason})
+
+
+def overview(db: Database) -> list[dict[str, Any]]:
+    """Every CE year with records: counts and whether it is closed."""
+    shut = closed(db)
+    rows = db.rows(
+        """SELECT ce_year, count(*), count(DISTINCT member_id),
+                  count(*) FILTER (WHERE status = 'pending')
+           FROM ce_records GROUP BY ce_year ORDER BY ce_year DESC"""
+    )
+    result = []
+    for y, records, members, pending in rows:
+        c = shut.get(int(y))
+        result.append(
+            {
+                "CE year": int(y),
+                "Records": int(records),
+                "Members with hours": int(members),
+                "Pending approvals": int(pending),
+                "Ends": deadline(db, int(y)),
+                "Closed": f"{c.closed_at:%m/%d/%Y} by {c.closed_by}" if c else "",
+            }
+        )
+    return result

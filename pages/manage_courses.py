@@ -1,0 +1,75 @@
+"""Courses and conferences: number, title, provider, category, approved hours, dates (admins)."""
+
+import streamlit as st
+
+from cetracker import office, providers
+from cetracker.errors import CetrackerError
+from cetracker.ui import editing, session, widgets
+
+user = session.require("admin")
+db = session.database()
+
+st.title("Courses")
+text = st.text_input(
+    "Search", key="mc_search", max_chars=100, placeholder="Course number, title or provider"
+)
+table = office.courses_frame(db, text)
+st.caption(f"{len(table):,} courses and conferences")
+widgets.show_table(table.drop(columns=["id"]), empty="No course matches.")
+provider_options = {i: f"{name} — {lic}" for i, lic, name in providers.list_providers(db)}
+if not provider_options:
+    st.info("Add a provider first (Providers page): every course belongs to one.")
+    st.stop()
+
+edit_tab, add_tab = st.tabs(["Edit a course", "Add a course"])
+with add_tab:
+    entered = editing.entity_form(
+        office.COURSE,
+        {"category": "General", "kind": "conference"},
+        "course_new",
+        submit="Add course",
+        options={"provider_id": provider_options},
+    )
+    if entered is not None:
+        try:
+            office.save_course(db, entered, actor=user.username)
+        except CetrackerError as exc:
+            editing.show_problem(exc)
+        else:
+            editing.forget("course_new")
+            st.success(f"Added course {widgets.plain(entered['course_number'])}.")
+
+with edit_tab:
+    if table.empty:
+        st.info("Search for a course above, then choose it here.")
+        st.stop()
+    labels = {int(i): f"{n} — {t}" for i, n, t in table[["id", "Course number", "Title"]].values}
+    course_id = st.selectbox("Course", list(labels), format_func=labels.get, key="mcs_pick")
+    key = f"course_{course_id}"
+    before = editing.loaded(key, lambda: office.current(db, office.COURSE, {"id": course_id}))
+    if before is None:
+        st.warning("This course no longer exists.")
+        editing.reload_button(key)
+        st.stop()
+    entered = editing.entity_form(
+        office.COURSE,
+        before,
+        key,
+        submit="Save changes",
+        options={"provider_id": provider_options},
+    )
+    if entered is not None:
+        try:
+            office.save_course(db, entered, actor=user.username, course_id=course_id, loaded=before)
+        except office.StaleEdit as exc:
+            editing.mark_stale(key, exc)
+        except CetrackerError as exc:
+            editing.show_problem(exc)
+        else:
+            editing.forget(key)
+            st.success("Saved.")
+    editing.stale_notice(key, "Reload this course")
+    with st.expander("History"):
+        widgets.show_table(
+            office.history(db, "course", course_id), empty="No changes recorded yet."
+        )

@@ -1,0 +1,158 @@
+"""Members: search, add, edit, deactivate; a member's CE records and history (admins)."""
+
+from datetime import date
+
+import streamlit as st
+
+from cetracker import office
+from cetracker.errors import CetrackerError
+from cetracker.ui import editing, session, widgets
+
+user = session.require("admin")
+db = session.database()
+
+st.title("Members")
+cols = st.columns([3, 1, 1])
+text = cols[0].text_input(
+    "Search", key="mm_search", max_chars=100, placeholder="Name, license number or email"
+)
+status = cols[1].selectbox(
+    "Status",
+    ["", *office.MEMBER_STATUSES],
+    key="mm_status",
+    format_func=lambda s: s.title() or "Any",
+)
+page_no = int(cols[2].number_input("Page", min_value=1, value=1, step=1, key="mm_page")) - 1
+found, total = office.search_members(db, text, status, page_no)
+pages = max(1, -(-total // office.PAGE_SIZE))
+st.caption(f"{total:,} members match · page {min(page_no + 1, pages)} of {pages}")
+widgets.show_table(found.drop(columns=["id"]), empty="No member matches; try fewer letters.")
+
+edit_tab, add_tab = st.tabs(["Edit a member", "Add a member"])
+
+with add_tab:
+    entered = editing.entity_form(
+        office.MEMBER,
+        {"status": "active", "joined": date.today()},
+        "member_new",
+        submit="Add member",
+        max_date=date.today(),
+    )
+    if entered is not None:
+        try:
+            office.save_member(db, entered, actor=user.username)
+        except CetrackerError as exc:
+            editing.show_problem(exc)
+        else:
+            editing.forget("member_new")
+            st.success(
+                f"Added {widgets.plain(entered['first_name'])} {widgets.plain(entered['last_name'])} "
+                f"(license {widgets.plain(entered['license_number'])})."
+            )
+
+with edit_tab:
+    if found.empty:
+        st.info("Search for a member above, then choose them here.")
+        st.stop()
+    labels = {
+        int(i): f"{last}, {first} — {lic}"
+        for i, lic, first, last in found[["id", "License number", "First name", "Last name"]].values
+    }
+    member_id = st.selectbox("Member", list(labels), format_func=lambda i: labels[i], key="mm_pick")
+    key = f"member_{member_id}"
+    before = editing.loaded(key, lambda: office.current(db, office.MEMBER, {"id": member_id}))
+    if before is None:
+        st.warning("This member no longer exists.")
+        editing.reload_button(key)
+        st.stop()
+    entered = editing.entity_form(
+        office.MEMBER, before, key, submit="Save changes", max_date=date.today()
+    )
+    if entered is not None:
+        try:
+            office.save_member(db, entered, actor=user.username, member_id=member_id, loaded=before)
+        except office.StaleEdit as exc:
+            editing.mark_stale(key, exc)
+        except CetrackerError as exc:
+            editing.show_problem(exc)
+        else:
+            editing.forget(key)
+            st.success(
+                "Saved. Inactive members stay in every report of the years they were active."
+            )
+    editing.stale_notice(key, "Reload this member")
+    st.caption(
+        "To deactivate a member, set Status to inactive: the member and their history stay. "
+        "A member added by mistake, with no records, can be deleted below."
+    )
+
+    records_tab, history_tab, delete_tab = st.tabs(["CE records", "History", "Delete"])
+    with history_tab:
+        widgets.show_table(
+            office.history(db, "member", member_id), empty="No changes recorded for this member."
+        )
+    with delete_tab:
+        with st.form(f"delete_{member_id}"):
+            sure = st.checkbox("Yes, delete this member (only possible without any records)")
+            if st.form_submit_button("Delete member"):
+                if not sure:
+                    st.warning("Tick the box to confirm.")
+                else:
+                    try:
+                        office.delete_member(db, member_id, actor=user.username)
+                    except CetrackerError as exc:
+                        st.error(exc.message)
+                    else:
+                        editing.forget(key)
+                        st.success("Deleted.")
+    with records_tab:
+        records = office.member_records(db, member_id)
+        widgets.show_table(records.drop(columns=["id"]), empty="No CE records yet.")
+        course_options = {
+            int(i): f"{number} — {title}"
+            for i, number, title in office.courses_frame(db)[
+                ["id", "Course number", "Title"]
+            ].values
+        }
+        course_options_none = {None: "(not a listed course)", **course_options}
+        choices = {0: "Add a new record"} | {
+            int(i): f"{day:%m/%d/%Y} · {course} · {hours:g} h · {state}"
+            for i, day, course, hours, state in records[
+                ["id", "Date", "Course", "Hours", "Status"]
+            ].values
+        }
+        record_id = st.selectbox(
+            "Record", list(choices), format_func=lambda i: choices[i], key=f"mr_pick_{member_id}"
+        )
+        rkey = f"record_{record_id}" if record_id else f"record_new_{member_id}"
+        rbefore = (
+            editing.loaded(rkey, lambda: office.current(db, office.RECORD, {"id": record_id}))
+            if record_id
+            else {"status": "approved", "category": "General"}
+        )
+        entered = editing.entity_form(
+            office.RECORD,
+            rbefore,
+            rkey,
+            submit="Save record" if record_id else "Add record",
+            options={"course_id": course_options_none},
+            max_date=date.today(),
+        )
+        if entered is not None:
+            try:
+                office.save_record(
+                    db,
+                    member_id,
+                    entered,
+                    actor=user.username,
+                    record_id=record_id or None,
+                    loaded=rbefore if record_id else None,
+                )
+            except office.StaleEdit as exc:
+                editing.mark_stale(rkey, exc)
+            except CetrackerError as exc:
+                editing.show_problem(exc)
+            else:
+                editing.forget(rkey)
+                st.success("Record saved. Reports show it at once.")
+        editing.stale_notice(rkey, "Reload this record")

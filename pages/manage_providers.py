@@ -1,0 +1,60 @@
+"""Providers: the course providers whose rosters the office imports (admins)."""
+
+import streamlit as st
+
+from cetracker import office
+from cetracker.errors import CetrackerError
+from cetracker.ui import editing, session, widgets
+
+user = session.require("admin")
+db = session.database()
+
+st.title("Providers")
+table = office.providers_frame(db)
+st.caption(f"{len(table):,} providers")
+widgets.show_table(table.drop(columns=["id"]), empty="No providers yet.")
+
+edit_tab, add_tab = st.tabs(["Edit a provider", "Add a provider"])
+with add_tab:
+    entered = editing.entity_form(office.PROVIDER, {}, "provider_new", submit="Add provider")
+    if entered is not None:
+        try:
+            office.save_provider(db, entered, actor=user.username)
+        except CetrackerError as exc:
+            editing.show_problem(exc)
+        else:
+            editing.forget("provider_new")
+            st.success(f"Added provider {widgets.plain(entered['name'])}.")
+
+with edit_tab:
+    if table.empty:
+        st.info("Add the first provider in the next tab.")
+        st.stop()
+    labels = {
+        int(i): f"{n} — {lic}" for i, n, lic in table[["id", "Name", "License number"]].values
+    }
+    provider_id = st.selectbox("Provider", list(labels), format_func=labels.get, key="mp_pick")
+    key = f"provider_{provider_id}"
+    before = editing.loaded(key, lambda: office.current(db, office.PROVIDER, {"id": provider_id}))
+    if before is None:
+        st.warning("This provider no longer exists.")
+        editing.reload_button(key)
+        st.stop()
+    entered = editing.entity_form(office.PROVIDER, before, key, submit="Save changes")
+    if entered is not None:
+        try:
+            changes = office.save_provider(
+                db, entered, actor=user.username, provider_id=provider_id, loaded=before
+            )
+        except office.StaleEdit as exc:
+            editing.mark_stale(key, exc)
+        except CetrackerError as exc:
+            editing.show_problem(exc)
+        else:
+            editing.forget(key)
+            st.success("Saved.")
+    editing.stale_notice(key, "Reload this provider")
+    with st.expander("History"):
+        widgets.show_table(
+            office.history(db, "provider", provider_id), empty="No changes recorded yet."
+        )

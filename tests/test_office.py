@@ -1,0 +1,501 @@
+"""Office administration (issue: manage pages): edits validated, audited, stale edits refused,
+policy changes previewed, CE years closed and reopened, backups."""
+
+from __future__ import annotations
+
+import json
+import threading
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from cetracker import backups, certificates, compute, importer, mine, office, years
+from cetracker import policy as policies
+from cetracker.auth import load_user
+from cetracker.errors import CetrackerError
+from cetracker.filters import Filters
+from cetracker.summary import hour_summary
+from tests.rosters import csv_bytes
+
+TODAY = date(2026, 11, 22)
+
+
+def member_values(**changes):
+    values = {
+        "license_number": "NEW-1",
+        "first_name": "Łukasz",
+        "last_name": "Nguyễn",
+        "email": "lukasz@example.org",
+        "phone": "",
+        "address": "1 Main St",
+        "county": "Travis",
+        "area": "Area 3",
+        "position": "Deputy Clerk",
+        "status": "active",
+        "joined": date(2020, 1, 1),
+    }
+    values.update(changes)
+    return values
+
+
+def audit_rows(db, entity, entity_id):
+    return db.rows(
+        "SELECT actor, action, detail FROM audit_log WHERE entity = ? AND entity_id = ?"
+        " ORDER BY id",
+        [entity, str(entity_id)],
+    )
+
+
+# -- members ------------------------------------------------------------------------------------
+
+
+def test_add_and_edit_a_member_records_before_and_after(demo_db):
+    member_id = office.save_member(demo_db, member_values(), actor="admin")
+    loaded = office.current(demo_db, office.MEMBER, {"id": member_id})
+    assert loaded["last_name"] == "Nguyễn"
+    office.save_member(
+        demo_db,
+        {**loaded, "county": "Hays", "status": "inactive"},
+        actor="admin",
+        member_id=member_id,
+        loaded=loaded,
+    )
+    trail = audit_rows(demo_db, "member", member_id)
+    assert [a for _, a, _ in trail] == ["member created", "member updated"]
+    changes = json.loads(trail[1][2])["changes"]
+    assert changes == {"county": ["Travis", "Hays"], "status": ["active", "inactive"]}
+    history = office.history(demo_db, "member", member_id)
+    assert "county: Travis → Hays; status: active → inactive" in history["Changes"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"license_number": "100000"}, "License number 100000 already belongs to Nguyễn Thị Ánh."),
+        ({"license_number": " 100000 "}, "already belongs to"),
+        ({"first_name": "  "}, "First name is required."),
+        ({"email": "not-an-address"}, "Email “not-an-address” is not an email address."),
+        ({"joined": date(2099, 1, 1)}, "Joined 01/01/2099 is in the future."),
+        ({"joined": "31/31/2020"}, "is not a date"),
+        ({"status": "gone"}, "Status must be one of: active, inactive."),
+        ({"last_name": "x" * 101}, "Last name is longer than 100 characters."),
+        ({"county": "Travis\x00"}, "County contains control characters"),
+    ],
+)
+def test_member_validation_messages(demo_db, changes, message):
+    before = demo_db.scalar("SELECT count(*) FROM members")
+    with pytest.raises(CetrackerError) as caught:
+        office.save_member(demo_db, member_values(**changes), actor="admin", today=TODAY)
+    assert message in caught.value.message
+    assert demo_db.scalar("SELECT count(*) FROM members") == before
+
+
+def test_every_problem_of_a_form_is_reported_together(demo_db):
+    with pytest.raises(office.Invalid) as caught:
+        office.save_member(
+            demo_db,
+            member_values(first_name="", last_name="", email="x"),
+            actor="admin",
+        )
+    assert len(caught.value.problems) == 3
+
+
+def test_the_second_of_two_concurrent_edits_is_refused_and_nothing_is_lost(demo_db):
+    member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
+    first = office.current(demo_db, office.MEMBER, {"id": member_id})
+    second = office.current(demo_db, office.MEMBER, {"id": member_id})
+    office.save_member(
+        demo_db,
+        {**first, "phone": "512-555-0101"},
+        actor="admin",
+        member_id=member_id,
+        loaded=first,
+    )
+    with pytest.raises(office.StaleEdit) as caught:
+        office.save_member(
+            demo_db,
+            {**second, "county": "Elsewhere"},
+            actor="admin2",
+            member_id=member_id,
+            loaded=second,
+        )
+    assert "changed this member after you opened it" in caught.value.message
+    now = office.current(demo_db, office.MEMBER, {"id": member_id})
+    assert now["phone"] == "512-555-0101" and now["county"] == first["county"]
+
+
+def test_concurrent_saves_from_threads_keep_exactly_one(demo_db):
+    member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
+    loaded = office.current(demo_db, office.MEMBER, {"id": member_id})
+    outcomes: list[str] = []
+
+    def edit(phone: str) -> None:
+        try:
+            office.save_member(
+                demo_db, {**loaded, "phone": phone}, actor="x", member_id=member_id, loaded=loaded
+            )
+            outcomes.append("saved")
+        except office.StaleEdit:
+            outcomes.append("stale")
+
+    threads = [threading.Thread(target=edit, args=(f"555-{i:04d}",)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["saved"] + ["stale"] * 7
+
+
+def test_a_member_with_records_is_never_deleted(demo_db):
+    member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
+    with pytest.raises(CetrackerError, match="Set the status to inactive"):
+        office.delete_member(demo_db, member_id, actor="admin")
+    assert demo_db.scalar("SELECT count(*) FROM members WHERE id = ?", [member_id]) == 1
+    spare = office.save_member(demo_db, member_values(), actor="admin")
+    office.delete_member(demo_db, spare, actor="admin")
+    assert demo_db.scalar("SELECT count(*) FROM members WHERE id = ?", [spare]) == 0
+    assert audit_rows(demo_db, "member", spare)[-1][1] == "member deleted"
+
+
+def test_member_search_pages_in_sql(demo_db):
+    first, total = office.search_members(demo_db)
+    assert total == demo_db.scalar("SELECT count(*) FROM members")
+    assert len(first) == office.PAGE_SIZE
+    second, _ = office.search_members(demo_db, page=1)
+    assert set(first["id"]).isdisjoint(second["id"])
+    hits, count = office.search_members(demo_db, "100000")
+    assert count == 1 and hits["Last name"].iloc[0] == "Ánh"
+    none, zero = office.search_members(demo_db, "%_\\' OR 1=1 --")
+    assert zero == 0 and none.empty
+
+
+# -- providers, courses, dues --------------------------------------------------------------------
+
+
+def test_provider_licence_numbers_stay_unique(demo_db):
+    with pytest.raises(CetrackerError, match="already another provider's"):
+        office.save_provider(demo_db, {"license_number": "p1000", "name": "Copy"}, actor="a")
+    new = office.save_provider(demo_db, {"license_number": "P9", "name": "New"}, actor="a")
+    assert audit_rows(demo_db, "provider", new)[0][1] == "provider created"
+
+
+def course_values(db, **changes):
+    values = {
+        "course_number": "CONF-2027",
+        "title": "Annual Conference 2027",
+        "provider_id": db.scalar("SELECT id FROM providers WHERE license_number = 'P1000'"),
+        "category": "General",
+        "hours": 12,
+        "start_date": date(2027, 6, 1),
+        "end_date": date(2027, 6, 3),
+        "location": "Austin",
+        "kind": "conference",
+    }
+    values.update(changes)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"end_date": date(2027, 5, 1)}, "End date 05/01/2027 is before start date 06/01/2027."),
+        ({"hours": -2}, "Approved hours cannot be negative."),
+        ({"hours": 0}, "Approved hours must be more than 0."),
+        ({"hours": "two"}, "Approved hours “two” is not a number."),
+        ({"hours": "NaN"}, "Approved hours is not a number."),
+        ({"kind": "party"}, "Kind must be one of"),
+        ({"provider_id": 999_999}, "Choose the provider that offers this course."),
+    ],
+)
+def test_course_validation_messages(demo_db, changes, message):
+    with pytest.raises(CetrackerError) as caught:
+        office.save_course(demo_db, course_values(demo_db, **changes), actor="admin")
+    assert message in caught.value.message
+
+
+def test_a_course_number_is_unique_and_approved_hours_cover_existing_records(demo_db):
+    existing = demo_db.one(
+        """SELECT c.id, c.course_number FROM courses c
+           WHERE EXISTS (SELECT 1 FROM ce_records r WHERE r.course_id = c.id AND r.hours > 1)"""
+    )
+    with pytest.raises(CetrackerError, match="already used by another course"):
+        office.save_course(
+            demo_db, course_values(demo_db, course_number=existing[1]), actor="admin"
+        )
+    loaded = office.current(demo_db, office.COURSE, {"id": existing[0]})
+    with pytest.raises(CetrackerError, match="approved hours cannot go below that"):
+        office.save_course(
+            demo_db, {**loaded, "hours": Decimal("0.5")}, actor="admin", course_id=existing[0]
+        )
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"amount_due": 50, "amount_paid": 20, "status": "paid"}, "choose partial"),
+        ({"amount_due": 50, "amount_paid": 0, "status": "partial"}, "above 0 and below"),
+        ({"amount_due": 50, "amount_paid": 10, "status": "unpaid"}, "choose partial or paid"),
+        ({"amount_due": 50, "amount_paid": 50, "status": "paid"}, "Enter the date"),
+        ({"amount_due": -5, "amount_paid": 0, "status": "unpaid"}, "cannot be negative"),
+    ],
+)
+def test_dues_must_agree_with_their_status(demo_db, values, message):
+    member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
+    with pytest.raises(CetrackerError, match=message):
+        office.save_dues(demo_db, member_id, 2030, values, actor="admin")
+    assert not demo_db.scalar("SELECT count(*) FROM dues WHERE year = 2030")
+
+
+def test_dues_saved_and_added_for_the_year(demo_db):
+    member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
+    changes = office.save_dues(
+        demo_db,
+        member_id,
+        2030,
+        {"amount_due": 75, "amount_paid": 75, "paid_date": date(2026, 1, 5), "status": "paid"},
+        actor="admin",
+    )
+    assert changes["status"] == [None, "paid"]
+    active = demo_db.scalar("SELECT count(*) FROM members WHERE status = 'active'")
+    added = office.add_dues_for_year(demo_db, 2030, 75, actor="admin")
+    assert added == active - 1  # the one already entered is left alone
+    assert office.add_dues_for_year(demo_db, 2030, 75, actor="admin") == 0
+
+
+# -- CE records and closed years ------------------------------------------------------------------
+
+
+def last_closable_year(db):
+    return policies.current_ce_year(db) - 1
+
+
+def test_closing_a_year_freezes_reports_and_certificates(demo_db):
+    year = last_closable_year(demo_db)
+    live = hour_summary(demo_db, Filters(year=year))
+    certs_before = certificates.earned_certificates(demo_db, Filters(year=year))
+    count = years.close_year(demo_db, year, actor="admin")
+    assert count == len(live)
+    frozen = hour_summary(demo_db, Filters(year=year))
+    assert frozen.equals(live)
+    # A later policy change cannot touch the closed year, and reports keep the snapshot.
+    proposal = policies.Proposal(compute.Policy(year, Decimal(40), Decimal(0), 1), {})
+    with pytest.raises(CetrackerError, match=f"CE year {year} is closed"):
+        policies.save_proposal(demo_db, proposal, actor="admin")
+    # Certificates are the ones issued at closing; their codes still verify.
+    certs = certificates.earned_certificates(demo_db, Filters(year=year))
+    assert [c.member_id for c in certs] == [c.member_id for c in certs_before]
+    assert all(c.issued == date.today() for c in certs)
+    assert certificates.verify(demo_db, certs[0].code) is not None
+    member_cert = certificates.member_certificate(demo_db, certs[0].member_id, year)
+    assert member_cert is not None and member_cert.code == certs[0].code
+
+
+def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
+    year = last_closable_year(demo_db)
+    member_id, record_id, loaded_day = demo_db.one(
+        "SELECT member_id, id, course_date FROM ce_records WHERE ce_year = ? AND course_id IS NOT NULL"
+        " AND status = 'approved' LIMIT 1",
+        [year],
+    )
+    years.close_year(demo_db, year, actor="admin")
+    loaded = office.current(demo_db, office.RECORD, {"id": record_id})
+    with pytest.raises(CetrackerError, match=f"CE year {year} is closed"):
+        office.save_record(
+            demo_db,
+            member_id,
+            {**loaded, "hours": Decimal("0.25")},
+            actor="admin",
+            record_id=record_id,
+        )
+    # The member cannot report a course in it, and a roster row for it fails with a reason.
+    member_user = load_user(demo_db, "member")
+    with pytest.raises(CetrackerError, match="closed"):
+        mine.report_course(
+            demo_db,
+            member_user,
+            title="Late course",
+            provider="Somebody",
+            day=date(year, 3, 1),
+            hours=1,
+            category="General",
+        )
+    with pytest.raises(CetrackerError, match="Say why the year is reopened"):
+        years.reopen_year(demo_db, year, actor="admin", reason="short")
+    years.reopen_year(demo_db, year, actor="admin", reason="Provider sent a corrected roster")
+    office.save_record(
+        demo_db,
+        member_id,
+        {**loaded, "hours": Decimal("0.25")},
+        actor="admin",
+        record_id=record_id,
+    )
+    assert demo_db.scalar("SELECT hours FROM ce_records WHERE id = ?", [record_id]) == Decimal(
+        "0.25"
+    )
+    actions = [
+        a
+        for (a,) in demo_db.rows(
+            "SELECT action FROM audit_log WHERE entity IN ('ce_year', 'ce_record') ORDER BY id"
+        )
+    ]
+    assert actions[-3:] == ["CE year closed", "CE year reopened", "CE record updated"]
+    assert loaded_day == loaded["course_date"]
+
+
+def test_a_roster_row_for_a_closed_year_fails_with_its_reason(demo_db):
+    year = last_closable_year(demo_db)
+    provider_id, number, start = demo_db.one(
+        "SELECT provider_id, course_number, start_date FROM courses WHERE year(start_date) = ?"
+        " AND year(end_date) = ? ORDER BY id LIMIT 1",
+        [year, year],
+    )
+    course = (number, start)
+    member = demo_db.one(
+        "SELECT first_name, last_name, license_number FROM members WHERE id NOT IN"
+        " (SELECT member_id FROM ce_records r JOIN courses c ON c.id = r.course_id"
+        "  WHERE c.course_number = ?) LIMIT 1",
+        [course[0]],
+    )
+    years.close_year(demo_db, year, actor="admin")
+    result = importer.import_roster(
+        demo_db,
+        csv_bytes([[*member, course[0], str(year), f"{course[1]:%Y-%m-%d}", "1"]]),
+        "late.csv",
+        provider_id=provider_id,
+        uploaded_by="admin",
+    )
+    assert (result.processed, result.failed) == (0, 1)
+    assert f"CE year {year} is closed" in result.outcomes[0].status
+
+
+def test_a_year_cannot_close_before_its_deadline(demo_db):
+    year = policies.current_ce_year(demo_db)
+    with pytest.raises(CetrackerError, match="it can be closed after that"):
+        years.close_year(demo_db, year, actor="admin", today=date(year, 6, 1))
+    years.close_year(demo_db, year - 1, actor="admin")
+    with pytest.raises(CetrackerError, match="already closed"):
+        years.close_year(demo_db, year - 1, actor="admin")
+
+
+def test_admin_record_entry_is_validated(demo_db):
+    member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
+    course_id, approved, start = demo_db.one(
+        "SELECT id, hours, start_date FROM courses WHERE start_date <= current_date"
+        " ORDER BY start_date DESC LIMIT 1"
+    )
+    base = {
+        "course_id": course_id,
+        "course_date": start,
+        "category": "General",
+        "status": "approved",
+    }
+    with pytest.raises(CetrackerError, match="more than the"):
+        office.save_record(demo_db, member_id, {**base, "hours": approved + 1}, actor="admin")
+    with pytest.raises(CetrackerError, match="Choose a course, or type the title"):
+        office.save_record(
+            demo_db, member_id, {**base, "course_id": None, "hours": 1}, actor="admin"
+        )
+    existing = demo_db.one(
+        "SELECT course_id, course_date FROM ce_records WHERE member_id = ? AND course_id IS NOT NULL"
+        " LIMIT 1",
+        [member_id],
+    )
+    with pytest.raises(CetrackerError, match="already has a record of course"):
+        office.save_record(
+            demo_db,
+            member_id,
+            {**base, "course_id": existing[0], "course_date": existing[1], "hours": 0.5},
+            actor="admin",
+        )
+    new_id = office.save_record(
+        demo_db,
+        member_id,
+        {
+            **base,
+            "course_id": None,
+            "title": "State bar ethics",
+            "provider_name": "Bar",
+            "course_date": date(2026, 2, 2),
+            "hours": 2,
+            "category": "Ethics",
+        },
+        actor="admin",
+        today=TODAY,
+    )
+    row = demo_db.one("SELECT ce_year, source, created_by FROM ce_records WHERE id = ?", [new_id])
+    assert row == (2026, "admin entry", "admin")
+
+
+# -- policy ------------------------------------------------------------------------------------
+
+
+def test_policy_impact_counts_match_a_recomputation(demo_db):
+    year = policies.current_ce_year(demo_db) - 1
+    proposal = policies.Proposal(
+        compute.Policy(year, Decimal(25), Decimal(10), 1), {"Ethics": Decimal(3)}
+    )
+    impact = {i.year: i for i in policies.impact(demo_db, proposal)}
+    before = hour_summary(demo_db, Filters(year=year))
+    policies.save_proposal(demo_db, proposal, actor="admin")
+    after = hour_summary(demo_db, Filters(year=year))
+    both = before.merge(after, on="license_number")
+    assert impact[year].lose == int((both.eligible_x & ~both.eligible_y).sum())
+    assert impact[year].gain == int((~both.eligible_x & both.eligible_y).sum())
+    assert impact[year].eligible_after == int(after.eligible.sum())
+    assert impact[year].lose > 0
+    detail = json.loads(
+        demo_db.scalar(
+            "SELECT detail FROM audit_log WHERE action = 'policy changed' ORDER BY id DESC LIMIT 1"
+        )
+    )
+    assert detail["changes"]["required_hours"] == [None, "25"]
+
+
+@pytest.mark.parametrize(
+    ("required", "cap", "month", "minimums", "message"),
+    [
+        (0, 10, 1, {}, "Required hours must be more than 0"),
+        (20, -1, 1, {}, "carryover cap must be between 0"),
+        (20, 10, 1, {"Ethics": Decimal(15), "Law": Decimal(10)}, "add up to 25 hours"),
+        (20, 10, 7, {}, "changing the start month would put them in the wrong year"),
+    ],
+)
+def test_policy_proposals_are_checked(demo_db, required, cap, month, minimums, message):
+    year = policies.current_ce_year(demo_db)
+    proposal = policies.Proposal(
+        compute.Policy(year, Decimal(required), Decimal(cap), month), minimums
+    )
+    with pytest.raises(CetrackerError, match=message):
+        policies.check_proposal(demo_db, proposal)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("Ethics 3", "write a category, a colon and hours"),
+        ("Ethics: three", "write a category, a colon and hours"),
+        ("Ethics: 0", "must be more than 0"),
+        ("Ethics: 3\nethics: 2", "listed twice"),
+    ],
+)
+def test_minimum_lines_are_read_with_clear_messages(text, message):
+    with pytest.raises(CetrackerError, match=message):
+        policies.parse_minimums(text)
+    assert policies.parse_minimums("Ethics: 3\n\nLaw : 1.5") == {
+        "Ethics": Decimal("3.00"),
+        "Law": Decimal("1.50"),
+    }
+
+
+def test_backup_from_the_app_side_is_a_complete_database(demo_db, tmp_path):
+    made = backups.backup(demo_db, tmp_path / "backups")
+    import duckdb
+
+    copy = duckdb.connect(str(made), read_only=True)
+    try:
+        assert copy.execute("SELECT count(*) FROM members").fetchone()[0] == demo_db.scalar(
+            "SELECT count(*) FROM members"
+        )
+    finally:
+        copy.close()
