@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from cetracker.db import Database
@@ -43,12 +44,42 @@ def log(
         record(cur, actor, action, entity, entity_id, detail)
 
 
-def recent(db: Database, *, actor: str = "", action: str = "", limit: int = 500) -> pd.DataFrame:
-    return db.frame(
+def recent(
+    db: Database,
+    *,
+    actor: str = "",
+    action: str = "",
+    entity: str = "",
+    since: date | None = None,
+    until: date | None = None,
+    limit: int = 500,
+) -> pd.DataFrame:
+    """Newest entries first, filtered; each edit's changes spelled out as "before → after"."""
+    from cetracker.office import describe_changes
+
+    frame = db.frame(
         """SELECT logged_at AS "When", actor AS "Who", action AS "What", entity AS "Entity",
                   entity_id AS "Id", detail AS "Detail"
            FROM audit_log
            WHERE ($actor = '' OR actor = $actor) AND ($action = '' OR action ILIKE $action)
-           ORDER BY id DESC LIMIT $limit""",
-        {"actor": actor, "action": f"%{action}%" if action else "", "limit": limit},
+             AND ($entity = '' OR entity = $entity)
+             AND ($since::DATE IS NULL OR logged_at >= $since::DATE)
+             AND ($until::DATE IS NULL OR logged_at < $until::DATE + INTERVAL 1 DAY)
+           ORDER BY audit_log.id DESC LIMIT $limit""",
+        {
+            "actor": actor,
+            "action": f"%{action}%" if action else "",
+            "entity": entity,
+            "since": since,
+            "until": until,
+            "limit": limit,
+        },
     )
+    frame["Detail"] = [describe_changes(d) for d in frame["Detail"]]
+    return frame
+
+
+def entities(db: Database) -> list[str]:
+    return [
+        e for (e,) in db.rows("SELECT DISTINCT entity FROM audit_log WHERE entity <> '' ORDER BY 1")
+    ]

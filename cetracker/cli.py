@@ -109,7 +109,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     from cetracker import exports
 
     db = _db(args)
+    from dataclasses import replace
+
+    from cetracker import years
+
     filters = _filters(args)
+    filters = replace(filters, closed_year=years.is_closed(db, filters.year) is not None)
     options = {}
     if args.report == "conference":
         if not args.course:

@@ -32,6 +32,7 @@ class Filters:
     name: str = ""
     short_only: bool = False
     scope: Scope = field(default_factory=Scope)
+    closed_year: bool = False  # only for describe(): the year's figures are its snapshot
 
     def member_where(self, alias: str = "m") -> tuple[str, dict[str, Any]]:
         """A WHERE clause (without the keyword) over members ``alias``, and its parameters."""
@@ -66,7 +67,9 @@ class Filters:
 
     def describe(self) -> str:
         """The filters in words, printed on exports."""
-        parts = [f"CE year {self.year}"]
+        parts = [
+            f"CE year {self.year}" + (" (closed: frozen snapshot)" if self.closed_year else "")
+        ]
         for label, values in (
             ("County", self.counties),
             ("Area", self.areas),

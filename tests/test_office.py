@@ -499,3 +499,19 @@ def test_backup_from_the_app_side_is_a_complete_database(demo_db, tmp_path):
         )
     finally:
         copy.close()
+
+
+def test_the_audit_log_filters_by_kind_and_dates_and_spells_out_changes(demo_db):
+    from cetracker import audit
+
+    member_id = office.save_member(demo_db, member_values(), actor="clerk1")
+    loaded = office.current(demo_db, office.MEMBER, {"id": member_id})
+    office.save_member(
+        demo_db, {**loaded, "county": "Hays"}, actor="clerk1", member_id=member_id, loaded=loaded
+    )
+    members = audit.recent(demo_db, entity="member", actor="clerk1")
+    assert members["What"].tolist() == ["member updated", "member created"]
+    assert members["Detail"].iloc[0] == "county: Travis → Hays"
+    assert set(audit.recent(demo_db, entity="member")["Entity"]) == {"member"}
+    assert audit.recent(demo_db, actor="clerk1", until=date(2000, 1, 1)).empty
+    assert len(audit.recent(demo_db, actor="clerk1", since=date.today())) == 2

@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cetracker import exports
+from cetracker import exports, years
 from cetracker import policy as policies
 from cetracker.auth import User
 from cetracker.db import Database
@@ -56,6 +56,14 @@ def filter_bar(db: Database, user: User, key: str, *, short_switch: bool = False
             key=f"{key}_short",
             help="Show only members who have not met the requirement.",
         )
+    closed = years.is_closed(db, int(year))
+    if closed:
+        st.info(
+            f"CE year {year} was closed on {closed.closed_at:%m/%d/%Y} by "
+            f"{plain(closed.closed_by)}: hours, eligibility and certificates shown are its frozen "
+            "snapshot.",
+            icon=":material/lock:",
+        )
     return Filters(
         year=int(year),
         counties=tuple(counties),
@@ -64,6 +72,7 @@ def filter_bar(db: Database, user: User, key: str, *, short_switch: bool = False
         name=name,
         short_only=short_only,
         scope=user.scope,
+        closed_year=closed is not None,
     )
 
 
