@@ -411,9 +411,9 @@ def history(db: Database, entity: str, entity_id: object, limit: int = 200) -> p
     return frame
 
 
-def describe_changes(detail: str | None) -> str:
+def describe_changes(detail: object) -> str:
     """An audit entry's changes in words: "county: Travis → Hays; status: active → inactive"."""
-    if not detail:
+    if not isinstance(detail, str) or not detail:  # None, or NaN from a frame
         return ""
     try:
         data = json.loads(detail)

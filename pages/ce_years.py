@@ -16,6 +16,9 @@ st.caption(
     "closed year read that snapshot, certificate codes stay valid, and its records cannot "
     "change until the year is reopened with a reason."
 )
+done = st.session_state.pop("ce_years_done", None)
+if done:
+    st.success(done)
 overview = pd.DataFrame(years.overview(db))
 widgets.show_table(overview, empty="No CE records yet.")
 if overview.empty:
@@ -37,7 +40,10 @@ with close_col, st.form("close_year"):
             except CetrackerError as exc:
                 st.error(exc.message)
             else:
-                st.success(f"CE year {year} is closed: {count:,} members' standing is frozen.")
+                st.session_state["ce_years_done"] = (
+                    f"CE year {year} is closed: {count:,} members' standing is frozen."
+                )
+                st.rerun()
 with reopen_col, st.form("reopen_year"):
     st.subheader("Reopen a year")
     again = st.selectbox("Closed CE year", closed_years, key="reopen_pick")
@@ -48,4 +54,7 @@ with reopen_col, st.form("reopen_year"):
         except CetrackerError as exc:
             st.error(exc.message)
         else:
-            st.success(f"CE year {again} is open again; its records can change.")
+            st.session_state["ce_years_done"] = (
+                f"CE year {again} is open again; its records can change."
+            )
+            st.rerun()

@@ -515,3 +515,13 @@ def test_the_audit_log_filters_by_kind_and_dates_and_spells_out_changes(demo_db)
     assert set(audit.recent(demo_db, entity="member")["Entity"]) == {"member"}
     assert audit.recent(demo_db, actor="clerk1", until=date(2000, 1, 1)).empty
     assert len(audit.recent(demo_db, actor="clerk1", since=date.today())) == 2
+
+
+def test_the_whole_audit_log_reads_with_entries_without_detail(demo_db):
+    from cetracker import audit
+
+    audit.log(demo_db, "admin", "login")  # no detail at all
+    office.save_member(demo_db, member_values(), actor="admin")
+    entries = audit.recent(demo_db)
+    assert entries["Detail"].iloc[1] == ""
+    assert entries["Detail"].iloc[0].startswith("license number: — → NEW-1")

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,13 +47,13 @@ def wait_healthy(url: str, seconds: float = 60) -> None:
     raise RuntimeError(f"the app at {url} did not become healthy")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """A demo database in ``folder`` and `streamlit run` on it; yields the app's address."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             "Debian's chromium is missing: ./ce test installs it (apt-get install chromium)"
         )
-    folder = tmp_path_factory.mktemp("e2e")
     env = {
         **os.environ,
         "CETRACKER_DB": str(folder / "e2e.duckdb"),
@@ -98,6 +99,19 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve(tmp_path_factory.mktemp("e2e")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def own_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An app with a database of its own, for journeys that change the rules or close years."""
+    with serve(tmp_path_factory.mktemp("e2e-own")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
