@@ -419,8 +419,14 @@ def describe_changes(detail: object) -> str:
         data = json.loads(detail)
     except ValueError:
         return detail
-    if not isinstance(data, dict) or "changes" not in data:
+    if not isinstance(data, dict):
         return detail
+    if "changes" not in data:  # other details: "members: 601; eligible: 74"
+        return "; ".join(
+            f"{k.replace('_', ' ')}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+            for k, v in data.items()
+            if v not in (None, "", [])
+        )
     parts = []
     for name, (before, after) in data["changes"].items():
         label = name.replace("_", " ")
