@@ -109,8 +109,7 @@ def earned_certificates(
     db: Database, filters: Filters, issued: date | None = None
 ) -> list[Certificate]:
     """Every annual certificate earned in the filters' year: eligible members only."""
-    frame = hour_summary(db, filters, detail=True)
-    frame = frame[frame["eligible"]]
+    frame = hour_summary(db, filters, detail=True, only="eligible")
     when = _closed_issue_date(db, filters.year) or issued or date.today()
     return [
         Certificate(

@@ -8,7 +8,7 @@ when two transactions write the same row.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -81,12 +81,17 @@ class Database:
         scopes never share a result.
         """
         key = repr((sql, sorted(params.items()) if isinstance(params, dict) else params))
+        frame: pd.DataFrame = self.cached(key, lambda: self.frame(sql, params))
+        return frame
+
+    def cached(self, key: str, build: Callable[[], Any]) -> Any:
+        """``build()`` remembered under ``key`` until the next write (read-only result)."""
         version = self.version
         with self._cache_lock:
             hit = self._cache.get(key)
             if hit is not None and hit[0] == version:
                 return hit[1]
-        result = self.frame(sql, params)
+        result = build()
         with self._cache_lock:
             if len(self._cache) >= 64:
                 self._cache.clear()

@@ -53,8 +53,7 @@ def conference_detail(db: Database, filters: Filters) -> pd.DataFrame:
 
 def carryover(db: Database, filters: Filters) -> pd.DataFrame:
     """Members with hours carried from Y−1 into Y."""
-    frame = hour_summary(db, filters)
-    shown = frame[frame["carried_in"] > 0]
+    shown = hour_summary(db, filters, only="carried_in > 0")
     return shown[
         [
             "license_number",
@@ -117,8 +116,7 @@ def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFra
 
 def certificates_list(db: Database, filters: Filters) -> pd.DataFrame:
     """Every annual certificate earned in year Y (eligible members), as a table."""
-    frame = hour_summary(db, filters)
-    shown = frame[frame["eligible"]]
+    shown = hour_summary(db, filters, only="eligible")
     return shown[
         [
             "license_number",

@@ -18,6 +18,7 @@ from cetracker.filters import Filters
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 HOUR_SUMMARY_COLUMNS = [
     "license_number",
@@ -164,18 +165,97 @@ def hour_summary_query(
     return sql, params
 
 
-def hour_summary(db: Database, filters: Filters, *, detail: bool = False) -> pd.DataFrame:
-    """One row per member for the filters' year, columns as the hour-summary CSV (SPEC §7)."""
-    sql, params = hour_summary_query(db, filters, detail=detail)
-    return db.cached_frame(sql, params)
+def year_standing(db: Database, year: int) -> pa.Table:
+    """Every member's standing for ``year`` (or its snapshot), computed once per data version.
+
+    A filter change then reads this table instead of the 4 million records: the
+    filters, the director's scope and the sort are applied on it in SQL.
+    """
+
+    def build() -> pa.Table:
+        sql, params = hour_summary_query(db, Filters(year=year), detail=True)
+        cur = db.cursor()
+        try:
+            return cur.execute(sql, params).fetch_arrow_table()
+        finally:
+            cur.close()
+
+    table: pa.Table = db.cached(f"standing:{year}", build)
+    return table
+
+
+def _over_standing(
+    db: Database, filters: Filters, select: str, tail: str = ""
+) -> tuple[str, dict[str, object], pa.Table]:
+    where, params = filters.member_where("s")
+    short = "AND (short_by > 0 OR categories_short > 0)" if filters.short_only else ""
+    sql = f"SELECT {select} FROM standing s WHERE {where} {short} {tail}"  # noqa: S608
+    return sql, params, year_standing(db, filters.year)
+
+
+def _run(sql: str, params: dict[str, object], table: pa.Table, db: Database) -> pd.DataFrame:
+    cur = db.cursor()
+    try:
+        cur.register("standing", table)
+        return cur.execute(sql, params).df()
+    finally:
+        cur.close()
+
+
+def hour_summary(
+    db: Database,
+    filters: Filters,
+    *,
+    detail: bool = False,
+    limit: int | None = None,
+    only: str = "",
+) -> pd.DataFrame:
+    """One row per member for the filters' year, columns as the hour-summary CSV (SPEC §7).
+
+    ``limit`` returns only the first rows in report order (what a page shows); ``only`` is
+    a fixed SQL condition of the caller's (``"eligible"``, ``"carried_in > 0"``).
+    """
+    columns = HOUR_SUMMARY_COLUMNS + (["status", "categories_short", "member_id"] if detail else [])
+    tail = (
+        (f"AND ({only}) " if only else "")
+        + "ORDER BY last_name, first_name, license_number"
+        + (f" LIMIT {int(limit)}" if limit is not None else "")
+    )
+    sql, params, table = _over_standing(db, filters, ", ".join(columns), tail)
+    return db.cached(
+        repr(("hour_summary", filters, detail, limit, only)),
+        lambda: _run(sql, params, table, db),
+    )
+
+
+@dataclass(frozen=True)
+class Counts:
+    members: int
+    eligible: int
+    short_hours: float
+
+    @property
+    def not_eligible(self) -> int:
+        return self.members - self.eligible
+
+
+def hour_summary_counts(db: Database, filters: Filters) -> Counts:
+    """The figures at the top of the Hour Summary, without fetching the rows."""
+    sql, params, table = _over_standing(
+        db,
+        filters,
+        "count(*), count(*) FILTER (WHERE eligible), coalesce(sum(short_by), 0)",
+    )
+    row = _run(sql, params, table, db).iloc[0]
+    return Counts(int(row.iloc[0]), int(row.iloc[1]), float(row.iloc[2]))
 
 
 def eligibility_by_area(db: Database, filters: Filters) -> pd.DataFrame:
     """Active members and how many are eligible, per area: what charts need, without the rows."""
-    sql, params = hour_summary_query(db, filters, detail=True)
-    return db.cached_frame(
-        f"""SELECT area, count(*) AS members, count(*) FILTER (WHERE eligible) AS eligible
-            FROM ({sql}) WHERE status = 'active'
-            GROUP BY area ORDER BY area""",  # noqa: S608 - composed of fixed SQL
-        params,
+    sql, params, table = _over_standing(
+        db,
+        filters,
+        "area, count(*) AS members, count(*) FILTER (WHERE eligible) AS eligible",
+        "AND status = 'active' GROUP BY area ORDER BY area",
     )
+    return _run(sql, params, table, db)

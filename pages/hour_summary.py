@@ -3,7 +3,7 @@
 import streamlit as st
 
 from cetracker import compute, exports, reports
-from cetracker.summary import hour_summary
+from cetracker.summary import hour_summary, hour_summary_counts
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
@@ -12,19 +12,20 @@ db = session.database()
 st.title("Hour Summary Report")
 st.caption("Each member's hours for the CE year: earned, carried over, credited and short by.")
 filters = widgets.filter_bar(db, user, "hs", short_switch=True)
-frame = hour_summary(db, filters)
-
-shown = len(frame)
-short = int((~frame["eligible"]).sum()) if shown else 0
+counts = hour_summary_counts(db, filters)
+# Only the rows a table shows leave the database; the downloads hold every row.
+frame = hour_summary(db, filters, limit=widgets.MAX_ROWS_SHOWN)
+shown = counts.members
 cols = st.columns(4)
 cols[0].metric("Members", f"{shown:,}")
-cols[1].metric("Eligible", f"{shown - short:,}")
-cols[2].metric("Not eligible", f"{short:,}")
-cols[3].metric("Hours short, in all", f"{frame['short_by'].sum():,.1f}" if shown else "0")
+cols[1].metric("Eligible", f"{counts.eligible:,}")
+cols[2].metric("Not eligible", f"{counts.not_eligible:,}")
+cols[3].metric("Hours short, in all", f"{counts.short_hours:,.1f}")
 st.warning(compute.INELIGIBLE_NOTE, icon=":material/how_to_vote:")
 
 widgets.show_table(
     widgets.labelled(frame),
+    total=shown,
     column_config={
         "Eligible": st.column_config.CheckboxColumn(
             "Eligible",
@@ -43,7 +44,8 @@ if shown:
 
     def emails() -> bytes:
         contacts = reports.member_list(db, filters)
-        chosen = contacts[contacts["license_number"].isin(frame["license_number"])]
+        everyone = hour_summary(db, filters)
+        chosen = contacts[contacts["license_number"].isin(everyone["license_number"])]
         return exports.to_csv(chosen[["license_number", "first_name", "last_name", "email"]])
 
     if st.button(

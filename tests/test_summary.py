@@ -13,7 +13,7 @@ from cetracker import compute
 from cetracker import policy as policies
 from cetracker.db import Database
 from cetracker.filters import Filters, Scope
-from cetracker.summary import HOUR_SUMMARY_COLUMNS, hour_summary
+from cetracker.summary import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
 
 D = Decimal
 
@@ -132,3 +132,42 @@ def test_filters_and_scope(two_areas):
 def test_name_search_is_plain_text(two_areas, hostile):
     assert hour_summary(two_areas, Filters(2024, name=hostile)).empty
     assert two_areas.scalar("SELECT count(*) FROM members") == 2
+
+
+def test_cached_standing_shows_a_new_import_at_once_and_keeps_scopes_apart(demo_db):
+    from cetracker import importer
+    from cetracker.filters import Scope
+    from tests.rosters import csv_bytes
+
+    year = 2026
+    before = hour_summary(demo_db, Filters(year, name="100000"))
+    assert hour_summary(demo_db, Filters(year, name="100000")) is before  # served from the cache
+    course = demo_db.one(
+        """SELECT c.course_number, c.start_date, c.hours, p.id FROM courses c
+           JOIN providers p ON p.id = c.provider_id
+           WHERE year(c.start_date) = 2026 AND c.start_date <= current_date
+             AND NOT EXISTS (SELECT 1 FROM ce_records r JOIN members m ON m.id = r.member_id
+                             WHERE r.course_id = c.id AND m.license_number = '100000')
+           ORDER BY c.start_date LIMIT 1"""
+    )
+    first, last = demo_db.one(
+        "SELECT first_name, last_name FROM members WHERE license_number = '100000'"
+    )
+    result = importer.import_roster(
+        demo_db,
+        csv_bytes([[first, last, "100000", course[0], "2026", f"{course[1]:%Y-%m-%d}", "1"]]),
+        "one.csv",
+        provider_id=course[3],
+        uploaded_by="admin",
+    )
+    assert result.processed == 1, result.outcomes[0].status
+    after = hour_summary(demo_db, Filters(year, name="100000"))
+    assert after["earned"].iloc[0] == before["earned"].iloc[0] + 1
+
+    area3 = hour_summary(demo_db, Filters(year, scope=Scope(areas=("Area 3",))))
+    area6 = hour_summary(demo_db, Filters(year, scope=Scope(areas=("Area 6",))))
+    assert set(area3["area"]) == {"Area 3"} and set(area6["area"]) == {"Area 6"}
+    counts = hour_summary_counts(demo_db, Filters(year, scope=Scope(areas=("Area 3",))))
+    assert counts.members == len(area3) and counts.eligible == int(area3["eligible"].sum())
+    first_page = hour_summary(demo_db, Filters(year), limit=50)
+    assert first_page.equals(hour_summary(demo_db, Filters(year)).head(50))

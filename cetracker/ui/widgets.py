@@ -81,14 +81,17 @@ def show_table(
     *,
     empty: str = "No members match these filters.",
     column_config: dict[str, Any] | None = None,
+    total: int | None = None,
 ) -> None:
+    """At most MAX_ROWS_SHOWN rows; ``total`` is how many there are when ``df`` is a first page."""
     if df.empty:
         st.info(empty)
         return
     column_config = {**date_columns(df), **(column_config or {})}
-    if len(df) > MAX_ROWS_SHOWN:
+    total = len(df) if total is None else total
+    if total > MAX_ROWS_SHOWN or len(df) > MAX_ROWS_SHOWN:
         st.caption(
-            f"Showing the first {MAX_ROWS_SHOWN:,} of {len(df):,} rows; "
+            f"Showing the first {MAX_ROWS_SHOWN:,} of {total:,} rows; "
             "the downloads below hold every row."
         )
         df = df.head(MAX_ROWS_SHOWN)
