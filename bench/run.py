@@ -258,14 +258,26 @@ def main() -> int:
     measure_after_filter_change(
         "hour summary, every row (200,000 to pandas)", lambda: hour_summary(db, Filters(year))
     )
-    measure_after_filter_change("carryover report", lambda: reports.carryover(db, Filters(year)))
-    measure(
-        "conference detail, one member",
-        lambda: reports.conference_detail(db, Filters(year, name=some_member)),
+    measure_after_filter_change(
+        "carryover report",
+        lambda: (
+            reports.carryover_totals(db, Filters(year)),
+            reports.carryover(db, Filters(year), limit=5000),
+        ),
     )
-    measure(
+    measure_after_filter_change(
+        "conference detail, one member",
+        lambda: (
+            reports.conference_detail_counts(db, Filters(year, name=some_member)),
+            reports.conference_detail(db, Filters(year, name=some_member), limit=5000),
+        ),
+    )
+    measure_after_filter_change(
         "conference detail, one area",
-        lambda: reports.conference_detail(db, Filters(year, areas=("Area 3",))),
+        lambda: (
+            reports.conference_detail_counts(db, Filters(year, areas=("Area 3",))),
+            reports.conference_detail(db, Filters(year, areas=("Area 3",)), limit=5000),
+        ),
     )
     from cetracker.filters import Scope
 

@@ -7,6 +7,7 @@ when two transactions write the same row.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
     import pandas as pd
 
 Params = Sequence[Any] | dict[str, Any] | None
+
+
+SCRATCH = "cetracker_scratch"
 
 
 class Database:
@@ -44,6 +48,34 @@ class Database:
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
         self._cache_lock = threading.Lock()
         self.migrate(migrate_to)
+        # Derived tables (a year's standing) live in memory beside the file, never in it.
+        self._con.execute(f"ATTACH ':memory:' AS {SCRATCH}")
+        self._scratch_tables: dict[str, list[str]] = {}
+        self._scratch_serial = itertools.count()
+
+    def scratch_table(self, family: str, build_sql: str, params: Params = None) -> str:
+        """A derived in-memory table of ``family``, rebuilt once per data version.
+
+        Returns its qualified name; the family's table before the previous one is dropped.
+        """
+
+        def build() -> str:
+            name = f"{SCRATCH}.{family}_v{self.version}_{next(self._scratch_serial)}"
+            cur = self.cursor()
+            try:
+                cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)
+                with self._cache_lock:
+                    older = self._scratch_tables.setdefault(family, [])
+                    older.append(name)
+                    stale, older[:] = older[:-2], older[-2:]
+                for old in stale:
+                    cur.execute(f"DROP TABLE IF EXISTS {old}")
+            finally:
+                cur.close()
+            return name
+
+        table: str = self.cached(f"scratch:{family}", build)
+        return table
 
     # -- reading -------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:

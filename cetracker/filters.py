@@ -34,8 +34,13 @@ class Filters:
     scope: Scope = field(default_factory=Scope)
     closed_year: bool = False  # only for describe(): the year's figures are its snapshot
 
-    def member_where(self, alias: str = "m") -> tuple[str, dict[str, Any]]:
-        """A WHERE clause (without the keyword) over members ``alias``, and its parameters."""
+    def member_where(
+        self, alias: str = "m", *, search_column: str | None = None
+    ) -> tuple[str, dict[str, Any]]:
+        """A WHERE clause (without the keyword) over members ``alias``, and its parameters.
+
+        ``search_column``: a column holding lower(first || ' ' || last || ' ' || license).
+        """
         clauses = ["true"]
         params: dict[str, Any] = {}
         if self.counties:
@@ -47,11 +52,16 @@ class Filters:
         if self.positions:
             clauses.append(f"{alias}.position IN (SELECT unnest($f_positions))")
             params["f_positions"] = list(self.positions)
-        if self.name.strip():
+        if self.name.strip() and search_column:
+            # A plain substring test: nothing in the text is a pattern character.
+            clauses.append(f"contains({alias}.{search_column}, lower($f_text))")
+            params["f_text"] = self.name.strip()
+        elif self.name.strip():
             clauses.append(
                 f"({alias}.first_name || ' ' || {alias}.last_name || ' ' || {alias}.license_number)"
                 " ILIKE $f_name ESCAPE '\\'"
             )
+        if self.name.strip() and not search_column:
             escaped = (
                 self.name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             )

@@ -14,17 +14,23 @@ from typing import TYPE_CHECKING
 from cetracker.db import Database
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.summary import hour_summary, hour_summary_query
+from cetracker.summary import hour_summary, standing_query
 
 if TYPE_CHECKING:
     import pandas as pd
 
 
-def conference_detail(db: Database, filters: Filters) -> pd.DataFrame:
+def _limited(sql: str, limit: int | None) -> str:
+    return sql if limit is None else f"{sql}\nLIMIT {int(limit)}"
+
+
+def conference_detail(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
     """Per member: every course in year Y, a "carried over from Y−1" line, and the total."""
-    summary_sql, params = hour_summary_query(db, filters, detail=True)
-    return db.frame(
-        f"""WITH s AS ({summary_sql}),
+    summary_sql, params = standing_query(db, filters)
+    params["year"] = filters.year
+    return db.cached_frame(
+        _limited(
+            f"""WITH s AS ({summary_sql}),
             lines AS (
                 SELECT s.license_number, s.first_name, s.last_name, s.county, s.area,
                        1 AS line_order, r.course_date AS date,
@@ -47,13 +53,29 @@ def conference_detail(db: Database, filters: Filters) -> pd.DataFrame:
                    course, kind, hours
             FROM lines
             ORDER BY last_name, first_name, license_number, line_order, date, course_number""",  # noqa: S608 - composed of fixed SQL
+            limit,
+        ),
         params,
     )
 
 
-def carryover(db: Database, filters: Filters) -> pd.DataFrame:
+def conference_detail_counts(db: Database, filters: Filters) -> tuple[int, int]:
+    """How many members, and how many course records they have, in the Conference Detail."""
+    summary_sql, params = standing_query(db, filters)
+    row = db.one(
+        f"""WITH s AS ({summary_sql})
+            SELECT (SELECT count(*) FROM s),
+                   (SELECT count(*) FROM s JOIN ce_records r ON r.member_id = s.member_id
+                    WHERE r.ce_year = $year AND r.status = 'approved')""",  # noqa: S608
+        {**params, "year": filters.year},
+    )
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+def carryover(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
     """Members with hours carried from Y−1 into Y."""
-    shown = hour_summary(db, filters, only="carried_in > 0")
+    shown = hour_summary(db, filters, only="carried_in > 0", limit=limit)
     return shown[
         [
             "license_number",
@@ -70,22 +92,40 @@ def carryover(db: Database, filters: Filters) -> pd.DataFrame:
     ].reset_index(drop=True)
 
 
-def member_list(db: Database, filters: Filters) -> pd.DataFrame:
+def carryover_totals(db: Database, filters: Filters) -> tuple[int, float]:
+    """Members with carried hours, and the hours carried, without fetching the rows."""
+    sql, params = standing_query(db, filters)
+    row = db.one(
+        f"SELECT count(*), coalesce(sum(carried_in), 0) FROM ({sql}) WHERE carried_in > 0",  # noqa: S608
+        params,
+    )
+    assert row is not None
+    return int(row[0]), float(row[1])
+
+
+def member_count(db: Database, filters: Filters) -> int:
+    where, params = filters.member_where("m")
+    return int(db.scalar(f"SELECT count(*) FROM members m WHERE {where}", params))  # noqa: S608
+
+
+def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
     """The Clerk List: contact details."""
     where, params = filters.member_where("m")
-    return db.frame(
-        f"""SELECT license_number, first_name, last_name, position, county, area, email, phone,
+    return db.cached_frame(
+        _limited(
+            f"""SELECT license_number, first_name, last_name, position, county, area, email, phone,
                    address, status, joined
             FROM members m WHERE {where}
             ORDER BY last_name, first_name, license_number""",  # noqa: S608
+            limit,
+        ),
         params,
     )
 
 
-def dues(db: Database, filters: Filters) -> pd.DataFrame:
-    """Dues status for year Y (a member without a dues row shows as unpaid)."""
+def _dues_sql(filters: Filters) -> tuple[str, dict[str, object]]:
     where, params = filters.member_where("m")
-    return db.frame(
+    return (
         f"""SELECT m.license_number, m.first_name, m.last_name, m.county, m.area,
                    $year::INTEGER AS year, coalesce(d.amount_due, 0)::DOUBLE AS amount_due,
                    coalesce(d.amount_paid, 0)::DOUBLE AS amount_paid, d.paid_date,
@@ -94,6 +134,35 @@ def dues(db: Database, filters: Filters) -> pd.DataFrame:
             WHERE {where}
             ORDER BY m.last_name, m.first_name, m.license_number""",  # noqa: S608
         {**params, "year": filters.year},
+    )
+
+
+def dues(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
+    """Dues status for year Y (a member without a dues row shows as unpaid)."""
+    sql, params = _dues_sql(filters)
+    return db.cached_frame(_limited(sql, limit), params)
+
+
+@dataclass(frozen=True)
+class DuesTotals:
+    members: int
+    paid: float
+    outstanding: float
+    paid_in_full: int
+
+
+def dues_totals(db: Database, filters: Filters) -> DuesTotals:
+    sql, params = _dues_sql(filters)
+    row = db.one(
+        f"""SELECT count(*), coalesce(sum(amount_paid), 0),
+                   coalesce(sum(amount_due) FILTER (WHERE status <> 'waived'), 0),
+                   count(*) FILTER (WHERE status = 'paid')
+            FROM ({sql})""",  # noqa: S608
+        params,
+    )
+    assert row is not None
+    return DuesTotals(
+        int(row[0]), float(row[1]), max(0.0, float(row[2]) - float(row[1])), int(row[3])
     )
 
 

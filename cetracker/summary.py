@@ -18,7 +18,6 @@ from cetracker.filters import Filters
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
 
 HOUR_SUMMARY_COLUMNS = [
     "license_number",
@@ -165,41 +164,33 @@ def hour_summary_query(
     return sql, params
 
 
-def year_standing(db: Database, year: int) -> pa.Table:
+def year_standing(db: Database, year: int) -> str:
     """Every member's standing for ``year`` (or its snapshot), computed once per data version.
 
-    A filter change then reads this table instead of the 4 million records: the
-    filters, the director's scope and the sort are applied on it in SQL.
+    Returns the name of an in-memory table: a filter change then reads it instead of
+    the 4 million records; filters, the director's scope and the sort apply to it in SQL.
     """
-
-    def build() -> pa.Table:
-        sql, params = hour_summary_query(db, Filters(year=year), detail=True)
-        cur = db.cursor()
-        try:
-            return cur.execute(sql, params).fetch_arrow_table()
-        finally:
-            cur.close()
-
-    table: pa.Table = db.cached(f"standing:{year}", build)
-    return table
+    sql, params = hour_summary_query(db, Filters(year=year), detail=True)
+    return db.scratch_table(
+        f"standing_{int(year)}",
+        f"""SELECT *, lower(first_name || ' ' || last_name || ' ' || license_number) AS search
+            FROM ({sql}) ORDER BY last_name, first_name, license_number""",  # noqa: S608
+        params,
+    )
 
 
 def _over_standing(
     db: Database, filters: Filters, select: str, tail: str = ""
-) -> tuple[str, dict[str, object], pa.Table]:
-    where, params = filters.member_where("s")
+) -> tuple[str, dict[str, object]]:
+    where, params = filters.member_where("s", search_column="search")
     short = "AND (short_by > 0 OR categories_short > 0)" if filters.short_only else ""
-    sql = f"SELECT {select} FROM standing s WHERE {where} {short} {tail}"  # noqa: S608
-    return sql, params, year_standing(db, filters.year)
+    table = year_standing(db, filters.year)
+    return f"SELECT {select} FROM {table} s WHERE {where} {short} {tail}", params  # noqa: S608
 
 
-def _run(sql: str, params: dict[str, object], table: pa.Table, db: Database) -> pd.DataFrame:
-    cur = db.cursor()
-    try:
-        cur.register("standing", table)
-        return cur.execute(sql, params).df()
-    finally:
-        cur.close()
+def standing_query(db: Database, filters: Filters) -> tuple[str, dict[str, object]]:
+    """SQL for the filtered rows of the year's standing (every column, incl. member_id)."""
+    return _over_standing(db, filters, "*")
 
 
 def hour_summary(
@@ -221,11 +212,11 @@ def hour_summary(
         + "ORDER BY last_name, first_name, license_number"
         + (f" LIMIT {int(limit)}" if limit is not None else "")
     )
-    sql, params, table = _over_standing(db, filters, ", ".join(columns), tail)
-    return db.cached(
-        repr(("hour_summary", filters, detail, limit, only)),
-        lambda: _run(sql, params, table, db),
+    sql, params = _over_standing(db, filters, ", ".join(columns), tail)
+    frame: pd.DataFrame = db.cached(
+        repr(("hour_summary", filters, detail, limit, only)), lambda: db.frame(sql, params)
     )
+    return frame
 
 
 @dataclass(frozen=True)
@@ -241,21 +232,22 @@ class Counts:
 
 def hour_summary_counts(db: Database, filters: Filters) -> Counts:
     """The figures at the top of the Hour Summary, without fetching the rows."""
-    sql, params, table = _over_standing(
+    sql, params = _over_standing(
         db,
         filters,
         "count(*), count(*) FILTER (WHERE eligible), coalesce(sum(short_by), 0)",
     )
-    row = _run(sql, params, table, db).iloc[0]
-    return Counts(int(row.iloc[0]), int(row.iloc[1]), float(row.iloc[2]))
+    row = db.one(sql, params)
+    assert row is not None  # an aggregate always yields a row
+    return Counts(int(row[0]), int(row[1]), float(row[2]))
 
 
 def eligibility_by_area(db: Database, filters: Filters) -> pd.DataFrame:
     """Active members and how many are eligible, per area: what charts need, without the rows."""
-    sql, params, table = _over_standing(
+    sql, params = _over_standing(
         db,
         filters,
         "area, count(*) AS members, count(*) FILTER (WHERE eligible) AS eligible",
         "AND status = 'active' GROUP BY area ORDER BY area",
     )
-    return _run(sql, params, table, db)
+    return db.cached_frame(sql, params)

@@ -11,11 +11,16 @@ db = session.database()
 st.title("Carryover Report")
 st.caption("Hours earned beyond the requirement in the year before roll over, up to the cap.")
 filters = widgets.filter_bar(db, user, "co")
-frame = reports.carryover(db, filters)
+members, hours = reports.carryover_totals(db, filters)
+frame = reports.carryover(db, filters, limit=widgets.MAX_ROWS_SHOWN)
 cols = st.columns(2)
-cols[0].metric("Members with carryover", f"{len(frame):,}")
-cols[1].metric("Hours carried", f"{frame['carried_in'].sum():,.1f}" if len(frame) else "0")
-widgets.show_table(widgets.labelled(frame), empty="No member matching these filters carried hours.")
+cols[0].metric("Members with carryover", f"{members:,}")
+cols[1].metric("Hours carried", f"{hours:,.1f}")
+widgets.show_table(
+    widgets.labelled(frame),
+    empty="No member matching these filters carried hours.",
+    total=members,
+)
 widgets.export_buttons(
     lambda: reports.carryover(db, filters),
     "Carryover Report",

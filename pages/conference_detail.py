@@ -14,14 +14,16 @@ st.caption(
     "over from the year before, and the total credited."
 )
 filters = widgets.filter_bar(db, user, "cd")
-frame = reports.conference_detail(db, filters)
-members = frame["license_number"].nunique() if len(frame) else 0
+members, records = reports.conference_detail_counts(db, filters)
+frame = reports.conference_detail(db, filters, limit=widgets.MAX_ROWS_SHOWN)
 cols = st.columns(2)
 cols[0].metric("Members", f"{members:,}")
-cols[1].metric(
-    "Course records",
-    f"{int((frame['kind'] != 'total').sum() - (frame['kind'] == 'carryover').sum()):,}",
-)
+cols[1].metric("Course records", f"{records:,}")
+if len(frame) >= widgets.MAX_ROWS_SHOWN:
+    st.caption(
+        f"Showing the first {widgets.MAX_ROWS_SHOWN:,} lines; narrow the filters to see the "
+        "rest here. The downloads below hold every line."
+    )
 widgets.show_table(widgets.labelled(frame))
 widgets.export_buttons(
     lambda: reports.conference_detail(db, filters),

@@ -10,16 +10,14 @@ db = session.database()
 
 st.title("Clerk Dues Report")
 filters = widgets.filter_bar(db, user, "dues")
-frame = reports.dues(db, filters)
-paid = frame["amount_paid"].sum() if len(frame) else 0.0
-due = frame["amount_due"].sum() if len(frame) else 0.0
-waived = frame.loc[frame["status"] == "waived", "amount_due"].sum() if len(frame) else 0.0
+totals = reports.dues_totals(db, filters)
+frame = reports.dues(db, filters, limit=widgets.MAX_ROWS_SHOWN)
 cols = st.columns(4)
-cols[0].metric("Members", f"{len(frame):,}")
-cols[1].metric("Paid", f"${paid:,.2f}")
-cols[2].metric("Outstanding", f"${max(0.0, due - paid - waived):,.2f}")
-cols[3].metric("Paid in full", f"{int((frame['status'] == 'paid').sum()):,}" if len(frame) else "0")
-widgets.show_table(widgets.labelled(frame))
+cols[0].metric("Members", f"{totals.members:,}")
+cols[1].metric("Paid", f"${totals.paid:,.2f}")
+cols[2].metric("Outstanding", f"${totals.outstanding:,.2f}")
+cols[3].metric("Paid in full", f"{totals.paid_in_full:,}")
+widgets.show_table(widgets.labelled(frame), total=totals.members)
 widgets.export_buttons(
     lambda: reports.dues(db, filters),
     "Clerk Dues Report",

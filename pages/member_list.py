@@ -10,9 +10,10 @@ db = session.database()
 
 st.title("Clerk List")
 filters = widgets.filter_bar(db, user, "ml")
-frame = reports.member_list(db, filters)
-st.metric("Members", f"{len(frame):,}")
-widgets.show_table(widgets.labelled(frame))
+count = reports.member_count(db, filters)
+frame = reports.member_list(db, filters, limit=widgets.MAX_ROWS_SHOWN)
+st.metric("Members", f"{count:,}")
+widgets.show_table(widgets.labelled(frame), total=count)
 widgets.export_buttons(
     lambda: reports.member_list(db, filters), "Clerk List", filters, "clerk-list", "ml_export"
 )
