@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import io
 import struct
 from dataclasses import dataclass
 from datetime import date
@@ -166,11 +165,21 @@ class CertificatePDF(FPDF):
         fonts.add_fonts(self)
         self.set_auto_page_break(False)
         self.association = config.association_name()
+        self._qr_key: object = None
+        self._widths: dict[tuple[str, str, float], float] = {}
+        self._qr_strings: tuple[list[str], list[str], list[str], str] = ([], [], [], "")
 
     def centred(self, y: float, text: str, style: str, size: float) -> None:
         # text() is several times cheaper than cell(); it matters at 10,000 pages.
-        self.set_font(fonts.FAMILY, style, size)
-        self.text((self.w - self.get_string_width(text)) / 2, y, text)
+        if (self.font_style, self.font_size_pt) != (style, size):
+            self.set_font(fonts.FAMILY, style, size)
+        key = (text, style, size)
+        width = self._widths.get(key)
+        if width is None:
+            width = self.get_string_width(text)
+            if len(self._widths) < 256:  # the fixed wording; names are measured each time
+                self._widths[key] = width
+        self.text((self.w - width) / 2, y, text)
 
     def add_certificate(self, cert: Certificate, start_month: int = 1) -> None:
         self.add_page()
@@ -200,17 +209,132 @@ class CertificatePDF(FPDF):
         self.line(w - 150, 150, w - 80, 150)
         self.text(w - 115 - self.get_string_width(issued) / 2, 147, issued)
         self.text(w - 115 - self.get_string_width("Date issued") / 2, 156, "Date issued")
-        # Verification code and QR code. A fixed mask: choosing the best of eight costs more
-        # than the rest of the page. One pixel per module; the PDF scales it up.
+        # Verification code and its QR code, drawn as vector squares (no image to encode).
         code = cert.code
-        qr = io.BytesIO()
-        segno.make(verify_url(code), error="m", mask=3, micro=False).save(
-            qr, kind="png", scale=1, border=1
-        )
-        self.image(qr, x=w - 50, y=h - 52, w=28, h=28)
+        self.qr_code(verify_url(code), x=w - 50, y=h - 52, size=28)
         self.set_font(fonts.FAMILY, "", 9)
         self.text(24, h - 32, f"Verification code: {code}")
         self.text(24, h - 27, f"Verify at {config.base_url()}/verify")
+
+    def qr_code(self, text: str, *, x: float, y: float, size: float) -> None:
+        """A QR code as filled squares, one PDF ``re`` per run of dark modules."""
+        template, tail = _template(text)
+        n = template.size
+        geometry = (x, y, size, self.k, self.h)
+        # Coordinates as text, worked out once per position and size.
+        if self._qr_key != (geometry, n):
+            module = size / (n + 2)  # one module of quiet zone on each side
+            k = self.k
+            lefts = [f"{(x + (c + 1) * module) * k:.2f}" for c in range(n)]
+            widths = [f"{w * module * k:.2f}" for w in range(n + 1)]
+            tops = [f"{(self.h - y - (r + 1) * module) * k:.2f}" for r in range(n)]
+            self._qr_key = (geometry, n)
+            self._qr_strings = (lefts, widths, tops, f"{-module * k:.2f}")
+        lefts, widths, tops, height = self._qr_strings
+        ops = ["q 0 g"]
+        for r, row in enumerate(template.rows(tail)):
+            top = tops[r]
+            while row:
+                start = (row & -row).bit_length() - 1
+                shifted = row >> start
+                length = (shifted ^ (shifted + 1)).bit_length() - 1
+                ops.append(f"{lefts[start]} {top} {widths[length]} {height} re")
+                row &= ~(((1 << length) - 1) << start)
+        ops.append("f Q")
+        self._out("\n".join(ops))
+
+
+class _QrTemplate:
+    """QR codes of texts that differ only in their last ``length`` bytes, fast.
+
+    With the version, error level and mask fixed, a QR symbol is an affine function of
+    its data bits over GF(2): symbol(x) = symbol(0) XOR the symbols of x's one-bits. The
+    one-bit symbols are made once with segno; each certificate then costs a few XORs.
+    A test checks the result against segno module by module.
+    """
+
+    def __init__(self, prefix: bytes, length: int) -> None:
+        self.prefix, self.length = prefix, length
+        zero = prefix + bytes(length)
+        first = segno.make(zero, mode="byte", error="m", mask=3, micro=False, boost_error=False)
+        self.version = first.version
+        self.size = len(first.matrix)
+        self.base = self._bits(zero)
+        self.deltas = [
+            [
+                self._bits(prefix + bytes(i) + bytes([1 << j]) + bytes(length - i - 1)) ^ self.base
+                for j in range(8)
+            ]
+            for i in range(length)
+        ]
+
+    def _bits(self, data: bytes) -> int:
+        symbol = segno.make(
+            data,
+            mode="byte",
+            error="m",
+            mask=3,
+            micro=False,
+            boost_error=False,
+            version=getattr(self, "version", None),
+        )
+        value = 0
+        for row in reversed(symbol.matrix):
+            for module in reversed(row):
+                value = (value << 1) | (module & 1)
+        return value
+
+    def bits(self, tail: bytes) -> int:
+        value = self.base
+        for i, byte in enumerate(tail):
+            deltas = self.deltas[i]
+            while byte:
+                low = byte & -byte
+                value ^= deltas[low.bit_length() - 1]
+                byte ^= low
+        return value
+
+    def rows(self, tail: bytes) -> list[int]:
+        """The symbol's rows as integers, bit c = column c."""
+        value, n = self.bits(tail), self.size
+        mask = (1 << n) - 1
+        return [(value >> (r * n)) & mask for r in range(n)]
+
+
+_TEMPLATES: dict[tuple[bytes, int], _QrTemplate] = {}
+
+
+def _template(text: str) -> tuple[_QrTemplate, bytes]:
+    data = text.encode()
+    cut = data.rfind(b"=") + 1  # the verification code after "code=" varies, the rest not
+    key = (data[:cut], len(data) - cut)
+    template = _TEMPLATES.get(key)
+    if template is None:
+        template = _TEMPLATES[key] = _QrTemplate(*key)
+    return template, data[cut:]
+
+
+def qr_matrix(text: str) -> list[list[int]]:
+    """The QR symbol of ``text`` (error level M, mask 3) as rows of 0/1 modules."""
+    template, tail = _template(text)
+    n = template.size
+    return [[(row >> c) & 1 for c in range(n)] for row in template.rows(tail)]
+
+
+def qr_rows(text: str) -> list[list[tuple[int, int]]]:
+    """Each row's runs of dark modules as (first column, length)."""
+    template, tail = _template(text)
+    result = []
+    for row in template.rows(tail):
+        runs = []
+        while row:
+            start = (row & -row).bit_length() - 1
+            shifted = row >> start
+            length = (shifted ^ (shifted + 1)).bit_length() - 1
+            runs.append((start, length))
+            row &= ~(((1 << length) - 1) << start)
+        result.append(runs)
+    return result
 
 
 def certificates_pdf(certificates: list[Certificate], start_month: int = 1) -> bytes:

@@ -171,3 +171,34 @@ def test_code_needs_the_server_secret(demo_db, monkeypatch):
     assert certificates.verify(demo_db, code) is not None
     monkeypatch.setenv("CETRACKER_SECRET_KEY", "another-secret-entirely")
     assert certificates.verify(demo_db, code) is None
+
+
+def test_the_fast_qr_encoder_matches_segno_module_for_module():
+    import random
+
+    import segno
+
+    rng = random.Random(11)
+    for _ in range(300):
+        code = certificates.make_code(
+            rng.randint(1, 2**31),
+            rng.randint(1900, 2200),
+            rng.randint(1, 99_999) / 100,
+            date(2026, 1, 1),
+        )
+        url = certificates.verify_url(code)
+        reference = segno.make(url, mode="byte", error="m", mask=3, micro=False, boost_error=False)
+        assert certificates.qr_matrix(url) == [list(row) for row in reference.matrix]
+
+
+def test_a_printed_certificates_qr_code_scans_to_its_verify_address(demo_db):
+    import pypdfium2
+    import zxingcpp
+
+    earned = certificates.earned_certificates(demo_db, Filters(2025))[:2]
+    pdf = pypdfium2.PdfDocument(certificates.certificates_pdf(earned))
+    for page, cert in zip(pdf, earned, strict=True):
+        picture = page.render(scale=200 / 72).to_pil()
+        found = zxingcpp.read_barcodes(picture)
+        assert [b.text for b in found] == [certificates.verify_url(cert.code)]
+        assert certificates.verify(demo_db, found[0].text.rsplit("=", 1)[1]).name == cert.name
