@@ -53,7 +53,9 @@ def figures(db: Database, scope: Scope, year: int) -> Figures:
             WHERE r.status = 'pending' AND {where}""",  # noqa: S608
         params,
     )
-    trend = compliance_trend(db, scope, range(year - 4, year + 1))
+    trend = db.cached(
+        repr(("trend", scope, year)), lambda: compliance_trend(db, scope, range(year - 4, year + 1))
+    )
     return Figures(
         year=year,
         trend=trend,
@@ -66,15 +68,88 @@ def figures(db: Database, scope: Scope, year: int) -> Figures:
     )
 
 
+_TREND_SQL = """
+WITH params AS (
+    SELECT unnest($years::INTEGER[]) AS year, unnest($required::DECIMAL(8, 2)[]) AS required,
+           unnest($required_prev::DECIMAL(8, 2)[]) AS required_prev,
+           unnest($cap_prev::DECIMAL(8, 2)[]) AS cap_prev, unnest($min_count::INTEGER[]) AS min_count
+),
+minimums AS (
+    SELECT unnest($m_year::INTEGER[]) AS year, unnest($m_category::VARCHAR[]) AS category,
+           unnest($m_hours::DECIMAL(8, 2)[]) AS minimum
+),
+yearly AS (
+    SELECT member_id, ce_year, sum(hours) AS earned
+    FROM ce_records
+    WHERE status = 'approved' AND ce_year BETWEEN $first - 1 AND $last
+    GROUP BY ALL
+),
+categories_met AS (
+    SELECT r.member_id, r.ce_year, count(*) AS met
+    FROM (SELECT member_id, ce_year, category, sum(hours) AS got
+          FROM ce_records
+          WHERE status = 'approved' AND ce_year BETWEEN $first AND $last
+          GROUP BY ALL) r
+    JOIN minimums n ON n.year = r.ce_year AND n.category = r.category
+    WHERE r.got >= n.minimum
+    GROUP BY ALL
+)
+SELECT p.year, count(*) AS members,
+       count(*) FILTER (
+           WHERE coalesce(cur.earned, 0)
+                 + least(p.cap_prev, greatest(0, coalesce(prev.earned, 0) - p.required_prev))
+                 >= p.required
+             AND coalesce(c.met, 0) = p.min_count) AS eligible
+FROM members m CROSS JOIN params p
+LEFT JOIN yearly cur ON cur.member_id = m.id AND cur.ce_year = p.year
+LEFT JOIN yearly prev ON prev.member_id = m.id AND prev.ce_year = p.year - 1
+LEFT JOIN categories_met c ON c.member_id = m.id AND c.ce_year = p.year
+WHERE m.status = 'active' AND {where}
+GROUP BY p.year
+"""
+
+
 def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
-    """Share of active members eligible, year by year."""
+    """Share of active members eligible, year by year: one pass over the records.
+
+    Closed years read their snapshot. The rules per year come from ``compute``; a test
+    checks this against the Hour Summary of each year.
+    """
     import pandas as pd
 
+    from cetracker import compute
+    from cetracker.summary import Rules
+
+    rules = Rules.of(db)
+    closed = {int(y) for (y,) in db.rows("SELECT ce_year FROM closed_years")}
+    open_years = [y for y in years if y not in closed]
+    counts: dict[int, tuple[int, int]] = {}
+    where, params = Filters(year=0, scope=scope).member_where("m")
+    if open_years:
+        policies = [compute.policy_for_year(rules.policies, y) for y in open_years]
+        previous = [compute.policy_for_year(rules.policies, y - 1) for y in open_years]
+        minimums = [compute.minimums_for_year(rules.minimum_sets, y) for y in open_years]
+        params.update(
+            years=open_years,
+            required=[p.required_hours for p in policies],
+            required_prev=[p.required_hours for p in previous],
+            cap_prev=[p.carryover_cap for p in previous],
+            min_count=[len(m) for m in minimums],
+            m_year=[y for y, m in zip(open_years, minimums, strict=True) for _ in m],
+            m_category=[c for m in minimums for c in m],
+            m_hours=[h for m in minimums for h in m.values()],
+            first=min(open_years),
+            last=max(open_years),
+        )
+        for year, members, eligible in db.rows(_TREND_SQL.format(where=where), params):
+            counts[int(year)] = (int(members), int(eligible))
+    for year in sorted(closed & set(years)):
+        frozen = eligibility_by_area(db, Filters(year=year, scope=scope))
+        counts[year] = (int(frozen["members"].sum()), int(frozen["eligible"].sum()))
     shares = []
     for y in years:
-        areas = eligibility_by_area(db, Filters(year=y, scope=scope))
-        members = int(areas["members"].sum())
-        shares.append((str(y), int(areas["eligible"].sum()) / members if members else 0.0))
+        members, eligible = counts.get(y, (0, 0))
+        shares.append((str(y), eligible / members if members else 0.0))
     return pd.DataFrame(shares, columns=["year", "eligible"])
 
 

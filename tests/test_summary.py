@@ -171,3 +171,21 @@ def test_cached_standing_shows_a_new_import_at_once_and_keeps_scopes_apart(demo_
     assert counts.members == len(area3) and counts.eligible == int(area3["eligible"].sum())
     first_page = hour_summary(demo_db, Filters(year), limit=50)
     assert first_page.equals(hour_summary(demo_db, Filters(year)).head(50))
+
+
+def test_the_one_pass_compliance_trend_matches_each_years_hour_summary(demo_db):
+    from cetracker import dashboard, years
+    from cetracker.summary import eligibility_by_area
+
+    # Rules that change over the years: a new minimum set and a carryover cap of 0.
+    with demo_db.transaction() as cur:
+        policies.save_policy(cur, compute.Policy(2024, Decimal(18), Decimal(0), 1))
+        policies.save_minimum_set(cur, 2025, {"Ethics": Decimal(2), "General": Decimal(4)})
+    years.close_year(demo_db, 2023, actor="admin")
+    for scope in (Scope(), Scope(areas=("Area 3",)), Scope(counties=("Rockwall",))):
+        trend = dashboard.compliance_trend(demo_db, scope, range(2021, 2027))
+        for year, share in zip(trend["year"], trend["eligible"], strict=True):
+            areas = eligibility_by_area(demo_db, Filters(int(year), scope=scope))
+            members = int(areas["members"].sum())
+            expected = int(areas["eligible"].sum()) / members if members else 0.0
+            assert share == pytest.approx(expected), (scope, year)
