@@ -26,6 +26,7 @@ Params = Sequence[Any] | dict[str, Any] | None
 
 
 SCRATCH = "cetracker_scratch"
+_OBJECTS = itertools.count()
 
 
 class Database:
@@ -49,7 +50,10 @@ class Database:
         self._cache_lock = threading.Lock()
         self.migrate(migrate_to)
         # Derived tables (a year's standing) live in memory beside the file, never in it.
-        self._con.execute(f"ATTACH ':memory:' AS {SCRATCH}")
+        # (Two Database objects on one file share DuckDB's instance, hence IF NOT EXISTS and
+        # a prefix of this object's own.)
+        self._con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
+        self._scratch_prefix = f"d{next(_OBJECTS)}"
         self._scratch_tables: dict[str, list[str]] = {}
         self._scratch_serial = itertools.count()
 
@@ -60,7 +64,10 @@ class Database:
         """
 
         def build() -> str:
-            name = f"{SCRATCH}.{family}_v{self.version}_{next(self._scratch_serial)}"
+            name = (
+                f"{SCRATCH}.{self._scratch_prefix}_{family}_v{self.version}"
+                f"_{next(self._scratch_serial)}"
+            )
             cur = self.cursor()
             try:
                 cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)

@@ -76,3 +76,17 @@ def test_duplicate_course_record_is_refused_by_the_database(db):
             "INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source)"
             " VALUES (1, 1, 2024, '2024-03-01', 2, 'roster import')"
         )
+
+
+def test_two_database_objects_on_one_file_keep_their_derived_tables_apart(demo_db_path):
+    from cetracker.filters import Filters
+    from cetracker.summary import hour_summary, year_standing
+
+    first = Database(demo_db_path)
+    second = Database(demo_db_path)  # DuckDB hands both the same instance
+    try:
+        assert year_standing(first, 2025) != year_standing(second, 2025)
+        assert hour_summary(first, Filters(2025)).equals(hour_summary(second, Filters(2025)))
+    finally:
+        first.close()
+        second.close()
