@@ -303,7 +303,7 @@ def main() -> int:
             repeat=1,
         )
 
-    if wanted("roster import"):
+    if wanted("roster import") and db.scalar("SELECT count(*) FROM members") >= 100_000:
         roster_path = db_path.with_name("bench-roster.xlsx")
         pid, data = make_roster(db, 100_000, roster_path)
         measure(
