@@ -50,6 +50,10 @@ class Database:
         self._cache_lock = threading.Lock()
         self.migrate(migrate_to)
         # Derived tables (a year's standing) live in memory beside the file, never in it.
+        # DuckDB checkpoints when the write-ahead log passes this size; at the default
+        # 16 MB one 100,000-row import rewrites the big table and its index while the
+        # provider waits. The log is folded in at the next threshold or when the app stops.
+        self._con.execute("SET checkpoint_threshold = '256MB'")
         # (Two Database objects on one file share DuckDB's instance, hence IF NOT EXISTS and
         # a prefix of this object's own.)
         self._con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")

@@ -3,7 +3,6 @@
 import streamlit as st
 
 from cetracker import office, providers
-from cetracker.errors import CetrackerError
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
@@ -23,21 +22,15 @@ if not provider_options:
 
 edit_tab, add_tab = st.tabs(["Edit a course", "Add a course"])
 with add_tab:
-    entered = editing.entity_form(
+    editing.edit(
         office.COURSE,
         {"category": "General", "kind": "conference"},
         "course_new",
         submit="Add course",
+        save=lambda v: office.save_course(db, v, actor=user.username),
+        done=lambda v, _: f"Added course {widgets.plain(v['course_number'])}.",
         options={"provider_id": provider_options},
     )
-    if entered is not None:
-        try:
-            office.save_course(db, entered, actor=user.username)
-        except CetrackerError as exc:
-            editing.show_problem(exc)
-        else:
-            editing.forget("course_new")
-            st.success(f"Added course {widgets.plain(entered['course_number'])}.")
 
 with edit_tab:
     if table.empty:
@@ -51,24 +44,18 @@ with edit_tab:
         st.warning("This course no longer exists.")
         editing.reload_button(key)
         st.stop()
-    entered = editing.entity_form(
+    editing.edit(
         office.COURSE,
         before,
         key,
         submit="Save changes",
+        save=lambda v: office.save_course(
+            db, v, actor=user.username, course_id=course_id, loaded=before
+        ),
+        done=lambda _v, _s: "Saved.",
+        reload_label="Reload this course",
         options={"provider_id": provider_options},
     )
-    if entered is not None:
-        try:
-            office.save_course(db, entered, actor=user.username, course_id=course_id, loaded=before)
-        except office.StaleEdit as exc:
-            editing.mark_stale(key, exc)
-        except CetrackerError as exc:
-            editing.show_problem(exc)
-        else:
-            editing.forget(key)
-            st.success("Saved.")
-    editing.stale_notice(key, "Reload this course")
     with st.expander("History"):
         widgets.show_table(
             office.history(db, "course", course_id), empty="No changes recorded yet."

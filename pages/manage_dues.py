@@ -51,26 +51,20 @@ with one_tab:
     key = f"dues_{member_id}_{year}"
     dues_key = {"member_id": member_id, "year": year}
     before = editing.loaded(key, lambda: office.current(db, office.DUES, dues_key))
-    entered = editing.entity_form(
+
+    def dues_saved(_entered: dict[str, object], changes: object) -> None:
+        editing.saved_message(changes, f"{year} dues")  # type: ignore[arg-type]
+
+    editing.edit(
         office.DUES,
         before or {"amount_paid": 0, "status": "unpaid"},
         key,
         submit="Save dues",
+        save=lambda v: office.save_dues(db, member_id, year, v, actor=user.username, loaded=before),
+        done=dues_saved,
+        reload_label="Reload these dues",
         max_date=date.today(),
     )
-    if entered is not None:
-        try:
-            changes = office.save_dues(
-                db, member_id, year, entered, actor=user.username, loaded=before
-            )
-        except office.StaleEdit as exc:
-            editing.mark_stale(key, exc)
-        except CetrackerError as exc:
-            editing.show_problem(exc)
-        else:
-            editing.forget(key)
-            editing.saved_message(changes, f"{year} dues")
-    editing.stale_notice(key, "Reload these dues")
     with st.expander("History"):
         widgets.show_table(
             office.history(db, "dues", f"member_id={member_id}, year={year}"),

@@ -31,24 +31,18 @@ widgets.show_table(found.drop(columns=["id"]), empty="No member matches; try few
 edit_tab, add_tab = st.tabs(["Edit a member", "Add a member"])
 
 with add_tab:
-    entered = editing.entity_form(
+    editing.edit(
         office.MEMBER,
         {"status": "active", "joined": date.today()},
         "member_new",
         submit="Add member",
+        save=lambda v: office.save_member(db, v, actor=user.username),
+        done=lambda v, _: (
+            f"Added {widgets.plain(v['first_name'])} {widgets.plain(v['last_name'])} "
+            f"(license {widgets.plain(v['license_number'])})."
+        ),
         max_date=date.today(),
     )
-    if entered is not None:
-        try:
-            office.save_member(db, entered, actor=user.username)
-        except CetrackerError as exc:
-            editing.show_problem(exc)
-        else:
-            editing.forget("member_new")
-            st.success(
-                f"Added {widgets.plain(entered['first_name'])} {widgets.plain(entered['last_name'])} "
-                f"(license {widgets.plain(entered['license_number'])})."
-            )
 
 with edit_tab:
     if found.empty:
@@ -65,22 +59,20 @@ with edit_tab:
         st.warning("This member no longer exists.")
         editing.reload_button(key)
         st.stop()
-    entered = editing.entity_form(
-        office.MEMBER, before, key, submit="Save changes", max_date=date.today()
+    editing.edit(
+        office.MEMBER,
+        before,
+        key,
+        submit="Save changes",
+        save=lambda v: office.save_member(
+            db, v, actor=user.username, member_id=member_id, loaded=before
+        ),
+        done=lambda _v, _s: (
+            "Saved. Inactive members stay in every report of the years they were active."
+        ),
+        reload_label="Reload this member",
+        max_date=date.today(),
     )
-    if entered is not None:
-        try:
-            office.save_member(db, entered, actor=user.username, member_id=member_id, loaded=before)
-        except office.StaleEdit as exc:
-            editing.mark_stale(key, exc)
-        except CetrackerError as exc:
-            editing.show_problem(exc)
-        else:
-            editing.forget(key)
-            st.success(
-                "Saved. Inactive members stay in every report of the years they were active."
-            )
-    editing.stale_notice(key, "Reload this member")
     st.caption(
         "To deactivate a member, set Status to inactive: the member and their history stay. "
         "A member added by mistake, with no records, can be deleted below."
@@ -130,29 +122,21 @@ with edit_tab:
             if record_id
             else {"status": "approved", "category": "General"}
         )
-        entered = editing.entity_form(
+        editing.edit(
             office.RECORD,
             rbefore,
             rkey,
             submit="Save record" if record_id else "Add record",
+            save=lambda v: office.save_record(
+                db,
+                member_id,
+                v,
+                actor=user.username,
+                record_id=record_id or None,
+                loaded=rbefore if record_id else None,
+            ),
+            done=lambda _v, _s: "Record saved. Reports show it at once.",
+            reload_label="Reload this record",
             options={"course_id": course_options_none},
             max_date=date.today(),
         )
-        if entered is not None:
-            try:
-                office.save_record(
-                    db,
-                    member_id,
-                    entered,
-                    actor=user.username,
-                    record_id=record_id or None,
-                    loaded=rbefore if record_id else None,
-                )
-            except office.StaleEdit as exc:
-                editing.mark_stale(rkey, exc)
-            except CetrackerError as exc:
-                editing.show_problem(exc)
-            else:
-                editing.forget(rkey)
-                st.success("Record saved. Reports show it at once.")
-        editing.stale_notice(rkey, "Reload this record")

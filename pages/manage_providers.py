@@ -3,7 +3,6 @@
 import streamlit as st
 
 from cetracker import office
-from cetracker.errors import CetrackerError
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
@@ -16,15 +15,14 @@ widgets.show_table(table.drop(columns=["id"]), empty="No providers yet.")
 
 edit_tab, add_tab = st.tabs(["Edit a provider", "Add a provider"])
 with add_tab:
-    entered = editing.entity_form(office.PROVIDER, {}, "provider_new", submit="Add provider")
-    if entered is not None:
-        try:
-            office.save_provider(db, entered, actor=user.username)
-        except CetrackerError as exc:
-            editing.show_problem(exc)
-        else:
-            editing.forget("provider_new")
-            st.success(f"Added provider {widgets.plain(entered['name'])}.")
+    editing.edit(
+        office.PROVIDER,
+        {},
+        "provider_new",
+        submit="Add provider",
+        save=lambda v: office.save_provider(db, v, actor=user.username),
+        done=lambda v, _: f"Added provider {widgets.plain(v['name'])}.",
+    )
 
 with edit_tab:
     if table.empty:
@@ -40,20 +38,17 @@ with edit_tab:
         st.warning("This provider no longer exists.")
         editing.reload_button(key)
         st.stop()
-    entered = editing.entity_form(office.PROVIDER, before, key, submit="Save changes")
-    if entered is not None:
-        try:
-            changes = office.save_provider(
-                db, entered, actor=user.username, provider_id=provider_id, loaded=before
-            )
-        except office.StaleEdit as exc:
-            editing.mark_stale(key, exc)
-        except CetrackerError as exc:
-            editing.show_problem(exc)
-        else:
-            editing.forget(key)
-            st.success("Saved.")
-    editing.stale_notice(key, "Reload this provider")
+    editing.edit(
+        office.PROVIDER,
+        before,
+        key,
+        submit="Save changes",
+        save=lambda v: office.save_provider(
+            db, v, actor=user.username, provider_id=provider_id, loaded=before
+        ),
+        done=lambda _v, _s: "Saved.",
+        reload_label="Reload this provider",
+    )
     with st.expander("History"):
         widgets.show_table(
             office.history(db, "provider", provider_id), empty="No changes recorded yet."

@@ -157,3 +157,35 @@ def saved_message(changes: dict[str, list[Any]], what: str) -> None:
     st.success(
         f"Saved {what}: " + office.describe_changes(json.dumps({"changes": changes}, default=str))
     )
+
+
+def edit(
+    entity: office.Entity,
+    values: dict[str, Any] | None,
+    key: str,
+    *,
+    submit: str,
+    save: Callable[[dict[str, Any]], object],
+    done: Callable[[dict[str, Any], object], str | None],
+    reload_label: str = "Reload",
+    options: dict[str, dict[Any, str]] | None = None,
+    max_date: date | None = None,
+) -> None:
+    """The whole editor: the form, the save, its problems, and "changed by someone else".
+
+    ``done(entered, saved)`` returns the success message (None: say it another way).
+    """
+    entered = entity_form(entity, values, key, submit=submit, options=options, max_date=max_date)
+    if entered is not None:
+        try:
+            saved = save(entered)
+        except office.StaleEdit as exc:
+            mark_stale(key, exc)
+        except CetrackerError as exc:
+            show_problem(exc)
+        else:
+            forget(key)
+            message = done(entered, saved)
+            if message:
+                st.success(message)
+    stale_notice(key, reload_label)
