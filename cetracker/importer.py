@@ -126,11 +126,22 @@ def read_roster(data: bytes, filename: str) -> list[RowOutcome]:
     positions = [index[normalise_header(c)] for c in TEMPLATE_COLUMNS]
     outcomes = []
     width = max(positions) + 1
+    # Rosters repeat the same numbers and dates on thousands of rows: each value's text
+    # is worked out once (keyed by type too, so that TRUE is not taken for 1).
+    seen: dict[tuple[type, object], str] = {}
+
+    def as_text(value: object) -> str:
+        key = (type(value), value)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = text(value)
+        return found
+
     for number, cells in sheet.rows:
         if len(cells) < width:
             cells = list(cells) + [None] * (width - len(cells))
         values = [cells[p] for p in positions]
-        texts = [v.strip() if type(v) is str else text(v) for v in values]
+        texts = [v.strip() if type(v) is str else as_text(v) for v in values]
         if not any(texts):
             continue  # a row with text only outside the template's columns is blank to us
         outcomes.append(
@@ -415,12 +426,18 @@ def import_roster(
 
 def _store_rows(cur: Any, import_id: int, outcomes: list[RowOutcome]) -> None:
     import pyarrow as pa
+    import pyarrow.compute as pc
 
     frame = pa.table(
         {
             "import_id": pa.array([import_id] * len(outcomes), pa.int32()),
             "row_number": pa.array([o.row_number for o in outcomes], pa.int32()),
-            **{f: pa.array([o.raw[f][:1000] for o in outcomes], pa.string()) for f in FIELDS},
+            **{
+                f: pc.utf8_slice_codeunits(
+                    pa.array([o.raw[f] for o in outcomes], pa.string()), 0, 1000
+                )
+                for f in FIELDS
+            },
             "outcome": pa.array(["failed" if o.failed else "processed" for o in outcomes]),
             "reasons": pa.array([o.status if o.failed else None for o in outcomes], pa.string()),
         }

@@ -27,6 +27,10 @@ def _limited(sql: str, limit: int | None) -> str:
 def conference_detail(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
     """Per member: every course in year Y, a "carried over from Y−1" line, and the total."""
     summary_sql, params = standing_query(db, filters)
+    if limit is not None:
+        # Every member has at least one line (the total): the first ``limit`` lines come
+        # from the first ``limit`` members at most.
+        summary_sql += f" ORDER BY last_name, first_name, license_number LIMIT {int(limit)}"
     params["year"] = filters.year
     return db.cached_frame(
         _limited(

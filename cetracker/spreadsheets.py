@@ -42,6 +42,8 @@ class Sheet:
 
 
 def _is_blank(cells: Sequence[Any]) -> bool:
+    if cells and type(cells[0]) is str and cells[0] and not cells[0][0].isspace():
+        return False  # the usual row: text in its first cell
     for c in cells:
         if c is None or c == "":
             continue

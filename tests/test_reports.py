@@ -202,3 +202,11 @@ def test_a_printed_certificates_qr_code_scans_to_its_verify_address(demo_db):
         found = zxingcpp.read_barcodes(picture)
         assert [b.text for b in found] == [certificates.verify_url(cert.code)]
         assert certificates.verify(demo_db, found[0].text.rsplit("=", 1)[1]).name == cert.name
+
+
+def test_conference_detail_first_lines_equal_the_head_of_the_whole_report(demo_db):
+    whole = reports.conference_detail(demo_db, Filters(2025))
+    for limit in (1, 7, 500):
+        assert reports.conference_detail(demo_db, Filters(2025), limit=limit).equals(
+            whole.head(limit)
+        )
