@@ -40,7 +40,7 @@ def log(
     entity_id: object = "",
     detail: dict[str, Any] | str | None = None,
 ) -> None:
-    with db.transaction() as cur:
+    with db.transaction(reports=False) as cur:
         record(cur, actor, action, entity, entity_id, detail)
 
 

@@ -170,7 +170,7 @@ def credentials(db: Database) -> dict[str, Any]:
 
 def record_login(db: Database, username: str, success: bool) -> None:
     """Audit a login; lock an account for a while after repeated failures."""
-    with db.transaction() as cur:
+    with db.transaction(reports=False) as cur:
         if success:
             cur.execute("UPDATE users SET failed_logins = 0 WHERE username = ?", [username])
         else:

@@ -46,6 +46,8 @@ class Database:
         self._write_lock = threading.RLock()
         # Bumped by every committed write; cached results are only good for one version.
         self.version = 0
+        # Bumped only by writes that reports read; the report caches key on it.
+        self.data_version = 0
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
         self._cache_lock = threading.Lock()
         self.migrate(migrate_to)
@@ -69,7 +71,7 @@ class Database:
 
         def build() -> str:
             name = (
-                f"{SCRATCH}.{self._scratch_prefix}_{family}_v{self.version}"
+                f"{SCRATCH}.{self._scratch_prefix}_{family}_v{self.data_version}"
                 f"_{next(self._scratch_serial)}"
             )
             cur = self.cursor()
@@ -128,8 +130,8 @@ class Database:
         return frame
 
     def cached(self, key: str, build: Callable[[], Any]) -> Any:
-        """``build()`` remembered under ``key`` until the next write (read-only result)."""
-        version = self.version
+        """``build()`` remembered under ``key`` until the next write reports read (read-only)."""
+        version = self.data_version
         with self._cache_lock:
             hit = self._cache.get(key)
             if hit is not None and hit[0] == version:
@@ -147,8 +149,12 @@ class Database:
 
     # -- writing -------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One all-or-nothing write: commit on success, roll back on any error."""
+    def transaction(self, *, reports: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write: commit on success, roll back on any error.
+
+        ``reports=False`` for writes no report reads (logins, messages, the audit log
+        alone): they leave the reports' cached results in place.
+        """
         with self._write_lock:
             cur = self.cursor()
             cur.begin()
@@ -161,6 +167,8 @@ class Database:
             cur.commit()
             cur.close()
             self.version += 1
+            if reports:
+                self.data_version += 1
 
     @contextmanager
     def exclusive(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -172,8 +180,8 @@ class Database:
             finally:
                 cur.close()
 
-    def execute(self, sql: str, params: Params = None) -> None:
-        with self.transaction() as cur:
+    def execute(self, sql: str, params: Params = None, *, reports: bool = True) -> None:
+        with self.transaction(reports=reports) as cur:
             cur.execute(sql, params)
 
     def close(self) -> None:

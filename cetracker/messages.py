@@ -152,7 +152,7 @@ def send(
     }
     if set(member_ids) - allowed:
         raise NotAllowed("Some chosen members are outside the members you may write to.")
-    with db.transaction() as cur:
+    with db.transaction(reports=False) as cur:
         message_id = cur.execute(
             "INSERT INTO messages (subject, body, reply_to, sender) VALUES (?, ?, ?, ?)"
             " RETURNING id",
@@ -302,7 +302,7 @@ def email_message(
                 server.quit()
             except (OSError, smtplib.SMTPException):
                 pass
-    with db.transaction() as cur:
+    with db.transaction(reports=False) as cur:
         import pyarrow as pa
 
         # One UPDATE from a batch: DuckDB runs row-by-row statements slowly.
@@ -368,6 +368,7 @@ def open_message(db: Database, user: User, message_id: int) -> tuple[str, str, s
             "UPDATE message_recipients SET read_at = current_timestamp"
             " WHERE message_id = ? AND member_id = ? AND read_at IS NULL",
             [message_id, user.member_id],
+            reports=False,
         )
     return row[0], row[1], row[2]
 

@@ -189,3 +189,18 @@ def test_the_one_pass_compliance_trend_matches_each_years_hour_summary(demo_db):
             members = int(areas["members"].sum())
             expected = int(areas["eligible"].sum()) / members if members else 0.0
             assert share == pytest.approx(expected), (scope, year)
+
+
+def test_logins_messages_and_audit_entries_keep_the_report_caches(demo_db):
+    from cetracker import audit, auth, messages
+
+    shown = hour_summary(demo_db, Filters(2026))
+    auth.record_login(demo_db, "admin", True)
+    audit.log(demo_db, "admin", "looked around")
+    admin = auth.load_user(demo_db, "admin")
+    ids = [int(i) for i in messages.recipients(demo_db, admin, messages.Audience())["member_id"]]
+    messages.send(demo_db, admin, subject="Hi", body="Hello", member_ids=ids[:3])
+    assert hour_summary(demo_db, Filters(2026)) is shown  # still the cached result
+    with demo_db.transaction() as cur:  # a write reports read: recomputed
+        cur.execute("UPDATE members SET status = 'inactive' WHERE license_number = '100000'")
+    assert hour_summary(demo_db, Filters(2026)) is not shown
