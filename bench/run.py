@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/run.py [--db data/bench-scale.duckdb] [--repeat 15]
                                   [--compare bench/results/previous.json] [--quick]
+                                  [--server]
+
+--server copies the scale database into a throwaway PostgreSQL 15 on 127.0.0.1
+(timed) and measures the same figures there; --db also takes a postgresql:// URL.
 
 Builds the scale database once (or reuses it), then prints medians and p95s of
 each operation with the machine's core count, next to plain-library baselines
@@ -16,6 +20,7 @@ import io
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -38,7 +43,7 @@ from cetracker import (  # noqa: E402
     reports,
     summary,
 )
-from cetracker.db import Database  # noqa: E402
+from cetracker.db import Database, is_server_url  # noqa: E402
 from cetracker.filters import Filters  # noqa: E402
 from cetracker.summary import hour_summary  # noqa: E402
 
@@ -88,7 +93,12 @@ def p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
 
 
-def build(path: Path) -> Database:
+def build(path: Path | str) -> Database:
+    if is_server_url(path):
+        db = Database(str(path))
+        _bench_admin(db)
+        return db
+    path = Path(path)
     if path.exists():
         db = Database(path)
         _bench_admin(db)
@@ -113,14 +123,16 @@ def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:
     """A 100,000-row roster for a bench course, ~2 % of rows messy in the usual ways."""
     with db.transaction() as cur:
         cur.execute(
-            "INSERT OR IGNORE INTO providers (license_number, name) VALUES ('BENCH', 'Bench')"
+            """INSERT INTO providers (license_number, name) SELECT 'BENCH', 'Bench'
+               WHERE NOT EXISTS (SELECT 1 FROM providers WHERE license_number = 'BENCH')"""
         )
         pid = cur.execute("SELECT id FROM providers WHERE license_number = 'BENCH'").fetchone()[0]
         cur.execute(
-            """INSERT OR IGNORE INTO courses (course_number, title, provider_id, category, hours,
-                                             start_date, end_date)
-               VALUES ('BENCH-1', 'Bench course', ?, 'General', 8, DATE '2025-01-01',
-                       DATE '2025-12-31')""",
+            """INSERT INTO courses (course_number, title, provider_id, category, hours,
+                                   start_date, end_date)
+               SELECT 'BENCH-1', 'Bench course', ?, 'General', 8, DATE '2025-01-01',
+                      DATE '2025-12-31'
+               WHERE NOT EXISTS (SELECT 1 FROM courses WHERE course_number = 'BENCH-1')""",
             [pid],
         )
     members = db.frame(
@@ -188,7 +200,7 @@ RERUN_PAGES = [  # page, its area filter's key (None: a rerun without a change)
 ]
 
 
-def page_rerun(db_path: Path, repeat: int, page: str, key: str | None) -> list[float]:
+def page_rerun(db_path: Path | str, repeat: int, page: str, key: str | None) -> list[float]:
     from streamlit.testing.v1 import AppTest
 
     os.environ["CETRACKER_DB"] = str(db_path)
@@ -215,9 +227,16 @@ def main() -> int:
     parser.add_argument("--compare", help="an earlier results file to compare with")
     parser.add_argument("--quick", action="store_true", help="skip the slow export figures")
     parser.add_argument("--only", help="run only the figures whose name contains this text")
+    parser.add_argument(
+        "--server",
+        action="store_true",
+        help="copy the database into a throwaway PostgreSQL server and measure there",
+    )
     args = parser.parse_args()
     os.environ.setdefault("CETRACKER_SECRET_KEY", "benchmark-secret")
-    db_path = Path(args.db)
+    if args.server:
+        return on_server(args)
+    db_path: Path | str = args.db if is_server_url(args.db) else Path(args.db)
     db = build(db_path)
     r = args.repeat
     year = 2025
@@ -328,7 +347,7 @@ def main() -> int:
         )
 
     if wanted("roster import") and db.scalar("SELECT count(*) FROM members") >= 100_000:
-        roster_path = db_path.with_name("bench-roster.xlsx")
+        roster_path = ROOT / "data" / "bench-roster.xlsx"
         pid, data = make_roster(db, 100_000, roster_path)
         measure(
             "plain read of the roster with calamine (the floor)",
@@ -349,9 +368,10 @@ def main() -> int:
             undo_import(db, result.import_id)
         results["roster import, 100,000 rows"] = times
         print(f"  roster import: {result.counts()}, median {statistics.median(times):.2f} s")
-        results["naive openpyxl + row INSERTs, 10,000 rows (baseline)"] = timed(
-            lambda: naive_import(db, roster_path, 10_000), 1
-        )
+        if not db.server:  # one INSERT a row through the server would take minutes
+            results["naive openpyxl + row INSERTs, 10,000 rows (baseline)"] = timed(
+                lambda: naive_import(db, roster_path, 10_000), 1
+            )
     db.close()
     for page, key in RERUN_PAGES:
         name = f"{page[:-3].replace('_', ' ')} page rerun after a filter change"
@@ -383,7 +403,8 @@ def main() -> int:
         )
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
-    out = out_dir / f"{datetime.now():%Y%m%d-%H%M%S}.json"
+    kind = "server-" if db.server else ""
+    out = out_dir / f"{kind}{datetime.now():%Y%m%d-%H%M%S}.json"
     out.write_text(json.dumps({"cores": os.cpu_count(), "rows": rows}, indent=1))
     print(f"\nFigures written to {out}")
     if args.compare:
@@ -396,6 +417,34 @@ def main() -> int:
                 flag = "  REGRESSION (> 20 % slower)" if ratio > 1.2 else ""
                 print(f"  {row['name']:<58} ×{ratio:.2f}{flag}")
     return 0
+
+
+def on_server(args: argparse.Namespace) -> int:
+    """The scale database copied into a throwaway PostgreSQL, then the same figures there."""
+    from cetracker import transfer
+    from tests.pgserver import PostgresServer
+
+    source = build(Path(args.db))
+    with PostgresServer() as server:
+        url = server.create_database("bench_scale")
+        start = time.perf_counter()
+        copied = transfer.copy_database(source, url)
+        print(
+            f"Copied {sum(copied.rows.values()):,} rows into PostgreSQL in "
+            f"{time.perf_counter() - start:.0f} s (counts and hour-summary checksum verified)",
+            flush=True,
+        )
+        source.close()
+        rest, skip = [], False
+        for arg in sys.argv[1:]:
+            if skip or arg == "--server" or arg.startswith("--db="):
+                skip = False
+                continue
+            skip = arg == "--db"
+            if not skip:
+                rest.append(arg)
+        command = [sys.executable, __file__, "--db", url, *rest]
+        return subprocess.call(command)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""Backups: a consistent copy of the whole database as one DuckDB file, and its restore."""
+"""Backups: a consistent copy of the whole database as one DuckDB file, and its restore.
+
+A PostgreSQL database is backed up the same way (its tables copied into a DuckDB
+file), besides the server's own pg_dump.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,20 @@ def backup(db: Database, folder: Path) -> Path:
     target = folder / f"cetracker-{datetime.now():%Y%m%d-%H%M%S}.duckdb"
     if target.exists():
         raise CetrackerError(f"{target} already exists; wait a second and try again.")
+    if db.server:
+        # The server's tables copied into a DuckDB file: the same kind of backup as the
+        # embedded database's, restorable anywhere (or migrated back to a server).
+        from cetracker import transfer
+
+        partial = target.with_name(target.stem + "-partial.duckdb")
+        partial.unlink(missing_ok=True)
+        try:
+            transfer.copy_database(db, str(partial))
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.rename(target)
+        return target
     partial = target.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     # Under the write lock nothing changes while the copy is made.

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from cetracker import auth, config, reports
-from cetracker.db import Database, open_database
+from cetracker.db import Database, is_server_url, open_database, redacted
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
 
@@ -35,7 +35,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     from cetracker import demo
 
     path = config.db_path(args.db)
-    existed = Path(path).exists()
+    existed = has_database(path)
     if existed and args.if_missing:
         db = open_database(path)
         _print_logins(db, demo_logins_still_valid(db))
@@ -44,7 +44,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if args.demo:
         if db.scalar("SELECT count(*) FROM members"):
             raise CetrackerError(
-                f"{path} already holds members; demo data goes into a new database."
+                f"{redacted(path)} already holds members; demo data goes into a new database."
             )
         logins = demo.build(
             db,
@@ -55,11 +55,20 @@ def cmd_init(args: argparse.Namespace) -> int:
             seed=args.seed,
             with_users=not args.no_users,
         )
-        print(f"Created {path} with demo data: {args.members} members over {args.years} CE years.")
+        print(
+            f"Created {redacted(path)} with demo data: {args.members} members over {args.years} CE years."
+        )
         _print_logins(db, logins)
     else:
-        print(f"Database ready: {path} (schema version {db.schema_version()}).")
+        print(f"Database ready: {redacted(path)} (schema version {db.schema_version()}).")
     return 0
+
+
+def has_database(path: str) -> bool:
+    """A database file exists, or the PostgreSQL database holds CE Tracker's schema."""
+    if not is_server_url(path):
+        return Path(path).exists()
+    return bool(open_database(path).scalar("SELECT count(*) FROM members"))
 
 
 def demo_logins_still_valid(db: Database) -> list[DemoLogin]:
@@ -194,7 +203,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         db, data, path.name, provider_id=provider_id, uploaded_by=args.user
     )
     if args.failed_out:
-        frame = importer.failed_rows_frame(result.outcomes)
+        frame = importer.failed_rows_frame(result.failed_outcomes())
         _write(roster_files.failed_rows_xlsx(frame), args.failed_out)
     print(json.dumps(result.counts()))
     return 0
@@ -314,10 +323,24 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_migrate_to(args: argparse.Namespace) -> int:
+    from cetracker import transfer
+
+    result = transfer.copy_database(_db(args), args.target)
+    print(json.dumps(result.as_dict()))
+    return 0
+
+
 def cmd_restore(args: argparse.Namespace) -> int:
     from cetracker import backups
 
-    kept = backups.restore(Path(args.backup), Path(config.db_path(args.db)), force=args.yes)
+    target = config.db_path(args.db)
+    if is_server_url(target):
+        raise CetrackerError(
+            "Restore replaces a database file. To put a backup into PostgreSQL, create a new, "
+            f"empty database and run: cetracker --db {args.backup} migrate-to <postgresql URL>"
+        )
+    kept = backups.restore(Path(args.backup), Path(target), force=args.yes)
     print(
         f"Restored {args.backup}." + (f" The replaced database is kept as {kept}." if kept else "")
     )
@@ -331,7 +354,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     parser = argparse.ArgumentParser(prog="cetracker", description="CE Tracker command line.")
     parser.add_argument(
-        "--db", help="database file (default: $CETRACKER_DB or data/cetracker.duckdb)"
+        "--db",
+        help="database file or postgresql:// URL (default: $CETRACKER_DB or data/cetracker.duckdb)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -434,6 +458,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("dir")
     p.set_defaults(func=cmd_backup)
+
+    p = sub.add_parser(
+        "migrate-to",
+        parents=[common],
+        help="copy this database into a new, empty one: a postgresql:// URL or a .duckdb file",
+    )
+    p.add_argument("target")
+    p.set_defaults(func=cmd_migrate_to)
 
     p = sub.add_parser("restore", parents=[common], help="replace the database with a backup file")
     p.add_argument("backup")

@@ -32,6 +32,12 @@ SETTINGS = [
         "County and District Clerks' Association",
         "Association name printed on pages and certificates.",
     ),
+    Setting(
+        "CETRACKER_BACKUP_DIR",
+        "",
+        "Folder the Backup page writes to; empty = backups/ beside the database file "
+        "(data/backups for PostgreSQL).",
+    ),
     Setting("CETRACKER_MAX_UPLOAD_MB", "20", "Largest roster or certificate file accepted, in MB."),
     Setting(
         "CETRACKER_SECRET_KEY",
@@ -78,6 +84,21 @@ def get(name: str) -> str:
 
 def db_path(override: str | None = None) -> str:
     return override or get("CETRACKER_DB")
+
+
+def is_server_url(location: str | Path) -> bool:
+    """A PostgreSQL URL (server mode) rather than a database file."""
+    return str(location).lower().startswith(("postgresql://", "postgres://"))
+
+
+def backup_folder() -> Path:
+    """Where the Backup page writes: beside the database file, or data/backups for a server."""
+    if chosen := get("CETRACKER_BACKUP_DIR"):
+        return Path(chosen)
+    location = db_path()
+    if is_server_url(location):
+        return ROOT / "data" / "backups"
+    return Path(location).parent / "backups"
 
 
 def association_name() -> str:

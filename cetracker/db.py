@@ -3,12 +3,19 @@
 All SQL runs through ``Database``. Values always travel as parameters. Writes
 take a process-wide lock because DuckDB raises a conflict, instead of waiting,
 when two transactions write the same row.
+
+Two kinds of storage, one query engine: an embedded DuckDB file (the default), or
+a PostgreSQL database (a ``postgresql://`` URL) that several app processes share,
+reached through DuckDB's postgres extension. DuckDB runs every query either way;
+what SQL must differ between the two lives here and nowhere else.
 """
 
 from __future__ import annotations
 
 import itertools
+import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
 from cetracker.migrations import MIGRATIONS
 
@@ -26,31 +34,79 @@ Params = Sequence[Any] | dict[str, Any] | None
 
 
 SCRATCH = "cetracker_scratch"
+SERVER = "cetracker_pg"
 _OBJECTS = itertools.count()
+# The schema's id sequences and the tables whose ids they give.
+SEQUENCES = {
+    "member_ids": "members",
+    "provider_ids": "providers",
+    "course_ids": "courses",
+    "import_ids": "imports",
+    "record_ids": "ce_records",
+    "message_ids": "messages",
+    "audit_ids": "audit_log",
+    "license_ids": "member_licenses",
+}
+
+
+def redacted(location: str | Path) -> str:
+    """The location as safe to show: a URL without its password."""
+    return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", str(location))
+
+
+def _postgres_extension() -> str:
+    """The postgres extension's file from its PyPI wheel (nothing downloads at run time)."""
+    from importlib import resources
+
+    try:
+        folder = resources.files("duckdb_extension_postgres")
+    except ModuleNotFoundError as exc:
+        raise CetrackerError(
+            "PostgreSQL needs the package duckdb-extension-postgres; reinstall CE Tracker "
+            "with its locked dependencies (uv sync)."
+        ) from exc
+    return str(folder / "extensions" / f"v{duckdb.__version__}" / "postgres.duckdb_extension")
+
+
+def _server_sql(sql: str) -> str:
+    """A migration's DuckDB DDL as PostgreSQL runs it."""
+    return re.sub(r"\bBLOB\b", "BYTEA", sql)
 
 
 class Database:
-    """A DuckDB database file (or ``:memory:``) with its migrations applied."""
+    """A DuckDB database file (or ``:memory:``), or a PostgreSQL database reached through
+    DuckDB (a ``postgresql://`` URL), with its migrations applied."""
 
     def __init__(self, path: str | Path, *, migrate_to: int | None = None) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(self.path)
-        except duckdb.IOException as exc:
-            raise CetrackerError(
-                f"Cannot open the database {self.path}: {exc}. "
-                "Is another CE Tracker process using it? Stop it and try again."
-            ) from exc
+        self.server = is_server_url(self.path)
+        if self.server:
+            self._con = self._connect_server(self.path)
+        else:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self._con = duckdb.connect(self.path)
+            except duckdb.IOException as exc:
+                raise CetrackerError(
+                    f"Cannot open the database {self.path}: {exc}. "
+                    "Is another CE Tracker process using it? Stop it and try again."
+                ) from exc
         self._write_lock = threading.RLock()
         # Bumped by every committed write; cached results are only good for one version.
-        self.version = 0
+        self._version = 0
         # Bumped only by writes that reports read; the report caches key on it.
-        self.data_version = 0
+        self._data_version = 0
+        # Server mode: other app processes write too. Their writes bump two sequences in
+        # the server, read at most once per ``shared_check_seconds``.
+        self.shared_check_seconds = 1.0
+        self._shared = (0, 0)
+        self._shared_at = float("-inf")
+        self.schema_ready = False  # the server's write counters exist (migration 6)
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
         self._cache_lock = threading.Lock()
         self.migrate(migrate_to)
+        self.schema_ready = self.schema_version() >= 6
         # Derived tables (a year's standing) live in memory beside the file, never in it.
         # DuckDB checkpoints when the write-ahead log passes this size; at the default
         # 16 MB one 100,000-row import rewrites the big table and its index while the
@@ -60,7 +116,8 @@ class Database:
         # a prefix of this object's own.)
         self._con.execute(f"ATTACH IF NOT EXISTS ':memory:' AS {SCRATCH}")
         self._scratch_prefix = f"d{next(_OBJECTS)}"
-        self._scratch_tables: dict[str, list[str]] = {}
+        # family -> [(table, when it was superseded or None)]
+        self._scratch_tables: dict[str, list[tuple[str, float | None]]] = {}
         self._scratch_serial = itertools.count()
 
     def scratch_table(self, family: str, build_sql: str, params: Params = None) -> str:
@@ -77,10 +134,16 @@ class Database:
             cur = self.cursor()
             try:
                 cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)
+                now = time.monotonic()
                 with self._cache_lock:
+                    # A table is dropped once superseded for a while, not at once: another
+                    # session may be reading the name it was handed a moment ago.
                     older = self._scratch_tables.setdefault(family, [])
-                    older.append(name)
-                    stale, older[:] = older[:-2], older[-2:]
+                    if older:
+                        older[-1] = (older[-1][0], now)
+                    older.append((name, None))
+                    stale = [n for n, since in older[:-2] if since is not None and now - since > 10]
+                    older[:] = [entry for entry in older if entry[0] not in stale]
                 for old in stale:
                     cur.execute(f"DROP TABLE IF EXISTS {old}")
             finally:
@@ -90,9 +153,138 @@ class Database:
         table: str = self.cached(f"scratch:{family}", build)
         return table
 
+    @staticmethod
+    def _connect_server(url: str) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect(
+            ":memory:",
+            config={"autoinstall_known_extensions": False, "autoload_known_extensions": False},
+        )
+        try:
+            con.execute("INSTALL '{}'".format(_postgres_extension().replace("'", "''")))
+            con.execute("LOAD postgres")
+            # ATTACH takes no parameters; the URL is quoted as an SQL string literal.
+            con.execute("ATTACH '{}' AS {} (TYPE postgres)".format(url.replace("'", "''"), SERVER))
+            con.execute(f"USE {SERVER}")
+        except duckdb.Error as exc:
+            con.close()
+            detail = redacted(str(exc).splitlines()[0])
+            raise CetrackerError(
+                f"Cannot open the PostgreSQL database {redacted(url)}: {detail}. Check that the "
+                "server runs, that the URL (user, host, port, database name) is right and that "
+                "the database exists."
+            ) from exc
+        return con
+
+    def attach(self, cur: duckdb.DuckDBPyConnection, location: str, alias: str) -> None:
+        """Attach another CE Tracker database (a file or a PostgreSQL URL) to this engine."""
+        kind = " (TYPE postgres)" if is_server_url(location) else ""
+        # ATTACH takes no parameters; the location is quoted as an SQL string literal.
+        cur.execute("ATTACH '{}' AS {}{}".format(location.replace("'", "''"), alias, kind))
+
+    def advance_sequence(self, sequence: str, past: int) -> None:
+        """Make ``sequence`` hand out values after ``past`` (ids copied in from elsewhere)."""
+        if sequence not in SEQUENCES:
+            raise ValueError(sequence)
+        if self.server:
+            self._server_execute(f"SELECT setval('{sequence}', {max(int(past), 1)}, {past > 0})")
+            return
+        # DuckDB has no setval: draw the values already taken (in a transaction, or the
+        # sequence's new position is not kept).
+        with self.transaction(reports=False) as cur:
+            current = int(cur.execute(f"SELECT nextval('{sequence}')").fetchone()[0])  # type: ignore[index]
+            if past > current:
+                cur.execute(
+                    f"SELECT max(nextval('{sequence}')) FROM range(?)",  # noqa: S608 - a checked name
+                    [past - current],
+                )
+
+    def tables(self) -> list[str]:
+        """The schema's own tables (not the migrations' bookkeeping, not the server's catalog)."""
+        return [
+            str(name)
+            for (name,) in self.rows(
+                """SELECT table_name FROM information_schema.tables
+                   WHERE table_catalog = current_database() AND table_schema = ?
+                     AND table_type = 'BASE TABLE' AND table_name <> 'schema_migrations'
+                   ORDER BY table_name""",
+                [self._schema],
+            )
+        ]
+
+    def columns(self, table: str) -> list[str]:
+        return [
+            str(name)
+            for (name,) in self.rows(
+                """SELECT column_name FROM information_schema.columns
+                   WHERE table_catalog = current_database() AND table_schema = ?
+                     AND table_name = ?
+                   ORDER BY ordinal_position""",
+                [self._schema, table],
+            )
+        ]
+
+    @property
+    def _schema(self) -> str:
+        return "public" if self.server else "main"
+
+    @staticmethod
+    def is_duplicate_key(exc: BaseException) -> bool:
+        """A unique index refused a row (DuckDB's or the PostgreSQL server's words)."""
+        text = str(exc)
+        return "duplicate key" in text.lower() or "violates unique constraint" in text
+
+    # -- versions ------------------------------------------------------------
+    @property
+    def version(self) -> int:
+        """Changes with every committed write (of this process or, on a server, any other)."""
+        return self._version + self._shared_versions()[0]
+
+    @property
+    def data_version(self) -> int:
+        """Changes with every committed write a report reads."""
+        return self._data_version + self._shared_versions()[1]
+
+    def _shared_versions(self) -> tuple[int, int]:
+        if not (self.server and self.schema_ready):
+            return (0, 0)
+        now = time.monotonic()
+        if now - self._shared_at >= self.shared_check_seconds:
+            row = self.one(
+                f"SELECT * FROM postgres_query('{SERVER}', 'SELECT "  # noqa: S608 - constants
+                "(SELECT last_value FROM write_versions) AS w, (SELECT last_value FROM data_versions) AS d')"
+            )
+            if row is not None:
+                self._shared = (int(row[0]), int(row[1]))
+            self._shared_at = now
+        return self._shared
+
+    def _announce(self, reports: bool) -> None:
+        """Tell the other app processes that the data changed (sequences never conflict)."""
+        counters = "nextval(''write_versions'') AS w" + (
+            ", nextval(''data_versions'') AS d" if reports else ""
+        )
+        self.one(f"SELECT * FROM postgres_query('{SERVER}', 'SELECT {counters}')")  # noqa: S608 - constants
+        self._shared_at = float("-inf")
+
     # -- reading -------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self._con.cursor()
+        cur = self._con.cursor()
+        if self.server:
+            cur.execute(f"USE {SERVER}")  # each cursor starts on the default catalog
+        return cur
+
+    def new_id(self, sequence: str, cur: duckdb.DuckDBPyConnection | None = None) -> int:
+        """The next value of one of the schema's id sequences (for an INSERT to use)."""
+        if not re.fullmatch(r"[a-z_]+", sequence):
+            raise ValueError(sequence)
+        if self.server:
+            # Sequences live in PostgreSQL; DuckDB cannot call them there directly.
+            sql = f"SELECT * FROM postgres_query('{SERVER}', 'SELECT nextval(''{sequence}'')')"  # noqa: S608 - a checked name of ours
+        else:
+            sql = f"SELECT nextval('{sequence}')"
+        if cur is None:
+            return int(self.scalar(sql))
+        return int(cur.execute(sql).fetchone()[0])  # type: ignore[index]  # always a row
 
     def rows(self, sql: str, params: Params = None) -> list[tuple[Any, ...]]:
         cur = self.cursor()
@@ -166,9 +358,11 @@ class Database:
                 raise
             cur.commit()
             cur.close()
-            self.version += 1
+            self._version += 1
             if reports:
-                self.data_version += 1
+                self._data_version += 1
+            if self.server and self.schema_ready:
+                self._announce(reports)
 
     @contextmanager
     def exclusive(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -191,6 +385,8 @@ class Database:
     def schema_version(self) -> int:
         exists = self.scalar(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_migrations'"
+            " AND table_catalog = current_database() AND table_schema = ?",
+            [self._schema],
         )
         if not exists:
             return 0
@@ -199,24 +395,57 @@ class Database:
     def migrate(self, upto: int | None = None) -> list[int]:
         """Apply the migrations newer than the database, up to ``upto``; return those applied."""
         applied: list[int] = []
+        table = (
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
+        )
         with self._write_lock:
-            self._con.execute(
-                "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
-                " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
-            )
+            if self.server:
+                self._server_execute(table)
+            else:
+                self._con.execute(table)
             current = self.schema_version()
             for version, name, sql in MIGRATIONS:
                 if version <= current or (upto is not None and version > upto):
                     continue
-                with self.transaction() as cur:
-                    cur.execute(sql)
-                    cur.execute(
-                        "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
-                        [version, name],
-                    )
+                if self.server:
+                    self._server_migrate(version, name, sql)
+                else:
+                    with self.transaction() as cur:
+                        cur.execute(sql)
+                        cur.execute(
+                            "INSERT INTO schema_migrations (version, name) VALUES (?, ?)",
+                            [version, name],
+                        )
                 applied.append(version)
         return applied
+
+    def _server_execute(self, sql: str) -> None:
+        """PostgreSQL's own SQL, run by the server (DDL DuckDB cannot send, such as sequences)."""
+        self._con.execute(f"CALL postgres_execute('{SERVER}', ?)", [sql])
+        self._con.execute("CALL pg_clear_cache()")
+
+    def _server_migrate(self, version: int, name: str, sql: str) -> None:
+        """One migration in one server transaction, once even when several processes start
+        together (an advisory lock, then the version check again)."""
+        body = _server_sql(sql).replace("$cetracker$", "")
+        self._server_execute(
+            f"""DO $cetracker$
+            BEGIN
+                PERFORM pg_advisory_xact_lock(727274);
+                IF NOT EXISTS (SELECT 1 FROM schema_migrations WHERE version = {int(version)}) THEN
+                    EXECUTE $migration${body}$migration$;
+                    INSERT INTO schema_migrations (version, name)
+                    VALUES ({int(version)}, {_literal(name)});
+                END IF;
+            END
+            $cetracker$"""  # noqa: S608 - our own migration text and numbers
+        )
+
+
+def _literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
 
 
 _open: dict[str, Database] = {}
@@ -225,7 +454,11 @@ _open_lock = threading.Lock()
 
 def open_database(path: str | Path) -> Database:
     """The process's one ``Database`` for ``path`` (opened and migrated on first use)."""
-    key = str(Path(path).resolve()) if str(path) != ":memory:" else ":memory:"
+    key = (
+        str(Path(path).resolve())
+        if str(path) != ":memory:" and not is_server_url(path)
+        else str(path)
+    )
     with _open_lock:
         if key not in _open:
             _open[key] = Database(path)

@@ -7,13 +7,15 @@ as a whole raises ``RejectedFile`` and writes nothing.
 
 from __future__ import annotations
 
+import gc
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
-from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, cast
 
 from cetracker import audit, compute, config, years
 from cetracker import policy as policies
@@ -52,6 +54,8 @@ FIELDS = [
     "ce_hours",
 ]
 Progress = Callable[[float, str], None]
+CENT = Decimal("0.01")
+NAME_MISMATCH = "The last name does not match the member who holds this license number"
 
 
 @dataclass
@@ -73,6 +77,30 @@ class RowOutcome:
 
 
 @dataclass
+class Roster:
+    """A roster's non-blank rows, held as columns: row numbers, trimmed text and cells as read.
+
+    Columns rather than one object a row: a 100,000-row roster is checked and stored
+    without building 100,000 Python objects.
+    """
+
+    row_numbers: list[int]
+    texts: dict[str, list[str]]
+    cells: dict[str, list[object]]
+
+    def __len__(self) -> int:
+        return len(self.row_numbers)
+
+    def outcome(self, i: int, reasons: list[str] | None = None) -> RowOutcome:
+        return RowOutcome(
+            self.row_numbers[i],
+            {f: self.texts[f][i] for f in FIELDS},
+            {f: self.cells[f][i] for f in FIELDS},
+            list(reasons or ()),
+        )
+
+
+@dataclass
 class ImportResult:
     import_id: int
     file_name: str
@@ -80,25 +108,52 @@ class ImportResult:
     failed: int
     total: int
     confirmed: int
-    outcomes: list[RowOutcome]
+    roster: Roster
+    reasons: list[list[str] | None]
     earlier_upload: str | None = None
 
     def counts(self) -> dict[str, int]:
         return {"processed": self.processed, "failed": self.failed, "total": self.total}
 
+    @property
+    def outcomes(self) -> list[RowOutcome]:
+        """Every row with its reasons (built on demand: a big roster keeps only columns)."""
+        return [self.roster.outcome(i, r) for i, r in enumerate(self.reasons)]
+
     def failed_outcomes(self) -> list[RowOutcome]:
-        return [o for o in self.outcomes if o.failed]
+        return [self.roster.outcome(i, r) for i, r in enumerate(self.reasons) if r]
+
+
+# What a row is about (course, hours, date, year): rosters repeat the same few
+# combinations on thousands of rows, so each distinct one is checked once.
+@dataclass(frozen=True)
+class _What:
+    reasons: tuple[str, ...]
+    course_id: int | None  # None when unknown or another provider's
+    day: date | None  # None when unreadable, in the future or outside the course's dates
+    record: int | None  # index into Checked.records when course, hours, date and year pass
 
 
 @dataclass
-class _Valid:
-    outcome: RowOutcome
-    member_id: int
-    course_id: int
-    category: str
-    ce_year: int
-    course_date: date
-    hours: Decimal
+class Checked:
+    """What validation found: each row's reasons (None: none so far) and the rows that pass.
+
+    A passing row is (row index, member id, index into ``records``); ``records`` holds
+    each distinct (course id, category, CE year, course date, hours) once.
+    """
+
+    reasons: list[list[str] | None]
+    rows: list[int] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)
+    which: list[int] = field(default_factory=list)
+    records: list[tuple[int, str, int, date, Decimal]] = field(default_factory=list)
+
+    def fail(self, i: int, reason: str) -> None:
+        found = self.reasons[i]
+        if found is None:
+            self.reasons[i] = [reason]
+        else:
+            found.append(reason)
 
 
 def provider_id_for(db: Database, provider_license: str) -> int:
@@ -112,7 +167,27 @@ def provider_id_for(db: Database, provider_license: str) -> int:
     return int(found)
 
 
-def read_roster(data: bytes, filename: str) -> list[RowOutcome]:
+def _texts(cells: tuple[object, ...]) -> list[str]:
+    """A column's cells as trimmed text, each distinct value's text worked out once."""
+    kinds = set(map(type, cells))
+    if kinds == {str}:
+        return list(map(str.strip, cast("tuple[str, ...]", cells)))
+    if bool not in kinds:  # else TRUE and 1 would share a text: the typed path below
+        known = {v: text(v) for v in set(cells)}
+        return list(map(known.__getitem__, cells))
+    seen: dict[tuple[type, object], str] = {}
+
+    def as_text(value: object) -> str:
+        key = (type(value), value)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = text(value)
+        return found
+
+    return [v.strip() if type(v) is str else as_text(v) for v in cells]
+
+
+def read_roster(data: bytes, filename: str) -> Roster:
     """The roster's rows as raw text by template column; reject an unreadable file whole."""
     sheet = read_first_sheet(data, filename, max_bytes=config.max_upload_bytes())
     index = sheet.column_index()
@@ -124,70 +199,87 @@ def read_roster(data: bytes, filename: str) -> list[RowOutcome]:
             f"headers: {', '.join(TEMPLATE_COLUMNS)}. Download the template and copy the rows into it."
         )
     positions = [index[normalise_header(c)] for c in TEMPLATE_COLUMNS]
-    outcomes = []
     width = max(positions) + 1
-    # Rosters repeat the same numbers and dates on thousands of rows: each value's text
-    # is worked out once (keyed by type too, so that TRUE is not taken for 1).
-    seen: dict[tuple[type, object], str] = {}
-
-    def as_text(value: object) -> str:
-        key = (type(value), value)
-        found = seen.get(key)
-        if found is None:
-            found = seen[key] = text(value)
-        return found
-
-    for number, cells in sheet.rows:
-        if len(cells) < width:
-            cells = list(cells) + [None] * (width - len(cells))
-        values = [cells[p] for p in positions]
-        texts = [v.strip() if type(v) is str else as_text(v) for v in values]
-        if not any(texts):
-            continue  # a row with text only outside the template's columns is blank to us
-        outcomes.append(
-            RowOutcome(
-                number,
-                dict(zip(FIELDS, texts, strict=True)),
-                dict(zip(FIELDS, values, strict=True)),
-            )
-        )
-    if not outcomes:
+    pick = itemgetter(*positions)
+    numbers = [number for number, _ in sheet.rows]
+    picked = [
+        pick(cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))])
+        for _, cells in sheet.rows
+    ]
+    columns = list(zip(*picked, strict=True)) if picked else [() for _ in FIELDS]
+    texts = [_texts(col) for col in columns]
+    # A row with text only outside the template's columns is blank to us.
+    kept = list(map(any, zip(*texts, strict=True)))
+    if not all(kept):
+        keep = [i for i, k in enumerate(kept) if k]
+        numbers = [numbers[i] for i in keep]
+        texts = [[col[i] for i in keep] for col in texts]
+        columns = [tuple(col[i] for i in keep) for col in columns]
+    if not numbers:
         raise RejectedFile(
             f"{filename} holds the header row but no roster rows. Fill in one row per attendee "
             "and upload it again."
         )
-    return outcomes
+    return Roster(
+        numbers,
+        dict(zip(FIELDS, texts, strict=True)),
+        dict(zip(FIELDS, [list(c) for c in columns], strict=True)),
+    )
 
 
 def _fmt(value: Decimal) -> str:
     return compute.format_hours(value)
 
 
+def _holders(db: Database, licenses: list[str], last_names: list[str]) -> tuple[list, list]:
+    """For each row: the member id holding its license number (or None), and whether the
+    row's last name differs from that member's (names folded as ``name_key`` does)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def folded(names: Any) -> Any:
+        """Each name's ``name_key``, worked out once per distinct name."""
+        coded = pc.dictionary_encode(names)
+        if isinstance(coded, pa.ChunkedArray):
+            coded = coded.combine_chunks()
+        keys = [None if n is None else name_key(n) for n in coded.dictionary.to_pylist()]
+        return pc.take(pa.array(keys, pa.string()), coded.indices)
+
+    # Plain license numbers (letters and digits) compare upper-cased; only the others
+    # need Python's wider idea of spaces and dashes.
+    keys = [None if (v.isascii() and v.isalnum()) or not v else license_key(v) for v in licenses]
+    rows = pa.table(
+        {"license": pa.array(licenses, pa.string()), "key": pa.array(keys, pa.string())}
+    )
+    cur = db.cursor()
+    try:
+        cur.register("roster_who", rows)
+        found = cur.execute(
+            """SELECT m.id, m.last_name
+               FROM (SELECT row_number() OVER () AS row,
+                            nullif(coalesce(key, upper(license)), '') AS wanted
+                     FROM roster_who) r
+               LEFT JOIN members m
+                 ON r.wanted = upper(regexp_replace(m.license_number, '[\\s-]', '', 'g'))
+               ORDER BY r.row"""
+        ).to_arrow_table()
+        cur.unregister("roster_who")
+    finally:
+        cur.close()
+    theirs = folded(found.column("last_name"))
+    mine = folded(pa.array(last_names, pa.string()))
+    mismatch = pc.and_(pc.not_equal(pa.array(last_names), ""), pc.not_equal(mine, theirs))
+    return found.column("id").to_pylist(), mismatch.to_pylist()
+
+
 def validate(
-    db: Database, provider_id: int, outcomes: list[RowOutcome], *, today: date | None = None
-) -> list[_Valid]:
-    """Fill each outcome's reasons; return the rows that pass, ready to record."""
+    db: Database, provider_id: int, roster: Roster, *, today: date | None = None
+) -> Checked:
+    """Every row's reasons, all of them, and the rows that pass, ready to record."""
     today = today or date.today()
-    license_keys: dict[str, str] = {}
-    for o in outcomes:
-        raw_license = o.raw["license_number"]
-        if raw_license not in license_keys:
-            license_keys[raw_license] = license_key(raw_license)
-    licenses = set(license_keys.values()) - {""}
-    members = {
-        key: (
-            mid,
-            last,
-        )
-        for mid, key, last in db.rows(
-            """SELECT id, upper(regexp_replace(license_number, '[\\s-]', '', 'g')), last_name
-               FROM members
-               WHERE upper(regexp_replace(license_number, '[\\s-]', '', 'g'))
-                     IN (SELECT unnest($keys::VARCHAR[]))""",
-            {"keys": sorted(licenses)},
-        )
-    }
-    numbers = {o.raw["course_number"].upper() for o in outcomes} - {""}
+    t = roster.texts
+    member_ids, mismatches = _holders(db, t["license_number"], t["last_name"])
+    numbers = {n.upper() for n in t["course_number"]} - {""}
     courses = {
         number: (cid, pid, category, compute.hours(hrs), start, end)
         for cid, number, pid, category, hrs, start, end in db.rows(
@@ -198,67 +290,41 @@ def validate(
         )
     }
     loaded_policies = policies.load_policies(db)
-    seen: dict[tuple[int, int, date], int] = {}
-    valid: list[_Valid] = []
-    member_names: dict[int, str] = {}
-    # Rosters repeat the same dates, hours and years on thousands of rows: parse each once
-    # (typed, so that a TRUE cell is not taken for the number 1).
-    read_hours = lru_cache(maxsize=None, typed=True)(parse_number)
-    read_date = lru_cache(maxsize=None, typed=True)(parse_date)
-    read_year = lru_cache(maxsize=None, typed=True)(parse_int)
-    for o in outcomes:
-        raw = o.raw
-        cell = o.values or raw
-        reasons = o.reasons
-        for label, key in zip(TEMPLATE_COLUMNS, FIELDS, strict=True):
-            if raw[key] == "":
-                reasons.append(f"{label} is missing")
+    checked = Checked([None] * len(roster))
+    records: dict[tuple[int, str, int, date, Decimal], int] = {}
 
-        member = None
-        if raw["license_number"]:
-            member = members.get(license_keys[raw["license_number"]])
-            if member is None:
-                reasons.append(f"No member holds license number {raw['license_number']}")
-            elif raw["last_name"]:
-                mid, last = member
-                holder = member_names.setdefault(mid, name_key(last))
-                if name_key(raw["last_name"]) != holder:
-                    reasons.append(
-                        "The last name does not match the member who holds this license number"
-                    )
-
+    def what(number: str, hours_cell: object, date_cell: object, year_cell: object) -> _What:
+        reasons: list[str] = []
         course = None
-        if raw["course_number"]:
-            course = courses.get(raw["course_number"].upper())
+        if number:
+            course = courses.get(number.upper())
             if course is None:
-                reasons.append(f"No course has course number {raw['course_number']}")
+                reasons.append(f"No course has course number {number}")
             elif course[1] != provider_id:
-                reasons.append(
-                    f"Course {raw['course_number']} is not one of this provider's courses"
-                )
+                reasons.append(f"Course {number} is not one of this provider's courses")
                 course = None
 
         hours = None
-        if raw["ce_hours"]:
-            hours = read_hours(cell["ce_hours"])
+        if raw_hours := text(hours_cell):
+            hours = parse_number(hours_cell)
             if hours is None:
-                reasons.append(f"CE Hours “{raw['ce_hours']}” is not a number")
+                reasons.append(f"CE Hours “{raw_hours}” is not a number")
             elif hours <= 0:
                 reasons.append("CE Hours must be more than 0")
                 hours = None
             elif course is not None and hours > course[3]:
                 reasons.append(
                     f"CE Hours {_fmt(hours)} is more than the {_fmt(course[3])} hours approved "
-                    f"for course {raw['course_number']}"
+                    f"for course {number}"
                 )
                 hours = None
 
         day = None
-        if raw["course_date"]:
-            day = read_date(cell["course_date"])
+        if raw_date := text(date_cell):
+            day = parse_date(date_cell)
             if day is None:
                 reasons.append(
-                    f"Course Date “{raw['course_date']}” is not a date (use MM/DD/YYYY or YYYY-MM-DD)"
+                    f"Course Date “{raw_date}” is not a date (use MM/DD/YYYY or YYYY-MM-DD)"
                 )
             elif day > today:
                 reasons.append(f"Course Date {day:%m/%d/%Y} is in the future")
@@ -275,10 +341,10 @@ def validate(
                 day = None
 
         year = None
-        if raw["ce_year"]:
-            year = read_year(cell["ce_year"])
+        if raw_year := text(year_cell):
+            year = parse_int(year_cell)
             if year is None or not 1900 <= year <= 2200:
-                reasons.append(f"CE Year “{raw['ce_year']}” is not a year")
+                reasons.append(f"CE Year “{raw_year}” is not a year")
                 year = None
             elif day is not None:
                 start = compute.policy_for_year(loaded_policies, year).ce_year_start_month
@@ -288,44 +354,98 @@ def validate(
                         f"CE Year {year} does not match the course date {day:%m/%d/%Y} "
                         f"(CE year {compute.ce_year_label(actual, start)})"
                     )
+        record = None
+        if not reasons and course and day and hours is not None and year is not None:
+            key = (course[0], course[2], year, day, hours.quantize(CENT, ROUND_HALF_UP))
+            record = records.setdefault(key, len(records))
+        return _What(tuple(reasons), course[0] if course else None, day, record)
 
-        if member is not None and course is not None and day is not None:
-            same = (member[0], course[0], day)
-            if same in seen:
-                reasons.append(
-                    f"The same member, course and date appears earlier in this file (row {seen[same]})"
+    n = len(roster)
+    years, dates, hours = (roster.cells[f] for f in ("ce_year", "course_date", "ce_hours"))
+    number = t["course_number"]
+    # What: one check per distinct (course, hours, date, year). Cells are keyed by value,
+    # and by type as well where a TRUE could be taken for the number 1.
+    typed = any(bool in set(map(type, column)) for column in (years, dates, hours))
+    keys: list[tuple[object, ...]] = (
+        [
+            (c, type(h), h, type(d), d, type(y), y)
+            for c, h, d, y in zip(number, hours, dates, years, strict=True)
+        ]
+        if typed
+        else list(zip(number, hours, dates, years, strict=True))
+    )
+    first_of = dict(zip(keys, range(n), strict=True))
+    whats = {key: what(number[i], hours[i], dates[i], years[i]) for key, i in first_of.items()}
+    found = list(map(whats.__getitem__, keys))
+    complete = list(map(all, zip(*(t[f] for f in FIELDS), strict=True)))
+    first_seen: dict[tuple[object, ...], int] = {}
+    reasons = checked.reasons
+    passing, members, which = checked.rows, checked.members, checked.which
+    rows = zip(roster.row_numbers, found, member_ids, complete, mismatches, strict=True)
+    for i, (row_number, course, member_id, full, mismatch) in enumerate(rows):
+        if full and member_id is not None and not mismatch and course.record is not None:
+            # The usual row: all there, its member found, its course, date, hours and year
+            # good; it passes unless it repeats an earlier row.
+            same = (member_id, course.course_id, course.day)
+            if first_seen.setdefault(same, row_number) == row_number:
+                passing.append(i)
+                members.append(member_id)
+                which.append(course.record)
+                continue
+        if not full:
+            reasons[i] = [
+                f"{label} is missing"
+                for label, f in zip(TEMPLATE_COLUMNS, FIELDS, strict=True)
+                if not t[f][i]
+            ]
+        if member_id is None:
+            if t["license_number"][i]:
+                checked.fail(i, f"No member holds license number {t['license_number'][i]}")
+        elif mismatch:
+            checked.fail(i, NAME_MISMATCH)
+        if course.reasons:
+            reasons[i] = [*(reasons[i] or ()), *course.reasons]
+        if member_id is not None and course.day is not None and course.course_id is not None:
+            earlier = first_seen.setdefault((member_id, course.course_id, course.day), row_number)
+            if earlier != row_number:
+                checked.fail(
+                    i,
+                    f"The same member, course and date appears earlier in this file (row {earlier})",
                 )
-            else:
-                seen[same] = o.row_number
-        if not reasons and member and course and day and hours is not None and year is not None:
-            valid.append(_Valid(o, member[0], course[0], course[2], year, day, hours))
-    return valid
+        if reasons[i] is None and member_id is not None and course.record is not None:
+            passing.append(i)
+            members.append(member_id)
+            which.append(course.record)
+    checked.records = list(records)
+    return checked
 
 
-def _already_recorded(db: Database, valid: list[_Valid]) -> dict[tuple[int, int, date], str]:
-    """Existing records with the same member, course and date, and their status."""
-    if not valid:
-        return {}
+def _license_key(raw: str) -> str:
+    return raw.upper() if raw.isalnum() and raw.isascii() else license_key(raw)
+
+
+def _passing_table(checked: Checked) -> tuple[Any, Any]:
+    """The passing rows (row, member, which) and their distinct records, as Arrow tables."""
     import pyarrow as pa
 
-    keys = pa.table(
+    rows = pa.table(
         {
-            "member_id": pa.array([v.member_id for v in valid], pa.int32()),
-            "course_id": pa.array([v.course_id for v in valid], pa.int32()),
-            "course_date": pa.array([v.course_date for v in valid], pa.date32()),
+            "row": pa.array(checked.rows, pa.int32()),
+            "member_id": pa.array(checked.members, pa.int32()),
+            "which": pa.array(checked.which, pa.int32()),
         }
     )
-    cur = db.cursor()
-    try:
-        cur.register("roster_keys", keys)
-        rows = cur.execute(
-            """SELECT r.member_id, r.course_id, r.course_date, r.status
-               FROM ce_records r
-               JOIN roster_keys k USING (member_id, course_id, course_date)"""
-        ).fetchall()
-    finally:
-        cur.close()
-    return {(m, c, d): s for m, c, d, s in rows}
+    records = pa.table(
+        {
+            "which": pa.array(range(len(checked.records)), pa.int32()),
+            "course_id": pa.array([r[0] for r in checked.records], pa.int32()),
+            "category": pa.array([r[1] for r in checked.records], pa.string()),
+            "ce_year": pa.array([r[2] for r in checked.records], pa.int32()),
+            "course_date": pa.array([r[3] for r in checked.records], pa.date32()),
+            "hours": pa.array([r[4] for r in checked.records], pa.decimal128(8, 2)),
+        }
+    )
+    return rows, records
 
 
 def import_roster(
@@ -339,11 +459,37 @@ def import_roster(
     today: date | None = None,
 ) -> ImportResult:
     """Read, check and record a roster; processed rows and the import commit together."""
+    with _collector_paused():
+        return _import(db, data, filename, provider_id, uploaded_by, progress, today)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A 100,000-row roster makes a million short-lived objects that hold no cycles:
+    Python's cycle collector would rescan the whole heap many times over for nothing."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _import(
+    db: Database,
+    data: bytes,
+    filename: str,
+    provider_id: int,
+    uploaded_by: str,
+    progress: Progress | None,
+    today: date | None,
+) -> ImportResult:
     report = progress or (lambda _f, _t: None)
     report(0.05, "Reading the file…")
-    outcomes = read_roster(data, filename)
-    report(0.35, f"Checking {len(outcomes):,} rows…")
-    valid = validate(db, provider_id, outcomes, today=today)
+    roster = read_roster(data, filename)
+    report(0.35, f"Checking {len(roster):,} rows…")
+    checked = validate(db, provider_id, roster, today=today)
     sha = hashlib.sha256(data).hexdigest()
     earlier = db.one(
         "SELECT uploaded_at, uploaded_by FROM imports WHERE sha256 = ? AND provider_id = ?"
@@ -351,52 +497,129 @@ def import_roster(
         [sha, provider_id],
     )
     report(0.6, "Recording…")
+    upload = _Upload(provider_id, uploaded_by, filename, sha, len(data))
+    for attempt in (1, 2, 3):
+        before = [list(r) if r else None for r in checked.reasons] if db.server else None
+        try:
+            import_id, confirmed, failed = _record(db, roster, checked, upload)
+            break
+        except Exception as exc:
+            # Server mode: another app process recorded some of these rows after they were
+            # checked, and the unique index refused them. Check again and record the rest.
+            if before is None or attempt == 3 or not db.is_duplicate_key(exc):
+                raise
+            checked.reasons[:] = before
+    total = len(roster)
+    report(1.0, "Done.")
+    return ImportResult(
+        import_id=int(import_id),
+        file_name=filename,
+        processed=total - failed,
+        failed=failed,
+        total=total,
+        confirmed=confirmed,
+        roster=roster,
+        reasons=checked.reasons,
+        earlier_upload=(f"{earlier[0]:%m/%d/%Y %H:%M} by {earlier[1]}" if earlier else None),
+    )
+
+
+@dataclass(frozen=True)
+class _Upload:
+    """What the import record says about the file: for whom, by whom, which file."""
+
+    provider_id: int
+    by: str
+    file: str
+    sha256: str
+    size: int
+
+
+def _record(
+    db: Database,
+    roster: Roster,
+    checked: Checked,
+    upload: _Upload,
+) -> tuple[int, int, int]:
+    """Record the passing rows, the import and every row's outcome in one transaction.
+
+    Returns (import id, rows confirming a pending self-report, failed rows).
+    """
+    passing, distinct = _passing_table(checked)
+    provider_id, uploaded_by, filename = upload.provider_id, upload.by, upload.file
     with db.transaction() as cur:
+        cur.register("roster_passing", passing)
+        cur.register("roster_records", distinct)
         # Checked again inside the transaction so that concurrent uploads cannot both add.
-        existing = _already_recorded(db, valid) if valid else {}
-        shut = set(years.closed_in(cur, {v.ce_year for v in valid}))
-        to_insert: list[_Valid] = []
-        to_confirm: list[_Valid] = []
-        for v in valid:
-            status = existing.get((v.member_id, v.course_id, v.course_date))
-            if v.ce_year in shut:
-                v.outcome.reasons.append(
-                    f"CE year {v.ce_year} is closed; its hours are final. Ask the office to "
-                    "reopen it if this row should count"
+        shut = set(years.closed_in(cur, {r[2] for r in checked.records}))
+        held = {
+            i: status
+            for i, status in cur.execute(
+                """SELECT p.row, r.status
+                   FROM roster_passing p
+                   JOIN roster_records d USING (which)
+                   JOIN ce_records r
+                     ON r.member_id = p.member_id AND r.course_id = d.course_id
+                    AND r.course_date = d.course_date"""
+            ).fetchall()
+        }
+        confirm: list[int] = []
+        for i, which in zip(checked.rows, checked.which, strict=True) if shut or held else ():
+            year = checked.records[which][2]
+            status = held.get(i)
+            if year in shut:
+                checked.fail(
+                    i,
+                    f"CE year {year} is closed; its hours are final. Ask the office to reopen it "
+                    "if this row should count",
                 )
-            elif status is None:
-                to_insert.append(v)
             elif status == "pending":
-                to_confirm.append(v)
-            else:
-                v.outcome.reasons.append(
-                    "Already recorded: this member, course and date came in an earlier upload"
+                confirm.append(i)
+            elif status is not None:
+                checked.fail(
+                    i, "Already recorded: this member, course and date came in an earlier upload"
                 )
-        failed = sum(1 for o in outcomes if o.failed)
-        import_id = cur.execute(
-            """INSERT INTO imports (provider_id, uploaded_by, file_name, sha256, size_bytes,
+        failed = sum(1 for r in checked.reasons if r)
+        total = len(roster)
+        import_id = db.new_id("import_ids", cur)
+        cur.execute(
+            """INSERT INTO imports (id, provider_id, uploaded_by, file_name, sha256, size_bytes,
                                     processed, failed, total)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
+                import_id,
                 provider_id,
                 uploaded_by,
                 filename[:255],
-                sha,
-                len(data),
-                len(outcomes) - failed,
+                upload.sha256,
+                upload.size,
+                total - failed,
                 failed,
-                len(outcomes),
+                total,
             ],
-        ).fetchone()[0]  # type: ignore[index]  # RETURNING always yields a row
-        _store_rows(cur, import_id, outcomes)
-        _store_records(cur, import_id, to_insert, uploaded_by)
-        for v in to_confirm:
+        )
+        _store_rows(cur, import_id, roster, checked.reasons)
+        skip = (
+            set(held) | {i for i, r in enumerate(checked.reasons) if r} if shut or held else set()
+        )
+        _store_records(cur, import_id, uploaded_by, skip)
+        if confirm:
+            import pyarrow as pa
+
+            cur.register("roster_confirm", pa.table({"row": pa.array(confirm, pa.int32())}))
             cur.execute(
-                """UPDATE ce_records SET status = 'approved', import_id = ?, hours = ?,
-                          status_reason = 'Confirmed by a roster upload'
-                   WHERE member_id = ? AND course_id = ? AND course_date = ?""",
-                [import_id, v.hours, v.member_id, v.course_id, v.course_date],
+                """UPDATE ce_records r
+                   SET status = 'approved', import_id = $import_id, hours = d.hours,
+                       status_reason = 'Confirmed by a roster upload'
+                   FROM roster_confirm c
+                   JOIN roster_passing p USING (row)
+                   JOIN roster_records d USING (which)
+                   WHERE r.member_id = p.member_id AND r.course_id = d.course_id
+                     AND r.course_date = d.course_date""",
+                {"import_id": import_id},
             )
+        for name in ("roster_passing", "roster_records", "roster_confirm"):
+            cur.unregister(name)
         audit.record(
             cur,
             uploaded_by,
@@ -405,41 +628,29 @@ def import_roster(
             import_id,
             {
                 "file": filename,
-                "processed": len(outcomes) - failed,
+                "processed": total - failed,
                 "failed": failed,
-                "total": len(outcomes),
-                "confirmed": len(to_confirm),
+                "total": total,
+                "confirmed": len(confirm),
             },
         )
-    report(1.0, "Done.")
-    return ImportResult(
-        import_id=int(import_id),
-        file_name=filename,
-        processed=len(outcomes) - failed,
-        failed=failed,
-        total=len(outcomes),
-        confirmed=len(to_confirm),
-        outcomes=outcomes,
-        earlier_upload=(f"{earlier[0]:%m/%d/%Y %H:%M} by {earlier[1]}" if earlier else None),
-    )
+    return int(import_id), len(confirm), failed
 
 
-def _store_rows(cur: Any, import_id: int, outcomes: list[RowOutcome]) -> None:
+def _store_rows(cur: Any, import_id: int, roster: Roster, reasons: list[list[str] | None]) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
     frame = pa.table(
         {
-            "import_id": pa.array([import_id] * len(outcomes), pa.int32()),
-            "row_number": pa.array([o.row_number for o in outcomes], pa.int32()),
+            "import_id": pa.array([import_id] * len(roster), pa.int32()),
+            "row_number": pa.array(roster.row_numbers, pa.int32()),
             **{
-                f: pc.utf8_slice_codeunits(
-                    pa.array([o.raw[f] for o in outcomes], pa.string()), 0, 1000
-                )
+                f: pc.utf8_slice_codeunits(pa.array(roster.texts[f], pa.string()), 0, 1000)
                 for f in FIELDS
             },
-            "outcome": pa.array(["failed" if o.failed else "processed" for o in outcomes]),
-            "reasons": pa.array([o.status if o.failed else None for o in outcomes], pa.string()),
+            "outcome": pa.array(["failed" if r else "processed" for r in reasons], pa.string()),
+            "reasons": pa.array(["; ".join(r) if r else None for r in reasons], pa.string()),
         }
     )
     cur.register("incoming_rows", frame)
@@ -447,39 +658,31 @@ def _store_rows(cur: Any, import_id: int, outcomes: list[RowOutcome]) -> None:
     cur.unregister("incoming_rows")
 
 
-def _store_records(cur: Any, import_id: int, rows: list[_Valid], uploaded_by: str) -> None:
-    if not rows:
-        return
+def _store_records(cur: Any, import_id: int, uploaded_by: str, skip: set[int]) -> None:
+    """Insert the passing rows registered as roster_passing, but for the ``skip`` rows."""
     import pyarrow as pa
 
-    frame = pa.table(
-        {
-            "member_id": pa.array([v.member_id for v in rows], pa.int32()),
-            "course_id": pa.array([v.course_id for v in rows], pa.int32()),
-            "ce_year": pa.array([v.ce_year for v in rows], pa.int32()),
-            "course_date": pa.array([v.course_date for v in rows], pa.date32()),
-            "hours": pa.array([v.hours for v in rows], pa.decimal128(8, 2)),
-            "category": pa.array([v.category for v in rows], pa.string()),
-        }
-    )
-    cur.register("incoming_records", frame)
+    cur.register("roster_skip", pa.table({"row": pa.array(sorted(skip), pa.int32())}))
     cur.execute(
         """INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, category,
                                    source, import_id, status, created_by)
-           SELECT member_id, course_id, ce_year, course_date, hours, category, 'roster import',
-                  $import_id, 'approved', $by FROM incoming_records""",
+           SELECT p.member_id, d.course_id, d.ce_year, d.course_date, d.hours, d.category,
+                  'roster import', $import_id, 'approved', $by
+           FROM roster_passing p JOIN roster_records d USING (which)
+           WHERE p.row NOT IN (SELECT row FROM roster_skip)
+           ORDER BY p.row""",
         {"import_id": import_id, "by": uploaded_by},
     )
-    cur.unregister("incoming_records")
+    cur.unregister("roster_skip")
 
 
-def preview_frame(outcomes: list[RowOutcome]) -> pd.DataFrame:
-    """Rows as read, before any check: what the upload page previews."""
+def preview_frame(roster: Roster, rows: int = 10) -> pd.DataFrame:
+    """The first rows as read, before any check: what the upload page previews."""
     import pandas as pd
 
     return pd.DataFrame(
-        [[o.row_number] + [o.raw[f] for f in FIELDS] for o in outcomes],
-        columns=["Row", *TEMPLATE_COLUMNS],
+        {"Row": roster.row_numbers[:rows]}
+        | {c: roster.texts[f][:rows] for c, f in zip(TEMPLATE_COLUMNS, FIELDS, strict=True)}
     )
 
 

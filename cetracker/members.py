@@ -17,7 +17,18 @@ class FilterChoices:
 
 
 def filter_choices(db: Database, scope: Scope, current_year: int) -> FilterChoices:
-    """The values the filter bar offers: only what lies inside the user's scope."""
+    """The values the filter bar offers: only what lies inside the user's scope.
+
+    Every report page asks on every rerun; the answer changes only with the data.
+    """
+    choices: FilterChoices = db.cached(
+        repr(("filter_choices", scope, current_year)),
+        lambda: _filter_choices(db, scope, current_year),
+    )
+    return choices
+
+
+def _filter_choices(db: Database, scope: Scope, current_year: int) -> FilterChoices:
     where, params = Filters(year=current_year, scope=scope).member_where("m")
     rows = db.rows(
         f"""SELECT 'county', county FROM members m WHERE {where} AND county IS NOT NULL

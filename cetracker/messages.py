@@ -153,11 +153,11 @@ def send(
     if set(member_ids) - allowed:
         raise NotAllowed("Some chosen members are outside the members you may write to.")
     with db.transaction(reports=False) as cur:
-        message_id = cur.execute(
-            "INSERT INTO messages (subject, body, reply_to, sender) VALUES (?, ?, ?, ?)"
-            " RETURNING id",
-            [subject, body, reply_to or None, sender.username],
-        ).fetchone()[0]  # type: ignore[index]  # RETURNING always yields a row
+        message_id = db.new_id("message_ids", cur)
+        cur.execute(
+            "INSERT INTO messages (id, subject, body, reply_to, sender) VALUES (?, ?, ?, ?, ?)",
+            [message_id, subject, body, reply_to or None, sender.username],
+        )
         import pyarrow as pa
 
         ids = sorted(allowed)

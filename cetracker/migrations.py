@@ -218,4 +218,12 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        6,
+        "write counters that app processes sharing a server read",
+        """
+        CREATE SEQUENCE write_versions;
+        CREATE SEQUENCE data_versions;
+        """,
+    ),
 ]

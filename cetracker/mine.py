@@ -209,12 +209,14 @@ def report_course(
     mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
     with db.transaction() as cur:
         years.ensure_open(cur, year, message=years.MEMBER_CLOSED)
-        record_id = cur.execute(
-            """INSERT INTO ce_records (member_id, title, provider_name, ce_year, course_date,
+        record_id = db.new_id("record_ids", cur)
+        cur.execute(
+            """INSERT INTO ce_records (id, member_id, title, provider_name, ce_year, course_date,
                                        hours, category, source, status, certificate,
                                        certificate_name, certificate_type, created_by)
-               VALUES (?, ?, ?, ?, ?, ?, ?, 'self report', 'pending', ?, ?, ?, ?) RETURNING id""",
+               VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'self report', 'pending', ?, ?, ?, ?)""",
             [
+                record_id,
                 member_id,
                 title.strip()[:300],
                 provider.strip()[:300],
@@ -227,7 +229,7 @@ def report_course(
                 mime,
                 user.username,
             ],
-        ).fetchone()[0]  # type: ignore[index]  # RETURNING always yields a row
+        )
         audit.record(
             cur,
             user.username,
@@ -351,9 +353,9 @@ def decide(
         for record_id in record_ids:
             changed = cur.execute(
                 """UPDATE ce_records SET status = ?, status_reason = ?
-                   WHERE id = ? AND status = 'pending' RETURNING id""",
+                   WHERE id = ? AND status = 'pending'""",
                 ["approved" if approve else "rejected", reason.strip()[:500] or None, record_id],
-            ).fetchall()
+            ).fetchone()[0]  # type: ignore[index]  # an UPDATE reports its row count
             if changed:
                 done += 1
                 audit.record(

@@ -343,7 +343,7 @@ def save_member(
             raise Invalid([f"License number {v['license_number']} already belongs to {name}."])
 
     if member_id is None:
-        new_id = db.scalar("SELECT nextval('member_ids')")
+        new_id = db.new_id("member_ids")
         _save(db, MEMBER, {"id": int(new_id)}, cleaned, None, actor, checks, "member")
         return int(new_id)
     if loaded is None:
@@ -454,7 +454,7 @@ def save_provider(
             )
 
     if provider_id is None:
-        new_id = int(db.scalar("SELECT nextval('provider_ids')"))
+        new_id = db.new_id("provider_ids")
         _save(db, PROVIDER, {"id": new_id}, cleaned, None, actor, checks, "provider")
         return new_id
     loaded = loaded or current(db, PROVIDER, {"id": provider_id})
@@ -522,7 +522,7 @@ def save_course(
             raise Invalid(problems)
 
     if course_id is None:
-        new_id = int(db.scalar("SELECT nextval('course_ids')"))
+        new_id = db.new_id("course_ids")
         _save(db, COURSE, {"id": new_id}, cleaned, None, actor, checks, "course")
         return new_id
     loaded = loaded or current(db, COURSE, {"id": course_id})
@@ -710,7 +710,7 @@ def save_record(
                 raise Invalid(problems)
 
     if record_id is None:
-        new_id = int(db.scalar("SELECT nextval('record_ids')"))
+        new_id = db.new_id("record_ids")
         extra = {
             "member_id": member_id,
             "ce_year": year,

@@ -49,8 +49,10 @@ def current_ce_year(db: Database) -> int:
 
 
 def save_policy(cur, policy: compute.Policy) -> None:  # type: ignore[no-untyped-def]
+    cur.execute("DELETE FROM policy WHERE effective_year = ?", [policy.effective_year])
     cur.execute(
-        "INSERT OR REPLACE INTO policy VALUES (?, ?, ?, ?)",
+        "INSERT INTO policy (effective_year, required_hours, carryover_cap, ce_year_start_month)"
+        " VALUES (?, ?, ?, ?)",
         [
             policy.effective_year,
             policy.required_hours,
@@ -61,7 +63,8 @@ def save_policy(cur, policy: compute.Policy) -> None:  # type: ignore[no-untyped
 
 
 def save_minimum_set(cur, effective_year: int, minimums: dict[str, Decimal]) -> None:  # type: ignore[no-untyped-def]
-    cur.execute("INSERT OR IGNORE INTO category_minimum_sets VALUES (?)", [effective_year])
+    cur.execute("DELETE FROM category_minimum_sets WHERE effective_year = ?", [effective_year])
+    cur.execute("INSERT INTO category_minimum_sets VALUES (?)", [effective_year])
     cur.execute("DELETE FROM category_minimums WHERE effective_year = ?", [effective_year])
     for category, minimum in minimums.items():
         cur.execute(

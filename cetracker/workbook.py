@@ -328,10 +328,17 @@ def _upsert(
         return
     frame = _frame(rows, columns)
     cur.register("incoming", frame)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+    # An UPDATE of the rows there already, then an INSERT of the others: the same on both
+    # backends (PostgreSQL through DuckDB fills no server defaults in ON CONFLICT inserts).
+    same = " AND ".join(f"t.{k} = i.{k}" for k in key)
+    updates = ", ".join(f"{c} = i.{c}" for c in columns if c not in key)
+    if updates:
+        cur.execute(
+            f"UPDATE {table} t SET {updates} FROM incoming i WHERE {same}"  # noqa: S608 - fixed names
+        )
     cur.execute(
-        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM incoming "  # noqa: S608 - fixed names
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {updates}"
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(columns)} FROM incoming i "  # noqa: S608 - fixed names
+        f"WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {same})"
     )
     cur.unregister("incoming")
 

@@ -16,7 +16,7 @@ st.markdown(
     "A backup is one file holding everything: members, records, imports, messages, accounts "
     "and the audit log. Keep it somewhere safe; it contains personal data and password hashes."
 )
-folder = Path(config.db_path()).parent / "backups"
+folder = config.backup_folder()
 if st.button("Make a backup now", type="primary", icon=":material/backup:"):
     try:
         with st.spinner("Copying the database…"):

@@ -25,7 +25,8 @@ status = cols[1].selectbox(
 page_no = int(cols[2].number_input("Page", min_value=1, value=1, step=1, key="mm_page")) - 1
 found, total = office.search_members(db, text, status, page_no)
 pages = max(1, -(-total // office.PAGE_SIZE))
-st.caption(f"{total:,} members match · page {min(page_no + 1, pages)} of {pages}")
+matches = "1 member matches" if total == 1 else f"{total:,} members match"
+st.caption(f"{matches} · page {min(page_no + 1, pages)} of {pages}")
 widgets.show_table(found.drop(columns=["id"]), empty="No member matches; try fewer letters.")
 
 edit_tab, add_tab = st.tabs(["Edit a member", "Add a member"])

@@ -56,7 +56,7 @@ if upload is not None:
         st.stop()
     st.subheader("Preview")
     st.caption(f"{len(preview):,} rows to import for {provider_name}. The first rows:")
-    widgets.show_table(importer.preview_frame(preview[:10]), empty="No rows.")
+    widgets.show_table(importer.preview_frame(preview, 10), empty="No rows.")
     if st.button("Import these rows", type="primary", key="import_go"):
         bar = st.progress(0.0, text="Starting…")
         try:
@@ -89,7 +89,7 @@ if result is not None:
             f"This same file was uploaded before ({result.earlier_upload}); rows already "
             "recorded then were not added again."
         )
-    failed = importer.failed_rows_frame(result.outcomes)
+    failed = importer.failed_rows_frame(result.failed_outcomes())
     if failed.empty:
         st.success("Every row was processed.")
     else:

@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import chdir, redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -27,10 +28,25 @@ license_number,first_name,last_name,county,area,position,year,earned,carried_in,
 """
 
 
+# Each test's database: a file in its folder, or a PostgreSQL database (the backend fixture).
+LOCATIONS: dict[Path, str] = {}
+
+
+@pytest.fixture(autouse=True)
+def cli_database(database_location: str, tmp_path: Path) -> Iterator[str]:
+    LOCATIONS[tmp_path] = database_location
+    yield database_location
+    LOCATIONS.pop(tmp_path, None)
+
+
+def location(tmp_path: Path) -> str:
+    return LOCATIONS.get(tmp_path, str(tmp_path / "ce.duckdb"))
+
+
 def run(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
     """Run the command line in-process (fast) with its own stdout and stderr."""
     out, err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8"), io.StringIO()
-    argv = ["--db", str(tmp_path / "ce.duckdb"), *args]
+    argv = ["--db", location(tmp_path), *args]
     with redirect_stdout(out), redirect_stderr(err), chdir(tmp_path):
         code = main(argv)
     out.flush()
@@ -44,7 +60,7 @@ def run(tmp_path: Path, *args: str, check: bool = True) -> subprocess.CompletedP
 def run_process(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run the command line as a real subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "cetracker.cli", "--db", str(tmp_path / "ce.duckdb"), *args],
+        [sys.executable, "-m", "cetracker.cli", "--db", location(tmp_path), *args],
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -358,9 +374,7 @@ def test_db_option_after_the_command(office):
     with chdir(office):
         out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
         with redirect_stdout(out):
-            code = main(
-                ["report", "hour-summary", "--year", "2024", "--db", str(office / "ce.duckdb")]
-            )
+            code = main(["report", "hour-summary", "--year", "2024", "--db", location(office)])
         out.flush()
     close_all()
     assert code == 0 and out.buffer.getvalue().decode() == GOLDEN_2024

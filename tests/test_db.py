@@ -10,8 +10,8 @@ from cetracker.db import Database
 from cetracker.migrations import MIGRATIONS
 
 
-def test_upgrade_keeps_existing_data(tmp_path):
-    path = tmp_path / "old.duckdb"
+def test_upgrade_keeps_existing_data(database_location):
+    path = database_location
     old = Database(path, migrate_to=1)
     assert old.schema_version() == 1
     old.execute(
@@ -34,9 +34,9 @@ def test_migrations_are_numbered_in_order():
     assert numbers == list(range(1, len(numbers) + 1))
 
 
-def test_reopening_applies_nothing_twice(tmp_path):
-    Database(tmp_path / "a.duckdb").close()
-    again = Database(tmp_path / "a.duckdb")
+def test_reopening_applies_nothing_twice(database_location):
+    Database(database_location).close()
+    again = Database(database_location)
     assert again.migrate() == []
     again.close()
 
@@ -78,6 +78,7 @@ def test_duplicate_course_record_is_refused_by_the_database(db):
         )
 
 
+@pytest.mark.embedded_only
 def test_two_database_objects_on_one_file_keep_their_derived_tables_apart(demo_db_path):
     from cetracker.filters import Filters
     from cetracker.summary import hour_summary, year_standing

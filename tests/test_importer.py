@@ -52,8 +52,8 @@ SETUP = {
 
 
 @pytest.fixture
-def office(tmp_path) -> tuple[Database, int]:
-    db = Database(tmp_path / "imports.duckdb")
+def office(tmp_path, database_location) -> tuple[Database, int]:
+    db = Database(database_location)
     load(db, write_workbook(tmp_path / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
     return db, importer.provider_id_for(db, "P-1")
 
@@ -150,6 +150,28 @@ ROW_CASES = [
         "duplicate in file",
         [good(), good(CE_Hours=4)],
         [OK, "The same member, course and date appears earlier in this file (row 2)"],
+    ),
+    (
+        "duplicate three times, hours differ",
+        [good(), good(CE_Hours=4), good(CE_Hours="8")],
+        [
+            OK,
+            "The same member, course and date appears earlier in this file (row 2)",
+            "The same member, course and date appears earlier in this file (row 2)",
+        ],
+    ),
+    (
+        # TRUE equals 1 in Python: each must still be read for what it is.
+        "TRUE next to 1",
+        [good(CE_Hours=True), good(License_Number="1003", Last_Name="O'Brien", CE_Hours=1)],
+        ["is not a number", OK],
+    ),
+    ("license with an en dash and a no-break space", [good(License_Number="10–0\u00a01")], [OK]),
+    ("hours to three decimals", [good(CE_Hours="2.125")], [OK]),
+    (
+        "same member, another course on the same day",
+        [good(), good(Course_Number="C2", Course_Date="2024-05-01", CE_Hours=1)],
+        [OK, "Course Date 05/01/2024 is outside the course's dates"],
     ),
     (
         "blank rows skipped",

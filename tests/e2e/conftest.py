@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -48,25 +48,28 @@ def wait_healthy(url: str, seconds: float = 60) -> None:
 
 
 @contextmanager
-def serve(folder: Path) -> Iterator[str]:
-    """A demo database in ``folder`` and `streamlit run` on it; yields the app's address."""
+def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> Iterator[str]:
+    """`streamlit run` on a database (a demo file in ``folder`` unless another is named);
+    yields the app's address. ``demo=False``: the database is filled already."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
             "Debian's chromium is missing: ./ce test installs it (apt-get install chromium)"
         )
     env = {
         **os.environ,
-        "CETRACKER_DB": str(folder / "e2e.duckdb"),
+        "CETRACKER_DB": database or str(folder / "e2e.duckdb"),
         "CETRACKER_SECRET_KEY": "e2e-secret-key-for-tests",
         "CETRACKER_LOGIN_SLEEP": "0.3",
+        "CETRACKER_BACKUP_DIR": str(folder / "backups"),
     }
-    subprocess.run(
-        [sys.executable, "-m", "cetracker.cli", "init", "--demo"],
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
+    if demo:
+        subprocess.run(
+            [sys.executable, "-m", "cetracker.cli", "init", "--demo"],
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
@@ -102,15 +105,22 @@ def serve(folder: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve(tmp_path_factory.mktemp("e2e")) as url:
+def app_url(
+    tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[Path, str], str]
+) -> Iterator[str]:
+    """The demo app on the session's backend (a DuckDB file, or the test PostgreSQL)."""
+    folder = tmp_path_factory.mktemp("e2e")
+    with serve(folder, new_database(folder, "e2e")) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def own_app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def own_app_url(
+    tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[Path, str], str]
+) -> Iterator[str]:
     """An app with a database of its own, for journeys that change the rules or close years."""
-    with serve(tmp_path_factory.mktemp("e2e-own")) as url:
+    folder = tmp_path_factory.mktemp("e2e-own")
+    with serve(folder, new_database(folder, "e2e_own")) as url:
         yield url
 
 

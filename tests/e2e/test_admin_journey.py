@@ -25,20 +25,24 @@ def choose(page, label: str, option: str | re.Pattern, typed: str = "") -> None:
     settle(page)
 
 
+def add_member(page, url: str, license_number: str, first: str, last: str) -> None:
+    """The Members page's "Add a member" form, filled and saved (county Travis)."""
+    open_page(page, url, "members")
+    page.get_by_role("tab", name="Add a member").click()
+    visible(page.get_by_label("License number *")).fill(license_number)
+    visible(page.get_by_label("First name *")).fill(first)
+    visible(page.get_by_label("Last name *")).fill(last)
+    visible(page.get_by_label("County")).fill("Travis")
+    page.get_by_role("button", name="Add member").click()
+    page.get_by_text(f"Added {first} {last} (license {license_number}).").wait_for(timeout=30_000)
+
+
 def test_admin_adds_a_member_changes_the_rules_closes_a_year(browser, own_app_url, artifacts):
     url = own_app_url
     last_year = date.today().year - 1  # the demo's CE years are calendar years
     page = log_in(browser, url, "admin")
 
-    # Add a member.
-    open_page(page, url, "members")
-    page.get_by_role("tab", name="Add a member").click()
-    visible(page.get_by_label("License number *")).fill("TX-4242")
-    visible(page.get_by_label("First name *")).fill("Zoë")
-    visible(page.get_by_label("Last name *")).fill("Ødegård")
-    visible(page.get_by_label("County")).fill("Travis")
-    page.get_by_role("button", name="Add member").click()
-    page.get_by_text("Added Zoë Ødegård (license TX-4242).").wait_for(timeout=30_000)
+    add_member(page, url, "TX-4242", "Zoë", "Ødegård")
     page.screenshot(path=str(artifacts / "journey-admin-add-member.png"), full_page=True)
 
     # Change the rules: the preview comes first, and says how many members it affects.

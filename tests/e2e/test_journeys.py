@@ -180,6 +180,7 @@ def test_provider_sees_only_its_courses(browser, app_url):
 
 def test_member_sees_their_totals(browser, app_url):
     page = log_in(browser, app_url, "member")
+    page.get_by_text("Short by", exact=True).first.wait_for(timeout=30_000)
     body = page.locator("[data-testid='stMain']").inner_text()
     for label in ("Earned", "Carried in", "Credited", "Required", "Short by"):
         assert label in body
@@ -214,7 +215,15 @@ def test_newcomer_two_commands(browser, tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True, timeout=120)
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CETRACKER_")}
+    # As on a newcomer's machine: no settings, and not inside this checkout's venv.
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("CETRACKER_") and k not in ("VIRTUAL_ENV", "PYTHONHOME")
+    }
+    env["PATH"] = os.pathsep.join(
+        part for part in env.get("PATH", "").split(os.pathsep) if not part.startswith(str(ROOT))
+    )
     env["PORT"] = str(port)
     log = tmp_path / "start.log"
     with log.open("w") as out:

@@ -1,0 +1,200 @@
+"""Server mode: a real PostgreSQL 15 shared by several processes, and moving between backends.
+
+Most tests of the suite run on PostgreSQL already (the ``backend`` fixture); these are
+the ones about the server itself: two processes writing at once, ``migrate-to`` both
+ways, and what a wrong URL says.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from cetracker import demo
+from cetracker.db import Database
+from cetracker.errors import CetrackerError
+from tests.pgserver import PostgresServer
+from tests.rosters import csv_bytes
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def cli(location: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "cetracker.cli", "--db", location, *args],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.fixture
+def server_demo(pg_server: PostgresServer) -> str:
+    url = pg_server.create_database("shared_demo")
+    db = Database(url)
+    demo.build(db, members=600, years=2)
+    db.close()
+    return url
+
+
+def test_two_processes_importing_overlapping_rosters_record_each_row_once(server_demo, tmp_path):
+    db = Database(server_demo)
+    provider_id, provider_license = db.one(
+        "SELECT id, license_number FROM providers ORDER BY id LIMIT 1"
+    )
+    db.execute(
+        """INSERT INTO courses (course_number, title, provider_id, category, hours, start_date,
+                                end_date)
+           VALUES ('RACE-1', 'Two uploads at once', ?, 'General', 8, DATE '2025-01-01',
+                   DATE '2025-12-31')""",
+        [provider_id],
+    )
+    members = db.rows(
+        "SELECT first_name, last_name, license_number FROM members ORDER BY id LIMIT 600"
+    )
+    db.close()
+
+    def row(i: int) -> list[object]:
+        first, last, license_number = members[i]
+        day = date(2025, 1, 1) + timedelta(days=i % 300)
+        return [first, last, license_number, "RACE-1", 2025, day.isoformat(), 4]
+
+    # A: members 0-399; B: members 200-599. Rows 200-399 are in both files.
+    (tmp_path / "a.csv").write_bytes(csv_bytes([row(i) for i in range(0, 400)]))
+    (tmp_path / "b.csv").write_bytes(csv_bytes([row(i) for i in range(200, 600)]))
+    runs = [
+        cli(server_demo, "import", name, "--provider", provider_license, cwd=tmp_path)
+        for name in ("a.csv", "b.csv")
+    ]
+    results = []
+    for run in runs:
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 0, err
+        results.append(json.loads(out))
+    assert sum(r["processed"] for r in results) == 600
+    assert sum(r["failed"] for r in results) == 200
+    assert [r["total"] for r in results] == [400, 400]
+
+    db = Database(server_demo)
+    try:
+        assert (
+            db.scalar(
+                "SELECT count(*) FROM ce_records WHERE course_id = "
+                "(SELECT id FROM courses WHERE course_number = 'RACE-1')"
+            )
+            == 600
+        )
+        reasons = {
+            r
+            for (r,) in db.rows("SELECT DISTINCT reasons FROM import_rows WHERE outcome = 'failed'")
+        }
+        assert reasons == {
+            "Already recorded: this member, course and date came in an earlier upload"
+        }
+        assert db.scalar("SELECT count(*) FROM imports") == 2
+    finally:
+        db.close()
+
+
+def migrate(source: str, target: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``cetracker --db SOURCE migrate-to TARGET`` as a real process."""
+    return subprocess.run(
+        [sys.executable, "-m", "cetracker.cli", "--db", source, "migrate-to", target],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=cwd,
+    )
+
+
+def test_migrate_to_postgresql_and_back_keeps_every_row_and_figure(pg_server, tmp_path):
+    office = str(tmp_path / "office.duckdb")
+    embedded = Database(office)
+    demo.build(embedded, members=300, years=3)
+    embedded.close()
+    url = pg_server.create_database("moved")
+
+    to_server = migrate(office, url, tmp_path)
+    assert to_server.returncode == 0, to_server.stderr
+    there = json.loads(to_server.stdout)
+    assert there["rows"]["members"] == 300
+    assert there["rows"]["ce_records"] > 1000
+
+    back = migrate(url, str(tmp_path / "back.duckdb"), tmp_path)
+    assert back.returncode == 0, back.stderr
+    home = json.loads(back.stdout)
+    assert home["rows"] == there["rows"]
+    assert home["checksum"] == there["checksum"]
+
+    # The copies take new rows with fresh ids, on both sides.
+    for location in (url, str(tmp_path / "back.duckdb")):
+        db = Database(location)
+        try:
+            before = db.scalar("SELECT max(id) FROM members")
+            db.execute(
+                "INSERT INTO members (license_number, first_name, last_name) "
+                "VALUES ('NEW-1', 'New', 'Member')"
+            )
+            assert db.scalar("SELECT id FROM members WHERE license_number = 'NEW-1'") > before
+        finally:
+            db.close()
+
+    again = migrate(office, url, tmp_path)
+    assert again.returncode == 1
+    assert "already holds data" in again.stderr
+    assert "Traceback" not in again.stderr
+
+    wrong = migrate(office, str(tmp_path / "notes.txt"), tmp_path)
+    assert wrong.returncode == 1
+    assert "neither a postgresql:// URL nor a .duckdb file" in wrong.stderr
+
+
+def test_a_wrong_server_url_is_one_clear_sentence(pg_server):
+    with pytest.raises(CetrackerError) as caught:
+        Database(pg_server.url("no_such_database"))
+    message = caught.value.message
+    assert message.startswith("Cannot open the PostgreSQL database")
+    assert "database exists" in message
+
+    with pytest.raises(CetrackerError, match="Cannot open the PostgreSQL database"):
+        Database("postgresql://clerk:secret-password@127.0.0.1:1/x")
+
+
+def test_a_password_in_the_url_is_never_shown(pg_server):
+    with pytest.raises(CetrackerError) as caught:
+        Database("postgresql://clerk:secret-password@127.0.0.1:1/x")
+    assert "secret-password" not in caught.value.message
+    assert "clerk:***@" in caught.value.message
+
+
+def test_a_second_app_process_sees_a_write_at_once(pg_server):
+    """Each app process caches reports; a write in one must reach the others' caches."""
+    from cetracker.filters import Filters
+    from cetracker.summary import hour_summary
+
+    url = pg_server.create_database("two_apps")
+    first = Database(url)
+    demo.build(first, members=50, years=1)
+    second = Database(url)  # another DuckDB engine on the same server, as another process
+    second.shared_check_seconds = 0
+    try:
+        year = int(second.scalar("SELECT max(ce_year) FROM ce_records"))
+        before = hour_summary(second, Filters(year))
+        assert "Nowhere County" not in set(before["county"])
+        logins_before = second.version
+        first.execute(
+            "UPDATE members SET county = 'Nowhere County' WHERE id = (SELECT min(id) FROM members)"
+        )
+        after = hour_summary(second, Filters(year))
+        assert "Nowhere County" in set(after["county"])
+        first.execute("UPDATE users SET failed_logins = 0", reports=False)
+        assert second.version > logins_before
+    finally:
+        first.close()
+        second.close()
