@@ -97,7 +97,13 @@ def shared_runtime() -> Iterator[None]:
     Each ``AppTest.run`` installs a mock ``Runtime`` singleton and sets it back to None
     when it finishes, which breaks any other session still running. For the load
     test one runtime stays installed, and AppTest's own swaps go to a stand-in.
+
+    Each run also patches ``config.get_option`` for its duration (``global.appTest``);
+    overlapping patches undo each other, and a session whose patch was undone stops
+    recording widget values (``KeyError: '$$ID-…'`` in the harness). The option is
+    patched once here for the whole load instead.
     """
+    from contextlib import nullcontext
     from unittest.mock import MagicMock
 
     from streamlit.runtime import Runtime
@@ -108,6 +114,7 @@ def shared_runtime() -> Iterator[None]:
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
     from streamlit.testing.v1 import app_test
+    from streamlit.testing.v1.util import patch_config_options
 
     class StandIn:
         _instance: object = None
@@ -119,11 +126,14 @@ def shared_runtime() -> Iterator[None]:
     runtime.bidi_component_registry = MagicMock()
     saved = Runtime._instance
     app_test.Runtime = StandIn  # type: ignore[misc,assignment]
+    app_test.patch_config_options = lambda overrides: nullcontext()  # type: ignore[assignment]
     Runtime._instance = runtime
     try:
-        yield
+        with patch_config_options({"global.appTest": True}):
+            yield
     finally:
         app_test.Runtime = Runtime  # type: ignore[misc]
+        app_test.patch_config_options = patch_config_options
         Runtime._instance = saved
 
 

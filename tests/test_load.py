@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from streamlit import config
 
 from tests.load import run_load
 
@@ -17,7 +18,10 @@ pytestmark = [
 def test_twenty_concurrent_sessions(demo_db_path, demo_db):
     records_before = demo_db.scalar("SELECT count(*) FROM ce_records")
     messages_before = demo_db.scalar("SELECT count(*) FROM message_recipients")
+    real_get_option = config.get_option
     result = run_load(demo_db, sessions=20)
+    # The harness's config patch is undone (overlapping patches used to leak one).
+    assert config.get_option is real_get_option
     print(result.summary())
     assert result.errors == []
     assert len(result.page_times) >= 20 and len(result.imported) == 5
