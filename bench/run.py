@@ -325,6 +325,26 @@ def main() -> int:
     from cetracker.filters import Scope
 
     measure("dashboard figures", lambda: dashboard.figures(db, Scope(), year))
+    if wanted("dashboard figures, warmed"):
+        # What a viewer meets a moment after a write: the app's warm-up thread has
+        # recomputed the current year's figures (cetracker.warmup) once writes paused.
+        from cetracker import policy, warmup
+
+        now = policy.current_ce_year(db)
+        warmer = warmup.Warmer(db, quiet_seconds=0)
+
+        def write_and_wait() -> None:
+            db.execute("UPDATE members SET phone = phone WHERE id = (SELECT min(id) FROM members)")
+            while warmer.warmed_version != db.data_version:
+                time.sleep(0.005)
+
+        for name, scope in (
+            ("dashboard figures, warmed after a write: admin", Scope()),
+            ("dashboard figures, warmed after a write: director of one area",
+             Scope(areas=("Area 3",))),
+        ):  # fmt: skip
+            results[name] = timed(lambda s=scope: dashboard.figures(db, s, now), r, write_and_wait)
+            print(f"  {name}: median {statistics.median(results[name]) * 1000:.0f} ms", flush=True)
     everyone = hour_summary(db, Filters(year))
     measure("CSV export, all members", lambda: exports.to_csv(everyone), repeat=5)
     if not args.quick:

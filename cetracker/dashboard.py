@@ -29,6 +29,12 @@ class Figures:
 
 
 def figures(db: Database, scope: Scope, year: int) -> Figures:
+    """The Dashboard's figures for ``scope``, computed once per data version."""
+    result: Figures = db.cached(repr(("dashboard", scope, year)), lambda: _figures(db, scope, year))
+    return result
+
+
+def _figures(db: Database, scope: Scope, year: int) -> Figures:
     filters = Filters(year=year, scope=scope)
     areas = eligibility_by_area(db, filters)
     members = int(areas["members"].sum())
@@ -53,9 +59,7 @@ def figures(db: Database, scope: Scope, year: int) -> Figures:
             WHERE r.status = 'pending' AND {where}""",  # noqa: S608
         params,
     )
-    trend = db.cached(
-        repr(("trend", scope, year)), lambda: compliance_trend(db, scope, range(year - 4, year + 1))
-    )
+    trend = compliance_trend(db, scope, range(year - 4, year + 1))
     return Figures(
         year=year,
         trend=trend,
@@ -94,7 +98,7 @@ categories_met AS (
     WHERE r.got >= n.minimum
     GROUP BY ALL
 )
-SELECT p.year, count(*) AS members,
+SELECT p.year, m.area, m.county, count(*) AS members,
        count(*) FILTER (
            WHERE coalesce(cur.earned, 0)
                  + least(p.cap_prev, greatest(0, coalesce(prev.earned, 0) - p.required_prev))
@@ -104,17 +108,41 @@ FROM members m CROSS JOIN params p
 LEFT JOIN yearly cur ON cur.member_id = m.id AND cur.ce_year = p.year
 LEFT JOIN yearly prev ON prev.member_id = m.id AND prev.ce_year = p.year - 1
 LEFT JOIN categories_met c ON c.member_id = m.id AND c.ce_year = p.year
-WHERE m.status = 'active' AND {where}
-GROUP BY p.year
+WHERE m.status = 'active'
+GROUP BY p.year, m.area, m.county
 """
 
 
 def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
     """Share of active members eligible, year by year: one pass over the records.
 
-    Closed years read their snapshot. The rules per year come from ``compute``; a test
-    checks this against the Hour Summary of each year.
+    Computed once per data version for everyone, counted per area and county, so
+    that every scope's trend is a sum over its own areas and counties. Closed years
+    read their snapshot. The rules per year come from ``compute``; a test checks
+    this against the Hour Summary of each year.
     """
+    import pandas as pd
+
+    groups = db.cached(repr(("trend groups", tuple(years))), lambda: _trend_groups(db, years))
+    if not scope.everyone:
+        groups = groups[groups["area"].isin(scope.areas) | groups["county"].isin(scope.counties)]
+    totals = groups.groupby("year")[["members", "eligible"]].sum()
+    closed = {int(y) for (y,) in db.rows("SELECT ce_year FROM closed_years")}
+    shares = []
+    for y in years:
+        if y in closed:
+            frozen = eligibility_by_area(db, Filters(year=y, scope=scope))
+            members, eligible = int(frozen["members"].sum()), int(frozen["eligible"].sum())
+        elif y in totals.index:
+            members, eligible = (int(v) for v in totals.loc[y])
+        else:
+            members, eligible = 0, 0
+        shares.append((str(y), eligible / members if members else 0.0))
+    return pd.DataFrame(shares, columns=["year", "eligible"])
+
+
+def _trend_groups(db: Database, years: range) -> pd.DataFrame:
+    """Active members and how many are eligible, per open year, area and county."""
     import pandas as pd
 
     from cetracker import compute
@@ -123,34 +151,24 @@ def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
     rules = Rules.of(db)
     closed = {int(y) for (y,) in db.rows("SELECT ce_year FROM closed_years")}
     open_years = [y for y in years if y not in closed]
-    counts: dict[int, tuple[int, int]] = {}
-    where, params = Filters(year=0, scope=scope).member_where("m")
-    if open_years:
-        policies = [compute.policy_for_year(rules.policies, y) for y in open_years]
-        previous = [compute.policy_for_year(rules.policies, y - 1) for y in open_years]
-        minimums = [compute.minimums_for_year(rules.minimum_sets, y) for y in open_years]
-        params.update(
-            years=open_years,
-            required=[p.required_hours for p in policies],
-            required_prev=[p.required_hours for p in previous],
-            cap_prev=[p.carryover_cap for p in previous],
-            min_count=[len(m) for m in minimums],
-            m_year=[y for y, m in zip(open_years, minimums, strict=True) for _ in m],
-            m_category=[c for m in minimums for c in m],
-            m_hours=[h for m in minimums for h in m.values()],
-            first=min(open_years),
-            last=max(open_years),
-        )
-        for year, members, eligible in db.rows(_TREND_SQL.format(where=where), params):
-            counts[int(year)] = (int(members), int(eligible))
-    for year in sorted(closed & set(years)):
-        frozen = eligibility_by_area(db, Filters(year=year, scope=scope))
-        counts[year] = (int(frozen["members"].sum()), int(frozen["eligible"].sum()))
-    shares = []
-    for y in years:
-        members, eligible = counts.get(y, (0, 0))
-        shares.append((str(y), eligible / members if members else 0.0))
-    return pd.DataFrame(shares, columns=["year", "eligible"])
+    if not open_years:
+        return pd.DataFrame({"year": [], "area": [], "county": [], "members": [], "eligible": []})
+    policies = [compute.policy_for_year(rules.policies, y) for y in open_years]
+    previous = [compute.policy_for_year(rules.policies, y - 1) for y in open_years]
+    minimums = [compute.minimums_for_year(rules.minimum_sets, y) for y in open_years]
+    params = {
+        "years": open_years,
+        "required": [p.required_hours for p in policies],
+        "required_prev": [p.required_hours for p in previous],
+        "cap_prev": [p.carryover_cap for p in previous],
+        "min_count": [len(m) for m in minimums],
+        "m_year": [y for y, m in zip(open_years, minimums, strict=True) for _ in m],
+        "m_category": [c for m in minimums for c in m],
+        "m_hours": [h for m in minimums for h in m.values()],
+        "first": min(open_years),
+        "last": max(open_years),
+    }
+    return db.frame(_TREND_SQL, params)
 
 
 def trend_chart(f: Figures) -> go.Figure:

@@ -105,6 +105,12 @@ class Database:
         self.schema_ready = False  # the server's write counters exist (migration 6)
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
         self._cache_lock = threading.Lock()
+        # One build per key at a time: a second session asking for the same result
+        # waits for the first instead of computing it again beside it.
+        self._building: dict[str, threading.Lock] = {}
+        # Called (without arguments) after every committed write that reports read.
+        self.after_report_write: list[Callable[[], None]] = []
+        self.closed = False
         self.migrate(migrate_to)
         self.schema_ready = self.schema_version() >= 6
         # Derived tables (a year's standing) live in memory beside the file, never in it.
@@ -328,11 +334,19 @@ class Database:
             hit = self._cache.get(key)
             if hit is not None and hit[0] == version:
                 return hit[1]
-        result = build()
-        with self._cache_lock:
-            if len(self._cache) >= 64:
-                self._cache.clear()
-            self._cache[key] = (version, result)
+            building = self._building.setdefault(key, threading.Lock())
+        with building:
+            with self._cache_lock:
+                hit = self._cache.get(key)
+                if hit is not None and hit[0] == version:
+                    return hit[1]  # built by another session while this one waited
+            result = build()
+            with self._cache_lock:
+                if len(self._cache) >= 64:
+                    self._cache.clear()
+                self._cache[key] = (version, result)
+                if len(self._building) > 256:
+                    self._building = {k: v for k, v in self._building.items() if v.locked()}
         return result
 
     def forget_cache(self) -> None:
@@ -363,6 +377,9 @@ class Database:
                 self._data_version += 1
             if self.server and self.schema_ready:
                 self._announce(reports)
+        if reports:
+            for call in list(self.after_report_write):
+                call()
 
     @contextmanager
     def exclusive(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -379,6 +396,9 @@ class Database:
             cur.execute(sql, params)
 
     def close(self) -> None:
+        self.closed = True
+        for call in list(self.after_report_write):
+            call()  # lets a waiting warm-up thread see that the database is closed
         self._con.close()
 
     # -- schema --------------------------------------------------------------

@@ -28,9 +28,13 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
     """Per member: every course in year Y, a "carried over from Y−1" line, and the total."""
     summary_sql, params = standing_query(db, filters)
     if limit is not None:
-        # Every member has at least one line (the total): the first ``limit`` lines come
-        # from the first ``limit`` members at most.
-        summary_sql += f" ORDER BY last_name, first_name, license_number LIMIT {int(limit)}"
+        # A member's lines: one per course, the carried-over line, the total. Only the
+        # members whose lines start within the first ``limit`` are joined with records.
+        summary_sql = f"""SELECT * EXCLUDE (lines_before) FROM (
+            SELECT *, sum(course_count + (carried_in > 0)::INTEGER + 1) OVER (
+                       ORDER BY last_name, first_name, license_number ROWS UNBOUNDED PRECEDING)
+                   - (course_count + (carried_in > 0)::INTEGER + 1) AS lines_before
+            FROM ({summary_sql})) WHERE lines_before < {int(limit)}"""  # noqa: S608
     params["year"] = filters.year
     return db.cached_frame(
         _limited(
@@ -67,11 +71,8 @@ def conference_detail_counts(db: Database, filters: Filters) -> tuple[int, int]:
     """How many members, and how many course records they have, in the Conference Detail."""
     summary_sql, params = standing_query(db, filters)
     row = db.one(
-        f"""WITH s AS ({summary_sql})
-            SELECT (SELECT count(*) FROM s),
-                   (SELECT count(*) FROM s JOIN ce_records r ON r.member_id = s.member_id
-                    WHERE r.ce_year = $year AND r.status = 'approved')""",  # noqa: S608
-        {**params, "year": filters.year},
+        f"SELECT count(*), coalesce(sum(course_count), 0) FROM ({summary_sql})",  # noqa: S608
+        params,
     )
     assert row is not None
     return int(row[0]), int(row[1])

@@ -39,7 +39,8 @@ _HOUR_SUMMARY_SQL = """
 WITH yearly AS (
     SELECT member_id,
            sum(hours) FILTER (WHERE ce_year = $year) AS earned,
-           sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev
+           sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev,
+           count(*) FILTER (WHERE ce_year = $year) AS courses
     FROM ce_records
     WHERE status = 'approved' AND ce_year IN ($year, $year - 1)
     GROUP BY member_id
@@ -64,7 +65,8 @@ standing AS (
            coalesce(y.earned, 0) AS earned_hours,
            least($cap_prev, greatest(0, coalesce(y.earned_prev, 0) - $required_prev))
                AS carried_hours,
-           $min_count - coalesce(c.met, 0) AS categories_short
+           $min_count - coalesce(c.met, 0) AS categories_short,
+           coalesce(y.courses, 0) AS course_count
     FROM members m
     LEFT JOIN yearly y ON y.member_id = m.id
     LEFT JOIN categories_met c ON c.member_id = m.id
@@ -133,7 +135,13 @@ def hour_summary_query(
     year = filters.year
     where, params = filters.member_where("m")
     if not live and rules is None and snapshot_year(db, year):
-        extra = ", s.status, s.categories_short, m.id AS member_id" if detail else ""
+        extra = (
+            ", s.status, s.categories_short, m.id AS member_id, (SELECT count(*) FROM ce_records r"
+            " WHERE r.member_id = m.id AND r.ce_year = $year AND r.status = 'approved')"
+            " AS course_count"
+            if detail
+            else ""
+        )
         short = (
             "AND (s.earned + s.carried_in < s.required OR s.categories_short > 0)"
             if filters.short_only
@@ -145,7 +153,7 @@ def hour_summary_query(
     this_year = compute.policy_for_year(rules.policies, year)
     previous = compute.policy_for_year(rules.policies, year - 1)
     minimums = compute.minimums_for_year(rules.minimum_sets, year)
-    extra = ", status, categories_short, id AS member_id" if detail else ""
+    extra = ", status, categories_short, id AS member_id, course_count" if detail else ""
     having = (
         "WHERE earned_hours + carried_hours < $required OR categories_short > 0"
         if filters.short_only

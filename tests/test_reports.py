@@ -210,3 +210,14 @@ def test_conference_detail_first_lines_equal_the_head_of_the_whole_report(demo_d
         assert reports.conference_detail(demo_db, Filters(2025), limit=limit).equals(
             whole.head(limit)
         )
+
+
+def test_conference_detail_counts_match_the_whole_report(demo_db):
+    from cetracker import years
+
+    years.close_year(demo_db, 2023, actor="admin")  # a closed year counts from its snapshot
+    for filters in (Filters(2025), Filters(2025, areas=("Area 3",)), Filters(2023)):
+        whole = reports.conference_detail(demo_db, filters)
+        members, courses = reports.conference_detail_counts(demo_db, filters)
+        assert members == (whole["kind"] == "total").sum() > 0
+        assert courses == (~whole["kind"].isin(["total", "carryover"])).sum() > 0

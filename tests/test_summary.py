@@ -189,7 +189,12 @@ def test_the_one_pass_compliance_trend_matches_each_years_hour_summary(demo_db):
         policies.save_policy(cur, compute.Policy(2024, Decimal(18), Decimal(0), 1))
         policies.save_minimum_set(cur, 2025, {"Ethics": Decimal(2), "General": Decimal(4)})
     years.close_year(demo_db, 2023, actor="admin")
-    for scope in (Scope(), Scope(areas=("Area 3",)), Scope(counties=("Rockwall",))):
+    for scope in (
+        Scope(),
+        Scope(areas=("Area 3",)),
+        Scope(counties=("Rockwall",)),
+        Scope(areas=("Area 1",), counties=("Rockwall",)),
+    ):
         trend = dashboard.compliance_trend(demo_db, scope, range(2021, 2027))
         for year, share in zip(trend["year"], trend["eligible"], strict=True):
             areas = eligibility_by_area(demo_db, Filters(int(year), scope=scope))

@@ -8,7 +8,7 @@ from typing import Any
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from cetracker import auth, config
+from cetracker import auth, config, warmup
 from cetracker.auth import User
 from cetracker.db import Database, open_database
 from cetracker.errors import CetrackerError
@@ -18,7 +18,9 @@ COOKIE_NAME = "cetracker_login"
 
 @st.cache_resource(show_spinner=False)
 def _database(path: str) -> Database:
-    return open_database(path)
+    db = open_database(path)
+    warmup.start(db)  # the Dashboard's figures, ready before the first login
+    return db
 
 
 def database() -> Database:

@@ -1,0 +1,89 @@
+"""Work out the landing page's figures before anyone asks for them.
+
+The Dashboard needs the current CE year's standing and the five-year compliance
+trend: about a second at 200,000 members. An app process computes them in the
+background when it opens its database (while the first person is still typing a
+password) and again after each write that reports read, once writes have paused
+for ``quiet_seconds`` (on a PostgreSQL server, also after other instances'
+writes, seen within seconds). Results land in the database's per-version cache, which
+serves one build per key at a time, so a viewer who arrives mid-way waits for the
+computation already running instead of starting a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from cetracker.db import Database
+
+log = logging.getLogger(__name__)
+
+
+class Warmer:
+    def __init__(self, db: Database, quiet_seconds: float = 2.0) -> None:
+        self.db = db
+        self.quiet_seconds = quiet_seconds
+        self.runs = 0  # completed warm-ups (read by tests)
+        self.warmed_version = -1  # the data version the last warm-up computed
+        self.server_poll_seconds = 5.0
+        self._changed = threading.Event()
+        self._changed.set()  # warm once at start
+        self._thread = threading.Thread(target=self._loop, name="cetracker-warmup", daemon=True)
+        db.after_report_write.append(self._changed.set)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        try:
+            self._warm_while_open()
+        finally:
+            with _lock:
+                if _started.get(id(self.db)) is self:
+                    del _started[id(self.db)]
+
+    def _warm_while_open(self) -> None:
+        # On a server, other app instances write too: look at the shared version now and then.
+        poll = self.server_poll_seconds if self.db.server else None
+        while True:
+            woke = self._changed.wait(poll)
+            if not woke and not self.db.closed and self.db.data_version == self.warmed_version:
+                continue
+            # Let a burst of writes (an office editing members one by one) finish first.
+            while self._changed.is_set() and not self.db.closed:
+                self._changed.clear()
+                time.sleep(self.quiet_seconds if self.runs else 0)
+            if self.db.closed:
+                return
+            try:
+                version = self.db.data_version
+                warm(self.db)
+                self.warmed_version = version
+            except Exception:  # a warm-up is only ever a head start
+                if self.db.closed:
+                    return
+                log.warning("Warming the report figures failed", exc_info=True)
+            self.runs += 1
+
+
+def warm(db: Database) -> None:
+    """Compute what the Dashboard of an admin shows for the current CE year, and draw a chart."""
+    from cetracker import dashboard
+    from cetracker import policy as policies
+    from cetracker.filters import EVERYONE
+
+    figures = dashboard.figures(db, EVERYONE, policies.current_ce_year(db))
+    # Drawing the first chart of a process loads most of plotly (~0.7 s): do it here too.
+    dashboard.short_by_area_chart(figures)
+
+
+_started: dict[int, Warmer] = {}
+_lock = threading.Lock()
+
+
+def start(db: Database) -> Warmer:
+    """One warmer per open database of the process."""
+    with _lock:
+        if id(db) not in _started or _started[id(db)].db is not db:
+            _started[id(db)] = Warmer(db)
+        return _started[id(db)]
