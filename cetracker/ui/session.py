@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Iterator
 from typing import Any
 
 import streamlit as st
@@ -37,16 +39,36 @@ def start_run(db: Database) -> stauth.Authenticate:
     if key not in _credentials_cache:
         _credentials_cache.clear()
         _credentials_cache[key] = auth.credentials(db)
-    authn = stauth.Authenticate(
-        copy.deepcopy(_credentials_cache[key]),  # the library mutates what it is given
-        COOKIE_NAME,
-        config.secret_key(),
-        1.0,
-        auto_hash=False,
-        login_sleep_time=config.get_login_sleep(),
-    )
+    with _main_script_identity():
+        authn = stauth.Authenticate(
+            copy.deepcopy(_credentials_cache[key]),  # the library mutates what it is given
+            COOKIE_NAME,
+            config.secret_key(),
+            1.0,
+            auto_hash=False,
+            login_sleep_time=config.get_login_sleep(),
+        )
     st.session_state["_authenticator"] = authn
     return authn
+
+
+@contextlib.contextmanager
+def _main_script_identity() -> Iterator[None]:
+    """Give the library's cookie component the same identity in every run of a session.
+
+    Streamlit runs a session's first script run under another page hash than the later
+    ones, and the hash is part of an element's identity. The cookie component then
+    looks new in the second run, and its answer starts a third run, which could land
+    just after a click on "Log in" and swallow it (the login then silently did nothing).
+    """
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        yield
+        return
+    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
+        yield
 
 
 def restore_login() -> None:

@@ -331,3 +331,25 @@ def test_member_reports_a_course_admin_approves_member_reads_message(
     text = "".join(p.extract_text() for p in PdfReader(transcript).pages)
     assert "Budget Workshop E2E" in text and "Nguyễn Thị Ánh" in text
     member.context.close()
+
+
+def test_the_login_form_is_not_rerun_under_a_typing_person(browser, app_url):
+    # The login cookie component must keep one identity from the session's first run
+    # on. Streamlit gives that first run another page hash; when the identity followed
+    # it, the component answered twice, and the second answer started a run that could
+    # land just after a click on "Log in" and swallow it (the login did nothing).
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    sent: list[bytes] = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda p: sent.append(bytes(p))))
+    page.goto(app_url)
+    page.get_by_label("Username").wait_for(timeout=30_000)
+    settle(page)
+    page.wait_for_timeout(1500)  # time for any late component answer
+    identities = {m.group(0) for f in sent for m in re.finditer(rb"\$\$ID-[0-9a-f]+-init", f)}
+    assert len(identities) == 1, identities
+    page.get_by_label("Username").fill("admin")
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["admin"])
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    context.close()
