@@ -264,7 +264,8 @@ def main() -> int:
 
         def prepare() -> None:
             db.forget_cache()
-            summary.year_standing(db, year)
+            summary.year_standing(db, year)  # the derived tables of this data version
+            summary.year_records(db, year)
 
         prepare()
         fn()
@@ -282,6 +283,10 @@ def main() -> int:
     measure(
         "year standing after a write (every member, cold)",
         lambda: summary.year_standing(db, year),
+    )
+    measure(
+        "year's approved records after a write (Conference Detail, cold)",
+        lambda: summary.year_records(db, year),
     )
 
     def page(filters: Filters) -> Callable[[], object]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from cetracker.db import Database
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.summary import hour_summary, standing_query
+from cetracker.summary import hour_summary, standing_query, year_records
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -45,9 +45,8 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
                        coalesce(c.course_number, '') AS course_number,
                        coalesce(c.title, r.title) AS course, coalesce(c.kind, r.source) AS kind,
                        r.hours::DOUBLE AS hours
-                FROM s JOIN ce_records r ON r.member_id = s.member_id
+                FROM s JOIN {year_records(db, filters.year)} r ON r.member_id = s.member_id
                 LEFT JOIN courses c ON c.id = r.course_id
-                WHERE r.ce_year = $year AND r.status = 'approved'
                 UNION ALL
                 SELECT license_number, first_name, last_name, county, area, 2, NULL, '',
                        'Carried over from ' || ($year - 1), 'carryover', carried_in

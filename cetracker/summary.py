@@ -187,6 +187,21 @@ def year_standing(db: Database, year: int) -> str:
     )
 
 
+def year_records(db: Database, year: int) -> str:
+    """The year's approved records (what Conference Detail lists), once per data version.
+
+    A tenth of the records table, ordered by member: joining a page of members with it
+    reads ~430,000 rows at 200,000 members instead of scanning all 4 million.
+    """
+    return db.scratch_table(
+        f"records_{int(year)}",
+        """SELECT member_id, course_date, course_id, title, source, hours
+           FROM ce_records WHERE ce_year = $year AND status = 'approved'
+           ORDER BY member_id""",
+        {"year": int(year)},
+    )
+
+
 def _over_standing(
     db: Database, filters: Filters, select: str, tail: str = ""
 ) -> tuple[str, dict[str, object]]:

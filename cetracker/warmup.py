@@ -12,9 +12,11 @@ computation already running instead of starting a second one.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
+import weakref
 
 from cetracker.db import Database
 
@@ -30,9 +32,21 @@ class Warmer:
         self.server_poll_seconds = 5.0
         self._changed = threading.Event()
         self._changed.set()  # warm once at start
+        self._stopping = False
         self._thread = threading.Thread(target=self._loop, name="cetracker-warmup", daemon=True)
         db.after_report_write.append(self._changed.set)
+        _all.add(self)
         self._thread.start()
+
+    def stop(self, wait: float = 10.0) -> None:
+        """End the thread once its current computation returns (a query is never cut)."""
+        self._stopping = True
+        self._changed.set()
+        self._thread.join(wait)
+
+    @property
+    def _ended(self) -> bool:
+        return self._stopping or self.db.closed
 
     def _loop(self) -> None:
         try:
@@ -47,20 +61,20 @@ class Warmer:
         poll = self.server_poll_seconds if self.db.server else None
         while True:
             woke = self._changed.wait(poll)
-            if not woke and not self.db.closed and self.db.data_version == self.warmed_version:
+            if not woke and not self._ended and self.db.data_version == self.warmed_version:
                 continue
             # Let a burst of writes (an office editing members one by one) finish first.
-            while self._changed.is_set() and not self.db.closed:
+            while self._changed.is_set() and not self._ended:
                 self._changed.clear()
                 time.sleep(self.quiet_seconds if self.runs else 0)
-            if self.db.closed:
+            if self._ended:
                 return
             try:
                 version = self.db.data_version
                 warm(self.db)
                 self.warmed_version = version
             except Exception:  # a warm-up is only ever a head start
-                if self.db.closed:
+                if self._ended:
                     return
                 log.warning("Warming the report figures failed", exc_info=True)
             self.runs += 1
@@ -79,6 +93,15 @@ def warm(db: Database) -> None:
 
 _started: dict[int, Warmer] = {}
 _lock = threading.Lock()
+_all: weakref.WeakSet[Warmer] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_all() -> None:
+    # A daemon thread still inside DuckDB when the interpreter ends aborts the process
+    # ("terminate called without an active exception"): let each finish its query.
+    for warmer in list(_all):
+        warmer.stop()
 
 
 def start(db: Database) -> Warmer:

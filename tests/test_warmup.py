@@ -86,3 +86,13 @@ def test_one_build_per_key_while_several_sessions_ask_at_once(demo_db):
     for t in threads:
         t.join(timeout=10)
     assert results == [42, 42, 42, 42] and len(builds) == 1
+
+
+def test_stopping_waits_for_the_running_computation_and_ends_the_thread(demo_db):
+    warmer = warmup.Warmer(demo_db, quiet_seconds=0.05)
+    _wait_for(lambda: warmer.runs >= 1)
+    warmer.stop()
+    assert not warmer._thread.is_alive()
+    demo_db.execute("UPDATE members SET phone = phone WHERE id = (SELECT min(id) FROM members)")
+    time.sleep(0.3)
+    assert warmer.runs == 1  # a stopped warmer no longer follows writes
