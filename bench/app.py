@@ -95,9 +95,7 @@ def main() -> int:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(url)
             # A person types (args.typing_delay ms between keys); 0 fills the form at once.
-            page.get_by_label("Username").press_sequentially(
-                "bench-admin", delay=args.typing_delay
-            )
+            page.get_by_label("Username").press_sequentially("bench-admin", delay=args.typing_delay)
             page.get_by_role("textbox", name="Password").press_sequentially(
                 "bench-admin-password", delay=args.typing_delay
             )
