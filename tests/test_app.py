@@ -126,3 +126,14 @@ def test_admin_filters_hour_summary(demo_db_path):
     at.toggle(key="hs_short").set_value(True).run()
     short = at.dataframe[0].value
     assert len(short) < len(frame) and not short["Eligible"].any()
+
+
+def test_conference_detail_lines_without_a_date_show_blank_not_none(demo_db_path):
+    at = run_page_as("conference_detail.py", "admin")
+    assert not at.exception
+    shown = at.dataframe[0].value
+    totals = shown[shown["Kind"] == "total"]
+    # The table draws a missing value as a grey "None": the total line's date is blank.
+    assert len(totals) > 0 and (totals["Date"] == "").all()
+    courses = shown[~shown["Kind"].isin(["total", "carryover"])]
+    assert courses["Date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()

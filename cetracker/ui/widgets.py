@@ -87,6 +87,7 @@ def show_table(
     if df.empty:
         st.info(empty)
         return
+    df = _dates_as_dates(df)
     column_config = {**date_columns(df), **(column_config or {})}
     total = len(df) if total is None else total
     if total > MAX_ROWS_SHOWN or len(df) > MAX_ROWS_SHOWN:
@@ -106,6 +107,27 @@ def plain(text: str) -> str:
 def labelled(df: pd.DataFrame) -> pd.DataFrame:
     """Column names as people read them: "carried_in" -> "Carried in"."""
     return df.rename(columns=lambda c: str(c).replace("_", " ").capitalize())
+
+
+def _dates_as_dates(df: pd.DataFrame) -> pd.DataFrame:
+    """A date column with gaps (a report's carried-over and total lines) as ISO text with
+    blanks: the table draws a missing value as a grey "None", which reads as data."""
+    import datetime as dt
+
+    changed = {}
+    for name in df.columns:
+        column = df[name]
+        if not column.isna().any():
+            continue
+        if pd.api.types.is_datetime64_any_dtype(column):
+            known = column.dropna()
+            if (known == known.dt.normalize()).all():
+                changed[str(name)] = column.dt.strftime("%Y-%m-%d").fillna("")
+        elif column.dtype == object:
+            known = column.dropna()
+            if len(known) and all(isinstance(v, dt.date) for v in known):
+                changed[str(name)] = column.map(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d}")
+    return df.assign(**changed) if changed else df
 
 
 def date_columns(df: pd.DataFrame) -> dict[str, Any]:
