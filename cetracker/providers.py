@@ -42,6 +42,18 @@ def provider_courses(db: Database, provider_id: int) -> pd.DataFrame:
     )
 
 
+def attendee_years(db: Database, provider_id: int) -> list[int]:
+    """The CE years in which anyone is recorded for this provider's courses, newest first."""
+    return [
+        int(y)
+        for (y,) in db.rows(
+            """SELECT DISTINCT r.ce_year FROM ce_records r JOIN courses c ON c.id = r.course_id
+               WHERE c.provider_id = ? ORDER BY 1 DESC""",
+            [provider_id],
+        )
+    ]
+
+
 def attendees(
     db: Database,
     provider_id: int,

@@ -12,14 +12,11 @@ st.title("CE Details")
 st.caption("Everyone recorded for your courses.")
 courses = providers.provider_courses(db, user.provider_id)
 cols = st.columns([1, 2, 2])
-year = cols[0].number_input(
+year = cols[0].selectbox(
     "CE year",
-    min_value=1900,
-    max_value=2200,
-    value=None,
-    step=1,
+    [None, *providers.attendee_years(db, user.provider_id)],
     key="ced_year",
-    help="Leave empty for every year.",
+    format_func=lambda y: "All years" if y is None else str(y),
 )
 course = cols[1].selectbox(
     "Course",

@@ -120,3 +120,15 @@ def test_verify_page_for_anyone(demo_db_path, demo_db):
     assert cert.name in shown and "2025" in shown
     at.text_input(key="verify_code").input(cert.code[:-1] + "Q").run()
     assert any("Not a valid certificate" in e.value for e in at.error)
+
+
+def test_ce_details_year_choice_lists_the_providers_years_and_filters(demo_db_path, demo_db):
+    at = run_as("ce_details.py", "provider")
+    choice = at.selectbox(key="ced_year")
+    assert choice.options[0] == "All years"
+    years = [int(y) for y in choice.options[1:]]
+    assert years == sorted(years, reverse=True) and len(years) > 1
+    everyone = len(at.dataframe[0].value)
+    choice.select(years[-1]).run()
+    one_year = at.dataframe[0].value
+    assert 0 < len(one_year) < everyone and set(one_year["CE year"]) == {years[-1]}
