@@ -113,10 +113,18 @@ def build(path: Path | str) -> Database:
 
 
 def _bench_admin(db: Database) -> None:
+    """The benchmark's admin, and a login for every member (as a board's members have)."""
     from cetracker import auth
 
     if auth.load_user(db, "bench-admin") is None:
         auth.add_user(db, "bench-admin", "bench-admin-password", role="admin", actor="bench")
+    if not db.scalar("SELECT count(*) FROM users WHERE role = 'member'"):
+        with db.transaction() as cur:  # one hash for all: hashing 200,000 would take hours
+            cur.execute(
+                """INSERT INTO users (username, password_hash, email, role, member_id)
+                   SELECT 'm' || license_number, $hash, email, 'member', id FROM members""",
+                {"hash": auth.hash_password("bench-member-password")},
+            )
 
 
 def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:

@@ -145,27 +145,31 @@ def load_user(db: Database, username: str) -> User | None:
     )
 
 
-def credentials(db: Database) -> dict[str, Any]:
-    """Enabled, unlocked accounts in the shape streamlit-authenticator expects (a fresh dict)."""
-    now = datetime.now()
-    users: dict[str, Any] = {}
-    for username, password_hash, email, role, locked_until, name in db.rows(
-        """SELECT u.username, u.password_hash, u.email, u.role, u.locked_until,
-                  coalesce(m.first_name || ' ' || m.last_name, p.name, u.username)
-           FROM users u
-           LEFT JOIN members m ON m.id = u.member_id
-           LEFT JOIN providers p ON p.id = u.provider_id
-           WHERE NOT u.disabled"""
-    ):
-        if locked_until is not None and locked_until > now:
-            continue
-        users[username] = {
-            "email": email or "",
-            "name": name,
-            "password": password_hash,
-            "roles": [role],
-        }
-    return {"usernames": users}
+def account(db: Database, username: str) -> dict[str, Any] | None:
+    """An enabled, unlocked account in the shape streamlit-authenticator expects, or None.
+
+    Looked up one at a time, as a login needs it: a board's 200,000 member accounts
+    are never all loaded (nor copied for every page run).
+    """
+    # The library lowers what was typed: the key first (indexed), then any case.
+    for match in ("u.username = ?", "lower(u.username) = lower(?)"):
+        row = db.one(
+            f"""SELECT u.password_hash, u.email, u.role, u.locked_until,
+                       coalesce(m.first_name || ' ' || m.last_name, p.name, u.username)
+                FROM users u
+                LEFT JOIN members m ON m.id = u.member_id
+                LEFT JOIN providers p ON p.id = u.provider_id
+                WHERE NOT u.disabled AND {match}""",  # noqa: S608 - one of two fixed clauses
+            [username],
+        )
+        if row is not None:
+            break
+    else:
+        return None
+    password_hash, email, role, locked_until, name = row
+    if locked_until is not None and locked_until > datetime.now():
+        return None
+    return {"email": email or "", "name": name, "password": password_hash, "roles": [role]}
 
 
 def record_login(db: Database, username: str, success: bool) -> None:

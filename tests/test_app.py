@@ -137,3 +137,19 @@ def test_conference_detail_lines_without_a_date_show_blank_not_none(demo_db_path
     assert len(totals) > 0 and (totals["Date"] == "").all()
     courses = shown[~shown["Kind"].isin(["total", "carryover"])]
     assert courses["Date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+
+
+def test_a_login_reads_only_the_account_it_needs(demo_db_path):
+    at = AppTest.from_file(APP, default_timeout=30)
+    at.run()
+    model = at.session_state["_authenticator"].authentication_controller.authentication_model
+    assert dict(model.credentials["usernames"]) == {}  # no account read to draw the form
+    at.text_input[0].input("director")
+    at.text_input[1].input(DEMO_PASSWORDS["director"])
+    at.button[0].click()
+    at.run()
+    assert not at.exception and at.session_state["username"] == "director"
+    model = at.session_state["_authenticator"].authentication_controller.authentication_model
+    # Never the whole users table: a board's 200,000 member accounts were loaded and
+    # deep-copied on every page run.
+    assert set(dict(model.credentials["usernames"])) <= {"director"}

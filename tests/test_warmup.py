@@ -96,3 +96,23 @@ def test_stopping_waits_for_the_running_computation_and_ends_the_thread(demo_db)
     demo_db.execute("UPDATE members SET phone = phone WHERE id = (SELECT min(id) FROM members)")
     time.sleep(0.3)
     assert warmer.runs == 1  # a stopped warmer no longer follows writes
+
+
+def test_warming_takes_at_most_its_share_of_the_time(demo_db, monkeypatch):
+    started: list[float] = []
+
+    def slow(db) -> None:  # type: ignore[no-untyped-def]
+        started.append(time.monotonic())
+        time.sleep(0.2)
+
+    monkeypatch.setattr(warmup, "warm", slow)
+    warmer = warmup.Warmer(demo_db, quiet_seconds=0)
+    _wait_for(lambda: warmer.runs >= 1)
+    until = time.monotonic() + 2.5
+    while time.monotonic() < until:  # another instance writing all the time
+        demo_db.execute("UPDATE members SET phone = phone WHERE id = (SELECT min(id) FROM members)")
+        time.sleep(0.05)
+    gaps = [b - a for a, b in zip(started, started[1:], strict=False)]
+    # 0.2 s of work, then 0.8 s of rest: a fifth of the time at most.
+    assert len(started) >= 2 and min(gaps) >= 0.95, gaps
+    warmer.stop()
