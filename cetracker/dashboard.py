@@ -123,11 +123,14 @@ def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
     """
     import pandas as pd
 
-    groups = db.cached(repr(("trend groups", tuple(years))), lambda: _trend_groups(db, years))
+    closed = {int(y) for (y,) in db.rows("SELECT ce_year FROM closed_years")}
+    open_years = [y for y in years if y not in closed]
+    groups = db.cached(
+        repr(("trend groups", tuple(open_years))), lambda: _trend_groups(db, open_years)
+    )
     if not scope.everyone:
         groups = groups[groups["area"].isin(scope.areas) | groups["county"].isin(scope.counties)]
     totals = groups.groupby("year")[["members", "eligible"]].sum()
-    closed = {int(y) for (y,) in db.rows("SELECT ce_year FROM closed_years")}
     shares = []
     for y in years:
         if y in closed:
@@ -141,7 +144,7 @@ def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
     return pd.DataFrame(shares, columns=["year", "eligible"])
 
 
-def _trend_groups(db: Database, years: range) -> pd.DataFrame:
+def _trend_groups(db: Database, open_years: list[int]) -> pd.DataFrame:
     """Active members and how many are eligible, per open year, area and county."""
     import pandas as pd
 
@@ -149,8 +152,6 @@ def _trend_groups(db: Database, years: range) -> pd.DataFrame:
     from cetracker.summary import Rules
 
     rules = Rules.of(db)
-    closed = {int(y) for (y,) in db.rows("SELECT ce_year FROM closed_years")}
-    open_years = [y for y in years if y not in closed]
     if not open_years:
         return pd.DataFrame({"year": [], "area": [], "county": [], "members": [], "eligible": []})
     policies = [compute.policy_for_year(rules.policies, y) for y in open_years]

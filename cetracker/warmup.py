@@ -49,20 +49,14 @@ class Warmer:
         self._stopping = True
         self._changed.set()
         self._thread.join(wait)
+        if self._changed.set in self.db.after_report_write:
+            self.db.after_report_write.remove(self._changed.set)
 
     @property
     def _ended(self) -> bool:
         return self._stopping or self.db.closed
 
     def _loop(self) -> None:
-        try:
-            self._warm_while_open()
-        finally:
-            with _lock:
-                if _started.get(id(self.db)) is self:
-                    del _started[id(self.db)]
-
-    def _warm_while_open(self) -> None:
         # On a server, other app instances write too: look at the shared version now and then.
         poll = self.server_poll_seconds if self.db.server else None
         while True:
@@ -102,7 +96,6 @@ def warm(db: Database) -> None:
     dashboard.short_by_area_chart(figures)
 
 
-_started: dict[int, Warmer] = {}
 _lock = threading.Lock()
 _all: weakref.WeakSet[Warmer] = weakref.WeakSet()
 
@@ -118,6 +111,7 @@ def _stop_all() -> None:
 def start(db: Database) -> Warmer:
     """One warmer per open database of the process."""
     with _lock:
-        if id(db) not in _started or _started[id(db)].db is not db:
-            _started[id(db)] = Warmer(db)
-        return _started[id(db)]
+        for warmer in list(_all):
+            if warmer.db is db and not warmer._ended:
+                return warmer
+        return Warmer(db)

@@ -87,8 +87,8 @@ def show_table(
     if df.empty:
         st.info(empty)
         return
-    df = _dates_as_dates(df)
-    column_config = {**date_columns(df), **(column_config or {})}
+    df, dates = _dates_for_display(df)
+    column_config = {**dates, **(column_config or {})}
     total = len(df) if total is None else total
     if total > MAX_ROWS_SHOWN or len(df) > MAX_ROWS_SHOWN:
         st.caption(
@@ -109,37 +109,33 @@ def labelled(df: pd.DataFrame) -> pd.DataFrame:
     return df.rename(columns=lambda c: str(c).replace("_", " ").capitalize())
 
 
-def _dates_as_dates(df: pd.DataFrame) -> pd.DataFrame:
-    """A date column with gaps (a report's carried-over and total lines) as ISO text with
-    blanks: the table draws a missing value as a grey "None", which reads as data."""
+def _dates_for_display(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Date columns shown as dates: the frame to show and its column settings.
+
+    DuckDB dates arrive as midnight timestamps (or as Python dates where a column has
+    gaps). A column without gaps gets a date column setting; one with gaps (a
+    report's carried-over and total lines) becomes ISO text with blanks, because the
+    table draws a missing value as a grey "None", which reads as data.
+    """
     import datetime as dt
 
-    changed = {}
-    for name in df.columns:
-        column = df[name]
-        if not column.isna().any():
-            continue
-        if pd.api.types.is_datetime64_any_dtype(column):
-            known = column.dropna()
-            if (known == known.dt.normalize()).all():
-                changed[str(name)] = column.dt.strftime("%Y-%m-%d").fillna("")
-        elif column.dtype == object:
-            known = column.dropna()
-            if len(known) and all(isinstance(v, dt.date) for v in known):
-                changed[str(name)] = column.map(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d}")
-    return df.assign(**changed) if changed else df
-
-
-def date_columns(df: pd.DataFrame) -> dict[str, Any]:
-    """DuckDB dates arrive as midnight timestamps: show them as dates (a missing one as blank)."""
+    changed: dict[str, pd.Series] = {}
     config: dict[str, Any] = {}
     for name in df.columns:
         column = df[name]
+        known = column.dropna()
         if pd.api.types.is_datetime64_any_dtype(column):
-            known = column.dropna()
-            if (known == known.dt.normalize()).all():
-                config[str(name)] = st.column_config.DateColumn(str(name), format="YYYY-MM-DD")
-    return config
+            if not (known == known.dt.normalize()).all():
+                continue  # times of day: not a date column
+        elif not (
+            column.dtype == object and len(known) and all(isinstance(v, dt.date) for v in known)
+        ):
+            continue
+        if len(known) < len(column):
+            changed[str(name)] = column.map(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d}")
+        else:
+            config[str(name)] = st.column_config.DateColumn(str(name), format="YYYY-MM-DD")
+    return (df.assign(**changed) if changed else df), config
 
 
 def export_buttons(
