@@ -25,7 +25,7 @@ import duckdb
 
 from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
-from cetracker.migrations import MIGRATIONS
+from cetracker.migrations import EMBEDDED_ONLY, MIGRATIONS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -430,7 +430,9 @@ class Database:
                 if version <= current or (upto is not None and version > upto):
                     continue
                 if self.server:
-                    self._server_migrate(version, name, sql)
+                    self._server_migrate(
+                        version, name, "SELECT 1" if version in EMBEDDED_ONLY else sql
+                    )
                 else:
                     with self.transaction() as cur:
                         cur.execute(sql)

@@ -226,4 +226,22 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE SEQUENCE data_versions;
         """,
     ),
+    (
+        7,
+        "the duplicate rule's index keyed by course first",
+        # A roster brings many members for one course (or a few). Keyed by member first,
+        # its 100,000 entries went in all over an index of millions; keyed by course
+        # first they go in side by side. DuckDB reads no query through this index (it
+        # only enforces the rule), so the order costs nothing elsewhere. The server's
+        # B-tree keeps member first: it serves a member's own records there.
+        """
+        DROP INDEX ce_records_member_course_date;
+        CREATE UNIQUE INDEX ce_records_course_member_date
+            ON ce_records (course_id, member_id, course_date);
+        """,
+    ),
 ]
+
+# Migrations that change only how the embedded database stores things; a server
+# database records them as applied and keeps its own way.
+EMBEDDED_ONLY = {7}

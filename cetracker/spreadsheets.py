@@ -27,11 +27,18 @@ ALL_SUFFIXES = (*EXCEL_SUFFIXES, ".csv")
 
 @dataclass
 class Sheet:
-    """A sheet's header cells and data rows (row numbers as a person sees them)."""
+    """A sheet's header cells and every row after it, blank ones included."""
 
     name: str
     header: list[str]
-    rows: list[tuple[int, Sequence[Any]]]
+    body: Sequence[Sequence[Any]]
+    first_number: int  # body[0]'s row number as a person sees it (1-based, header included)
+
+    @property
+    def rows(self) -> list[tuple[int, Sequence[Any]]]:
+        """The non-blank rows after the header, with their row numbers."""
+        start = self.first_number
+        return [(start + j, r) for j, r in enumerate(self.body) if not _is_blank(r)]
 
     def column_index(self) -> dict[str, int]:
         """Normalised header name -> first column holding it."""
@@ -54,19 +61,13 @@ def _is_blank(cells: Sequence[Any]) -> bool:
 
 
 def _trim(rows: Sequence[Sequence[Any]], first_row: int) -> Sheet | None:
-    """Find the header (first non-blank row); keep the non-blank rows after it."""
+    """Find the header (the first non-blank row) and the rows after it."""
     for i, cells in enumerate(rows):
         if not _is_blank(cells):
             header = [text(c) for c in cells]
             while header and header[-1] == "":
                 header.pop()
-            # Row numbers as the spreadsheet shows them (1-based, header included).
-            body = [
-                (first_row + j + 1, r)
-                for j, r in enumerate(rows[i + 1 :], start=i + 1)
-                if not _is_blank(r)
-            ]
-            return Sheet("", header, body)
+            return Sheet("", header, rows[i + 1 :], first_row + i + 2)
     return None
 
 

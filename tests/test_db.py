@@ -78,6 +78,27 @@ def test_duplicate_course_record_is_refused_by_the_database(db):
         )
 
 
+def test_the_duplicate_rule_holds_across_the_upgrade_that_rekeys_its_index(database_location):
+    old = Database(database_location, migrate_to=6)
+    old.execute(
+        "INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source)"
+        " VALUES (1, 1, 2024, '2024-03-01', 2, 'roster import')"
+    )
+    old.close()
+    upgraded = Database(database_location)
+    assert upgraded.schema_version() >= 7
+    if not upgraded.server:  # embedded: keyed course first; the server keeps its own
+        assert upgraded.rows(
+            "SELECT expressions FROM duckdb_indexes() WHERE table_name = 'ce_records'"
+        ) == [("[course_id, member_id, course_date]",)]
+    with pytest.raises(Exception, match="(?i)constraint"):
+        upgraded.execute(
+            "INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source)"
+            " VALUES (1, 1, 2024, '2024-03-01', 5, 'roster import')"
+        )
+    upgraded.close()
+
+
 @pytest.mark.embedded_only
 def test_two_database_objects_on_one_file_keep_their_derived_tables_apart(demo_db_path):
     from cetracker.filters import Filters
