@@ -9,7 +9,8 @@ import streamlit as st
 from cetracker import config, messages
 from cetracker.ui import session, widgets
 
-st.set_page_config(page_title="CE Tracker", page_icon=":material/school:", layout="wide")
+# An emoji icon is drawn by the browser itself; a Material icon would be fetched from the internet.
+st.set_page_config(page_title="CE Tracker", page_icon="🎓", layout="wide")
 
 # (section, file, title, icon, url path, roles)
 PAGES = [
@@ -117,6 +118,7 @@ if user is None:
         st.caption(config.association_name())
         session.login_form(db)
         session.forgot_password(db)
+        widgets.preload_charts()
 
     public = [page(*p[1:5]) for p in PAGES if p[5] is None]
     public.append(page("sign_up.py", "Sign Up", "person_add", "sign-up"))

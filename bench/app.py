@@ -104,7 +104,8 @@ def main() -> int:
             page.get_by_text("Members eligible").first.wait_for(timeout=120_000)
             shown = time.perf_counter() - start
             page.wait_for_function(
-                "() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 3",
+                "() => [...document.querySelectorAll('.js-plotly-plot')]"
+                ".filter(p => p.offsetParent && p.querySelector('.main-svg')).length >= 3",
                 timeout=120_000,
             )
             drawn = time.perf_counter() - start

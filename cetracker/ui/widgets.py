@@ -170,3 +170,17 @@ def export_buttons(
         on_click="ignore",
         icon=":material/picture_as_pdf:",
     )
+
+
+def preload_charts() -> None:
+    """Have the browser load its chart library now, out of sight.
+
+    Streamlit fetches and compiles plotly (megabytes of JavaScript) the first time a
+    page shows a chart. Drawn hidden on the login page, it loads while a person types
+    the password, and the first page after login draws its charts at once.
+    """
+    import plotly.graph_objects as go
+
+    with st.container(key="chart_preload"):
+        st.plotly_chart(go.Figure(), key="chart_preload_figure", config={"staticPlot": True})
+    st.html("<style>.st-key-chart_preload {display: none}</style>")

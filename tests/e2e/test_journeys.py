@@ -353,3 +353,23 @@ def test_the_login_form_is_not_rerun_under_a_typing_person(browser, app_url):
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
     context.close()
+
+
+def test_the_login_page_loads_the_chart_library_out_of_sight(browser, app_url):
+    # The first page after login (Dashboard, My CE) draws plotly charts. The browser
+    # loads plotly on the login page, while a person types, in a chart nobody sees.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(app_url)
+    page.get_by_label("Username").wait_for(timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('.js-plotly-plot .main-svg') !== null", timeout=30_000
+    )
+    visible = "[...document.querySelectorAll('.js-plotly-plot')].filter(p => p.offsetParent)"
+    assert page.evaluate(f"{visible}.length") == 0
+    page.get_by_label("Username").fill("admin")
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["admin"])
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_text("Members eligible").first.wait_for(timeout=30_000)
+    page.wait_for_function(f"() => {visible}.length >= 3", timeout=30_000)
+    context.close()
