@@ -88,6 +88,14 @@ def minimums_for_year(
     return {c: hours(h) for c, h in minimum_sets[max(years)].items()}
 
 
+def binding_minimums(
+    minimum_sets: Mapping[int, Mapping[str, Decimal]], year: int
+) -> dict[str, Decimal]:
+    """The year's category minimums that a member can fall short of (a minimum of 0 hours
+    is met with no hours in that category): what the SQL counts."""
+    return {c: h for c, h in minimums_for_year(minimum_sets, year).items() if h > 0}
+
+
 def ce_year_of(day: date, start_month: int = 1) -> int:
     """CE-year rule: with start month M > 1 a date in month ≥ M belongs to the next year's label."""
     if start_month <= 1:

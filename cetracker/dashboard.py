@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -114,20 +115,18 @@ GROUP BY p.year, m.area, m.county
 
 
 def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
-    """Share of active members eligible, year by year: one pass over the records.
+    """Share of active members eligible, year by year.
 
-    Computed once per data version for everyone, counted per area and county, so
-    that every scope's trend is a sum over its own areas and counties. Closed years
-    read their snapshot. The rules per year come from ``compute``; a test checks
-    this against the Hour Summary of each year.
+    Counted per area and county for everyone, so that every scope's trend is a sum
+    over its own areas and counties. Closed years read their snapshot. The rules per
+    year come from ``compute``; a test checks this against the Hour Summary of each
+    year.
     """
     import pandas as pd
 
     closed = {int(y) for (y,) in db.rows("SELECT ce_year FROM closed_years")}
     open_years = [y for y in years if y not in closed]
-    groups = db.cached(
-        repr(("trend groups", tuple(open_years))), lambda: _trend_groups(db, open_years)
-    )
+    groups = _open_year_groups(db, open_years, years[-1])
     if not scope.everyone:
         groups = groups[groups["area"].isin(scope.areas) | groups["county"].isin(scope.counties)]
     totals = groups.groupby("year")[["members", "eligible"]].sum()
@@ -144,6 +143,92 @@ def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
     return pd.DataFrame(shares, columns=["year", "eligible"])
 
 
+def _open_year_groups(db: Database, open_years: list[int], current: int) -> pd.DataFrame:
+    """Per open year, area and county: active members and how many are eligible.
+
+    A write reaches back into the current year (or one other) far more often than
+    into four: a year's counts are kept across writes under a fingerprint of all they
+    depend on (its records and the year before's, the members' status, area and
+    county, and the two years' rules) and recounted only when that changes. The
+    current year's come from its standing, which the Dashboard reads anyway.
+    """
+    import pandas as pd
+
+    if db.server:  # fingerprints would read the records through the network: per version
+        return _groups_per_version(db, open_years)
+    version = db.data_version
+    prints = db.cached(
+        repr(("trend fingerprints", tuple(open_years))), lambda: _fingerprints(db, open_years)
+    )
+    keys = {y: repr(("trend year", y, *prints(y))) for y in open_years}
+    found = {y: db.kept(keys[y]) for y in open_years}
+    if current in found and found[current] is None:
+        found[current] = _groups_from_standing(db, current)
+    missing = [y for y, groups in found.items() if groups is None]
+    if missing:
+        counted = _trend_groups(db, missing)
+        found |= {y: counted[counted["year"] == y] for y in missing}
+    if db.data_version == version:  # else counted from rows newer than the fingerprints
+        for y, groups in found.items():
+            db.keep(keys[y], groups)
+    columns = ["year", "area", "county", "members", "eligible"]
+    frames = [found[y] for y in open_years if len(found[y])]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def _groups_per_version(db: Database, open_years: list[int]) -> pd.DataFrame:
+    groups: pd.DataFrame = db.cached(
+        repr(("trend groups", tuple(open_years))), lambda: _trend_groups(db, open_years)
+    )
+    return groups
+
+
+def _fingerprints(db: Database, open_years: list[int]) -> Callable[[int], tuple[object, ...]]:
+    """For a year: what its trend counts depend on, as a few numbers and the rules."""
+    from cetracker import compute
+    from cetracker.summary import Rules
+
+    rules = Rules.of(db)
+    records: dict[int, list[object]] = {}
+    if open_years:
+        records = {
+            int(y): rest
+            for y, *rest in db.rows(
+                """SELECT ce_year, count(*), sum(hours),
+                          bit_xor(hash(id, member_id, hours, category))
+                   FROM ce_records
+                   WHERE status = 'approved' AND ce_year BETWEEN $first - 1 AND $last
+                   GROUP BY ce_year""",
+                {"first": min(open_years), "last": max(open_years)},
+            )
+        }
+    members = db.one("SELECT count(*), bit_xor(hash(id, status, area, county)) FROM members")
+
+    def of(year: int) -> tuple[object, ...]:
+        return (
+            records.get(year),
+            records.get(year - 1),
+            members,
+            compute.policy_for_year(rules.policies, year),
+            compute.policy_for_year(rules.policies, year - 1),
+            sorted(compute.binding_minimums(rules.minimum_sets, year).items()),
+        )
+
+    return of
+
+
+def _groups_from_standing(db: Database, year: int) -> pd.DataFrame:
+    from cetracker.summary import year_standing
+
+    table = year_standing(db, year)
+    return db.frame(
+        f"""SELECT $year::INTEGER AS year, area, county, count(*) AS members,
+                   count(*) FILTER (WHERE eligible) AS eligible
+            FROM {table} WHERE status = 'active' GROUP BY area, county""",  # noqa: S608
+        {"year": year},
+    )
+
+
 def _trend_groups(db: Database, open_years: list[int]) -> pd.DataFrame:
     """Active members and how many are eligible, per open year, area and county."""
     import pandas as pd
@@ -156,7 +241,7 @@ def _trend_groups(db: Database, open_years: list[int]) -> pd.DataFrame:
         return pd.DataFrame({"year": [], "area": [], "county": [], "members": [], "eligible": []})
     policies = [compute.policy_for_year(rules.policies, y) for y in open_years]
     previous = [compute.policy_for_year(rules.policies, y - 1) for y in open_years]
-    minimums = [compute.minimums_for_year(rules.minimum_sets, y) for y in open_years]
+    minimums = [compute.binding_minimums(rules.minimum_sets, y) for y in open_years]
     params = {
         "years": open_years,
         "required": [p.required_hours for p in policies],

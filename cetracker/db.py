@@ -104,6 +104,7 @@ class Database:
         self._shared_at = float("-inf")
         self.schema_ready = False  # the server's write counters exist (migration 6)
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
+        self._kept: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
         # One build per key at a time: a second session asking for the same result
         # waits for the first instead of computing it again beside it.
@@ -349,9 +350,24 @@ class Database:
                     self._building = {k: v for k, v in self._building.items() if v.locked()}
         return result
 
+    def kept(self, key: str) -> Any:
+        """What ``keep`` stored under ``key`` (None if nothing), whatever was written since."""
+        with self._cache_lock:
+            return self._kept.get(key)
+
+    def keep(self, key: str, value: Any) -> None:
+        """Remember ``value`` across writes (read-only). Its key must name everything it was
+        computed from, such as a fingerprint of the rows it read: no write invalidates it."""
+        with self._cache_lock:
+            if len(self._kept) >= 64:
+                self._kept.clear()
+            self._kept[key] = value
+
     def forget_cache(self) -> None:
+        """Forget every remembered result (what ``cached`` and ``keep`` hold)."""
         with self._cache_lock:
             self._cache.clear()
+            self._kept.clear()
 
     # -- writing -------------------------------------------------------------
     @contextmanager

@@ -152,7 +152,7 @@ def hour_summary_query(
     rules = rules or Rules.of(db)
     this_year = compute.policy_for_year(rules.policies, year)
     previous = compute.policy_for_year(rules.policies, year - 1)
-    minimums = compute.minimums_for_year(rules.minimum_sets, year)
+    minimums = compute.binding_minimums(rules.minimum_sets, year)
     extra = ", status, categories_short, id AS member_id, course_count" if detail else ""
     having = (
         "WHERE earned_hours + carried_hours < $required OR categories_short > 0"

@@ -216,3 +216,73 @@ def test_logins_messages_and_audit_entries_keep_the_report_caches(demo_db):
     with demo_db.transaction() as cur:  # a write reports read: recomputed
         cur.execute("UPDATE members SET status = 'inactive' WHERE license_number = '100000'")
     assert hour_summary(demo_db, Filters(2026)) is not shown
+
+
+def test_a_category_minimum_of_zero_hours_is_met_without_hours_in_it(db):
+    # Found by the property test above: a member with 20.5 hours and no Ethics hours,
+    # under an Ethics minimum of 0, was listed as short of a category by the SQL.
+    _fill(
+        db,
+        [{"active": True, "area": "Area 1", "records": [(2021, D("20.5"), "General", "approved")]}],
+        [],
+        {2018: {"Ethics": D(0)}},
+    )
+    row = hour_summary(db, Filters(year=2021), detail=True).iloc[0]
+    assert (bool(row["eligible"]), int(row["categories_short"])) == (True, 0)
+    assert hour_summary(db, Filters(year=2021, short_only=True)).empty
+
+
+@pytest.mark.embedded_only  # on a server the trend is counted once per data version
+def test_the_trend_keeps_the_years_a_write_did_not_touch(demo_db, monkeypatch):
+    from cetracker import dashboard
+    from cetracker.summary import eligibility_by_area
+
+    counted: list[list[int]] = []
+    real = dashboard._trend_groups
+
+    def counting(db, years):
+        counted.append(list(years))
+        return real(db, years)
+
+    monkeypatch.setattr(dashboard, "_trend_groups", counting)
+
+    def trend_matches_the_hour_summaries() -> None:
+        trend = dashboard.compliance_trend(demo_db, Scope(), range(2022, 2027))
+        for year, share in zip(trend["year"], trend["eligible"], strict=True):
+            areas = eligibility_by_area(demo_db, Filters(int(year)))
+            expected = int(areas["eligible"].sum()) / int(areas["members"].sum())
+            assert share == pytest.approx(expected), year
+
+    def not_eligible_in(year: int) -> int:
+        return int(
+            hour_summary(
+                demo_db, Filters(year), detail=True, only="NOT eligible AND status = 'active'"
+            ).iloc[0]["member_id"]
+        )
+
+    def add_hours(member_id: int, year: int) -> None:
+        with demo_db.transaction() as cur:
+            cur.execute(
+                "INSERT INTO ce_records (member_id, ce_year, course_date, hours, category,"
+                " source, title) VALUES (?, ?, ?, 40, 'General', 'admin entry', 'Catch-up')",
+                [member_id, year, date(year, 6, 1)],
+            )
+
+    trend_matches_the_hour_summaries()
+    assert counted == [[2022, 2023, 2024, 2025]]  # 2026 from its standing
+    counted.clear()
+    add_hours(not_eligible_in(2026), 2026)  # the current year: the four before are kept
+    trend_matches_the_hour_summaries()
+    assert counted == []
+    add_hours(not_eligible_in(2024), 2024)  # 2024, and 2025 that it carries into
+    trend_matches_the_hour_summaries()
+    assert counted == [[2024, 2025]]
+    counted.clear()
+    with demo_db.transaction() as cur:  # a member moved to another area: every year
+        cur.execute(
+            "UPDATE members SET area = CASE area WHEN 'Area 1' THEN 'Area 2' ELSE 'Area 1' END"
+            " WHERE id = ?",
+            [not_eligible_in(2023)],
+        )
+    trend_matches_the_hour_summaries()
+    assert counted == [[2022, 2023, 2024, 2025]]
