@@ -124,6 +124,33 @@ class ImportResult:
     def failed_outcomes(self) -> list[RowOutcome]:
         return [self.roster.outcome(i, r) for i, r in enumerate(self.reasons) if r]
 
+    def summary(self) -> Summary:
+        """What a page keeps after the import: counts and failed rows, not every row."""
+        return Summary(
+            self.import_id,
+            self.file_name,
+            self.processed,
+            self.failed,
+            self.total,
+            self.confirmed,
+            self.earlier_upload,
+            failed_rows_frame(self.failed_outcomes()),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """An import as the upload page shows it (a 100,000-row roster's cells stay behind)."""
+
+    import_id: int
+    file_name: str
+    processed: int
+    failed: int
+    total: int
+    confirmed: int
+    earlier_upload: str | None
+    failed_rows: pd.DataFrame
+
 
 # What a row is about (course, hours, date, year): rosters repeat the same few
 # combinations on thousands of rows, so each distinct one is checked once.
@@ -248,12 +275,14 @@ def _holders(db: Database, licenses: list[str], last_names: list[str]) -> tuple[
         keys = [None if n is None else name_key(n) for n in coded.dictionary.to_pylist()]
         return pc.take(pa.array(keys, pa.string()), coded.indices)
 
-    # Plain license numbers (letters and digits) compare upper-cased; only the others
-    # need Python's wider idea of spaces and dashes.
-    keys = [None if (v.isascii() and v.isalnum()) or not v else license_key(v) for v in licenses]
-    rows = pa.table(
-        {"license": pa.array(licenses, pa.string()), "key": pa.array(keys, pa.string())}
-    )
+    # Plain license numbers (ASCII letters and digits) compare upper-cased; only the
+    # others need Python's wider idea of spaces and dashes.
+    given = pa.array(licenses, pa.string())
+    plain = pc.and_(pc.string_is_ascii(given), pc.utf8_is_alnum(given))
+    keys: list[str | None] = [None] * len(licenses)
+    for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
+        keys[i] = license_key(licenses[i]) if licenses[i] else None
+    rows = pa.table({"license": given, "key": pa.array(keys, pa.string())})
     cur = db.cursor()
     try:
         cur.register("roster_who", rows)
@@ -282,7 +311,7 @@ def validate(
     today = today or date.today()
     t = roster.texts
     member_ids, mismatches = _holders(db, t["license_number"], t["last_name"])
-    numbers = {n.upper() for n in t["course_number"]} - {""}
+    numbers = {n.upper() for n in set(t["course_number"])} - {""}
     courses = {
         number: (cid, pid, category, compute.hours(hrs), start, end)
         for cid, number, pid, category, hrs, start, end in db.rows(

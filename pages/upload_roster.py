@@ -49,14 +49,21 @@ upload = st.file_uploader(
 )
 if upload is not None:
     data = upload.getvalue()
-    try:
-        preview = importer.read_roster(data, upload.name)
-    except CetrackerError as exc:
-        st.error(exc.message)
-        st.stop()
+    # Read once per file, not on every rerun of the page; only the count and the first
+    # rows are kept.
+    preview = st.session_state.get("roster_preview")
+    if preview is None or preview[0] != upload.file_id:
+        try:
+            roster = importer.read_roster(data, upload.name)
+        except CetrackerError as exc:
+            st.error(exc.message)
+            st.stop()
+        preview = (upload.file_id, len(roster), importer.preview_frame(roster, 10))
+        st.session_state["roster_preview"] = preview
+        del roster
     st.subheader("Preview")
-    st.caption(f"{len(preview):,} rows to import for {provider_name}. The first rows:")
-    widgets.show_table(importer.preview_frame(preview, 10), empty="No rows.")
+    st.caption(f"{preview[1]:,} rows to import for {provider_name}. The first rows:")
+    widgets.show_table(preview[2], empty="No rows.")
     if st.button("Import these rows", type="primary", key="import_go"):
         bar = st.progress(0.0, text="Starting…")
         try:
@@ -71,7 +78,8 @@ if upload is not None:
         except CetrackerError as exc:
             st.error(exc.message)
             st.stop()
-        st.session_state["last_import"] = result
+        st.session_state["last_import"] = result.summary()
+        del result
 
 result = st.session_state.get("last_import")
 if result is not None:
@@ -89,7 +97,7 @@ if result is not None:
             f"This same file was uploaded before ({result.earlier_upload}); rows already "
             "recorded then were not added again."
         )
-    failed = importer.failed_rows_frame(result.failed_outcomes())
+    failed = result.failed_rows
     if failed.empty:
         st.success("Every row was processed.")
     else:

@@ -134,6 +134,12 @@ def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, a
     download = fetch(page, "Download the failed rows (.xlsx)")
     sheet = load_workbook(io.BytesIO(Path(download).read_bytes())).worksheets[0]
     assert [c.value for c in sheet[1]][-1] == "Status" and sheet.max_row == 3
+    # Another file in the same box gets its own preview (a file is read once, not on
+    # every rerun of the page).
+    second = tmp_path / "second.csv"
+    second.write_text(roster.read_text() + "Third,Row,100002,NOPE,2024,2024-01-02,1\n")
+    page.locator("input[type=file]").set_input_files(str(second))
+    page.get_by_text("3 rows to import").wait_for(timeout=30_000)
 
     open_page(page, app_url, "hour-summary")
     page.get_by_role("combobox", name="Area").click()
