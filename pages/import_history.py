@@ -19,7 +19,7 @@ picked = st.selectbox(
     "Open an upload",
     history["Import"].tolist(),
     key="history_pick",
-    format_func=lambda i: "{} · {}".format(
+    format_func=lambda i: "{} · {:%m/%d/%Y %H:%M}".format(
         *history.loc[history["Import"] == i, ["File", "Uploaded"]].iloc[0]
     ),
     help="See every row of this upload and what happened to it.",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,9 @@ def test_provider_sees_only_its_own_attendees_and_uploads(demo_db_path, demo_db)
     assert any("No rosters have been uploaded yet" in i.value for i in history.info)
     admin = run_as("import_history.py", "admin")
     assert "other.csv" in set(admin.dataframe[0].value["File"])
+    assert re.fullmatch(
+        r"other\.csv · \d\d/\d\d/\d{4} \d\d:\d\d", admin.selectbox(key="history_pick").options[0]
+    )
 
 
 @pytest.mark.parametrize("hostile", ["' OR 1=1 --", '"; DROP TABLE members; --'])
