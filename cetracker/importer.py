@@ -11,7 +11,7 @@ import gc
 import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import compress
@@ -102,19 +102,32 @@ class Roster:
 
 
 @dataclass
-class ImportResult:
+class Outcome:
+    """What an import did, in numbers."""
+
     import_id: int
     file_name: str
     processed: int
     failed: int
     total: int
     confirmed: int
-    roster: Roster
-    reasons: list[list[str] | None]
-    earlier_upload: str | None = None
+    earlier_upload: str | None
 
     def counts(self) -> dict[str, int]:
         return {"processed": self.processed, "failed": self.failed, "total": self.total}
+
+
+@dataclass
+class Summary(Outcome):
+    """An import as the upload page shows it (a 100,000-row roster's cells stay behind)."""
+
+    failed_rows: pd.DataFrame
+
+
+@dataclass
+class ImportResult(Outcome):
+    roster: Roster
+    reasons: list[list[str] | None]
 
     @property
     def outcomes(self) -> list[RowOutcome]:
@@ -126,30 +139,8 @@ class ImportResult:
 
     def summary(self) -> Summary:
         """What a page keeps after the import: counts and failed rows, not every row."""
-        return Summary(
-            self.import_id,
-            self.file_name,
-            self.processed,
-            self.failed,
-            self.total,
-            self.confirmed,
-            self.earlier_upload,
-            failed_rows_frame(self.failed_outcomes()),
-        )
-
-
-@dataclass(frozen=True)
-class Summary:
-    """An import as the upload page shows it (a 100,000-row roster's cells stay behind)."""
-
-    import_id: int
-    file_name: str
-    processed: int
-    failed: int
-    total: int
-    confirmed: int
-    earlier_upload: str | None
-    failed_rows: pd.DataFrame
+        numbers = {f.name: getattr(self, f.name) for f in fields(Outcome)}
+        return Summary(**numbers, failed_rows=failed_rows_frame(self.failed_outcomes()))
 
 
 # What a row is about (course, hours, date, year): rosters repeat the same few
