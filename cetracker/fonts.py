@@ -38,7 +38,12 @@ def _bold_path() -> Path:
         partial = folder / f".{bold.name}.{os.getpid()}"
         bold_font = cutter.fonts[FAMILY.lower() + "B"]
         assert isinstance(bold_font, TTFFont)
-        bold_font.ttfont.save(str(partial))
+        try:
+            bold_font.ttfont.save(str(partial))
+        finally:
+            for font in cutter.fonts.values():  # fontTools keeps the source file open
+                if isinstance(font, TTFFont):
+                    font.ttfont.close()
         partial.replace(bold)
     return bold
 

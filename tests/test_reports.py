@@ -221,3 +221,28 @@ def test_conference_detail_counts_match_the_whole_report(demo_db):
         members, courses = reports.conference_detail_counts(demo_db, filters)
         assert members == (whole["kind"] == "total").sum() > 0
         assert courses == (~whole["kind"].isin(["total", "carryover"])).sum() > 0
+
+
+def test_cutting_the_bold_face_leaves_no_file_open(tmp_path, monkeypatch):
+    # On a machine with no cut bold face yet, the first PDF of a process cuts it from
+    # the variable font. fontTools kept that file open, and CI failed on the warning
+    # its eventual collection raised in whichever test came next.
+    import os
+    import tempfile
+
+    from cetracker import fonts
+
+    def open_font_files() -> int:
+        names = []
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                names.append(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                continue  # closed meanwhile (the listing's own descriptor)
+        return names.count(str(fonts.font_path()))
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    before = open_font_files()
+    bold = fonts._bold_path()
+    assert bold.parent == tmp_path / "cetracker-fonts" and bold.stat().st_size > 100_000
+    assert open_font_files() == before
