@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cetracker.db import open_database  # noqa: E402
+from cetracker.store.db import open_database  # noqa: E402
 
 
 def main() -> int:

@@ -43,9 +43,9 @@ from cetracker import (  # noqa: E402
     reports,
     summary,
 )
-from cetracker.db import Database, is_server_url  # noqa: E402
 from cetracker.filters import Filters  # noqa: E402
-from cetracker.summary import hour_summary  # noqa: E402
+from cetracker.standing import hour_summary  # noqa: E402
+from cetracker.store.db import Database, is_server_url  # noqa: E402
 
 TARGETS = {  # seconds (medians unless noted), from the issues
     "hour summary, all members": 0.05,
@@ -114,16 +114,16 @@ def build(path: Path | str) -> Database:
 
 def _bench_admin(db: Database) -> None:
     """The benchmark's admin, and a login for every member (as a board's members have)."""
-    from cetracker import auth
+    from cetracker.accounts import users
 
-    if auth.load_user(db, "bench-admin") is None:
-        auth.add_user(db, "bench-admin", "bench-admin-password", role="admin", actor="bench")
+    if users.load_user(db, "bench-admin") is None:
+        users.add_user(db, "bench-admin", "bench-admin-password", role="admin", actor="bench")
     if not db.scalar("SELECT count(*) FROM users WHERE role = 'member'"):
         with db.transaction() as cur:  # one hash for all: hashing 200,000 would take hours
             cur.execute(
                 """INSERT INTO users (username, password_hash, email, role, member_id)
                    SELECT 'm' || license_number, $hash, email, 'member', id FROM members""",
-                {"hash": auth.hash_password("bench-member-password")},
+                {"hash": users.hash_password("bench-member-password")},
             )
 
 
@@ -485,7 +485,7 @@ def main() -> int:
 
 def on_server(args: argparse.Namespace) -> int:
     """The scale database copied into a throwaway PostgreSQL, then the same figures there."""
-    from cetracker import transfer
+    from cetracker.store import transfer
     from tests.pgserver import PostgresServer
 
     source = build(Path(args.db))

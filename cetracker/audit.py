@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from cetracker.db import Database
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd

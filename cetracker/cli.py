@@ -15,10 +15,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cetracker import auth, config, reports
-from cetracker.db import Database, is_server_url, open_database, redacted
+from cetracker import config, reports
+from cetracker.accounts import users
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
+from cetracker.store.db import Database, is_server_url, open_database, redacted
 
 if TYPE_CHECKING:
     from cetracker.demo import DemoLogin
@@ -76,7 +77,7 @@ def demo_logins_still_valid(db: Database) -> list[DemoLogin]:
 
     found = []
     for role, password in demo.DEMO_PASSWORDS.items():
-        if auth.verify_password(db, role, password):
+        if users.verify_password(db, role, password):
             found.append(demo.DemoLogin(role, role, password, ""))
     return found
 
@@ -92,7 +93,7 @@ def _print_logins(db: Database, logins: Sequence[DemoLogin]) -> None:
 
 
 def cmd_load(args: argparse.Namespace) -> int:
-    from cetracker import workbook
+    from cetracker.files import workbook
 
     counts = workbook.load_file(_db(args), Path(args.workbook))
     print(json.dumps(counts))
@@ -115,7 +116,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise CetrackerError(
             f"Unknown report {args.report!r}: choose one of {', '.join(reports.REPORTS)}."
         )
-    from cetracker import exports
+    from cetracker.files import exports
 
     db = _db(args)
     from dataclasses import replace
@@ -144,8 +145,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _write_certificates(db: Database, filters: Filters, output: str | None) -> int:
-    from cetracker import certificates
     from cetracker import policy as policies
+    from cetracker.files import certificates
 
     earned = certificates.earned_certificates(db, filters)
     if not earned:
@@ -181,16 +182,18 @@ def _write(data: bytes, output: str | None) -> None:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from cetracker import importer, roster_files
+    from cetracker import importer
+    from cetracker.files import rosters
 
     db = _db(args)
     provider_id = importer.provider_id_for(db, args.provider) if args.provider else None
-    _write(roster_files.template_xlsx(db, provider_id), args.output)
+    _write(rosters.template_xlsx(db, provider_id), args.output)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from cetracker import importer, roster_files
+    from cetracker import importer
+    from cetracker.files import rosters
 
     db = _db(args)
     provider_id = importer.provider_id_for(db, args.provider)
@@ -204,7 +207,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     if args.failed_out:
         frame = importer.failed_rows_frame(result.failed_outcomes())
-        _write(roster_files.failed_rows_xlsx(frame), args.failed_out)
+        _write(rosters.failed_rows_xlsx(frame), args.failed_out)
     print(json.dumps(result.counts()))
     return 0
 
@@ -223,7 +226,7 @@ def cmd_users(args: argparse.Namespace) -> int:
     db = _db(args)
     if args.users_command == "add":
         password, generated = _password(args, "Password")
-        auth.add_user(
+        users.add_user(
             db,
             args.username,
             password,
@@ -240,14 +243,14 @@ def cmd_users(args: argparse.Namespace) -> int:
         )
     elif args.users_command == "list":
         print("username\trole\temail\tlinked license\tscope areas\tscope counties\tdisabled")
-        for row in auth.list_users(db):
+        for row in users.list_users(db):
             print("\t".join("" if v is None else str(v) for v in row))
     elif args.users_command in ("disable", "enable"):
-        auth.set_disabled(db, args.username, args.users_command == "disable", actor="cli")
+        users.set_disabled(db, args.username, args.users_command == "disable", actor="cli")
         print(f"{args.username} is {args.users_command}d.")
     elif args.users_command == "reset-password":
         password, generated = _password(args, "New password")
-        auth.reset_password(db, args.username, password, actor="cli")
+        users.reset_password(db, args.username, password, actor="cli")
         print(
             f"Password of {args.username} reset."
             + (f" New password: {password}" if generated else "")
@@ -258,8 +261,8 @@ def cmd_users(args: argparse.Namespace) -> int:
 def cmd_message(args: argparse.Namespace) -> int:
     """Scheduled reminders: e.g. a monthly "you are short by {short_by} hours" to short members."""
     from cetracker import messages
-    from cetracker.auth import User
-    from cetracker.summary import hour_summary
+    from cetracker.accounts.users import User
+    from cetracker.standing import hour_summary
 
     db = _db(args)
     try:
@@ -311,20 +314,20 @@ def cmd_message(args: argparse.Namespace) -> int:
 
 
 def _num(value: float) -> str:
-    from cetracker.compute import format_hours
+    from cetracker.rules.compute import format_hours
 
     return format_hours(value)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from cetracker import backups
+    from cetracker.store import backups
 
     print(backups.backup(_db(args), Path(args.dir)))
     return 0
 
 
 def cmd_migrate_to(args: argparse.Namespace) -> int:
-    from cetracker import transfer
+    from cetracker.store import transfer
 
     result = transfer.copy_database(_db(args), args.target)
     print(json.dumps(result.as_dict()))
@@ -332,7 +335,7 @@ def cmd_migrate_to(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from cetracker import backups
+    from cetracker.store import backups
 
     target = config.db_path(args.db)
     if is_server_url(target):
@@ -421,21 +424,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("users", parents=[common], help="manage accounts")
-    users = p.add_subparsers(dest="users_command", required=True)
-    a = users.add_parser("add", parents=[common])
+    verbs = p.add_subparsers(dest="users_command", required=True)
+    a = verbs.add_parser("add", parents=[common])
     a.add_argument("username")
-    a.add_argument("--role", required=True, choices=auth.ROLES)
+    a.add_argument("--role", required=True, choices=users.ROLES)
     a.add_argument("--member", help="member license number (role member)")
     a.add_argument("--provider", help="provider license number (role provider)")
     a.add_argument("--scope-area", action="append")
     a.add_argument("--scope-county", action="append")
     a.add_argument("--email")
     a.add_argument("--password", help="or $CETRACKER_PASSWORD; asked for when omitted")
-    users.add_parser("list", parents=[common])
+    verbs.add_parser("list", parents=[common])
     for verb in ("disable", "enable"):
-        d = users.add_parser(verb)
+        d = verbs.add_parser(verb)
         d.add_argument("username")
-    r = users.add_parser("reset-password", parents=[common])
+    r = verbs.add_parser("reset-password", parents=[common])
     r.add_argument("username")
     r.add_argument("--password", help="or $CETRACKER_PASSWORD; asked for when omitted")
     p.set_defaults(func=cmd_users)

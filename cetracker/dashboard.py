@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 
 import plotly.express as px
 
-from cetracker.db import Database
 from cetracker.filters import Filters, Scope
-from cetracker.summary import eligibility_by_area
+from cetracker.standing import eligibility_by_area
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -185,8 +185,8 @@ def _groups_per_version(db: Database, open_years: list[int]) -> pd.DataFrame:
 
 def _fingerprints(db: Database, open_years: list[int]) -> Callable[[int], tuple[object, ...]]:
     """For a year: what its trend counts depend on, as a few numbers and the rules."""
-    from cetracker import compute
-    from cetracker.summary import Rules
+    from cetracker.rules import compute
+    from cetracker.standing import Rules
 
     rules = Rules.of(db)
     records: dict[int, list[object]] = {}
@@ -218,7 +218,7 @@ def _fingerprints(db: Database, open_years: list[int]) -> Callable[[int], tuple[
 
 
 def _groups_from_standing(db: Database, year: int) -> pd.DataFrame:
-    from cetracker.summary import year_standing
+    from cetracker.standing import year_standing
 
     table = year_standing(db, year)
     return db.frame(
@@ -233,8 +233,8 @@ def _trend_groups(db: Database, open_years: list[int]) -> pd.DataFrame:
     """Active members and how many are eligible, per open year, area and county."""
     import pandas as pd
 
-    from cetracker import compute
-    from cetracker.summary import Rules
+    from cetracker.rules import compute
+    from cetracker.standing import Rules
 
     rules = Rules.of(db)
     if not open_years:

@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
-from cetracker import auth, compute
 from cetracker import policy as policies
-from cetracker.cells import name_key
-from cetracker.db import Database
+from cetracker.accounts import users
+from cetracker.rules import compute
+from cetracker.rules.cells import name_key
+from cetracker.store.db import Database
 
 AREAS = [f"Area {i}" for i in range(1, 9)]
 COUNTIES = [
@@ -401,10 +402,10 @@ def build(
             f"{member_df['first_name'].iloc[0]} {member_df['last_name'].iloc[0]} ({member_lic})",
         ),
     ]
-    auth.add_user(
+    users.add_user(
         db, "admin", DEMO_PASSWORDS["admin"], role="admin", email="staff@example.org", actor="demo"
     )
-    auth.add_user(
+    users.add_user(
         db,
         "director",
         DEMO_PASSWORDS["director"],
@@ -413,7 +414,7 @@ def build(
         scope_areas=("Area 3",),
         actor="demo",
     )
-    auth.add_user(
+    users.add_user(
         db,
         "provider",
         DEMO_PASSWORDS["provider"],
@@ -422,7 +423,7 @@ def build(
         email=provider_df["email"].iloc[0],
         actor="demo",
     )
-    auth.add_user(
+    users.add_user(
         db,
         "member",
         DEMO_PASSWORDS["member"],

@@ -18,9 +18,12 @@ from itertools import compress
 from operator import itemgetter, not_
 from typing import TYPE_CHECKING, Any, cast
 
-from cetracker import audit, compute, config, years
+from cetracker import audit, config, years
 from cetracker import policy as policies
-from cetracker.cells import (
+from cetracker.errors import CetrackerError, RejectedFile
+from cetracker.files.spreadsheets import read_first_sheet
+from cetracker.rules import compute
+from cetracker.rules.cells import (
     license_key,
     name_key,
     normalise_header,
@@ -29,9 +32,7 @@ from cetracker.cells import (
     parse_number,
     text,
 )
-from cetracker.db import Database
-from cetracker.errors import CetrackerError, RejectedFile
-from cetracker.spreadsheets import read_first_sheet
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cetracker.db import Database
 from cetracker.filters import Filters, Scope
+from cetracker.store.db import Database
 
 
 @dataclass(frozen=True)

@@ -15,11 +15,12 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from cetracker import audit, compute, config, years
+from cetracker import audit, config, years
 from cetracker import policy as policies
-from cetracker.auth import User
-from cetracker.db import Database
+from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
+from cetracker.rules import compute
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -429,7 +430,7 @@ def add_license(
 
 def cycle_transcript(db: Database, user: User, license_id: int) -> bytes:
     """The transcript of one renewal cycle: only courses dated inside it."""
-    from cetracker import transcripts
+    from cetracker.files import transcripts
 
     cycle = next((c for c in license_progress(db, user) if c.license_id == license_id), None)
     if cycle is None:
@@ -505,7 +506,7 @@ def license_progress(db: Database, user: User, today: date | None = None) -> lis
 
 def my_data_zip(db: Database, user: User) -> bytes:
     """All my records (CSV and Excel) and my certificate files, as one zip."""
-    from cetracker import exports
+    from cetracker.files import exports
 
     frame = records_frame(db, user).drop(columns=["id"])
     out = io.BytesIO()

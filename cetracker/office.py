@@ -15,10 +15,11 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from cetracker import audit, compute, years
+from cetracker import audit, years
 from cetracker import policy as policies
-from cetracker.db import Database
 from cetracker.errors import CetrackerError
+from cetracker.rules import compute
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -161,7 +162,7 @@ def _clean(field: Field, value: Any, problems: list[str], today: date) -> Any:
         if isinstance(value, date):
             day = value
         else:
-            from cetracker.cells import parse_date
+            from cetracker.rules.cells import parse_date
 
             parsed = parse_date(value)
             if parsed is None:

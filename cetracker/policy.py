@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
-from cetracker import compute
-from cetracker.db import Database
 from cetracker.errors import CetrackerError
+from cetracker.rules import compute
+from cetracker.store.db import Database
 
 
 def load_policies(db: Database) -> list[compute.Policy]:
@@ -198,7 +198,7 @@ def impact(db: Database, proposal: Proposal) -> list[YearImpact]:
     Carried hours make a change reach one year further than its own years.
     """
     from cetracker.filters import Filters
-    from cetracker.summary import Rules, hour_summary_query
+    from cetracker.standing import Rules, hour_summary_query
 
     before = Rules.of(db)
     policies_after, sets_after = _with(db, proposal)

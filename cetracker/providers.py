@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cetracker.auth import User
-from cetracker.db import Database
+from cetracker.accounts.users import User
 from cetracker.errors import NotAllowed
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd

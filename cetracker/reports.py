@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cetracker.db import Database
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.summary import hour_summary, standing_query, year_records
+from cetracker.standing import hour_summary, standing_query, year_records
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd

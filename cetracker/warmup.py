@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 
-from cetracker.db import Database
+from cetracker.store.db import Database
 
 log = logging.getLogger(__name__)
 

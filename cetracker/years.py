@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from cetracker import audit, compute
+from cetracker import audit
 from cetracker import policy as policies
-from cetracker.db import Database
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
+from cetracker.rules import compute
+from cetracker.store.db import Database
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def deadline(db: Database, year: int) -> date:
 
 def close_year(db: Database, year: int, *, actor: str, today: date | None = None) -> int:
     """Freeze year ``year``: snapshot every member's standing; returns how many members."""
-    from cetracker.summary import hour_summary_query
+    from cetracker.standing import hour_summary_query
 
     today = today or date.today()
     label = compute.ce_year_label(year, policies.policy_for_year(db, year).ce_year_start_month)

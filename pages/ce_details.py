@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from cetracker import exports, providers
+from cetracker import providers
+from cetracker.files import exports
 from cetracker.ui import session, widgets
 
 user = session.require("provider")

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from cetracker import certificates
 from cetracker import policy as policies
+from cetracker.files import certificates
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")

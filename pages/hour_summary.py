@@ -2,8 +2,10 @@
 
 import streamlit as st
 
-from cetracker import compute, exports, reports
-from cetracker.summary import hour_summary, hour_summary_counts
+from cetracker import reports
+from cetracker.files import exports
+from cetracker.rules import compute
+from cetracker.standing import hour_summary, hour_summary_counts
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")

@@ -9,9 +9,9 @@ from decimal import Decimal
 import pandas as pd
 import streamlit as st
 
-from cetracker import compute
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
+from cetracker.rules import compute
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")

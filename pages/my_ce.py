@@ -5,8 +5,10 @@ from datetime import date
 import plotly.express as px
 import streamlit as st
 
-from cetracker import certificates, compute, messages, mine, transcripts
+from cetracker import messages, mine
 from cetracker import policy as policies
+from cetracker.files import certificates, transcripts
+from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
 user = session.require("member")

@@ -4,8 +4,9 @@ from datetime import date
 
 import streamlit as st
 
-from cetracker import compute, mine
+from cetracker import mine
 from cetracker.errors import CetrackerError
+from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
 user = session.require("member")

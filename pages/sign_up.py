@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from cetracker import auth
+from cetracker.accounts import users
 from cetracker.errors import CetrackerError
 from cetracker.ui import session
 
@@ -28,7 +28,7 @@ def account_form(
             "Choose a password",
             type="password",
             max_chars=200,
-            help=f"At least {auth.MIN_PASSWORD_LENGTH} characters, not your username.",
+            help=f"At least {users.MIN_PASSWORD_LENGTH} characters, not your username.",
         )
         if st.form_submit_button(button, type="primary"):
             try:
@@ -48,7 +48,7 @@ with provider_tab:
         "Provider license number",
         "Email",
         "Create provider account",
-        lambda lic, email, user, pw: auth.sign_up_provider(db, lic, user, pw, email),
+        lambda lic, email, user, pw: users.sign_up_provider(db, lic, user, pw, email),
     )
 with member_tab:
     st.caption(
@@ -60,5 +60,5 @@ with member_tab:
         "License number",
         "Email on file",
         "Activate my account",
-        lambda lic, email, user, pw: auth.activate_member(db, lic, email, user, pw),
+        lambda lic, email, user, pw: users.activate_member(db, lic, email, user, pw),
     )

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from cetracker import config, importer, providers, roster_files
+from cetracker import config, importer, providers
 from cetracker.errors import CetrackerError
+from cetracker.files import rosters
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "provider")
@@ -35,7 +36,7 @@ if provider_id is None:
 
 st.download_button(
     "Download the roster template",
-    lambda: roster_files.template_xlsx(db, provider_id),
+    lambda: rosters.template_xlsx(db, provider_id),
     file_name="ce-roster-template.xlsx",
     on_click="ignore",
     icon=":material/download:",
@@ -105,7 +106,7 @@ if result is not None:
         widgets.show_table(failed, empty="No failed rows.")
         st.download_button(
             "Download the failed rows (.xlsx)",
-            roster_files.failed_rows_xlsx(failed),
+            rosters.failed_rows_xlsx(failed),
             file_name=f"failed-rows-{result.import_id}.xlsx",
             key="failed_download",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

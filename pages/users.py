@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from cetracker import audit, auth
+from cetracker import audit
 from cetracker import policy as policies
+from cetracker.accounts import users
 from cetracker.errors import CetrackerError
 from cetracker.members import filter_choices
 from cetracker.ui import session, widgets
@@ -14,7 +15,7 @@ db = session.database()
 
 st.title("Users")
 accounts = pd.DataFrame(
-    auth.list_users(db),
+    users.list_users(db),
     columns=[
         "Username",
         "Role",
@@ -32,14 +33,14 @@ add_tab, change_tab, log_tab = st.tabs(["Add an account", "Change an account", "
 with add_tab, st.form("add_user"):
     cols = st.columns(2)
     username = cols[0].text_input("Username", max_chars=60, key="new_username")
-    role = cols[1].selectbox("Role", auth.ROLES)
+    role = cols[1].selectbox("Role", users.ROLES)
     email = cols[0].text_input("Email", max_chars=200, key="new_email")
     password = cols[1].text_input(
         "Password",
         key="new_password",
         type="password",
         max_chars=200,
-        help=f"At least {auth.MIN_PASSWORD_LENGTH} characters.",
+        help=f"At least {users.MIN_PASSWORD_LENGTH} characters.",
     )
     link = cols[0].text_input(
         "Member or provider license number", max_chars=40, help="For a member or provider account."
@@ -52,7 +53,7 @@ with add_tab, st.form("add_user"):
     counties = cols[1].multiselect("Director's counties", choices.counties)
     if st.form_submit_button("Add account", type="primary"):
         try:
-            auth.add_user(
+            users.add_user(
                 db,
                 username,
                 password,
@@ -80,7 +81,7 @@ with change_tab:
             label = "Enable this account" if disabled else "Disable this account"
             if st.form_submit_button(label):
                 try:
-                    auth.set_disabled(db, chosen, not disabled, actor=user.username)
+                    users.set_disabled(db, chosen, not disabled, actor=user.username)
                     st.success(f"{chosen} is {'enabled' if disabled else 'disabled'}.")
                 except CetrackerError as exc:
                     st.error(exc.message)
@@ -88,7 +89,7 @@ with change_tab:
             new_password = st.text_input("New password", type="password", max_chars=200)
             if st.form_submit_button("Reset password"):
                 try:
-                    auth.reset_password(db, chosen, new_password, actor=user.username)
+                    users.reset_password(db, chosen, new_password, actor=user.username)
                     st.success(f"The password of {chosen} was reset; tell them in person.")
                 except CetrackerError as exc:
                     st.error(exc.message)
@@ -98,7 +99,7 @@ with change_tab:
             new_counties = st.multiselect("Counties", choices.counties)
             if st.form_submit_button("Change role and scope"):
                 try:
-                    auth.change_role(
+                    users.change_role(
                         db,
                         chosen,
                         new_role,

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from cetracker import certificates, compute
+from cetracker.files import certificates
+from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
 db = session.database()

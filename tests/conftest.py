@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from cetracker import db as dbmod
 from cetracker import demo
-from cetracker.db import Database
+from cetracker.store import db as dbmod
+from cetracker.store.db import Database
 from tests.pgserver import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]

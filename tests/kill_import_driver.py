@@ -8,7 +8,7 @@ import time
 from datetime import date
 
 from cetracker import importer
-from cetracker.db import Database
+from cetracker.store.db import Database
 
 original = importer._store_records
 

@@ -19,8 +19,8 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from cetracker import importer, messages
-from cetracker.auth import load_user
-from cetracker.db import Database
+from cetracker.accounts.users import load_user
+from cetracker.store.db import Database
 from tests.rosters import csv_bytes
 
 PAGES = Path(__file__).resolve().parents[1] / "pages"

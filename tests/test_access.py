@@ -113,7 +113,7 @@ def test_injection_in_text_filters_finds_nothing(demo_db_path, demo_db, hostile)
 
 
 def test_verify_page_for_anyone(demo_db_path, demo_db):
-    from cetracker import certificates
+    from cetracker.files import certificates
     from cetracker.filters import Filters
 
     cert = certificates.earned_certificates(demo_db, Filters(2025))[0]

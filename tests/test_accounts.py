@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cetracker import auth
+from cetracker.accounts import users
 from cetracker.errors import CetrackerError
 
 PAGES = Path(__file__).parents[1] / "pages"
@@ -19,24 +19,24 @@ def audit_actions(db) -> list[str]:
 
 
 def test_provider_signs_up_once(demo_db):
-    auth.sign_up_provider(demo_db, "p-1001", "educ", GOOD, "ce@example.org")
-    user = auth.load_user(demo_db, "educ")
+    users.sign_up_provider(demo_db, "p-1001", "educ", GOOD, "ce@example.org")
+    user = users.load_user(demo_db, "educ")
     assert user.role == "provider" and user.provider_id is not None
     with pytest.raises(CetrackerError) as taken:
-        auth.sign_up_provider(demo_db, "P1001", "educ2", GOOD, "ce@example.org")
+        users.sign_up_provider(demo_db, "P1001", "educ2", GOOD, "ce@example.org")
     with pytest.raises(CetrackerError) as unknown:
-        auth.sign_up_provider(demo_db, "P9999", "educ3", GOOD, "ce@example.org")
+        users.sign_up_provider(demo_db, "P9999", "educ3", GOOD, "ce@example.org")
     # The same words either way: nothing says which numbers exist or have accounts.
-    assert taken.value.message == unknown.value.message == auth.SIGNUP_REFUSED
+    assert taken.value.message == unknown.value.message == users.SIGNUP_REFUSED
     assert "provider sign-up refused" in audit_actions(demo_db)
 
 
 def test_provider_sign_up_checks_password_rules(demo_db):
     with pytest.raises(CetrackerError, match="at least 10 characters"):
-        auth.sign_up_provider(demo_db, "P1002", "short", "123", "a@b.org")
+        users.sign_up_provider(demo_db, "P1002", "short", "123", "a@b.org")
     with pytest.raises(CetrackerError, match="not be the same as the username"):
-        auth.sign_up_provider(demo_db, "P1002", "samesame12", "SameSame12", "a@b.org")
-    assert auth.load_user(demo_db, "short") is None
+        users.sign_up_provider(demo_db, "P1002", "samesame12", "SameSame12", "a@b.org")
+    assert users.load_user(demo_db, "short") is None
 
 
 def test_member_activation_needs_the_email_on_file(demo_db):
@@ -45,36 +45,36 @@ def test_member_activation_needs_the_email_on_file(demo_db):
         "(SELECT member_id FROM users WHERE member_id IS NOT NULL) LIMIT 1"
     )
     with pytest.raises(CetrackerError, match="could not create an account"):
-        auth.activate_member(demo_db, lic, "someone.else@example.org", "me1", GOOD)
-    auth.activate_member(demo_db, lic, email.upper(), "me1", GOOD)
-    assert auth.load_user(demo_db, "me1").role == "member"
+        users.activate_member(demo_db, lic, "someone.else@example.org", "me1", GOOD)
+    users.activate_member(demo_db, lic, email.upper(), "me1", GOOD)
+    assert users.load_user(demo_db, "me1").role == "member"
     with pytest.raises(CetrackerError, match="could not create an account"):
-        auth.activate_member(demo_db, lic, email, "me2", GOOD)
+        users.activate_member(demo_db, lic, email, "me2", GOOD)
 
 
 def test_disabled_account_cannot_log_in(demo_db):
-    auth.set_disabled(demo_db, "member", True, actor="admin")
-    assert auth.account(demo_db, "member") is None
-    assert auth.load_user(demo_db, "member") is None
-    auth.set_disabled(demo_db, "member", False, actor="admin")
-    assert auth.account(demo_db, "member")["roles"] == ["member"]
+    users.set_disabled(demo_db, "member", True, actor="admin")
+    assert users.account(demo_db, "member") is None
+    assert users.load_user(demo_db, "member") is None
+    users.set_disabled(demo_db, "member", False, actor="admin")
+    assert users.account(demo_db, "member")["roles"] == ["member"]
     with pytest.raises(CetrackerError, match="your own account"):
-        auth.set_disabled(demo_db, "admin", True, actor="admin")
+        users.set_disabled(demo_db, "admin", True, actor="admin")
     assert audit_actions(demo_db)[-2:] == ["user disabled", "user enabled"]
 
 
 def test_reset_password_lifts_a_lock(demo_db):
-    for _ in range(auth.MAX_FAILED_LOGINS):
-        auth.record_login(demo_db, "director", False)
-    assert auth.account(demo_db, "director") is None
-    auth.reset_password(demo_db, "director", "brand-new-password", actor="admin")
-    assert auth.account(demo_db, "director") is not None
-    assert auth.verify_password(demo_db, "director", "brand-new-password")
-    assert audit_actions(demo_db).count("login failed") == auth.MAX_FAILED_LOGINS
+    for _ in range(users.MAX_FAILED_LOGINS):
+        users.record_login(demo_db, "director", False)
+    assert users.account(demo_db, "director") is None
+    users.reset_password(demo_db, "director", "brand-new-password", actor="admin")
+    assert users.account(demo_db, "director") is not None
+    assert users.verify_password(demo_db, "director", "brand-new-password")
+    assert audit_actions(demo_db).count("login failed") == users.MAX_FAILED_LOGINS
 
 
 def test_change_role_and_scope(demo_db):
-    auth.change_role(
+    users.change_role(
         demo_db,
         "director",
         "director",
@@ -82,12 +82,12 @@ def test_change_role_and_scope(demo_db):
         scope_areas=("Area 1",),
         scope_counties=("Travis",),
     )
-    scope = auth.load_user(demo_db, "director").scope
+    scope = users.load_user(demo_db, "director").scope
     assert scope.areas == ("Area 1",) and scope.counties == ("Travis",)
     with pytest.raises(CetrackerError, match="keep their role"):
-        auth.change_role(demo_db, "member", "admin", actor="admin")
+        users.change_role(demo_db, "member", "admin", actor="admin")
     with pytest.raises(CetrackerError, match="own admin role"):
-        auth.change_role(demo_db, "admin", "director", actor="admin")
+        users.change_role(demo_db, "admin", "director", actor="admin")
 
 
 def test_sign_up_page_creates_a_provider_account(demo_db_path, demo_db):
@@ -99,7 +99,7 @@ def test_sign_up_page_creates_a_provider_account(demo_db_path, demo_db):
     at.text_input[3].input(GOOD)
     at.button[0].click().run()
     assert any("account is ready" in s.value for s in at.success)
-    assert auth.load_user(demo_db, "records-academy").role == "provider"
+    assert users.load_user(demo_db, "records-academy").role == "provider"
 
 
 def test_names_cannot_inject_markdown(demo_db_path, demo_db):
@@ -126,7 +126,7 @@ def test_users_page_adds_an_account(demo_db_path, demo_db):
     at.text_input(key="new_password").input(GOOD)
     at.button[0].click().run()
     assert any("Added admin newstaff" in s.value for s in at.success)
-    assert auth.load_user(demo_db, "newstaff").role == "admin"
+    assert users.load_user(demo_db, "newstaff").role == "admin"
 
 
 HOSTILE = ["' OR 1=1 --", '"; DROP TABLE members; --', "%", "_", "\\", "<script>x</script>"]
@@ -146,10 +146,10 @@ def test_every_text_filter_treats_input_as_plain_text(demo_db, text):
             Filters(2025, counties=(text,), areas=(text,), positions=(text,)),
             **options,
         ).empty
-    provider = auth.load_user(demo_db, "provider")
+    provider = users.load_user(demo_db, "provider")
     assert providers.attendees(demo_db, provider.provider_id, name=text).empty
     assert providers.attendees(demo_db, provider.provider_id, course_number=text).empty
-    admin = auth.load_user(demo_db, "admin")
+    admin = users.load_user(demo_db, "admin")
     for audience in (messages.Audience(first_name=text), messages.Audience(last_name=text)):
         assert messages.recipients(demo_db, admin, audience).empty
     assert audit.recent(demo_db, actor=text).empty

@@ -15,7 +15,7 @@ import pytest
 from openpyxl import load_workbook
 
 from cetracker.cli import main
-from cetracker.db import close_all
+from cetracker.store.db import close_all
 from tests.workbooks import OFFICE, write_workbook
 
 # Golden output: Ana earned 26.5 in 2023 (6.5 over, carried), 13 in 2024 incl. 3 Ethics.

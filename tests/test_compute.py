@@ -8,8 +8,8 @@ from decimal import Decimal
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from cetracker import compute
-from cetracker.compute import Policy, Record
+from cetracker.rules import compute
+from cetracker.rules.compute import Policy, Record
 
 D = Decimal
 

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from cetracker.db import Database
-from cetracker.migrations import MIGRATIONS
+from cetracker.store.db import Database
+from cetracker.store.migrations import MIGRATIONS
 
 
 def test_upgrade_keeps_existing_data(database_location):
@@ -102,7 +102,7 @@ def test_the_duplicate_rule_holds_across_the_upgrade_that_rekeys_its_index(datab
 @pytest.mark.embedded_only
 def test_two_database_objects_on_one_file_keep_their_derived_tables_apart(demo_db_path):
     from cetracker.filters import Filters
-    from cetracker.summary import hour_summary, year_standing
+    from cetracker.standing import hour_summary, year_standing
 
     first = Database(demo_db_path)
     second = Database(demo_db_path)  # DuckDB hands both the same instance

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from cetracker import importer
-from cetracker.db import Database
 from cetracker.errors import RejectedFile
-from cetracker.workbook import load
+from cetracker.files.workbook import load
+from cetracker.store.db import Database
 from tests.rosters import HEADER, csv_bytes, with_cached_formula, xlsx_bytes
 from tests.workbooks import write_workbook
 

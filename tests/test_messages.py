@@ -12,7 +12,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from streamlit.testing.v1 import AppTest
 
-from cetracker import auth, messages
+from cetracker import messages
+from cetracker.accounts import users
 from cetracker.errors import CetrackerError, NotAllowed
 
 PAGES = Path(__file__).parents[1] / "pages"
@@ -62,20 +63,20 @@ def ids(frame) -> list[int]:
 
 
 def test_director_reaches_only_their_scope(demo_db):
-    director = auth.load_user(demo_db, "director")
+    director = users.load_user(demo_db, "director")
     everyone = messages.recipients(demo_db, director, messages.Audience())
     assert len(everyone) > 0 and set(everyone["area"]) == {"Area 3"}
     outside = messages.recipients(
-        demo_db, auth.load_user(demo_db, "admin"), messages.Audience(areas=("Area 6",))
+        demo_db, users.load_user(demo_db, "admin"), messages.Audience(areas=("Area 6",))
     )
     with pytest.raises(NotAllowed):
         messages.send(demo_db, director, subject="Hi", body="Hello", member_ids=ids(outside))
     with pytest.raises(NotAllowed):
-        messages.recipients(demo_db, auth.load_user(demo_db, "member"), messages.Audience())
+        messages.recipients(demo_db, users.load_user(demo_db, "member"), messages.Audience())
 
 
 def test_filters_by_name_county_position_area(demo_db):
-    admin = auth.load_user(demo_db, "admin")
+    admin = users.load_user(demo_db, "admin")
     chosen = messages.recipients(
         demo_db, admin, messages.Audience(positions=("County Clerk",), areas=("Area 2",))
     )
@@ -87,7 +88,7 @@ def test_filters_by_name_county_position_area(demo_db):
 
 
 def test_in_app_delivery_and_read_tracking(demo_db):
-    admin, member = auth.load_user(demo_db, "admin"), auth.load_user(demo_db, "member")
+    admin, member = users.load_user(demo_db, "admin"), users.load_user(demo_db, "member")
     chosen = ids(messages.recipients(demo_db, admin, messages.Audience(areas=("Area 1",))))
     chosen.append(member.member_id)
     message_id = messages.send(
@@ -115,7 +116,7 @@ def test_in_app_delivery_and_read_tracking(demo_db):
     assert (sent["Sent to"], sent["Read by"]) == (len(set(chosen)), 1)
     assert len(messages.not_read_by(demo_db, admin, message_id)) == len(set(chosen)) - 1
     other = demo_db.scalar("SELECT id FROM members WHERE id NOT IN (SELECT unnest(?))", [chosen])
-    stranger = auth.User("x", "member", member_id=other)
+    stranger = users.User("x", "member", member_id=other)
     with pytest.raises(NotAllowed):
         messages.open_message(demo_db, stranger, message_id)
 
@@ -130,7 +131,7 @@ def test_in_app_delivery_and_read_tracking(demo_db):
     ],
 )
 def test_bad_messages_are_refused(demo_db, values, message):
-    admin = auth.load_user(demo_db, "admin")
+    admin = users.load_user(demo_db, "admin")
     sent = {"subject": "S", "body": "B", "reply_to": "", "member_ids": [1], **values}
     with pytest.raises(CetrackerError, match=message):
         messages.send(demo_db, admin, **sent)
@@ -139,8 +140,8 @@ def test_bad_messages_are_refused(demo_db, values, message):
 
 def test_email_arrives_with_text_html_reply_to_and_unicode(demo_db, smtp_server):
     box, smtp = smtp_server
-    admin = auth.load_user(demo_db, "admin")
-    member = auth.load_user(demo_db, "member")
+    admin = users.load_user(demo_db, "admin")
+    member = users.load_user(demo_db, "member")
     demo_db.execute(
         "UPDATE members SET email = 'bounce@example.org' WHERE license_number = '100001'"
     )
@@ -181,7 +182,7 @@ def test_email_arrives_with_text_html_reply_to_and_unicode(demo_db, smtp_server)
 
 
 def test_unreachable_mail_server_is_recorded_not_raised(demo_db):
-    admin, member = auth.load_user(demo_db, "admin"), auth.load_user(demo_db, "member")
+    admin, member = users.load_user(demo_db, "admin"), users.load_user(demo_db, "member")
     dead = messages.SmtpSettings(host="127.0.0.1", port=free_port(), security="none")
     messages.send(demo_db, admin, subject="S", body="B", member_ids=[member.member_id], smtp=dead)
     status, error = demo_db.one("SELECT email_status, email_error FROM message_recipients")
@@ -193,7 +194,7 @@ def test_cli_reminder_merges_each_members_figures(
     demo_db_path, smtp_server, monkeypatch, tmp_path, capsys
 ):
     from cetracker.cli import main
-    from cetracker.db import close_all
+    from cetracker.store.db import close_all
 
     box, smtp = smtp_server
     close_all()
@@ -268,13 +269,13 @@ def test_password_reset_by_email(demo_db, smtp_server):
     from datetime import datetime, timedelta
 
     box, smtp = smtp_server
-    auth.request_reset(demo_db, "DIRECTOR@example.org", smtp)
+    users.request_reset(demo_db, "DIRECTOR@example.org", smtp)
     ((to, raw),) = box.received
     assert to == ["director@example.org"]
     text = message_from_bytes(raw, policy=policy.default).get_body(("plain",)).get_content()
     code = regex.search(r"[A-Z2-7]{6}(?:-[A-Z2-7]{1,6})+", text).group(0)
     with pytest.raises(CetrackerError, match="not valid or has expired"):
-        auth.reset_with_code(
+        users.reset_with_code(
             demo_db,
             "director",
             code,
@@ -282,13 +283,13 @@ def test_password_reset_by_email(demo_db, smtp_server):
             now=datetime.now() + timedelta(minutes=31),
         )
     with pytest.raises(CetrackerError, match="not valid"):
-        auth.reset_with_code(demo_db, "admin", code, "the-new-password")
-    auth.reset_with_code(demo_db, "director", code, "the-new-password")
-    assert auth.verify_password(demo_db, "director", "the-new-password")
+        users.reset_with_code(demo_db, "admin", code, "the-new-password")
+    users.reset_with_code(demo_db, "director", code, "the-new-password")
+    assert users.verify_password(demo_db, "director", "the-new-password")
     with pytest.raises(CetrackerError, match="not valid"):  # used once, then dead
-        auth.reset_with_code(demo_db, "director", code, "yet-another-password")
+        users.reset_with_code(demo_db, "director", code, "yet-another-password")
     # An unknown name gets the same silence and no email.
-    auth.request_reset(demo_db, "nobody-here", smtp)
+    users.request_reset(demo_db, "nobody-here", smtp)
     assert len(box.received) == 1
     with pytest.raises(CetrackerError, match="office"):
-        auth.request_reset(demo_db, "director", None)
+        users.request_reset(demo_db, "director", None)

@@ -12,9 +12,11 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from cetracker import auth, certificates, mine, transcripts
+from cetracker import mine
+from cetracker.accounts import users
 from cetracker.errors import CetrackerError, NotAllowed
-from cetracker.exports import to_pdf
+from cetracker.files import certificates, transcripts
+from cetracker.files.exports import to_pdf
 
 PAGES = Path(__file__).parents[1] / "pages"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes.fromhex(
@@ -43,7 +45,7 @@ def report(db, user, **changes):
 
 
 def member(db, username: str = "member"):
-    return auth.load_user(db, username)
+    return users.load_user(db, username)
 
 
 def another_member(db):
@@ -52,8 +54,8 @@ def another_member(db):
         "(SELECT member_id FROM users WHERE username = 'member') "
         "AND status = 'active' LIMIT 1"
     )
-    auth.activate_member(db, lic, email, "other", "a-long-password")
-    return auth.load_user(db, "other")
+    users.activate_member(db, lic, email, "other", "a-long-password")
+    return users.load_user(db, "other")
 
 
 def test_report_is_pending_until_approved_and_then_counts(demo_db):
@@ -75,7 +77,7 @@ def test_report_is_pending_until_approved_and_then_counts(demo_db):
     why = mine.why(demo_db, me, year)
     assert "Open Records Webinar" in set(why.not_counted["Course"])
     assert "waiting for approval" in set(why.not_counted["Why not"])
-    admin = auth.load_user(demo_db, "admin")
+    admin = users.load_user(demo_db, "admin")
     assert record in set(mine.pending_reports(demo_db)["Record"])
     assert mine.decide(demo_db, admin, [record], approve=True) == 1
     assert mine.my_standing(demo_db, me, year).earned == before.earned + Decimal("2.5")
@@ -83,7 +85,7 @@ def test_report_is_pending_until_approved_and_then_counts(demo_db):
 
 
 def test_rejection_needs_a_reason_the_member_sees(demo_db):
-    me, admin = member(demo_db), auth.load_user(demo_db, "admin")
+    me, admin = member(demo_db), users.load_user(demo_db, "admin")
     record = report(demo_db, me, title="Gardening", provider="Club")
     with pytest.raises(CetrackerError, match="Say why"):
         mine.decide(demo_db, admin, [record], approve=False)
@@ -156,7 +158,7 @@ def test_members_touch_only_their_own_records(demo_db):
             hours=1,
             category="General",
         )
-    assert mine.certificate_file(demo_db, auth.load_user(demo_db, "admin"), record)[0] == PNG
+    assert mine.certificate_file(demo_db, users.load_user(demo_db, "admin"), record)[0] == PNG
     mine.update_report(
         demo_db,
         me,
@@ -190,7 +192,7 @@ def test_transcript_lists_courses_carryover_and_appends_certificates(demo_db):
         certificate=a_pdf("ATTACHED-PROOF"),
         certificate_name="p.pdf",
     )
-    mine.decide(demo_db, auth.load_user(demo_db, "admin"), [record], approve=True)
+    mine.decide(demo_db, users.load_user(demo_db, "admin"), [record], approve=True)
     year = date.today().year
     plain = transcripts.transcript_pdf(demo_db, me.member_id, year - 2, year)
     full = transcripts.transcript_pdf(demo_db, me.member_id, year - 2, year, with_certificates=True)
@@ -296,7 +298,7 @@ def test_cycle_transcript_holds_only_courses_inside_the_cycle(demo_db):
     me = member(demo_db)
     inside = report(demo_db, me, title="Inside The Cycle", day=date.today() - timedelta(days=2))
     outside = report(demo_db, me, title="Before The Cycle", day=date.today() - timedelta(days=40))
-    mine.decide(demo_db, auth.load_user(demo_db, "admin"), [inside, outside], approve=True)
+    mine.decide(demo_db, users.load_user(demo_db, "admin"), [inside, outside], approve=True)
     mine.add_license(
         demo_db,
         me,

@@ -10,12 +10,15 @@ from decimal import Decimal
 
 import pytest
 
-from cetracker import backups, certificates, compute, importer, mine, office, years
+from cetracker import importer, mine, office, years
 from cetracker import policy as policies
-from cetracker.auth import load_user
+from cetracker.accounts.users import load_user
 from cetracker.errors import CetrackerError
+from cetracker.files import certificates
 from cetracker.filters import Filters
-from cetracker.summary import hour_summary
+from cetracker.rules import compute
+from cetracker.standing import hour_summary
+from cetracker.store import backups
 from tests.rosters import csv_bytes
 
 TODAY = date(2026, 11, 22)

@@ -9,9 +9,10 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from cetracker import certificates, exports, reports
+from cetracker import reports
+from cetracker.files import certificates, exports
+from cetracker.files.workbook import load
 from cetracker.filters import Filters, Scope
-from cetracker.workbook import load
 from tests.workbooks import OFFICE, write_workbook
 
 
@@ -230,7 +231,7 @@ def test_cutting_the_bold_face_leaves_no_file_open(tmp_path, monkeypatch):
     import os
     import tempfile
 
-    from cetracker import fonts
+    from cetracker.files import fonts
 
     def open_font_files() -> int:
         names = []

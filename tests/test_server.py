@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from cetracker import demo
-from cetracker.db import Database
 from cetracker.errors import CetrackerError
+from cetracker.store.db import Database
 from tests.pgserver import PostgresServer
 from tests.rosters import csv_bytes
 
@@ -176,7 +176,7 @@ def test_a_password_in_the_url_is_never_shown(pg_server):
 def test_a_second_app_process_sees_a_write_at_once(pg_server):
     """Each app process caches reports; a write in one must reach the others' caches."""
     from cetracker.filters import Filters
-    from cetracker.summary import hour_summary
+    from cetracker.standing import hour_summary
 
     url = pg_server.create_database("two_apps")
     first = Database(url)

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cetracker import compute
 from cetracker import policy as policies
-from cetracker.db import Database
 from cetracker.filters import Filters, Scope
-from cetracker.summary import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
+from cetracker.rules import compute
+from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
+from cetracker.store.db import Database
 
 D = Decimal
 
@@ -182,7 +182,7 @@ def test_cached_standing_shows_a_new_import_at_once_and_keeps_scopes_apart(demo_
 
 def test_the_one_pass_compliance_trend_matches_each_years_hour_summary(demo_db):
     from cetracker import dashboard, years
-    from cetracker.summary import eligibility_by_area
+    from cetracker.standing import eligibility_by_area
 
     # Rules that change over the years: a new minimum set and a carryover cap of 0.
     with demo_db.transaction() as cur:
@@ -204,12 +204,13 @@ def test_the_one_pass_compliance_trend_matches_each_years_hour_summary(demo_db):
 
 
 def test_logins_messages_and_audit_entries_keep_the_report_caches(demo_db):
-    from cetracker import audit, auth, messages
+    from cetracker import audit, messages
+    from cetracker.accounts import users
 
     shown = hour_summary(demo_db, Filters(2026))
-    auth.record_login(demo_db, "admin", True)
+    users.record_login(demo_db, "admin", True)
     audit.log(demo_db, "admin", "looked around")
-    admin = auth.load_user(demo_db, "admin")
+    admin = users.load_user(demo_db, "admin")
     ids = [int(i) for i in messages.recipients(demo_db, admin, messages.Audience())["member_id"]]
     messages.send(demo_db, admin, subject="Hi", body="Hello", member_ids=ids[:3])
     assert hour_summary(demo_db, Filters(2026)) is shown  # still the cached result
@@ -235,7 +236,7 @@ def test_a_category_minimum_of_zero_hours_is_met_without_hours_in_it(db):
 @pytest.mark.embedded_only  # on a server the trend is counted once per data version
 def test_the_trend_keeps_the_years_a_write_did_not_touch(demo_db, monkeypatch):
     from cetracker import dashboard
-    from cetracker.summary import eligibility_by_area
+    from cetracker.standing import eligibility_by_area
 
     counted: list[list[int]] = []
     real = dashboard._trend_groups

@@ -9,10 +9,11 @@ from typing import Any
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from cetracker import auth, config, warmup
-from cetracker.auth import User
-from cetracker.db import Database, open_database
+from cetracker import config, warmup
+from cetracker.accounts import users
+from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
+from cetracker.store.db import Database, open_database
 
 COOKIE_NAME = "cetracker_login"
 
@@ -41,7 +42,7 @@ class _Accounts(dict[str, Any]):
         self._db = db
 
     def __missing__(self, username: str) -> dict[str, Any]:
-        found = auth.account(self._db, username)
+        found = users.account(self._db, username)
         if found is None:
             raise KeyError(username)
         self[username] = found
@@ -140,7 +141,7 @@ def login_form(db: Database) -> None:
         st.session_state["authentication_status"] = False
     status = st.session_state.get("authentication_status")
     if status:
-        auth.record_login(db, st.session_state["username"], True)
+        users.record_login(db, st.session_state["username"], True)
         # The cookie the library sends now is dropped by the rerun below; the first page
         # of the signed-in session sends it again (see ``keep_login_cookie``).
         st.session_state["_send_login_cookie"] = True
@@ -149,7 +150,7 @@ def login_form(db: Database) -> None:
         after = _failed_attempts(authn)
         for name, count in after.items():
             if count > before.get(name, 0):
-                auth.record_login(db, name, False)
+                users.record_login(db, name, False)
         st.error(
             "The username or password is not right. After 5 failed attempts an account "
             "is locked for 15 minutes; an administrator can reset a forgotten password."
@@ -169,8 +170,8 @@ def forgot_password(db: Database) -> None:
             who = st.text_input("Your username or email", max_chars=200, key="reset_who")
             if st.form_submit_button("Email me a reset code"):
                 try:
-                    auth.request_reset(db, who, smtp)
-                    st.success(auth.RESET_SENT)
+                    users.request_reset(db, who, smtp)
+                    st.success(users.RESET_SENT)
                 except CetrackerError as exc:
                     st.error(exc.message)
         with st.form("reset_confirm"):
@@ -181,7 +182,7 @@ def forgot_password(db: Database) -> None:
             )
             if st.form_submit_button("Set my new password"):
                 try:
-                    auth.reset_with_code(db, username.strip(), code, password)
+                    users.reset_with_code(db, username.strip(), code, password)
                     st.success("Your password is changed. Log in with it now.")
                 except CetrackerError as exc:
                     st.error(exc.message)
@@ -191,7 +192,7 @@ def current_user(db: Database) -> User | None:
     if not st.session_state.get("authentication_status"):
         return None
     username = st.session_state.get("username")
-    return auth.load_user(db, username) if username else None
+    return users.load_user(db, username) if username else None
 
 
 def keep_login_cookie() -> None:

@@ -8,12 +8,13 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from cetracker import exports, years
 from cetracker import policy as policies
-from cetracker.auth import User
-from cetracker.db import Database
+from cetracker import years
+from cetracker.accounts.users import User
+from cetracker.files import exports
 from cetracker.filters import Filters
 from cetracker.members import filter_choices
+from cetracker.store.db import Database
 
 MAX_ROWS_SHOWN = 5000
 

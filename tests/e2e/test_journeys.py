@@ -280,7 +280,7 @@ def test_member_reports_a_course_admin_approves_member_reads_message(
     certificate = tmp_path / "certificate.pdf"
     import pandas as pd
 
-    from cetracker.exports import to_pdf
+    from cetracker.files.exports import to_pdf
 
     certificate.write_bytes(to_pdf(pd.DataFrame({"c": ["Certificate of attendance"]}), "Proof"))
     member = log_in(browser, app_url, "member")

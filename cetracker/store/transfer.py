@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from cetracker.db import SEQUENCES, Database, is_server_url, redacted
 from cetracker.errors import CetrackerError
+from cetracker.store.db import SEQUENCES, Database, is_server_url, redacted
 
 TARGET = "cetracker_target"
 
@@ -34,7 +34,7 @@ def row_counts(db: Database) -> dict[str, int]:
 def summary_checksum(db: Database) -> str:
     """SHA-256 over every CE year's hour summary (all members, in a fixed order)."""
     from cetracker.filters import Filters
-    from cetracker.summary import hour_summary
+    from cetracker.standing import hour_summary
 
     digest = hashlib.sha256()
     for (year,) in db.rows("SELECT DISTINCT ce_year FROM ce_records ORDER BY ce_year"):

@@ -8,11 +8,13 @@ from datetime import date
 
 from pypdf import PdfReader, PdfWriter
 
-from cetracker import compute, config, fonts
+from cetracker import config
 from cetracker import policy as policies
-from cetracker.db import Database
-from cetracker.exports import ReportPDF
+from cetracker.files import fonts
+from cetracker.files.exports import ReportPDF
 from cetracker.mine import standing_of
+from cetracker.rules import compute
+from cetracker.store.db import Database
 
 
 def transcript_pdf(

@@ -9,9 +9,9 @@ from typing import Any
 import bcrypt
 
 from cetracker import audit
-from cetracker.db import Database
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import Scope
+from cetracker.store.db import Database
 
 ROLES = ("admin", "director", "provider", "member")
 MIN_PASSWORD_LENGTH = 10
@@ -222,7 +222,7 @@ def sign_up_provider(
     Wrong and taken numbers get the same answer, so the form reveals nothing about
     which providers exist or have accounts.
     """
-    from cetracker.cells import license_key
+    from cetracker.rules.cells import license_key
 
     key = license_key(provider_license)
     row = db.one(
@@ -251,7 +251,7 @@ def activate_member(
     db: Database, member_license: str, email: str, username: str, password: str
 ) -> None:
     """A member activates their account with their license number and the email on file."""
-    from cetracker.cells import license_key
+    from cetracker.rules.cells import license_key
 
     key = license_key(member_license)
     row = db.one(

@@ -10,11 +10,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from cetracker import compute
 from cetracker import policy as policies
-from cetracker.db import Database
-from cetracker.exports import neutralise
+from cetracker.files.exports import neutralise
 from cetracker.importer import TEMPLATE_COLUMNS
+from cetracker.rules import compute
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,7 +1,7 @@
 """The rules of SPEC §4 as pure functions: the one home of every CE rule.
 
 Standard library only. Hours are ``Decimal`` so that 0.25-hour sessions add up
-exactly. Bulk SQL elsewhere (``cetracker.summary``) must agree with these
+exactly. Bulk SQL elsewhere (``cetracker.standing``) must agree with these
 functions; property tests use this module as the oracle.
 """
 

@@ -25,7 +25,7 @@ import duckdb
 
 from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
-from cetracker.migrations import EMBEDDED_ONLY, MIGRATIONS
+from cetracker.store.migrations import EMBEDDED_ONLY, MIGRATIONS
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -16,12 +16,20 @@ from typing import Any
 
 import pandas as pd
 
-from cetracker import audit, compute, years
+from cetracker import audit, years
 from cetracker import policy as policies
-from cetracker.cells import license_key, normalise_header, parse_date, parse_int, parse_number, text
-from cetracker.db import Database
 from cetracker.errors import CetrackerError, RejectedFile
-from cetracker.spreadsheets import open_workbook, read_excel_sheet
+from cetracker.files.spreadsheets import open_workbook, read_excel_sheet
+from cetracker.rules import compute
+from cetracker.rules.cells import (
+    license_key,
+    normalise_header,
+    parse_date,
+    parse_int,
+    parse_number,
+    text,
+)
+from cetracker.store.db import Database
 
 KINDS = ("conference", "workshop", "webinar", "online course")
 MEMBER_STATUSES = ("active", "inactive")

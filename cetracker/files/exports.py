@@ -18,7 +18,8 @@ import pandas as pd
 import xlsxwriter
 from fpdf import FPDF
 
-from cetracker import config, fonts
+from cetracker import config
+from cetracker.files import fonts
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import python_calamine as calamine
 
-from cetracker.cells import normalise_header, text
 from cetracker.errors import RejectedFile
+from cetracker.rules.cells import normalise_header, text
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"

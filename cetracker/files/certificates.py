@@ -19,10 +19,12 @@ from typing import TYPE_CHECKING
 import segno
 from fpdf import FPDF
 
-from cetracker import compute, config, fonts
-from cetracker.db import Database
+from cetracker import config
+from cetracker.files import fonts
 from cetracker.filters import Filters
-from cetracker.summary import hour_summary
+from cetracker.rules import compute
+from cetracker.standing import hour_summary
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -1,6 +1,6 @@
 """The Hour Summary for all members at once, in SQL (SPEC §3.1, rules of §4).
 
-The rules themselves live in ``cetracker.compute``: the policy figures for Y and
+The rules themselves live in ``cetracker.rules.compute``: the policy figures for Y and
 Y−1 are looked up there and passed in as parameters, and a property test checks
 this query against ``compute.standing`` on random member histories.
 """
@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from cetracker import compute
 from cetracker import policy as policies
-from cetracker.db import Database
 from cetracker.filters import Filters
+from cetracker.rules import compute
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -17,10 +17,10 @@ from email.utils import formataddr
 from typing import TYPE_CHECKING, Any
 
 from cetracker import audit, config
-from cetracker.auth import User
-from cetracker.db import Database
+from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import Filters
+from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd
