@@ -485,7 +485,7 @@ def main() -> int:
 
 def on_server(args: argparse.Namespace) -> int:
     """The scale database copied into a throwaway PostgreSQL, then the same figures there."""
-    from cetracker.store import transfer
+    from cetracker import transfer
     from tests.pgserver import PostgresServer
 
     source = build(Path(args.db))

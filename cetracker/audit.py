@@ -55,8 +55,6 @@ def recent(
     limit: int = 500,
 ) -> pd.DataFrame:
     """Newest entries first, filtered; each edit's changes spelled out as "before → after"."""
-    from cetracker.office import describe_changes
-
     frame = db.frame(
         """SELECT logged_at AS "When", actor AS "Who", action AS "What", entity AS "Entity",
                   entity_id AS "Id", detail AS "Detail"
@@ -83,3 +81,37 @@ def entities(db: Database) -> list[str]:
     return [
         e for (e,) in db.rows("SELECT DISTINCT entity FROM audit_log WHERE entity <> '' ORDER BY 1")
     ]
+
+
+def history(db: Database, entity: str, entity_id: object, limit: int = 200) -> pd.DataFrame:
+    """The audit trail of one row, newest first, each change as "field: before → after"."""
+    frame = db.frame(
+        """SELECT logged_at AS "When", actor AS "Who", action AS "What", detail
+           FROM audit_log WHERE entity = ? AND entity_id = ? ORDER BY id DESC LIMIT ?""",
+        [entity, str(entity_id), limit],
+    )
+    frame["Changes"] = [describe_changes(d) for d in frame.pop("detail")]
+    return frame
+
+
+def describe_changes(detail: object) -> str:
+    """An audit entry's changes in words: "county: Travis → Hays; status: active → inactive"."""
+    if not isinstance(detail, str) or not detail:  # None, or NaN from a frame
+        return ""
+    try:
+        data = json.loads(detail)
+    except ValueError:
+        return detail
+    if not isinstance(data, dict):
+        return detail
+    if "changes" not in data:  # other details: "members: 601; eligible: 74"
+        return "; ".join(
+            f"{k.replace('_', ' ')}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+            for k, v in data.items()
+            if v not in (None, "", [])
+        )
+    parts = []
+    for name, (before, after) in data["changes"].items():
+        label = name.replace("_", " ")
+        parts.append(f"{label}: {'—' if before in (None, '') else before} → {after}")
+    return "; ".join(parts)

@@ -320,14 +320,14 @@ def _num(value: float) -> str:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from cetracker.store import backups
+    from cetracker import backups
 
     print(backups.backup(_db(args), Path(args.dir)))
     return 0
 
 
 def cmd_migrate_to(args: argparse.Namespace) -> int:
-    from cetracker.store import transfer
+    from cetracker import transfer
 
     result = transfer.copy_database(_db(args), args.target)
     print(json.dumps(result.as_dict()))
@@ -335,7 +335,7 @@ def cmd_migrate_to(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from cetracker.store import backups
+    from cetracker import backups
 
     target = config.db_path(args.db)
     if is_server_url(target):

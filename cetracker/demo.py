@@ -16,6 +16,7 @@ import pandas as pd
 from faker import Faker
 
 from cetracker import policy as policies
+from cetracker import records
 from cetracker.accounts import users
 from cetracker.rules import compute
 from cetracker.rules.cells import name_key
@@ -329,28 +330,33 @@ def build(
                 "category": course_df["category"].to_numpy()[cidx],
             }
         )
+        record_df["title"] = None
+        record_df["provider_name"] = None
         cur.register("record_df", record_df)
-        cur.execute("""INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours,
-                       category, source, status, created_by)
-                       SELECT member_id, course_id, ce_year, course_date, hours, category,
-                              'admin entry', 'approved', 'demo' FROM record_df""")
+        records.insert_many(cur, "record_df", source="admin entry", created_by="demo")
 
         # A few self-reported courses waiting for approval.
-        for i in range(min(members, 12)):
-            mid = ids_by_index[(i * 41) % members]
-            cur.execute(
-                """INSERT INTO ce_records (member_id, title, provider_name, ce_year,
-                           course_date, hours, category, source, status, created_by)
-                           VALUES (?, ?, ?, ?, ?, ?, 'General', 'self report', 'pending', 'demo')""",
-                [
-                    int(mid),
-                    "Open Records Webinar",
-                    "Attorney General's Office",
-                    last_year,
-                    min(today, date(last_year, 10, 1)) - timedelta(days=i),
-                    2,
+        pending = pd.DataFrame(
+            {
+                "member_id": [
+                    int(ids_by_index[(i * 41) % members]) for i in range(min(members, 12))
                 ],
-            )
+                "course_id": None,
+                "title": "Open Records Webinar",
+                "provider_name": "Attorney General's Office",
+                "ce_year": last_year,
+                "course_date": [
+                    min(today, date(last_year, 10, 1)) - timedelta(days=i)
+                    for i in range(min(members, 12))
+                ],
+                "hours": 2,
+                "category": "General",
+            }
+        )
+        cur.register("pending_df", pending)
+        records.insert_many(
+            cur, "pending_df", source="self report", status="pending", created_by="demo"
+        )
 
         # Dues for every member and year.
         dm = np.repeat(ids_by_index, years)

@@ -18,7 +18,7 @@ from itertools import compress
 from operator import itemgetter, not_
 from typing import TYPE_CHECKING, Any, cast
 
-from cetracker import audit, config, years
+from cetracker import audit, config, records, years
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError, RejectedFile
 from cetracker.files.spreadsheets import read_first_sheet
@@ -581,17 +581,7 @@ def _record(
         cur.register("roster_records", distinct)
         # Checked again inside the transaction so that concurrent uploads cannot both add.
         shut = set(years.closed_in(cur, {r[2] for r in checked.records}))
-        held = {
-            i: status
-            for i, status in cur.execute(
-                """SELECT p.row, r.status
-                   FROM roster_passing p
-                   JOIN roster_records d USING (which)
-                   JOIN ce_records r
-                     ON r.member_id = p.member_id AND r.course_id = d.course_id
-                    AND r.course_date = d.course_date"""
-            ).fetchall()
-        }
+        held = records.existing(cur, _ROSTER_ROWS)
         confirm: list[int] = []
         for i, which in zip(checked.rows, checked.which, strict=True) if shut or held else ():
             year = checked.records[which][2]
@@ -636,16 +626,10 @@ def _record(
             import pyarrow as pa
 
             cur.register("roster_confirm", pa.table({"row": pa.array(confirm, pa.int32())}))
-            cur.execute(
-                """UPDATE ce_records r
-                   SET status = 'approved', import_id = $import_id, hours = d.hours,
-                       status_reason = 'Confirmed by a roster upload'
-                   FROM roster_confirm c
-                   JOIN roster_passing p USING (row)
-                   JOIN roster_records d USING (which)
-                   WHERE r.member_id = p.member_id AND r.course_id = d.course_id
-                     AND r.course_date = d.course_date""",
-                {"import_id": import_id},
+            records.confirm_pending(
+                cur,
+                f"(SELECT * FROM {_ROSTER_ROWS} WHERE row IN (SELECT row FROM roster_confirm))",  # noqa: S608
+                import_id=import_id,
             )
         for name in ("roster_passing", "roster_records", "roster_confirm"):
             cur.unregister(name)
@@ -664,6 +648,12 @@ def _record(
             },
         )
     return int(import_id), len(confirm), failed
+
+
+# The passing rows of an upload with their record's values, as the records module reads them.
+_ROSTER_ROWS = """(SELECT p.row, p.member_id, d.course_id, d.ce_year, d.course_date, d.hours,
+                          d.category
+                   FROM roster_passing p JOIN roster_records d USING (which))"""
 
 
 def _store_rows(cur: Any, import_id: int, roster: Roster, reasons: list[list[str] | None]) -> None:
@@ -692,15 +682,14 @@ def _store_records(cur: Any, import_id: int, uploaded_by: str, skip: set[int]) -
     import pyarrow as pa
 
     cur.register("roster_skip", pa.table({"row": pa.array(sorted(skip), pa.int32())}))
-    cur.execute(
-        """INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, category,
-                                   source, import_id, status, created_by)
-           SELECT p.member_id, d.course_id, d.ce_year, d.course_date, d.hours, d.category,
-                  'roster import', $import_id, 'approved', $by
-           FROM roster_passing p JOIN roster_records d USING (which)
-           WHERE p.row NOT IN (SELECT row FROM roster_skip)
-           ORDER BY p.row""",
-        {"import_id": import_id, "by": uploaded_by},
+    records.insert_many(
+        cur,
+        f"""(SELECT member_id, course_id, NULL AS title, NULL AS provider_name, ce_year,
+                    course_date, hours, category
+             FROM {_ROSTER_ROWS} WHERE row NOT IN (SELECT row FROM roster_skip) ORDER BY row)""",  # noqa: S608
+        source="roster import",
+        created_by=uploaded_by,
+        import_id=import_id,
     )
     cur.unregister("roster_skip")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from cetracker import audit
 from cetracker.errors import CetrackerError
 from cetracker.rules import compute
 from cetracker.store.db import Database
@@ -85,21 +86,6 @@ class Proposal:
     @property
     def effective_year(self) -> int:
         return self.policy.effective_year
-
-
-@dataclass(frozen=True)
-class YearImpact:
-    year: int
-    members: int
-    eligible_before: int
-    eligible_after: int
-    gain: int
-    lose: int
-    closed: bool
-
-    @property
-    def changed(self) -> int:
-        return self.gain + self.lose
 
 
 def parse_minimums(text: str) -> dict[str, Decimal]:
@@ -185,57 +171,8 @@ def affected_years(db: Database, proposal: Proposal) -> list[int]:
     return list(range(proposal.effective_year, max(end, proposal.effective_year + 1)))
 
 
-def _with(db: Database, proposal: Proposal) -> tuple[list[compute.Policy], dict[int, dict]]:
-    stored = [p for p in load_policies(db) if p.effective_year != proposal.effective_year]
-    sets = {y: m for y, m in load_minimum_sets(db).items() if y != proposal.effective_year}
-    sets[proposal.effective_year] = dict(proposal.minimums)
-    return sorted([*stored, proposal.policy], key=lambda p: p.effective_year), sets
-
-
-def impact(db: Database, proposal: Proposal) -> list[YearImpact]:
-    """For each year from the effective year on: how many members' eligibility would change.
-
-    Carried hours make a change reach one year further than its own years.
-    """
-    from cetracker.filters import Filters
-    from cetracker.standing import Rules, hour_summary_query
-
-    before = Rules.of(db)
-    policies_after, sets_after = _with(db, proposal)
-    after = Rules(policies_after, sets_after)
-    own = affected_years(db, proposal)
-    newest = max(
-        current_ce_year(db), int(db.scalar("SELECT coalesce(max(ce_year), 0) FROM ce_records"))
-    )
-    reach = [*own, own[-1] + 1] if own[-1] + 1 <= newest else own
-    results = []
-    for year in reach:
-        closed = bool(db.scalar("SELECT count(*) FROM closed_years WHERE ce_year = ?", [year]))
-        old_sql, old_params = hour_summary_query(db, Filters(year=year), detail=True, rules=before)
-        new_sql, new_params = hour_summary_query(db, Filters(year=year), detail=True, rules=after)
-        old = db.frame(f"SELECT member_id, eligible FROM ({old_sql})", old_params)  # noqa: S608
-        new = db.frame(f"SELECT member_id, eligible FROM ({new_sql})", new_params)  # noqa: S608
-        both = old.merge(new, on="member_id", suffixes=("_old", "_new"))
-        gain = int((~both["eligible_old"] & both["eligible_new"]).sum())
-        lose = int((both["eligible_old"] & ~both["eligible_new"]).sum())
-        results.append(
-            YearImpact(
-                year,
-                len(both),
-                int(both["eligible_old"].sum()),
-                int(both["eligible_new"].sum()),
-                0 if closed else gain,
-                0 if closed else lose,
-                closed,
-            )
-        )
-    return results
-
-
 def save_proposal(db: Database, proposal: Proposal, *, actor: str) -> dict[str, list[object]]:
     """Write the policy and its minimums for the effective year; audited before → after."""
-    from cetracker import audit
-
     check_proposal(db, proposal)
     year = proposal.effective_year
     with db.transaction() as cur:

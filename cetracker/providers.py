@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from cetracker import entities
 from cetracker.accounts.users import User
 from cetracker.errors import NotAllowed
 from cetracker.store.db import Database
@@ -109,4 +111,51 @@ def import_rows(db: Database, import_id: int, provider_id: int | None) -> pd.Dat
            WHERE r.import_id = $id AND ($p IS NULL OR i.provider_id = $p)
            ORDER BY r.row_number""",
         {"id": import_id, "p": provider_id},
+    )
+
+
+PROVIDER = entities.Entity(
+    "provider",
+    "providers",
+    (
+        entities.Field("license_number", "Provider license number", required=True, max_length=40),
+        entities.Field("name", "Name", required=True, max_length=200),
+        entities.Field("contact", "Contact name", max_length=200),
+        entities.Field("email", "Email", "email"),
+        entities.Field("phone", "Phone", max_length=40),
+    ),
+)
+
+
+def save_provider(
+    db: Database,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    provider_id: int | None = None,
+    loaded: dict[str, Any] | None = None,
+) -> int:
+    cleaned = entities.check_values(PROVIDER, values, date.today())
+
+    def checks(cur: Any, v: dict[str, Any]) -> None:
+        if entities.unique_id(cur, "providers", "license_number", v["license_number"], provider_id):
+            raise entities.Invalid(
+                [f"Provider license number {v['license_number']} is already another provider's."]
+            )
+
+    if provider_id is None:
+        new_id = db.new_id("provider_ids")
+        entities.save(db, PROVIDER, {"id": new_id}, cleaned, None, actor, checks, "provider")
+        return new_id
+    loaded = loaded or entities.current(db, PROVIDER, {"id": provider_id})
+    entities.save(db, PROVIDER, {"id": provider_id}, cleaned, loaded, actor, checks, "provider")
+    return provider_id
+
+
+def providers_frame(db: Database) -> pd.DataFrame:
+    return db.frame(
+        """SELECT p.id, p.license_number AS "License number", p.name AS "Name",
+                  p.contact AS "Contact", p.email AS "Email", p.phone AS "Phone",
+                  (SELECT count(*) FROM courses c WHERE c.provider_id = p.id) AS "Courses"
+           FROM providers p ORDER BY p.name"""
     )

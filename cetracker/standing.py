@@ -12,6 +12,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from cetracker import policy as policies
+from cetracker.accounts.users import User
+from cetracker.errors import NotAllowed
 from cetracker.filters import Filters
 from cetracker.rules import compute
 from cetracker.store.db import Database
@@ -274,3 +276,99 @@ def eligibility_by_area(db: Database, filters: Filters) -> pd.DataFrame:
         "AND status = 'active' GROUP BY area ORDER BY area",
     )
     return db.cached_frame(sql, params)
+
+
+# -- one member ---------------------------------------------------------------------------
+
+
+def member_rule_records(db: Database, member_id: int) -> list[compute.Record]:
+    return [
+        compute.Record(int(y), compute.hours(h), c, s)
+        for y, h, c, s in db.rows(
+            "SELECT ce_year, hours, category, status FROM ce_records WHERE member_id = ?",
+            [member_id],
+        )
+    ]
+
+
+def member_standing(db: Database, member_id: int, year: int) -> compute.Standing:
+    status = db.scalar("SELECT status FROM members WHERE id = ?", [member_id])
+    return compute.standing(
+        member_rule_records(db, member_id),
+        year,
+        policies.load_policies(db),
+        policies.load_minimum_sets(db),
+        active=status == "active",
+    )
+
+
+def my_standing(db: Database, user: User, year: int | None = None) -> compute.Standing:
+    """The signed-in member's own standing for ``year`` (this CE year by default)."""
+    if user.member_id is None:
+        raise NotAllowed("This account is not linked to a member.")
+    return member_standing(db, user.member_id, year or policies.current_ce_year(db))
+
+
+# -- a proposed policy ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class YearImpact:
+    year: int
+    members: int
+    eligible_before: int
+    eligible_after: int
+    gain: int
+    lose: int
+    closed: bool
+
+    @property
+    def changed(self) -> int:
+        return self.gain + self.lose
+
+
+def _with_proposal(
+    db: Database, proposal: policies.Proposal
+) -> tuple[list[compute.Policy], dict[int, dict]]:
+    stored = [p for p in policies.load_policies(db) if p.effective_year != proposal.effective_year]
+    sets = {y: m for y, m in policies.load_minimum_sets(db).items() if y != proposal.effective_year}
+    sets[proposal.effective_year] = dict(proposal.minimums)
+    return sorted([*stored, proposal.policy], key=lambda p: p.effective_year), sets
+
+
+def policy_impact(db: Database, proposal: policies.Proposal) -> list[YearImpact]:
+    """For each year from the effective year on: how many members' eligibility would change.
+
+    Carried hours make a change reach one year further than its own years.
+    """
+    before = Rules.of(db)
+    policies_after, sets_after = _with_proposal(db, proposal)
+    after = Rules(policies_after, sets_after)
+    own = policies.affected_years(db, proposal)
+    newest = max(
+        policies.current_ce_year(db),
+        int(db.scalar("SELECT coalesce(max(ce_year), 0) FROM ce_records")),
+    )
+    reach = [*own, own[-1] + 1] if own[-1] + 1 <= newest else own
+    results = []
+    for year in reach:
+        closed = bool(db.scalar("SELECT count(*) FROM closed_years WHERE ce_year = ?", [year]))
+        old_sql, old_params = hour_summary_query(db, Filters(year=year), detail=True, rules=before)
+        new_sql, new_params = hour_summary_query(db, Filters(year=year), detail=True, rules=after)
+        old = db.frame(f"SELECT member_id, eligible FROM ({old_sql})", old_params)  # noqa: S608
+        new = db.frame(f"SELECT member_id, eligible FROM ({new_sql})", new_params)  # noqa: S608
+        both = old.merge(new, on="member_id", suffixes=("_old", "_new"))
+        gain = int((~both["eligible_old"] & both["eligible_new"]).sum())
+        lose = int((both["eligible_old"] & ~both["eligible_new"]).sum())
+        results.append(
+            YearImpact(
+                year,
+                len(both),
+                int(both["eligible_old"].sum()),
+                int(both["eligible_new"].sum()),
+                0 if closed else gain,
+                0 if closed else lose,
+                closed,
+            )
+        )
+    return results

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cetracker import mine
+from cetracker import self_reports
 from cetracker.errors import CetrackerError
 from cetracker.ui import session, widgets
 
@@ -10,7 +10,7 @@ user = session.require("admin")
 db = session.database()
 
 st.title("Approvals")
-pending = mine.pending_reports(db)
+pending = self_reports.pending_reports(db)
 st.metric("Waiting for review", f"{len(pending):,}")
 if pending.empty:
     st.success("Nothing is waiting for review.")
@@ -27,11 +27,11 @@ chosen = st.selectbox(
     ),
 )
 try:
-    data, name, mime = mine.certificate_file(db, user, int(chosen))
+    data, name, mime = self_reports.certificate_file(db, user, int(chosen))
 except CetrackerError as exc:
     st.info(exc.message)
 else:
-    pictures = mine.preview_pages(data, mime)
+    pictures = self_reports.preview_pages(data, mime)
     for picture in pictures:
         st.image(picture, caption=name, width=700)
     if not pictures:
@@ -49,11 +49,11 @@ reason = st.text_input(
 )
 cols = st.columns(3)
 if cols[0].button("Approve", type="primary", key="ap_approve"):
-    mine.decide(db, user, [int(chosen)], approve=True)
+    self_reports.decide(db, user, [int(chosen)], approve=True)
     st.rerun()
 if cols[1].button("Reject", key="ap_reject"):
     try:
-        mine.decide(db, user, [int(chosen)], approve=False, reason=reason)
+        self_reports.decide(db, user, [int(chosen)], approve=False, reason=reason)
         st.rerun()
     except CetrackerError as exc:
         st.error(exc.message)
@@ -68,6 +68,6 @@ many = st.multiselect(
     ),
 )
 if st.button(f"Approve {len(many)} selected", disabled=not many, key="ap_bulk"):
-    count = mine.decide(db, user, [int(i) for i in many], approve=True)
+    count = self_reports.decide(db, user, [int(i) for i in many], approve=True)
     st.success(f"Approved {count}.")
     st.rerun()

@@ -4,9 +4,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from cetracker import audit, config
+from cetracker import audit, backups, config
 from cetracker.errors import CetrackerError
-from cetracker.store import backups
 from cetracker.ui import session
 
 user = session.require("admin")

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cetracker import office, providers
+from cetracker import audit, courses, entities, providers
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
@@ -12,7 +12,7 @@ st.title("Courses")
 text = st.text_input(
     "Search", key="mc_search", max_chars=100, placeholder="Course number, title or provider"
 )
-table = office.courses_frame(db, text)
+table = courses.courses_frame(db, text)
 st.caption(f"{len(table):,} courses and conferences")
 widgets.show_table(table.drop(columns=["id"]), empty="No course matches.")
 provider_options = {i: f"{name} — {lic}" for i, lic, name in providers.list_providers(db)}
@@ -23,11 +23,11 @@ if not provider_options:
 edit_tab, add_tab = st.tabs(["Edit a course", "Add a course"])
 with add_tab:
     editing.edit(
-        office.COURSE,
+        courses.COURSE,
         {"category": "General", "kind": "conference"},
         "course_new",
         submit="Add course",
-        save=lambda v: office.save_course(db, v, actor=user.username),
+        save=lambda v: courses.save_course(db, v, actor=user.username),
         done=lambda v, _: f"Added course {widgets.plain(v['course_number'])}.",
         options={"provider_id": provider_options},
     )
@@ -39,17 +39,17 @@ with edit_tab:
     labels = {int(i): f"{n} — {t}" for i, n, t in table[["id", "Course number", "Title"]].values}
     course_id = st.selectbox("Course", list(labels), format_func=labels.get, key="mcs_pick")
     key = f"course_{course_id}"
-    before = editing.loaded(key, lambda: office.current(db, office.COURSE, {"id": course_id}))
+    before = editing.loaded(key, lambda: entities.current(db, courses.COURSE, {"id": course_id}))
     if before is None:
         st.warning("This course no longer exists.")
         editing.reload_button(key)
         st.stop()
     editing.edit(
-        office.COURSE,
+        courses.COURSE,
         before,
         key,
         submit="Save changes",
-        save=lambda v: office.save_course(
+        save=lambda v: courses.save_course(
             db, v, actor=user.username, course_id=course_id, loaded=before
         ),
         done=lambda _v, _s: "Saved.",
@@ -57,6 +57,4 @@ with edit_tab:
         options={"provider_id": provider_options},
     )
     with st.expander("History"):
-        widgets.show_table(
-            office.history(db, "course", course_id), empty="No changes recorded yet."
-        )
+        widgets.show_table(audit.history(db, "course", course_id), empty="No changes recorded yet.")

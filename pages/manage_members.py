@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from cetracker import office
+from cetracker import audit, courses, entities, members, records
 from cetracker.errors import CetrackerError
 from cetracker.ui import editing, session, widgets
 
@@ -18,13 +18,13 @@ text = cols[0].text_input(
 )
 status = cols[1].selectbox(
     "Status",
-    ["", *office.MEMBER_STATUSES],
+    ["", *members.MEMBER_STATUSES],
     key="mm_status",
     format_func=lambda s: s.title() or "Any",
 )
 page_no = int(cols[2].number_input("Page", min_value=1, value=1, step=1, key="mm_page")) - 1
-found, total = office.search_members(db, text, status, page_no)
-pages = max(1, -(-total // office.PAGE_SIZE))
+found, total = members.search_members(db, text, status, page_no)
+pages = max(1, -(-total // members.PAGE_SIZE))
 matches = "1 member matches" if total == 1 else f"{total:,} members match"
 st.caption(f"{matches} · page {min(page_no + 1, pages)} of {pages}")
 widgets.show_table(found.drop(columns=["id"]), empty="No member matches; try fewer letters.")
@@ -33,11 +33,11 @@ edit_tab, add_tab = st.tabs(["Edit a member", "Add a member"])
 
 with add_tab:
     editing.edit(
-        office.MEMBER,
+        members.MEMBER,
         {"status": "active", "joined": date.today()},
         "member_new",
         submit="Add member",
-        save=lambda v: office.save_member(db, v, actor=user.username),
+        save=lambda v: members.save_member(db, v, actor=user.username),
         done=lambda v, _: (
             f"Added {widgets.plain(v['first_name'])} {widgets.plain(v['last_name'])} "
             f"(license {widgets.plain(v['license_number'])})."
@@ -55,17 +55,17 @@ with edit_tab:
     }
     member_id = st.selectbox("Member", list(labels), format_func=lambda i: labels[i], key="mm_pick")
     key = f"member_{member_id}"
-    before = editing.loaded(key, lambda: office.current(db, office.MEMBER, {"id": member_id}))
+    before = editing.loaded(key, lambda: entities.current(db, members.MEMBER, {"id": member_id}))
     if before is None:
         st.warning("This member no longer exists.")
         editing.reload_button(key)
         st.stop()
     editing.edit(
-        office.MEMBER,
+        members.MEMBER,
         before,
         key,
         submit="Save changes",
-        save=lambda v: office.save_member(
+        save=lambda v: members.save_member(
             db, v, actor=user.username, member_id=member_id, loaded=before
         ),
         done=lambda _v, _s: (
@@ -82,7 +82,7 @@ with edit_tab:
     records_tab, history_tab, delete_tab = st.tabs(["CE records", "History", "Delete"])
     with history_tab:
         widgets.show_table(
-            office.history(db, "member", member_id), empty="No changes recorded for this member."
+            audit.history(db, "member", member_id), empty="No changes recorded for this member."
         )
     with delete_tab:
         with st.form(f"delete_{member_id}"):
@@ -92,25 +92,25 @@ with edit_tab:
                     st.warning("Tick the box to confirm.")
                 else:
                     try:
-                        office.delete_member(db, member_id, actor=user.username)
+                        members.delete_member(db, member_id, actor=user.username)
                     except CetrackerError as exc:
                         st.error(exc.message)
                     else:
                         editing.forget(key)
                         st.success("Deleted.")
     with records_tab:
-        records = office.member_records(db, member_id)
-        widgets.show_table(records.drop(columns=["id"]), empty="No CE records yet.")
+        held = records.member_records(db, member_id)
+        widgets.show_table(held.drop(columns=["id"]), empty="No CE records yet.")
         course_options = {
             int(i): f"{number} — {title}"
-            for i, number, title in office.courses_frame(db)[
+            for i, number, title in courses.courses_frame(db)[
                 ["id", "Course number", "Title"]
             ].values
         }
         course_options_none = {None: "(not a listed course)", **course_options}
         choices = {0: "Add a new record"} | {
             int(i): f"{day:%m/%d/%Y} · {course} · {hours:g} h · {state}"
-            for i, day, course, hours, state in records[
+            for i, day, course, hours, state in held[
                 ["id", "Date", "Course", "Hours", "Status"]
             ].values
         }
@@ -119,16 +119,16 @@ with edit_tab:
         )
         rkey = f"record_{record_id}" if record_id else f"record_new_{member_id}"
         rbefore = (
-            editing.loaded(rkey, lambda: office.current(db, office.RECORD, {"id": record_id}))
+            editing.loaded(rkey, lambda: entities.current(db, records.RECORD, {"id": record_id}))
             if record_id
             else {"status": "approved", "category": "General"}
         )
         editing.edit(
-            office.RECORD,
+            records.RECORD,
             rbefore,
             rkey,
             submit="Save record" if record_id else "Add record",
-            save=lambda v: office.save_record(
+            save=lambda v: records.save_record(
                 db,
                 member_id,
                 v,

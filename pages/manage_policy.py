@@ -10,6 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from cetracker import policy as policies
+from cetracker import standing
 from cetracker.errors import CetrackerError
 from cetracker.rules import compute
 from cetracker.ui import editing, session, widgets
@@ -97,7 +98,10 @@ with st.form(f"policy_{year}"):
             )
             policies.check_proposal(db, proposal)
             with st.spinner("Working out every member's eligibility under the new rules…"):
-                st.session_state["policy_preview"] = (proposal, policies.impact(db, proposal))
+                st.session_state["policy_preview"] = (
+                    proposal,
+                    standing.policy_impact(db, proposal),
+                )
         except CetrackerError as exc:
             st.session_state.pop("policy_preview", None)
             editing.show_problem(exc)

@@ -2,25 +2,25 @@
 
 import streamlit as st
 
-from cetracker import office
+from cetracker import audit, entities, providers
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
 db = session.database()
 
 st.title("Providers")
-table = office.providers_frame(db)
+table = providers.providers_frame(db)
 st.caption(f"{len(table):,} providers")
 widgets.show_table(table.drop(columns=["id"]), empty="No providers yet.")
 
 edit_tab, add_tab = st.tabs(["Edit a provider", "Add a provider"])
 with add_tab:
     editing.edit(
-        office.PROVIDER,
+        providers.PROVIDER,
         {},
         "provider_new",
         submit="Add provider",
-        save=lambda v: office.save_provider(db, v, actor=user.username),
+        save=lambda v: providers.save_provider(db, v, actor=user.username),
         done=lambda v, _: f"Added provider {widgets.plain(v['name'])}.",
     )
 
@@ -33,17 +33,19 @@ with edit_tab:
     }
     provider_id = st.selectbox("Provider", list(labels), format_func=labels.get, key="mp_pick")
     key = f"provider_{provider_id}"
-    before = editing.loaded(key, lambda: office.current(db, office.PROVIDER, {"id": provider_id}))
+    before = editing.loaded(
+        key, lambda: entities.current(db, providers.PROVIDER, {"id": provider_id})
+    )
     if before is None:
         st.warning("This provider no longer exists.")
         editing.reload_button(key)
         st.stop()
     editing.edit(
-        office.PROVIDER,
+        providers.PROVIDER,
         before,
         key,
         submit="Save changes",
-        save=lambda v: office.save_provider(
+        save=lambda v: providers.save_provider(
             db, v, actor=user.username, provider_id=provider_id, loaded=before
         ),
         done=lambda _v, _s: "Saved.",
@@ -51,5 +53,5 @@ with edit_tab:
     )
     with st.expander("History"):
         widgets.show_table(
-            office.history(db, "provider", provider_id), empty="No changes recorded yet."
+            audit.history(db, "provider", provider_id), empty="No changes recorded yet."
         )

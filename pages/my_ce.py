@@ -5,9 +5,9 @@ from datetime import date
 import plotly.express as px
 import streamlit as st
 
-from cetracker import messages, mine
+from cetracker import messages, records, standing
 from cetracker import policy as policies
-from cetracker.files import certificates, transcripts
+from cetracker.files import archive, certificates, transcripts
 from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
@@ -19,7 +19,7 @@ waiting = messages.unread_count(db, user)
 if waiting:
     st.info(f"You have {waiting} unread message{'s' if waiting > 1 else ''} from the association.")
     st.page_link("pages/inbox.py", label="Read my messages", icon=":material/mail:")
-years = mine.my_years(db, user)
+years = records.my_years(db, user)
 year = st.selectbox(
     "CE year",
     years,
@@ -28,32 +28,32 @@ year = st.selectbox(
         y, policies.policy_for_year(db, y).ce_year_start_month
     ),
 )
-standing = mine.my_standing(db, user, year)
+mine = standing.my_standing(db, user, year)
 
 cols = st.columns(5)
-cols[0].metric("Earned", compute.format_hours(standing.earned))
-cols[1].metric("Carried in", compute.format_hours(standing.carried_in))
-cols[2].metric("Credited", compute.format_hours(standing.credited))
-cols[3].metric("Required", compute.format_hours(standing.required))
-cols[4].metric("Short by", compute.format_hours(standing.short_by))
-if standing.eligible:
+cols[0].metric("Earned", compute.format_hours(mine.earned))
+cols[1].metric("Carried in", compute.format_hours(mine.carried_in))
+cols[2].metric("Credited", compute.format_hours(mine.credited))
+cols[3].metric("Required", compute.format_hours(mine.required))
+cols[4].metric("Short by", compute.format_hours(mine.short_by))
+if mine.eligible:
     st.success(
         f"You have met the CE requirement for {year}: you may vote, be elected Clerk "
         "of the Year and run for Secretary."
     )
-elif not standing.active:
+elif not mine.active:
     st.warning("Your membership is inactive, so no CE year counts as met. Contact the office.")
 else:
     st.warning(compute.INELIGIBLE_NOTE)
 
-share = float(min(standing.credited / standing.required, 1)) if standing.required else 1.0
+share = float(min(mine.credited / mine.required, 1)) if mine.required else 1.0
 st.progress(
     share,
-    text=f"Total: {compute.format_hours(standing.credited)} of "
-    f"{compute.format_hours(standing.required)} hours",
+    text=f"Total: {compute.format_hours(mine.credited)} of "
+    f"{compute.format_hours(mine.required)} hours",
 )
-for category, minimum in mine.minimums(db, year).items():
-    missing = standing.category_shortfalls.get(category, compute.ZERO)
+for category, minimum in policies.minimums_for_year(db, year).items():
+    missing = mine.category_shortfalls.get(category, compute.ZERO)
     got = minimum - missing
     st.progress(
         float(min(got / minimum, 1)) if minimum else 1.0,
@@ -62,7 +62,7 @@ for category, minimum in mine.minimums(db, year).items():
     )
 
 st.subheader("Why")
-explained = mine.why(db, user, year)
+explained = records.why(db, user, year)
 st.markdown(widgets.plain(explained.carried_from))
 st.markdown("**Courses that count for this year**")
 widgets.show_table(explained.counted, empty="No approved courses in this CE year yet.")
@@ -71,7 +71,7 @@ if not explained.not_counted.empty:
     widgets.show_table(explained.not_counted)
 
 st.subheader("Hours by year")
-by_year = mine.hours_by_year(db, user)
+by_year = records.hours_by_year(db, user)
 if by_year.empty:
     st.info("No approved hours yet.")
 else:
@@ -87,7 +87,7 @@ else:
 
 st.subheader("My documents")
 cols = st.columns(3)
-earned = [y for y in years if mine.my_standing(db, user, y).eligible]
+earned = [y for y in years if standing.my_standing(db, user, y).eligible]
 with cols[0]:
     if earned:
         cert_year = st.selectbox("Annual certificate", earned, key="my_cert_year")
@@ -122,7 +122,7 @@ with cols[1]:
 with cols[2]:
     st.download_button(
         "Download all my data (.zip)",
-        lambda: mine.my_data_zip(db, user),
+        lambda: archive.my_data_zip(db, user),
         file_name=f"my-ce-data-{date.today()}.zip",
         mime="application/zip",
         on_click="ignore",

@@ -4,8 +4,9 @@ from datetime import date
 
 import streamlit as st
 
-from cetracker import mine
+from cetracker import licenses
 from cetracker.errors import CetrackerError
+from cetracker.files import transcripts
 from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
@@ -17,7 +18,7 @@ st.caption(
     "Track the renewal cycle of a license you hold. Approved courses dated inside the "
     "cycle count toward it automatically; one course counts for every license it falls in."
 )
-for cycle in mine.license_progress(db, user):
+for cycle in licenses.license_progress(db, user):
     with st.container(border=True):
         st.markdown(
             f"**{widgets.plain(cycle.board)}** {widgets.plain(cycle.license_number)} · "
@@ -37,7 +38,7 @@ for cycle in mine.license_progress(db, user):
             )
         st.download_button(
             "Transcript of this cycle (PDF)",
-            lambda lid=cycle.license_id: mine.cycle_transcript(db, user, lid),
+            lambda lid=cycle.license_id: transcripts.cycle_transcript(db, user, lid),
             file_name=f"transcript-{cycle.board}-{cycle.end:%Y}.pdf",
             mime="application/pdf",
             on_click="ignore",
@@ -45,7 +46,7 @@ for cycle in mine.license_progress(db, user):
             icon=":material/description:",
         )
         if st.button("Remove this license", key=f"lic_remove_{cycle.license_id}"):
-            mine.remove_license(db, user, cycle.license_id)
+            licenses.remove_license(db, user, cycle.license_id)
             st.rerun()
 
 st.subheader("Add a license")
@@ -65,7 +66,7 @@ with st.form("license_form", clear_on_submit=True):
     ethics = cols[1].number_input("Of which Ethics (0 if none)", min_value=0.0, value=0.0, step=1.0)
     if st.form_submit_button("Add license", type="primary"):
         try:
-            mine.add_license(
+            licenses.add_license(
                 db,
                 user,
                 board=board,

@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from cetracker import config, mine
+from cetracker import config, records, self_reports
 from cetracker.errors import CetrackerError
 from cetracker.ui import session, widgets
 
@@ -29,7 +29,7 @@ with st.form("report_form"):
     hours = cols[1].number_input(
         "Hours", min_value=0.0, max_value=100.0, step=0.25, value=None, key="rc_hours"
     )
-    category = cols[0].selectbox("Category", mine.CATEGORIES, key="rc_category")
+    category = cols[0].selectbox("Category", self_reports.CATEGORIES, key="rc_category")
     certificate = cols[1].file_uploader(
         f"Certificate (PDF, PNG or JPEG, up to {limit_mb} MB)",
         type=["pdf", "png", "jpg", "jpeg"],
@@ -37,7 +37,7 @@ with st.form("report_form"):
     )
     if st.form_submit_button("Report this course", type="primary"):
         try:
-            mine.report_course(
+            self_reports.report_course(
                 db,
                 user,
                 title=title,
@@ -54,8 +54,8 @@ with st.form("report_form"):
             st.success("Reported. It shows as pending until the association approves it.")
 
 st.subheader("My reported courses")
-records = mine.records_frame(db, user)
-reported = records[records["Source"] == "self report"]
+mine = records.records_frame(db, user)
+reported = mine[mine["Source"] == "self report"]
 if reported.empty:
     st.info("You have not reported any course yourself.")
     st.stop()
@@ -84,15 +84,15 @@ if not pending.empty:
         )
         new_category = cols[0].selectbox(
             "Category",
-            mine.CATEGORIES,
-            index=mine.CATEGORIES.index(row["Category"])
-            if row["Category"] in mine.CATEGORIES
+            self_reports.CATEGORIES,
+            index=self_reports.CATEGORIES.index(row["Category"])
+            if row["Category"] in self_reports.CATEGORIES
             else 0,
         )
         save, withdraw = st.columns(2)
         if save.form_submit_button("Save changes"):
             try:
-                mine.update_report(
+                self_reports.update_report(
                     db,
                     user,
                     int(chosen),
@@ -107,7 +107,7 @@ if not pending.empty:
                 st.error(exc.message)
         if withdraw.form_submit_button("Withdraw this report"):
             try:
-                mine.withdraw_report(db, user, int(chosen))
+                self_reports.withdraw_report(db, user, int(chosen))
                 st.success("Withdrawn.")
             except CetrackerError as exc:
                 st.error(exc.message)

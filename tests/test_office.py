@@ -10,7 +10,20 @@ from decimal import Decimal
 
 import pytest
 
-from cetracker import importer, mine, office, years
+from cetracker import (
+    audit,
+    backups,
+    courses,
+    dues,
+    entities,
+    importer,
+    members,
+    providers,
+    records,
+    self_reports,
+    standing,
+    years,
+)
 from cetracker import policy as policies
 from cetracker.accounts.users import load_user
 from cetracker.errors import CetrackerError
@@ -18,7 +31,6 @@ from cetracker.files import certificates
 from cetracker.filters import Filters
 from cetracker.rules import compute
 from cetracker.standing import hour_summary
-from cetracker.store import backups
 from tests.rosters import csv_bytes
 
 TODAY = date(2026, 11, 22)
@@ -54,10 +66,10 @@ def audit_rows(db, entity, entity_id):
 
 
 def test_add_and_edit_a_member_records_before_and_after(demo_db):
-    member_id = office.save_member(demo_db, member_values(), actor="admin")
-    loaded = office.current(demo_db, office.MEMBER, {"id": member_id})
+    member_id = members.save_member(demo_db, member_values(), actor="admin")
+    loaded = entities.current(demo_db, members.MEMBER, {"id": member_id})
     assert loaded["last_name"] == "Nguyễn"
-    office.save_member(
+    members.save_member(
         demo_db,
         {**loaded, "county": "Hays", "status": "inactive"},
         actor="admin",
@@ -68,7 +80,7 @@ def test_add_and_edit_a_member_records_before_and_after(demo_db):
     assert [a for _, a, _ in trail] == ["member created", "member updated"]
     changes = json.loads(trail[1][2])["changes"]
     assert changes == {"county": ["Travis", "Hays"], "status": ["active", "inactive"]}
-    history = office.history(demo_db, "member", member_id)
+    history = audit.history(demo_db, "member", member_id)
     assert "county: Travis → Hays; status: active → inactive" in history["Changes"].tolist()
 
 
@@ -89,14 +101,14 @@ def test_add_and_edit_a_member_records_before_and_after(demo_db):
 def test_member_validation_messages(demo_db, changes, message):
     before = demo_db.scalar("SELECT count(*) FROM members")
     with pytest.raises(CetrackerError) as caught:
-        office.save_member(demo_db, member_values(**changes), actor="admin", today=TODAY)
+        members.save_member(demo_db, member_values(**changes), actor="admin", today=TODAY)
     assert message in caught.value.message
     assert demo_db.scalar("SELECT count(*) FROM members") == before
 
 
 def test_every_problem_of_a_form_is_reported_together(demo_db):
-    with pytest.raises(office.Invalid) as caught:
-        office.save_member(
+    with pytest.raises(entities.Invalid) as caught:
+        members.save_member(
             demo_db,
             member_values(first_name="", last_name="", email="x"),
             actor="admin",
@@ -106,17 +118,17 @@ def test_every_problem_of_a_form_is_reported_together(demo_db):
 
 def test_the_second_of_two_concurrent_edits_is_refused_and_nothing_is_lost(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
-    first = office.current(demo_db, office.MEMBER, {"id": member_id})
-    second = office.current(demo_db, office.MEMBER, {"id": member_id})
-    office.save_member(
+    first = entities.current(demo_db, members.MEMBER, {"id": member_id})
+    second = entities.current(demo_db, members.MEMBER, {"id": member_id})
+    members.save_member(
         demo_db,
         {**first, "phone": "512-555-0101"},
         actor="admin",
         member_id=member_id,
         loaded=first,
     )
-    with pytest.raises(office.StaleEdit) as caught:
-        office.save_member(
+    with pytest.raises(entities.StaleEdit) as caught:
+        members.save_member(
             demo_db,
             {**second, "county": "Elsewhere"},
             actor="admin2",
@@ -124,22 +136,22 @@ def test_the_second_of_two_concurrent_edits_is_refused_and_nothing_is_lost(demo_
             loaded=second,
         )
     assert "changed this member after you opened it" in caught.value.message
-    now = office.current(demo_db, office.MEMBER, {"id": member_id})
+    now = entities.current(demo_db, members.MEMBER, {"id": member_id})
     assert now["phone"] == "512-555-0101" and now["county"] == first["county"]
 
 
 def test_concurrent_saves_from_threads_keep_exactly_one(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
-    loaded = office.current(demo_db, office.MEMBER, {"id": member_id})
+    loaded = entities.current(demo_db, members.MEMBER, {"id": member_id})
     outcomes: list[str] = []
 
     def edit(phone: str) -> None:
         try:
-            office.save_member(
+            members.save_member(
                 demo_db, {**loaded, "phone": phone}, actor="x", member_id=member_id, loaded=loaded
             )
             outcomes.append("saved")
-        except office.StaleEdit:
+        except entities.StaleEdit:
             outcomes.append("stale")
 
     threads = [threading.Thread(target=edit, args=(f"555-{i:04d}",)) for i in range(8)]
@@ -153,23 +165,23 @@ def test_concurrent_saves_from_threads_keep_exactly_one(demo_db):
 def test_a_member_with_records_is_never_deleted(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
     with pytest.raises(CetrackerError, match="Set the status to inactive"):
-        office.delete_member(demo_db, member_id, actor="admin")
+        members.delete_member(demo_db, member_id, actor="admin")
     assert demo_db.scalar("SELECT count(*) FROM members WHERE id = ?", [member_id]) == 1
-    spare = office.save_member(demo_db, member_values(), actor="admin")
-    office.delete_member(demo_db, spare, actor="admin")
+    spare = members.save_member(demo_db, member_values(), actor="admin")
+    members.delete_member(demo_db, spare, actor="admin")
     assert demo_db.scalar("SELECT count(*) FROM members WHERE id = ?", [spare]) == 0
     assert audit_rows(demo_db, "member", spare)[-1][1] == "member deleted"
 
 
 def test_member_search_pages_in_sql(demo_db):
-    first, total = office.search_members(demo_db)
+    first, total = members.search_members(demo_db)
     assert total == demo_db.scalar("SELECT count(*) FROM members")
-    assert len(first) == office.PAGE_SIZE
-    second, _ = office.search_members(demo_db, page=1)
+    assert len(first) == members.PAGE_SIZE
+    second, _ = members.search_members(demo_db, page=1)
     assert set(first["id"]).isdisjoint(second["id"])
-    hits, count = office.search_members(demo_db, "100000")
+    hits, count = members.search_members(demo_db, "100000")
     assert count == 1 and hits["Last name"].iloc[0] == "Ánh"
-    none, zero = office.search_members(demo_db, "%_\\' OR 1=1 --")
+    none, zero = members.search_members(demo_db, "%_\\' OR 1=1 --")
     assert zero == 0 and none.empty
 
 
@@ -178,8 +190,8 @@ def test_member_search_pages_in_sql(demo_db):
 
 def test_provider_licence_numbers_stay_unique(demo_db):
     with pytest.raises(CetrackerError, match="already another provider's"):
-        office.save_provider(demo_db, {"license_number": "p1000", "name": "Copy"}, actor="a")
-    new = office.save_provider(demo_db, {"license_number": "P9", "name": "New"}, actor="a")
+        providers.save_provider(demo_db, {"license_number": "p1000", "name": "Copy"}, actor="a")
+    new = providers.save_provider(demo_db, {"license_number": "P9", "name": "New"}, actor="a")
     assert audit_rows(demo_db, "provider", new)[0][1] == "provider created"
 
 
@@ -213,7 +225,7 @@ def course_values(db, **changes):
 )
 def test_course_validation_messages(demo_db, changes, message):
     with pytest.raises(CetrackerError) as caught:
-        office.save_course(demo_db, course_values(demo_db, **changes), actor="admin")
+        courses.save_course(demo_db, course_values(demo_db, **changes), actor="admin")
     assert message in caught.value.message
 
 
@@ -223,12 +235,12 @@ def test_a_course_number_is_unique_and_approved_hours_cover_existing_records(dem
            WHERE EXISTS (SELECT 1 FROM ce_records r WHERE r.course_id = c.id AND r.hours > 1)"""
     )
     with pytest.raises(CetrackerError, match="already used by another course"):
-        office.save_course(
+        courses.save_course(
             demo_db, course_values(demo_db, course_number=existing[1]), actor="admin"
         )
-    loaded = office.current(demo_db, office.COURSE, {"id": existing[0]})
+    loaded = entities.current(demo_db, courses.COURSE, {"id": existing[0]})
     with pytest.raises(CetrackerError, match="approved hours cannot go below that"):
-        office.save_course(
+        courses.save_course(
             demo_db, {**loaded, "hours": Decimal("0.5")}, actor="admin", course_id=existing[0]
         )
 
@@ -246,13 +258,13 @@ def test_a_course_number_is_unique_and_approved_hours_cover_existing_records(dem
 def test_dues_must_agree_with_their_status(demo_db, values, message):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
     with pytest.raises(CetrackerError, match=message):
-        office.save_dues(demo_db, member_id, 2030, values, actor="admin")
+        dues.save_dues(demo_db, member_id, 2030, values, actor="admin")
     assert not demo_db.scalar("SELECT count(*) FROM dues WHERE year = 2030")
 
 
 def test_dues_saved_and_added_for_the_year(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
-    changes = office.save_dues(
+    changes = dues.save_dues(
         demo_db,
         member_id,
         2030,
@@ -261,9 +273,9 @@ def test_dues_saved_and_added_for_the_year(demo_db):
     )
     assert changes["status"] == [None, "paid"]
     active = demo_db.scalar("SELECT count(*) FROM members WHERE status = 'active'")
-    added = office.add_dues_for_year(demo_db, 2030, 75, actor="admin")
+    added = dues.add_dues_for_year(demo_db, 2030, 75, actor="admin")
     assert added == active - 1  # the one already entered is left alone
-    assert office.add_dues_for_year(demo_db, 2030, 75, actor="admin") == 0
+    assert dues.add_dues_for_year(demo_db, 2030, 75, actor="admin") == 0
 
 
 # -- CE records and closed years ------------------------------------------------------------------
@@ -302,9 +314,9 @@ def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
         [year],
     )
     years.close_year(demo_db, year, actor="admin")
-    loaded = office.current(demo_db, office.RECORD, {"id": record_id})
+    loaded = entities.current(demo_db, records.RECORD, {"id": record_id})
     with pytest.raises(CetrackerError, match=f"CE year {year} is closed"):
-        office.save_record(
+        records.save_record(
             demo_db,
             member_id,
             {**loaded, "hours": Decimal("0.25")},
@@ -314,7 +326,7 @@ def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
     # The member cannot report a course in it, and a roster row for it fails with a reason.
     member_user = load_user(demo_db, "member")
     with pytest.raises(CetrackerError, match="closed"):
-        mine.report_course(
+        self_reports.report_course(
             demo_db,
             member_user,
             title="Late course",
@@ -326,7 +338,7 @@ def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
     with pytest.raises(CetrackerError, match="Say why the year is reopened"):
         years.reopen_year(demo_db, year, actor="admin", reason="short")
     years.reopen_year(demo_db, year, actor="admin", reason="Provider sent a corrected roster")
-    office.save_record(
+    records.save_record(
         demo_db,
         member_id,
         {**loaded, "hours": Decimal("0.25")},
@@ -394,9 +406,9 @@ def test_admin_record_entry_is_validated(demo_db):
         "status": "approved",
     }
     with pytest.raises(CetrackerError, match="more than the"):
-        office.save_record(demo_db, member_id, {**base, "hours": approved + 1}, actor="admin")
+        records.save_record(demo_db, member_id, {**base, "hours": approved + 1}, actor="admin")
     with pytest.raises(CetrackerError, match="Choose a course, or type the title"):
-        office.save_record(
+        records.save_record(
             demo_db, member_id, {**base, "course_id": None, "hours": 1}, actor="admin"
         )
     existing = demo_db.one(
@@ -405,13 +417,13 @@ def test_admin_record_entry_is_validated(demo_db):
         [member_id],
     )
     with pytest.raises(CetrackerError, match="already has a record of course"):
-        office.save_record(
+        records.save_record(
             demo_db,
             member_id,
             {**base, "course_id": existing[0], "course_date": existing[1], "hours": 0.5},
             actor="admin",
         )
-    new_id = office.save_record(
+    new_id = records.save_record(
         demo_db,
         member_id,
         {
@@ -438,7 +450,7 @@ def test_policy_impact_counts_match_a_recomputation(demo_db):
     proposal = policies.Proposal(
         compute.Policy(year, Decimal(25), Decimal(10), 1), {"Ethics": Decimal(3)}
     )
-    impact = {i.year: i for i in policies.impact(demo_db, proposal)}
+    impact = {i.year: i for i in standing.policy_impact(demo_db, proposal)}
     before = hour_summary(demo_db, Filters(year=year))
     policies.save_proposal(demo_db, proposal, actor="admin")
     after = hour_summary(demo_db, Filters(year=year))
@@ -507,14 +519,14 @@ def test_backup_from_the_app_side_is_a_complete_database(demo_db, tmp_path):
 def test_the_audit_log_filters_by_kind_and_dates_and_spells_out_changes(demo_db):
     from cetracker import audit
 
-    member_id = office.save_member(demo_db, member_values(), actor="clerk1")
-    loaded = office.current(demo_db, office.MEMBER, {"id": member_id})
-    office.save_member(
+    member_id = members.save_member(demo_db, member_values(), actor="clerk1")
+    loaded = entities.current(demo_db, members.MEMBER, {"id": member_id})
+    members.save_member(
         demo_db, {**loaded, "county": "Hays"}, actor="clerk1", member_id=member_id, loaded=loaded
     )
-    members = audit.recent(demo_db, entity="member", actor="clerk1")
-    assert members["What"].tolist() == ["member updated", "member created"]
-    assert members["Detail"].iloc[0] == "county: Travis → Hays"
+    entries = audit.recent(demo_db, entity="member", actor="clerk1")
+    assert entries["What"].tolist() == ["member updated", "member created"]
+    assert entries["Detail"].iloc[0] == "county: Travis → Hays"
     assert set(audit.recent(demo_db, entity="member")["Entity"]) == {"member"}
     assert audit.recent(demo_db, actor="clerk1", until=date(2000, 1, 1)).empty
     assert len(audit.recent(demo_db, actor="clerk1", since=date.today())) == 2
@@ -524,7 +536,7 @@ def test_the_whole_audit_log_reads_with_entries_without_detail(demo_db):
     from cetracker import audit
 
     audit.log(demo_db, "admin", "login")  # no detail at all
-    office.save_member(demo_db, member_values(), actor="admin")
+    members.save_member(demo_db, member_values(), actor="admin")
     entries = audit.recent(demo_db)
     assert entries["Detail"].iloc[1] == ""
     assert entries["Detail"].iloc[0].startswith("license number: — → NEW-1")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from cetracker import office, years
+from cetracker import audit, years
 from cetracker import policy as policies
 
 PAGES = Path(__file__).parents[1] / "pages"
@@ -93,7 +93,7 @@ def test_two_sessions_edit_the_same_member(demo_db_path, demo_db):
         "512-555-0199",
         "Somewhere Else",
     )
-    history = office.history(demo_db, "member", member_id)
+    history = audit.history(demo_db, "member", member_id)
     assert history["Who"].tolist()[:2] == ["admin", "admin"]
 
 

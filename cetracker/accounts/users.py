@@ -8,7 +8,7 @@ from typing import Any
 
 import bcrypt
 
-from cetracker import audit
+from cetracker import audit, mail
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import Scope
 from cetracker.store.db import Database
@@ -378,8 +378,6 @@ def make_reset_code(db: Database, username: str, now: datetime | None = None) ->
 
 def request_reset(db: Database, who: str, smtp: Any) -> None:
     """Email a reset code to the account's address (SMTP configured); says the same either way."""
-    from cetracker import messages
-
     if smtp is None:
         raise CetrackerError(
             "Password reset by email is not set up here. Ask the association "
@@ -397,7 +395,7 @@ def request_reset(db: Database, who: str, smtp: Any) -> None:
     if row is None:
         return
     code = make_reset_code(db, row[0])
-    messages.send_plain_email(
+    mail.send_plain_email(
         smtp,
         row[1],
         "CE Tracker password reset",

@@ -129,7 +129,7 @@ def member_certificate(
     db: Database, member_id: int, year: int, issued: date | None = None
 ) -> Certificate | None:
     """One member's annual certificate for ``year``, or None when it was not earned."""
-    from cetracker.mine import standing_of
+    from cetracker.standing import member_standing as standing_of
 
     row = db.one(
         "SELECT first_name || ' ' || last_name, license_number FROM members WHERE id = ?",

@@ -8,12 +8,14 @@ from datetime import date
 
 from pypdf import PdfReader, PdfWriter
 
-from cetracker import config
+from cetracker import config, licenses
 from cetracker import policy as policies
+from cetracker.accounts.users import User
+from cetracker.errors import NotAllowed
 from cetracker.files import fonts
 from cetracker.files.exports import ReportPDF
-from cetracker.mine import standing_of
 from cetracker.rules import compute
+from cetracker.standing import member_standing as standing_of
 from cetracker.store.db import Database
 
 
@@ -155,3 +157,26 @@ def _fit(pdf: ReportPDF, text: str, width: float) -> str:
     while len(text) > 1 and pdf.get_string_width(text + "…") > width - 1.5:
         text = text[:-1]
     return text + "…"
+
+
+def cycle_transcript(db: Database, user: User, license_id: int) -> bytes:
+    """The transcript of one renewal cycle: only courses dated inside it."""
+    cycle = next(
+        (c for c in licenses.license_progress(db, user) if c.license_id == license_id), None
+    )
+    if cycle is None:
+        raise NotAllowed("That license is not one of yours.")
+    start_month = policies.policy_for_year(db, cycle.start.year).ce_year_start_month
+    return transcript_pdf(
+        db,
+        int(user.member_id or 0),
+        compute.ce_year_of(cycle.start, start_month),
+        compute.ce_year_of(cycle.end, start_month),
+        window=(cycle.start, cycle.end),
+        heading=(
+            f"{cycle.board} {cycle.license_number} renewal cycle "
+            f"{cycle.start:%m/%d/%Y}–{cycle.end:%m/%d/%Y}: "
+            f"{compute.format_hours(cycle.earned)} of "
+            f"{compute.format_hours(cycle.required)} hours"
+        ),
+    )

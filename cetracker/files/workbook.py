@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from cetracker import audit, years
+from cetracker import audit, records, years
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError, RejectedFile
 from cetracker.files.spreadsheets import open_workbook, read_excel_sheet
@@ -499,26 +499,7 @@ def _load_records(
         "category",
     ]
     cur.register("incoming", _frame(rows, columns))
-    cur.execute(
-        """UPDATE ce_records r SET hours = i.hours, ce_year = i.ce_year, category = i.category,
-                  provider_name = coalesce(i.provider_name, r.provider_name),
-                  status = 'approved'
-           FROM incoming i
-           WHERE r.member_id = i.member_id AND r.course_date = i.course_date
-             AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
-                  OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title))"""
-    )
-    cur.execute(
-        """INSERT INTO ce_records (member_id, course_id, title, provider_name, ce_year, course_date,
-                                   hours, category, source, status, created_by)
-           SELECT member_id, course_id, title, provider_name, ce_year, course_date, hours,
-                  category, 'admin entry', 'approved', 'workbook' FROM incoming i
-           WHERE NOT EXISTS (
-               SELECT 1 FROM ce_records r
-               WHERE r.member_id = i.member_id AND r.course_date = i.course_date
-                 AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
-                      OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title)))"""
-    )
+    records.upsert_history(cur, "incoming", created_by="workbook")
     cur.unregister("incoming")
 
 

@@ -6,26 +6,22 @@ shown without raw HTML; emails carry the text and a safely escaped HTML part.
 
 from __future__ import annotations
 
-import html
 import re
 import smtplib
-import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formataddr
 from typing import TYPE_CHECKING, Any
 
-from cetracker import audit, config
+from cetracker import audit
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import Filters
+from cetracker.mail import EMAIL, SmtpSettings, compose_email, connect
 from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd
 
-EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"']+$")
 MERGE_FIELDS = (
     "first_name",
     "last_name",
@@ -48,30 +44,6 @@ class Audience:
     positions: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
     member_ids: tuple[int, ...] | None = None  # chosen elsewhere (e.g. from a report)
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int = 587
-    security: str = "starttls"
-    user: str = ""
-    password: str = ""
-    sender: str = ""
-
-    @staticmethod
-    def from_config() -> SmtpSettings | None:
-        host = config.get("CETRACKER_SMTP_HOST")
-        if not host:
-            return None
-        return SmtpSettings(
-            host=host,
-            port=int(config.get("CETRACKER_SMTP_PORT") or 587),
-            security=config.get("CETRACKER_SMTP_SECURITY").lower(),
-            user=config.get("CETRACKER_SMTP_USER"),
-            password=config.get("CETRACKER_SMTP_PASSWORD"),
-            sender=config.get("CETRACKER_SMTP_FROM") or f"ce-tracker@{host}",
-        )
 
 
 @dataclass
@@ -193,48 +165,6 @@ def send(
     return int(message_id)
 
 
-def _compose_email(
-    smtp: SmtpSettings, to: str, name: str, subject: str, body: str, reply_to: str | None
-) -> EmailMessage:
-    email = EmailMessage()
-    email["Subject"] = subject
-    email["From"] = formataddr((config.association_name(), smtp.sender))
-    email["To"] = formataddr((name, to))
-    if reply_to:
-        email["Reply-To"] = reply_to
-    email.set_content(body)
-    paragraphs = "".join(
-        f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in body.split("\n\n")
-    )
-    email.add_alternative(f"<html><body>{paragraphs}</body></html>", subtype="html")
-    return email
-
-
-def _connect(smtp: SmtpSettings) -> smtplib.SMTP:
-    if smtp.security == "ssl":
-        server: smtplib.SMTP = smtplib.SMTP_SSL(
-            smtp.host, smtp.port, timeout=30, context=ssl.create_default_context()
-        )
-    else:
-        server = smtplib.SMTP(smtp.host, smtp.port, timeout=30)
-        if smtp.security == "starttls":
-            server.starttls(context=ssl.create_default_context())
-    if smtp.user:
-        server.login(smtp.user, smtp.password)
-    return server
-
-
-def send_plain_email(smtp: SmtpSettings, to: str, subject: str, body: str) -> None:
-    """One email outside any message (a password reset code, for instance)."""
-    if not EMAIL.match(to):
-        raise CetrackerError("The account's email address is not valid.")
-    server = _connect(smtp)
-    try:
-        server.send_message(_compose_email(smtp, to, "", subject, body, None))
-    finally:
-        server.quit()
-
-
 def email_message(
     db: Database,
     message_id: int,
@@ -261,7 +191,7 @@ def email_message(
     server: smtplib.SMTP | None = None
     try:
         try:
-            server = _connect(smtp)
+            server = connect(smtp)
         except (OSError, smtplib.SMTPException) as exc:
             reason = f"the mail server could not be reached: {exc}"
             outcomes = [("failed", reason, mid) for mid, *_ in targets]
@@ -281,7 +211,7 @@ def email_message(
                 }
                 try:
                     server.send_message(
-                        _compose_email(
+                        compose_email(
                             smtp,
                             address,
                             f"{first} {last}",

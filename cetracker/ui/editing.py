@@ -15,7 +15,7 @@ from typing import Any
 
 import streamlit as st
 
-from cetracker import office
+from cetracker import audit, entities
 from cetracker.errors import CetrackerError
 
 FIRST_DAY = date(1900, 1, 1)
@@ -43,7 +43,7 @@ def forget(key: str) -> None:
 
 
 def field_input(
-    field: office.Field,
+    field: entities.Field,
     value: Any,
     key: str,
     *,
@@ -87,9 +87,9 @@ def field_input(
 
 
 def show_problem(exc: CetrackerError) -> None:
-    if isinstance(exc, office.Invalid):
+    if isinstance(exc, entities.Invalid):
         st.error("Please correct:\n" + "\n".join(f"- {p}" for p in exc.problems))
-    elif isinstance(exc, office.StaleEdit):
+    elif isinstance(exc, entities.StaleEdit):
         st.error(exc.message, icon=":material/sync_problem:")
     else:
         st.error(exc.message)
@@ -100,7 +100,7 @@ def as_decimal(value: Any) -> Decimal | None:
 
 
 def entity_form(
-    entity: office.Entity,
+    entity: entities.Entity,
     values: dict[str, Any] | None,
     key: str,
     *,
@@ -155,12 +155,12 @@ def saved_message(changes: dict[str, list[Any]], what: str) -> None:
         st.info("Nothing changed, so nothing was saved.")
         return
     st.success(
-        f"Saved {what}: " + office.describe_changes(json.dumps({"changes": changes}, default=str))
+        f"Saved {what}: " + audit.describe_changes(json.dumps({"changes": changes}, default=str))
     )
 
 
 def edit(
-    entity: office.Entity,
+    entity: entities.Entity,
     values: dict[str, Any] | None,
     key: str,
     *,
@@ -179,7 +179,7 @@ def edit(
     if entered is not None:
         try:
             saved = save(entered)
-        except office.StaleEdit as exc:
+        except entities.StaleEdit as exc:
             mark_stale(key, exc)
         except CetrackerError as exc:
             show_problem(exc)

@@ -12,10 +12,10 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from cetracker import mine
+from cetracker import licenses, records, self_reports, standing
 from cetracker.accounts import users
 from cetracker.errors import CetrackerError, NotAllowed
-from cetracker.files import certificates, transcripts
+from cetracker.files import archive, certificates, transcripts
 from cetracker.files.exports import to_pdf
 
 PAGES = Path(__file__).parents[1] / "pages"
@@ -41,7 +41,7 @@ def report(db, user, **changes):
         "category": "General",
         **changes,
     }
-    return mine.report_course(db, user, **values)
+    return self_reports.report_course(db, user, **values)
 
 
 def member(db, username: str = "member"):
@@ -62,7 +62,7 @@ def test_report_is_pending_until_approved_and_then_counts(demo_db):
     me = member(demo_db)
     day = date.today() - timedelta(days=3)
     year = day.year
-    before = mine.my_standing(demo_db, me, year)
+    before = standing.my_standing(demo_db, me, year)
     record = report(
         demo_db,
         me,
@@ -73,14 +73,14 @@ def test_report_is_pending_until_approved_and_then_counts(demo_db):
         certificate=a_pdf("proof"),
         certificate_name="proof.pdf",
     )
-    assert mine.my_standing(demo_db, me, year).earned == before.earned
-    why = mine.why(demo_db, me, year)
+    assert standing.my_standing(demo_db, me, year).earned == before.earned
+    why = records.why(demo_db, me, year)
     assert "Open Records Webinar" in set(why.not_counted["Course"])
     assert "waiting for approval" in set(why.not_counted["Why not"])
     admin = users.load_user(demo_db, "admin")
-    assert record in set(mine.pending_reports(demo_db)["Record"])
-    assert mine.decide(demo_db, admin, [record], approve=True) == 1
-    assert mine.my_standing(demo_db, me, year).earned == before.earned + Decimal("2.5")
+    assert record in set(self_reports.pending_reports(demo_db)["Record"])
+    assert self_reports.decide(demo_db, admin, [record], approve=True) == 1
+    assert standing.my_standing(demo_db, me, year).earned == before.earned + Decimal("2.5")
     assert "approved" in [a for (a,) in demo_db.rows("SELECT action FROM audit_log")]
 
 
@@ -88,13 +88,15 @@ def test_rejection_needs_a_reason_the_member_sees(demo_db):
     me, admin = member(demo_db), users.load_user(demo_db, "admin")
     record = report(demo_db, me, title="Gardening", provider="Club")
     with pytest.raises(CetrackerError, match="Say why"):
-        mine.decide(demo_db, admin, [record], approve=False)
-    mine.decide(demo_db, admin, [record], approve=False, reason="Not related to clerk duties")
-    mine_rows = mine.records_frame(demo_db, me)
+        self_reports.decide(demo_db, admin, [record], approve=False)
+    self_reports.decide(
+        demo_db, admin, [record], approve=False, reason="Not related to clerk duties"
+    )
+    mine_rows = records.records_frame(demo_db, me)
     row = mine_rows[mine_rows["id"] == record].iloc[0]
     assert (row["Status"], row["Note"]) == ("rejected", "Not related to clerk duties")
     with pytest.raises(NotAllowed):
-        mine.decide(demo_db, me, [record], approve=True)
+        self_reports.decide(demo_db, me, [record], approve=True)
 
 
 @pytest.mark.parametrize(
@@ -113,7 +115,7 @@ def test_certificate_type_is_checked_by_content(demo_db, data, name, message):
 def test_png_named_pdf_is_stored_as_png(demo_db):
     me = member(demo_db)
     record = report(demo_db, me, certificate=PNG, certificate_name="odd.pdf")
-    assert mine.certificate_file(demo_db, me, record)[2] == "image/png"
+    assert self_reports.certificate_file(demo_db, me, record)[2] == "image/png"
 
 
 def test_oversized_and_bad_values_are_refused(demo_db, monkeypatch):
@@ -137,18 +139,18 @@ def test_oversized_and_bad_values_are_refused(demo_db, monkeypatch):
             **change,
         }
         with pytest.raises(CetrackerError, match=message):
-            mine.report_course(demo_db, me, **values)
+            self_reports.report_course(demo_db, me, **values)
 
 
 def test_members_touch_only_their_own_records(demo_db):
     me, other = member(demo_db), another_member(demo_db)
     record = report(demo_db, me, certificate=PNG, certificate_name="c.png")
     with pytest.raises(NotAllowed):
-        mine.certificate_file(demo_db, other, record)
+        self_reports.certificate_file(demo_db, other, record)
     with pytest.raises(NotAllowed):
-        mine.withdraw_report(demo_db, other, record)
+        self_reports.withdraw_report(demo_db, other, record)
     with pytest.raises(NotAllowed):
-        mine.update_report(
+        self_reports.update_report(
             demo_db,
             other,
             record,
@@ -158,8 +160,10 @@ def test_members_touch_only_their_own_records(demo_db):
             hours=1,
             category="General",
         )
-    assert mine.certificate_file(demo_db, users.load_user(demo_db, "admin"), record)[0] == PNG
-    mine.update_report(
+    assert (
+        self_reports.certificate_file(demo_db, users.load_user(demo_db, "admin"), record)[0] == PNG
+    )
+    self_reports.update_report(
         demo_db,
         me,
         record,
@@ -169,7 +173,7 @@ def test_members_touch_only_their_own_records(demo_db):
         hours=2,
         category="Ethics",
     )
-    mine.withdraw_report(demo_db, me, record)
+    self_reports.withdraw_report(demo_db, me, record)
     assert demo_db.scalar("SELECT count(*) FROM ce_records WHERE id = ?", [record]) == 0
 
 
@@ -180,7 +184,7 @@ def test_approved_records_cannot_be_edited_by_the_member(demo_db):
         [me.member_id],
     )
     with pytest.raises(CetrackerError, match="waiting for approval"):
-        mine.withdraw_report(demo_db, me, approved)
+        self_reports.withdraw_report(demo_db, me, approved)
 
 
 def test_transcript_lists_courses_carryover_and_appends_certificates(demo_db):
@@ -192,14 +196,14 @@ def test_transcript_lists_courses_carryover_and_appends_certificates(demo_db):
         certificate=a_pdf("ATTACHED-PROOF"),
         certificate_name="p.pdf",
     )
-    mine.decide(demo_db, users.load_user(demo_db, "admin"), [record], approve=True)
+    self_reports.decide(demo_db, users.load_user(demo_db, "admin"), [record], approve=True)
     year = date.today().year
     plain = transcripts.transcript_pdf(demo_db, me.member_id, year - 2, year)
     full = transcripts.transcript_pdf(demo_db, me.member_id, year - 2, year, with_certificates=True)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(plain)).pages)
     assert "Nguyễn Thị Ánh" in text and "Appended Seminar" in text
     assert f"CE year {year - 2}" in text and "credited" in text
-    if mine.my_standing(demo_db, me, year).carried_in > 0:
+    if standing.my_standing(demo_db, me, year).carried_in > 0:
         assert f"Carried over from {year - 1}" in text
     pages = PdfReader(io.BytesIO(full)).pages
     assert len(pages) == len(PdfReader(io.BytesIO(plain)).pages) + 1
@@ -209,7 +213,7 @@ def test_transcript_lists_courses_carryover_and_appends_certificates(demo_db):
 def test_license_cycles_count_records_inside_their_window(demo_db):
     me = member(demo_db)
     year = date.today().year
-    mine.add_license(
+    licenses.add_license(
         demo_db,
         me,
         board="Board of Counselors",
@@ -219,7 +223,7 @@ def test_license_cycles_count_records_inside_their_window(demo_db):
         required=40,
         minimums={"Ethics": 3},
     )
-    mine.add_license(
+    licenses.add_license(
         demo_db,
         me,
         board="Notary",
@@ -228,14 +232,14 @@ def test_license_cycles_count_records_inside_their_window(demo_db):
         end=date(year, 12, 31),
         required=10,
     )
-    cycles = {c.board: c for c in mine.license_progress(demo_db, me, today=date(year, 12, 1))}
-    two_years = sum(mine.my_standing(demo_db, me, y).earned for y in (year - 1, year))
+    cycles = {c.board: c for c in licenses.license_progress(demo_db, me, today=date(year, 12, 1))}
+    two_years = sum(standing.my_standing(demo_db, me, y).earned for y in (year - 1, year))
     assert cycles["Board of Counselors"].earned == two_years
-    assert cycles["Notary"].earned == mine.my_standing(demo_db, me, year).earned
+    assert cycles["Notary"].earned == standing.my_standing(demo_db, me, year).earned
     assert cycles["Notary"].days_left == 30
     assert "Ethics" in cycles["Board of Counselors"].categories
     with pytest.raises(CetrackerError, match="end after it starts"):
-        mine.add_license(
+        licenses.add_license(
             demo_db,
             me,
             board="X",
@@ -246,22 +250,22 @@ def test_license_cycles_count_records_inside_their_window(demo_db):
         )
     other = another_member(demo_db)
     with pytest.raises(NotAllowed):
-        mine.remove_license(demo_db, other, cycles["Notary"].license_id)
+        licenses.remove_license(demo_db, other, cycles["Notary"].license_id)
 
 
 def test_my_data_zip_holds_records_and_files(demo_db):
     me = member(demo_db)
     report(demo_db, me, title="Zip Course", certificate=PNG, certificate_name="c.png")
-    names = zipfile.ZipFile(io.BytesIO(mine.my_data_zip(demo_db, me))).namelist()
+    names = zipfile.ZipFile(io.BytesIO(archive.my_data_zip(demo_db, me))).namelist()
     assert "my-ce-records.csv" in names and "my-ce-records.xlsx" in names
     assert any(n.startswith("certificates/") and n.endswith("c.png") for n in names)
 
 
 def test_member_certificate_only_when_eligible(demo_db):
     me = member(demo_db)
-    for year in mine.my_years(demo_db, me):
+    for year in records.my_years(demo_db, me):
         cert = certificates.member_certificate(demo_db, me.member_id, year)
-        assert (cert is not None) == mine.my_standing(demo_db, me, year).eligible
+        assert (cert is not None) == standing.my_standing(demo_db, me, year).eligible
 
 
 def run_as(page: str, username: str) -> AppTest:
@@ -298,8 +302,8 @@ def test_cycle_transcript_holds_only_courses_inside_the_cycle(demo_db):
     me = member(demo_db)
     inside = report(demo_db, me, title="Inside The Cycle", day=date.today() - timedelta(days=2))
     outside = report(demo_db, me, title="Before The Cycle", day=date.today() - timedelta(days=40))
-    mine.decide(demo_db, users.load_user(demo_db, "admin"), [inside, outside], approve=True)
-    mine.add_license(
+    self_reports.decide(demo_db, users.load_user(demo_db, "admin"), [inside, outside], approve=True)
+    licenses.add_license(
         demo_db,
         me,
         board="Notary Board",
@@ -308,12 +312,14 @@ def test_cycle_transcript_holds_only_courses_inside_the_cycle(demo_db):
         end=date.today() + timedelta(days=300),
         required=10,
     )
-    cycle = mine.license_progress(demo_db, me)[0]
+    cycle = licenses.license_progress(demo_db, me)[0]
     text = "".join(
         p.extract_text()
-        for p in PdfReader(io.BytesIO(mine.cycle_transcript(demo_db, me, cycle.license_id))).pages
+        for p in PdfReader(
+            io.BytesIO(transcripts.cycle_transcript(demo_db, me, cycle.license_id))
+        ).pages
     )
     assert "Notary Board N-9 renewal cycle" in " ".join(text.split())
     assert "Inside The Cycle" in text and "Before The Cycle" not in text
     with pytest.raises(NotAllowed):
-        mine.cycle_transcript(demo_db, another_member(demo_db), cycle.license_id)
+        transcripts.cycle_transcript(demo_db, another_member(demo_db), cycle.license_id)

@@ -25,7 +25,7 @@ def backup(db: Database, folder: Path) -> Path:
     if db.server:
         # The server's tables copied into a DuckDB file: the same kind of backup as the
         # embedded database's, restorable anywhere (or migrated back to a server).
-        from cetracker.store import transfer
+        from cetracker import transfer
 
         partial = target.with_name(target.stem + "-partial.duckdb")
         partial.unlink(missing_ok=True)

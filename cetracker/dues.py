@@ -1,0 +1,99 @@
+"""Dues (SPEC §2): the only writer of ``dues``, with its checks and the outstanding rule."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from cetracker import audit, entities
+from cetracker.store.db import Database
+
+DUES_STATUSES = ("paid", "partial", "unpaid", "waived")
+
+
+DUES = entities.Entity(
+    "dues",
+    "dues",
+    (
+        entities.Field("amount_due", "Amount due", "money", required=True),
+        entities.Field("amount_paid", "Amount paid", "money", required=True),
+        entities.Field("paid_date", "Paid date", "date"),
+        entities.Field("status", "Status", "choice", required=True, choices=DUES_STATUSES),
+    ),
+)
+
+
+def save_dues(
+    db: Database,
+    member_id: int,
+    year: int,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    loaded: dict[str, Any] | None | str = "load",
+    today: date | None = None,
+) -> dict[str, list[Any]]:
+    """Set one member's dues for a year; the status must agree with the amounts.
+
+    ``loaded`` is the row as the editor saw it (None: there was none); by default it is read now.
+    """
+    cleaned = entities.check_values(DUES, values, today or date.today())
+    due, paid, status = cleaned["amount_due"], cleaned["amount_paid"], cleaned["status"]
+    problems = []
+    if status == "paid" and paid < due:
+        problems.append(f"Status is paid but only {paid} of {due} was paid; choose partial.")
+    if status == "partial" and not 0 < paid < due:
+        problems.append("Status partial needs an amount paid above 0 and below the amount due.")
+    if status == "unpaid" and paid > 0:
+        problems.append("Status is unpaid but an amount was paid; choose partial or paid.")
+    if paid > 0 and cleaned["paid_date"] is None:
+        problems.append("Enter the date the dues were paid.")
+    if paid == 0 and cleaned["paid_date"] is not None:
+        problems.append("A paid date needs an amount paid.")
+    if not 1900 <= year <= 2200:
+        problems.append(f"{year} is not a dues year.")
+    if problems:
+        raise entities.Invalid(problems)
+    key = {"member_id": member_id, "year": year}
+    seen = entities.current(db, DUES, key) if isinstance(loaded, str) else loaded
+    return entities.save(db, DUES, key, cleaned, seen, actor, lambda _c, _v: None, "dues")
+
+
+def dues_totals(db: Database, year: int) -> tuple[Decimal, Decimal, int]:
+    """Amounts paid and due, and how many members have dues, for ``year``."""
+    row = db.one(
+        """SELECT coalesce(sum(amount_paid), 0), coalesce(sum(amount_due), 0), count(*)
+           FROM dues WHERE year = ?""",
+        [year],
+    )
+    assert row is not None  # an aggregate always yields a row
+    return row[0], row[1], int(row[2])
+
+
+def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> int:
+    """Dues of ``amount`` for every active member who has none for ``year`` yet."""
+    cleaned = entities.check_values(
+        entities.Entity(
+            "dues", "dues", (entities.Field("amount_due", "Amount due", "money", required=True),)
+        ),
+        {"amount_due": amount},
+        date.today(),
+    )
+    with db.transaction() as cur:
+        added = cur.execute(
+            """INSERT INTO dues (member_id, year, amount_due, amount_paid, status)
+               SELECT id, $y, $a, 0, 'unpaid' FROM members m
+               WHERE status = 'active'
+                 AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.member_id = m.id AND d.year = $y)""",
+            {"y": year, "a": cleaned["amount_due"]},
+        ).fetchone()[0]  # type: ignore[index]  # DuckDB reports the inserted count
+        audit.record(
+            cur,
+            actor,
+            "dues added for the year",
+            "dues",
+            year,
+            {"members": int(added), "amount_due": cleaned["amount_due"]},
+        )
+    return int(added)

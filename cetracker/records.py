@@ -1,0 +1,356 @@
+"""CE records (SPEC §2, §4, §5): the only module that writes ``ce_records``.
+
+Every path that adds, changes or removes a record comes here: a roster import, a workbook
+load and the demo data (in bulk), a member's self-report, an admin's entry or correction and
+an approval (one at a time). The table's guards live here once:
+
+- a closed CE year's records are final (``years.ensure_open`` before any write);
+- one record per member, course and date (the unique index; ``existing`` finds what is held);
+- a record's CE year is the CE year of its date (``ce_year_of``, asking ``compute``).
+
+Bulk functions take ``rows``: the name of a relation the caller registered on the cursor, or
+a parenthesised SELECT written in code (never built from input), with the columns they name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from cetracker import entities, standing, years
+from cetracker import policy as policies
+from cetracker.accounts.users import User
+from cetracker.errors import CetrackerError, NotAllowed
+from cetracker.rules import compute
+from cetracker.store.db import Database
+
+RECORD_STATUSES = ("approved", "pending", "rejected")
+
+
+RECORD = entities.Entity(
+    "ce_record",
+    "ce_records",
+    (
+        entities.Field("course_id", "Course", "int"),
+        entities.Field("title", "Title (when not a listed course)", max_length=300),
+        entities.Field("provider_name", "Provider (when not a listed course)", max_length=300),
+        entities.Field("course_date", "Course date", "date", required=True),
+        entities.Field("hours", "CE hours", "hours", required=True),
+        entities.Field("category", "Category", required=True, max_length=60),
+        entities.Field("status", "Status", "choice", required=True, choices=RECORD_STATUSES),
+    ),
+)
+
+
+def member_records(db: Database, member_id: int) -> pd.DataFrame:
+    return db.frame(
+        """SELECT r.id, r.ce_year AS "CE year", r.course_date AS "Date",
+                  coalesce(c.course_number, '') AS "Course number",
+                  coalesce(c.title, r.title) AS "Course",
+                  r.hours::DOUBLE AS "Hours", r.category AS "Category", r.source AS "Source",
+                  r.status AS "Status"
+           FROM ce_records r LEFT JOIN courses c ON c.id = r.course_id
+           WHERE r.member_id = ? ORDER BY r.course_date DESC, r.id DESC""",
+        [member_id],
+    )
+
+
+def save_record(
+    db: Database,
+    member_id: int,
+    values: dict[str, Any],
+    *,
+    actor: str,
+    record_id: int | None = None,
+    loaded: dict[str, Any] | None = None,
+    today: date | None = None,
+) -> int:
+    """An admin's entry or correction of a CE record; closed years are refused."""
+    cleaned = entities.check_values(RECORD, values, today or date.today())
+    day: date = cleaned["course_date"]
+    start = policies.policy_for_year(db, day.year).ce_year_start_month
+    year = compute.ce_year_of(day, start)
+    if cleaned["course_id"] is None and not cleaned["title"]:
+        raise entities.Invalid(
+            ["Choose a course, or type the title of a course that is not listed."]
+        )
+
+    def checks(cur: Any, v: dict[str, Any]) -> None:
+        old_year = (
+            cur.execute("SELECT ce_year FROM ce_records WHERE id = ?", [record_id]).fetchone()
+            if record_id is not None
+            else None
+        )
+        years.ensure_open(cur, year, *([old_year[0]] if old_year else []))
+        if v["course_id"] is not None:
+            course = cur.execute(
+                "SELECT course_number, hours, start_date, end_date FROM courses WHERE id = ?",
+                [v["course_id"]],
+            ).fetchone()
+            if course is None:
+                raise entities.Invalid(["That course no longer exists."])
+            number, approved, first, last = course
+            problems = []
+            if v["hours"] > approved:
+                problems.append(
+                    f"CE hours {compute.format_hours(v['hours'])} is more than the "
+                    f"{compute.format_hours(approved)} hours approved for course {number}."
+                )
+            if (first and day < first) or (last and day > last):
+                problems.append(f"The course date is outside course {number}'s dates.")
+            same = cur.execute(
+                """SELECT count(*) FROM ce_records WHERE member_id = ? AND course_id = ?
+                   AND course_date = ? AND id IS DISTINCT FROM ?""",
+                [member_id, v["course_id"], day, record_id],
+            ).fetchone()[0]
+            if same:
+                problems.append(
+                    f"This member already has a record of course {number} on {day:%m/%d/%Y}."
+                )
+            if problems:
+                raise entities.Invalid(problems)
+
+    if record_id is None:
+        new_id = db.new_id("record_ids")
+        extra = {
+            "member_id": member_id,
+            "ce_year": year,
+            "source": "admin entry",
+            "created_by": actor,
+        }
+        entities.save(db, RECORD, {"id": new_id}, cleaned, None, actor, checks, "CE record", extra)
+        return new_id
+    key = {"id": record_id}
+    loaded = loaded or entities.current(db, RECORD, key)
+    if loaded is None:
+        raise CetrackerError("That record no longer exists. Reload the page.")
+    entities.save(db, RECORD, key, cleaned, loaded, actor, checks, "CE record", {"ce_year": year})
+    return record_id
+
+
+# -- a member's own records ----------------------------------------------------------------
+
+
+def _member_id(user: User) -> int:
+    if user.member_id is None:
+        raise NotAllowed("This account is not linked to a member.")
+    return user.member_id
+
+
+def my_years(db: Database, user: User) -> list[int]:
+    """The CE years to show: this one and every year the member has records in."""
+    current = policies.current_ce_year(db)
+    found = {current} | {
+        int(y)
+        for (y,) in db.rows(
+            "SELECT DISTINCT ce_year FROM ce_records WHERE member_id = ?", [_member_id(user)]
+        )
+    }
+    return sorted((y for y in found if y <= current), reverse=True)
+
+
+def records_frame(db: Database, user: User) -> pd.DataFrame:
+    """All of the member's records, newest first, with what happened to each."""
+    return db.frame(
+        """SELECT r.id, r.ce_year AS "CE year", r.course_date AS "Date",
+                  coalesce(c.title, r.title) AS "Course",
+                  coalesce(p.name, r.provider_name, '') AS "Provider",
+                  r.category AS "Category", r.hours::DOUBLE AS "Hours", r.status AS "Status",
+                  coalesce(r.status_reason, '') AS "Note", r.source AS "Source",
+                  r.certificate_name AS "Certificate file"
+           FROM ce_records r
+           LEFT JOIN courses c ON c.id = r.course_id
+           LEFT JOIN providers p ON p.id = c.provider_id
+           WHERE r.member_id = ?
+           ORDER BY r.course_date DESC, r.id DESC""",
+        [_member_id(user)],
+    )
+
+
+@dataclass(frozen=True)
+class Why:
+    counted: pd.DataFrame
+    not_counted: pd.DataFrame
+    carried_from: str
+
+
+def why(db: Database, user: User, year: int) -> Why:
+    """Which records counted for ``year``, where carried hours came from, and what did not count."""
+    frame = records_frame(db, user)
+    in_year = frame[frame["CE year"] == year]
+    counted = in_year[in_year["Status"] == "approved"]
+    reasons = {"pending": "waiting for approval", "rejected": "rejected"}
+    not_counted = in_year[in_year["Status"] != "approved"].assign(
+        **{"Why not": lambda f: f["Status"].map(reasons).fillna("does not count")}
+    )
+    previous = policies.policy_for_year(db, year - 1)
+    earned_before = Decimal(
+        str(
+            frame.loc[
+                (frame["CE year"] == year - 1) & (frame["Status"] == "approved"), "Hours"
+            ].sum()
+        )
+    )
+    mine = standing.member_standing(db, _member_id(user), year)
+    if mine.carried_in > 0:
+        carried = (
+            f"{compute.format_hours(mine.carried_in)} hours carried over from "
+            f"{year - 1}: you earned {compute.format_hours(earned_before)} hours then, "
+            f"{compute.format_hours(previous.required_hours)} were required, and at most "
+            f"{compute.format_hours(previous.carryover_cap)} carry over."
+        )
+    else:
+        carried = (
+            f"No hours carried over from {year - 1}: only hours earned beyond that "
+            f"year's {compute.format_hours(previous.required_hours)} required roll over."
+        )
+    return Why(counted.drop(columns=["id"]), not_counted.drop(columns=["id"]), carried)
+
+
+def hours_by_year(db: Database, user: User) -> pd.DataFrame:
+    return db.frame(
+        """SELECT ce_year::VARCHAR AS year, sum(hours)::DOUBLE AS hours FROM ce_records
+           WHERE member_id = ? AND status = 'approved' GROUP BY ce_year ORDER BY ce_year""",
+        [_member_id(user)],
+    )
+
+
+# -- in bulk ----------------------------------------------------------------------------------
+
+
+def _guard_years(cur: Any, rows: str) -> None:
+    found = [int(y) for (y,) in cur.execute(f"SELECT DISTINCT ce_year FROM {rows}").fetchall()]  # noqa: S608
+    years.ensure_open(cur, *found)
+
+
+def insert_many(
+    cur: Any,
+    rows: str,
+    *,
+    source: str,
+    created_by: str,
+    status: str = "approved",
+    import_id: int | None = None,
+) -> None:
+    """Insert every row of ``rows`` (member_id, course_id, title, provider_name, ce_year,
+    course_date, hours, category), checked by the caller; refused whole for a closed year."""
+    _guard_years(cur, rows)
+    cur.execute(
+        f"""INSERT INTO ce_records (member_id, course_id, title, provider_name, ce_year,
+                                    course_date, hours, category, source, status, import_id,
+                                    created_by)
+            SELECT member_id, course_id, title, provider_name, ce_year, course_date, hours,
+                   category, $source, $status, $import_id, $by
+            FROM {rows}""",  # noqa: S608  (rows is code, see the module docstring)
+        {"source": source, "status": status, "import_id": import_id, "by": created_by},
+    )
+
+
+def existing(cur: Any, rows: str) -> dict[int, str]:
+    """The duplicate rule: for each row of ``rows`` (row, member_id, course_id, course_date)
+    that is already recorded, the held record's status, by row."""
+    return {
+        int(i): status
+        for i, status in cur.execute(
+            f"""SELECT s.row, r.status FROM {rows} s
+                JOIN ce_records r ON r.member_id = s.member_id AND r.course_id = s.course_id
+                                 AND r.course_date = s.course_date"""  # noqa: S608
+        ).fetchall()
+    }
+
+
+def confirm_pending(cur: Any, rows: str, *, import_id: int) -> None:
+    """A roster row confirms the member's own pending report of the same course and date."""
+    cur.execute(
+        f"""UPDATE ce_records r
+            SET status = 'approved', import_id = $import_id, hours = s.hours,
+                status_reason = 'Confirmed by a roster upload'
+            FROM {rows} s
+            WHERE r.member_id = s.member_id AND r.course_id = s.course_id
+              AND r.course_date = s.course_date AND r.status = 'pending'""",  # noqa: S608
+        {"import_id": import_id},
+    )
+
+
+def upsert_history(cur: Any, rows: str, *, created_by: str) -> None:
+    """Records from an older system (workbook load): the same member, course (or title) and
+    date updates the record held, anything else is added; all approved."""
+    _guard_years(cur, rows)
+    same = """r.member_id = i.member_id AND r.course_date = i.course_date
+              AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
+                   OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title))"""
+    # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
+    # inside a transaction, so no delete here).
+    cur.execute(
+        f"""UPDATE ce_records r SET hours = i.hours, ce_year = i.ce_year, category = i.category,
+                   provider_name = coalesce(i.provider_name, r.provider_name),
+                   status = 'approved'
+            FROM {rows} i WHERE {same}"""  # noqa: S608
+    )
+    insert_many(
+        cur,
+        f"(SELECT * FROM {rows} i WHERE NOT EXISTS (SELECT 1 FROM ce_records r WHERE {same}))",  # noqa: S608
+        source="admin entry",
+        created_by=created_by,
+    )
+
+
+# -- one at a time ----------------------------------------------------------------------------
+
+
+def add_one(
+    cur: Any, record_id: int, values: dict[str, Any], *, message: str | None = None
+) -> None:
+    """Insert one record (a self-report); ``values`` names its columns. Closed years refused."""
+    years.ensure_open(cur, int(values["ce_year"]), message=message)
+    names = ["id", *values]
+    cur.execute(
+        f"INSERT INTO ce_records ({', '.join(names)}) "  # noqa: S608  (names are code)
+        f"VALUES ({', '.join('?' for _ in names)})",
+        [record_id, *values.values()],
+    )
+
+
+def years_of(cur: Any, record_ids: list[int]) -> list[int]:
+    rows = cur.execute(
+        "SELECT DISTINCT ce_year FROM ce_records WHERE id IN (SELECT unnest($ids::BIGINT[]))",
+        {"ids": [int(r) for r in record_ids]},
+    ).fetchall()
+    return [int(y) for (y,) in rows]
+
+
+def change_one(
+    cur: Any, record_id: int, values: dict[str, Any], *, message: str | None = None
+) -> None:
+    """Change one record's columns; its old and new CE years must both be open."""
+    years.ensure_open(
+        cur,
+        *years_of(cur, [record_id]),
+        *([values["ce_year"]] if "ce_year" in values else []),
+        message=message,
+    )
+    sets = ", ".join(f"{n} = ?" for n in values)
+    cur.execute(
+        f"UPDATE ce_records SET {sets} WHERE id = ?",  # noqa: S608  (names are code)
+        [*values.values(), record_id],
+    )
+
+
+def delete_one(cur: Any, record_id: int, *, message: str | None = None) -> None:
+    years.ensure_open(cur, *years_of(cur, [record_id]), message=message)
+    cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
+
+
+def decide_pending(cur: Any, record_id: int, status: str, reason: str | None) -> bool:
+    """Approve or reject one pending record; False when it was not pending (any more)."""
+    years.ensure_open(cur, *years_of(cur, [record_id]))
+    changed = cur.execute(
+        """UPDATE ce_records SET status = ?, status_reason = ?
+           WHERE id = ? AND status = 'pending'""",
+        [status, reason, record_id],
+    ).fetchone()[0]
+    return bool(changed)

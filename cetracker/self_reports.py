@@ -1,0 +1,246 @@
+"""Courses members report themselves (SPEC §1 member, §2) and their approval by the office.
+
+A report is a pending CE record with an optional certificate file; every function checks that
+the record belongs to the member asking (or that an admin asks): changing an id in a request
+reveals nothing. The record itself is written by ``cetracker.records``."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from cetracker import audit, config, records, years
+from cetracker import policy as policies
+from cetracker.accounts.users import User
+from cetracker.errors import CetrackerError, NotAllowed
+from cetracker.rules import compute
+from cetracker.store.db import Database
+
+CATEGORIES = ["General", "Ethics", "Records Management", "Technology"]
+
+FILE_TYPES = {
+    b"%PDF-": ("application/pdf", "pdf"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
+    b"\xff\xd8\xff": ("image/jpeg", "jpg"),
+}
+
+
+def _member_id(user: User) -> int:
+    if user.member_id is None:
+        raise NotAllowed("This account is not linked to a member.")
+    return user.member_id
+
+
+def sniff_certificate(data: bytes, filename: str) -> str:
+    """The certificate file's type, judged by its content, not its name."""
+    if not data:
+        raise CetrackerError(f"{filename} is empty. Attach the certificate you received.")
+    if len(data) > config.max_upload_bytes():
+        raise CetrackerError(
+            f"{filename} is larger than {config.max_upload_bytes() // 1_048_576} MB. "
+            "Attach a smaller scan or photo of the certificate."
+        )
+    for magic, (mime, _) in FILE_TYPES.items():
+        if data.startswith(magic):
+            return mime
+    raise CetrackerError(
+        f"{filename} is not a PDF, PNG or JPEG file. Save the certificate as one of those "
+        "and attach it again."
+    )
+
+
+def _check_report(
+    title: str, provider: str, day: date | None, hours: Any, category: str, start_month: int
+) -> tuple[Decimal, int]:
+    if not title.strip():
+        raise CetrackerError("Enter the course title.")
+    if not provider.strip():
+        raise CetrackerError("Enter who gave the course (the provider).")
+    if day is None:
+        raise CetrackerError("Enter the date you took the course.")
+    if day > date.today():
+        raise CetrackerError(
+            "The course date lies in the future; report a course after you took it."
+        )
+    try:
+        amount = compute.hours(hours)
+    except Exception as exc:  # Decimal raises several types for bad text
+        raise CetrackerError("Enter the hours as a number, for example 1.5.") from exc
+    if not amount.is_finite() or amount <= 0 or amount > 100:
+        raise CetrackerError("Enter the hours earned: more than 0 and at most 100.")
+    if category not in CATEGORIES:
+        raise CetrackerError(f"Choose a category: {', '.join(CATEGORIES)}.")
+    return amount, compute.ce_year_of(day, start_month)
+
+
+def report_course(
+    db: Database,
+    user: User,
+    *,
+    title: str,
+    provider: str,
+    day: date | None,
+    hours: Any,
+    category: str,
+    certificate: bytes | None = None,
+    certificate_name: str = "",
+) -> int:
+    """A member's own report of a course: pending until an admin approves it."""
+    member_id = _member_id(user)
+    start = policies.policy_for_year(db, (day or date.today()).year).ce_year_start_month
+    amount, year = _check_report(title, provider, day, hours, category, start)
+    mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
+    with db.transaction() as cur:
+        record_id = db.new_id("record_ids", cur)
+        records.add_one(
+            cur,
+            record_id,
+            {
+                "member_id": member_id,
+                "title": title.strip()[:300],
+                "provider_name": provider.strip()[:300],
+                "ce_year": year,
+                "course_date": day,
+                "hours": amount,
+                "category": category,
+                "source": "self report",
+                "status": "pending",
+                "certificate": certificate,
+                "certificate_name": certificate_name[:200] or None,
+                "certificate_type": mime,
+                "created_by": user.username,
+            },
+            message=years.MEMBER_CLOSED,
+        )
+        audit.record(
+            cur,
+            user.username,
+            "course reported",
+            "ce_record",
+            record_id,
+            {"title": title, "hours": str(amount), "date": str(day)},
+        )
+    return int(record_id)
+
+
+def _own_pending(cur: Any, user: User, record_id: int) -> None:
+    row = cur.execute(
+        "SELECT member_id, status, source FROM ce_records WHERE id = ?", [record_id]
+    ).fetchone()
+    if row is None or row[0] != user.member_id:
+        raise NotAllowed("That record is not one of yours.")
+    if row[1] != "pending" or row[2] != "self report":
+        raise CetrackerError("Only your own reports still waiting for approval can be changed.")
+
+
+def update_report(
+    db: Database,
+    user: User,
+    record_id: int,
+    *,
+    title: str,
+    provider: str,
+    day: date | None,
+    hours: Any,
+    category: str,
+) -> None:
+    start = policies.policy_for_year(db, (day or date.today()).year).ce_year_start_month
+    amount, year = _check_report(title, provider, day, hours, category, start)
+    with db.transaction() as cur:
+        _own_pending(cur, user, record_id)
+        records.change_one(
+            cur,
+            record_id,
+            {
+                "title": title.strip()[:300],
+                "provider_name": provider.strip()[:300],
+                "course_date": day,
+                "ce_year": year,
+                "hours": amount,
+                "category": category,
+            },
+            message=years.MEMBER_CLOSED,
+        )
+        audit.record(cur, user.username, "reported course edited", "ce_record", record_id)
+
+
+def withdraw_report(db: Database, user: User, record_id: int) -> None:
+    with db.transaction() as cur:
+        _own_pending(cur, user, record_id)
+        records.delete_one(cur, record_id, message=years.MEMBER_CLOSED)
+        audit.record(cur, user.username, "reported course withdrawn", "ce_record", record_id)
+
+
+def certificate_file(db: Database, user: User, record_id: int) -> tuple[bytes, str, str]:
+    """A record's attached certificate: for its own member or an admin, nobody else."""
+    row = db.one(
+        "SELECT member_id, certificate, certificate_name, certificate_type FROM ce_records"
+        " WHERE id = ?",
+        [record_id],
+    )
+    if row is None or (user.role != "admin" and row[0] != user.member_id):
+        raise NotAllowed("That certificate file is not yours to open.")
+    if row[1] is None:
+        raise CetrackerError("No certificate file is attached to this record.")
+    return bytes(row[1]), row[2] or f"certificate-{record_id}", row[3] or "application/pdf"
+
+
+def preview_pages(data: bytes, mime: str, limit: int = 3) -> list[bytes]:
+    """A certificate as PNG pictures to look at on screen (PDF pages rendered with PDFium)."""
+    if mime.startswith("image/"):
+        return [data]
+    import pypdfium2 as pdfium
+
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError:
+        return []
+    pictures = []
+    for index in range(min(limit, len(document))):
+        out = io.BytesIO()
+        document[index].render(scale=1.2).to_pil().save(out, format="PNG")
+        pictures.append(out.getvalue())
+    document.close()
+    return pictures
+
+
+def pending_reports(db: Database) -> pd.DataFrame:
+    return db.frame(
+        """SELECT r.id AS "Record", m.license_number AS "License number",
+                  m.first_name || ' ' || m.last_name AS "Member", r.title AS "Course",
+                  r.provider_name AS "Provider", r.course_date AS "Date", r.ce_year AS "CE year",
+                  r.hours::DOUBLE AS "Hours", r.category AS "Category",
+                  r.certificate IS NOT NULL AS "Certificate attached"
+           FROM ce_records r JOIN members m ON m.id = r.member_id
+           WHERE r.status = 'pending'
+           ORDER BY r.created_at, r.id"""
+    )
+
+
+def decide(
+    db: Database, actor: User, record_ids: list[int], *, approve: bool, reason: str = ""
+) -> int:
+    """Approve or reject pending records (admins); a rejection needs a reason the member sees."""
+    actor.require("admin")
+    if not approve and not reason.strip():
+        raise CetrackerError("Say why the course is rejected; the member will read it.")
+    done = 0
+    with db.transaction() as cur:
+        years.ensure_open(cur, *records.years_of(cur, record_ids))
+        for record_id in record_ids:
+            status = "approved" if approve else "rejected"
+            if records.decide_pending(cur, record_id, status, reason.strip()[:500] or None):
+                done += 1
+                audit.record(
+                    cur,
+                    actor.username,
+                    "approved" if approve else "rejected",
+                    "ce_record",
+                    record_id,
+                    reason.strip() or None,
+                )
+    return done

@@ -1,0 +1,84 @@
+"""The architecture holds (README, Layout): one writer per table, no import circles, thin pages.
+
+import-linter checks the layers themselves (`lint-imports` in `./ce test`, contracts in
+pyproject.toml); these tests check what it cannot see.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "cetracker"
+
+# Each table and the one module that writes it. A module that needs another's table to
+# change calls that module.
+OWNERS = {
+    "ce_records": "cetracker.records",
+    "closed_years": "cetracker.years",
+    "year_snapshots": "cetracker.years",
+    "member_licenses": "cetracker.licenses",
+    "audit_log": "cetracker.audit",
+    "users": "cetracker.accounts.users",
+}
+
+
+def _modules() -> dict[str, Path]:
+    return {
+        ".".join(f.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__"): f
+        for f in PACKAGE.rglob("*.py")
+    }
+
+
+def _imports(path: Path, known: set[str]) -> set[str]:
+    """Every project module ``path`` imports, at the top or inside a function."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        else:
+            continue
+        found |= {n for n in names if n in known}
+    return found
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    modules = _modules()
+    edges = {m: _imports(f, set(modules)) - {m} for m, f in modules.items()}
+
+    def reach(start: str) -> set[str]:
+        seen: set[str] = set()
+        todo = [start]
+        while todo:
+            for target in edges[todo.pop()]:
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return seen
+
+    circles = sorted(m for m in modules if m in reach(m))
+    assert circles == []
+
+
+def test_each_table_has_one_writer() -> None:
+    writes = re.compile(r"(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)\b", re.I)
+    writers: dict[str, set[str]] = {}
+    for module, path in _modules().items():
+        for table in writes.findall(path.read_text(encoding="utf-8")):
+            writers.setdefault(table, set()).add(module)
+    for table, owner in OWNERS.items():
+        assert writers.get(table, set()) <= {owner}, f"{table} is written by {writers[table]}"
+    assert writers["ce_records"] == {"cetracker.records"}
+
+
+def test_pages_never_reach_the_database() -> None:
+    for page in sorted((ROOT / "pages").glob("*.py")):
+        source = page.read_text(encoding="utf-8")
+        imported = _imports(page, set(_modules()) | {"duckdb"})
+        assert "duckdb" not in imported, page.name
+        assert not any(m.startswith("cetracker.store") for m in imported), page.name
+        assert not re.search(r"\.execute\(|\b(SELECT|INSERT|UPDATE|DELETE)\s", source), page.name
