@@ -135,7 +135,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     frame = reports.run_report(db, args.report, filters, **options)
     title = reports.REPORTS[args.report].title
     if args.format == "csv":
-        data = exports.to_csv(frame)
+        fixed = list(reports.REPORTS[args.report].csv_columns)
+        data = exports.to_csv(frame[fixed] if fixed else frame)
     elif args.format == "xlsx":
         data = exports.to_xlsx(frame, title, filters.describe())
     else:
@@ -155,8 +156,8 @@ def _write_certificates(db: Database, filters: Filters, output: str | None) -> i
             "no file was written."
         )
         return 0
-    start = policies.policy_for_year(db, filters.year).ce_year_start_month
-    _write(certificates.certificates_pdf(earned, start), output)
+    label = policies.ce_year_label(db, filters.year)
+    _write(certificates.certificates_pdf(earned, label), output)
     if output not in (None, "-"):
         print(f"Wrote {len(earned)} certificates to {output}.")
     return 0

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import plotly.express as px
 
+from cetracker import dues
 from cetracker.filters import Filters, Scope
 from cetracker.standing import eligibility_by_area
 from cetracker.store.db import Database
@@ -49,12 +50,7 @@ def _figures(db: Database, scope: Scope, year: int) -> Figures:
             GROUP BY month ORDER BY month""",  # noqa: S608 - fixed clause, values are parameters
         {**params, "year": year},
     )
-    dues = db.one(
-        f"""SELECT count(*) FILTER (WHERE d.status IN ('paid', 'waived')), count(*)
-            FROM dues d JOIN members m ON m.id = d.member_id
-            WHERE d.year = $year AND {where}""",  # noqa: S608
-        {**params, "year": year},
-    )
+    dues_figures = dues.totals(db, filters)
     pending = db.scalar(
         f"""SELECT count(*) FROM ce_records r JOIN members m ON m.id = r.member_id
             WHERE r.status = 'pending' AND {where}""",  # noqa: S608
@@ -66,7 +62,7 @@ def _figures(db: Database, scope: Scope, year: int) -> Figures:
         trend=trend,
         members=members,
         eligible_share=eligible / members if members else 0.0,
-        dues_paid_share=(dues[0] / dues[1]) if dues and dues[1] else 0.0,
+        dues_paid_share=dues_figures.paid_share,
         pending=int(pending or 0),
         short_by_area=by_area,
         hours_by_month=months,

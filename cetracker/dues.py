@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from cetracker import audit, entities
+from cetracker.filters import Filters
 from cetracker.store.db import Database
 
 DUES_STATUSES = ("paid", "partial", "unpaid", "waived")
@@ -60,15 +61,46 @@ def save_dues(
     return entities.save(db, DUES, key, cleaned, seen, actor, lambda _c, _v: None, "dues")
 
 
-def dues_totals(db: Database, year: int) -> tuple[Decimal, Decimal, int]:
-    """Amounts paid and due, and how many members have dues, for ``year``."""
+def outstanding_sql(alias: str) -> str:
+    """``compute.dues_outstanding`` for a dues row ``alias`` in SQL (a test holds them equal)."""
+    return (
+        f"CASE WHEN {alias}.status = 'waived' THEN 0 "
+        f"ELSE greatest(0, {alias}.amount_due - {alias}.amount_paid) END"
+    )
+
+
+@dataclass(frozen=True)
+class DuesTotals:
+    """Dues for a year among the filtered members: one definition for the Dues report, Dues
+    Entry and the Dashboard (SPEC §2)."""
+
+    members: int  # members matching the filters
+    with_dues: int  # of those, members with a dues row for the year
+    paid: float
+    outstanding: float
+    paid_in_full: int  # rows paid or waived
+
+    @property
+    def no_record(self) -> int:
+        return self.members - self.with_dues
+
+    @property
+    def paid_share(self) -> float:
+        return self.paid_in_full / self.with_dues if self.with_dues else 0.0
+
+
+def totals(db: Database, filters: Filters) -> DuesTotals:
+    where, params = filters.member_where("m")
     row = db.one(
-        """SELECT coalesce(sum(amount_paid), 0), coalesce(sum(amount_due), 0), count(*)
-           FROM dues WHERE year = ?""",
-        [year],
+        f"""SELECT count(*), count(d.member_id), coalesce(sum(d.amount_paid), 0)::DOUBLE,
+                   coalesce(sum({outstanding_sql("d")}), 0)::DOUBLE,
+                   count(*) FILTER (WHERE d.status IN ('paid', 'waived'))
+            FROM members m LEFT JOIN dues d ON d.member_id = m.id AND d.year = $year
+            WHERE {where}""",  # noqa: S608  (fixed clauses; values are parameters)
+        {**params, "year": filters.year},
     )
     assert row is not None  # an aggregate always yields a row
-    return row[0], row[1], int(row[2])
+    return DuesTotals(int(row[0]), int(row[1]), float(row[2]), float(row[3]), int(row[4]))
 
 
 def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> int:

@@ -371,12 +371,11 @@ def validate(
                 reasons.append(f"CE Year “{raw_year}” is not a year")
                 year = None
             elif day is not None:
-                start = compute.policy_for_year(loaded_policies, year).ce_year_start_month
-                actual = compute.ce_year_of(day, start)
+                actual = compute.ce_year_of(day, loaded_policies)
                 if actual != year:
                     reasons.append(
                         f"CE Year {year} does not match the course date {day:%m/%d/%Y} "
-                        f"(CE year {compute.ce_year_label(actual, start)})"
+                        f"(CE year {compute.ce_year_label(actual, loaded_policies)})"
                     )
         record = None
         if not reasons and course and day and hours is not None and year is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from cetracker import audit
@@ -40,13 +41,22 @@ def minimums_for_year(db: Database, year: int) -> dict[str, Decimal]:
     return compute.minimums_for_year(load_minimum_sets(db), year)
 
 
+def ce_year_of(db: Database, day: date) -> int:
+    """The CE year of a date under the stored policies: every writer of a record asks this."""
+    return compute.ce_year_of(day, load_policies(db))
+
+
+def ce_year_label(db: Database, year: int) -> str:
+    return compute.ce_year_label(year, load_policies(db))
+
+
+def ce_year_end(db: Database, year: int) -> date:
+    return compute.ce_year_end(year, load_policies(db))
+
+
 def current_ce_year(db: Database) -> int:
     """The CE year that today falls in, under the policy in force."""
-    from datetime import date
-
-    today = date.today()
-    start = policy_for_year(db, today.year).ce_year_start_month
-    return compute.ce_year_of(today, start)
+    return ce_year_of(db, date.today())
 
 
 def save_policy(cur, policy: compute.Policy) -> None:  # type: ignore[no-untyped-def]

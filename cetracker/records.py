@@ -72,8 +72,7 @@ def save_record(
     """An admin's entry or correction of a CE record; closed years are refused."""
     cleaned = entities.check_values(RECORD, values, today or date.today())
     day: date = cleaned["course_date"]
-    start = policies.policy_for_year(db, day.year).ce_year_start_month
-    year = compute.ce_year_of(day, start)
+    year = policies.ce_year_of(db, day)
     if cleaned["course_id"] is None and not cleaned["title"]:
         raise entities.Invalid(
             ["Choose a course, or type the title of a course that is not listed."]

@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cetracker import dues as dues_rules
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.standing import hour_summary, standing_query, year_records
+from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, standing_query, year_records
 from cetracker.store.db import Database
 
 if TYPE_CHECKING:
@@ -133,7 +134,8 @@ def _dues_sql(filters: Filters) -> tuple[str, dict[str, object]]:
         f"""SELECT m.license_number, m.first_name, m.last_name, m.county, m.area,
                    $year::INTEGER AS year, coalesce(d.amount_due, 0)::DOUBLE AS amount_due,
                    coalesce(d.amount_paid, 0)::DOUBLE AS amount_paid, d.paid_date,
-                   coalesce(d.status, 'unpaid') AS status
+                   coalesce(d.status, 'no dues record') AS status,
+                   coalesce({dues_rules.outstanding_sql("d")}, 0)::DOUBLE AS outstanding
             FROM members m LEFT JOIN dues d ON d.member_id = m.id AND d.year = $year
             WHERE {where}
             ORDER BY m.last_name, m.first_name, m.license_number""",  # noqa: S608
@@ -142,32 +144,13 @@ def _dues_sql(filters: Filters) -> tuple[str, dict[str, object]]:
 
 
 def dues(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
-    """Dues status for year Y (a member without a dues row shows as unpaid)."""
+    """Dues status for year Y (a member without a dues row shows "no dues record")."""
     sql, params = _dues_sql(filters)
     return db.cached_frame(_limited(sql, limit), params)
 
 
-@dataclass(frozen=True)
-class DuesTotals:
-    members: int
-    paid: float
-    outstanding: float
-    paid_in_full: int
-
-
-def dues_totals(db: Database, filters: Filters) -> DuesTotals:
-    sql, params = _dues_sql(filters)
-    row = db.one(
-        f"""SELECT count(*), coalesce(sum(amount_paid), 0),
-                   coalesce(sum(amount_due) FILTER (WHERE status <> 'waived'), 0),
-                   count(*) FILTER (WHERE status = 'paid')
-            FROM ({sql})""",  # noqa: S608
-        params,
-    )
-    assert row is not None
-    return DuesTotals(
-        int(row[0]), float(row[1]), max(0.0, float(row[2]) - float(row[1])), int(row[3])
-    )
+def dues_totals(db: Database, filters: Filters) -> dues_rules.DuesTotals:
+    return dues_rules.totals(db, filters)
 
 
 def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFrame:
@@ -222,12 +205,18 @@ class Report:
     name: str
     title: str
     build: Callable[..., pd.DataFrame]
+    csv_columns: tuple[str, ...] = ()  # the CSV's columns when fixed (SPEC §7), else all
 
 
 REPORTS: dict[str, Report] = {
     r.name: r
     for r in [
-        Report("hour-summary", "Hour Summary Report", hour_summary),
+        Report(
+            "hour-summary",
+            "Hour Summary Report",
+            lambda db, filters: hour_summary(db, filters, reasons=True),
+            tuple(HOUR_SUMMARY_COLUMNS),
+        ),
         Report("conference-detail", "Conference Detail Report", conference_detail),
         Report("certificates", "Certificate Report", certificates_list),
         Report("conference", "Conference Report", conference),

@@ -54,7 +54,7 @@ def sniff_certificate(data: bytes, filename: str) -> str:
 
 
 def _check_report(
-    title: str, provider: str, day: date | None, hours: Any, category: str, start_month: int
+    title: str, provider: str, day: date | None, hours: Any, category: str, db: Database
 ) -> tuple[Decimal, int]:
     if not title.strip():
         raise CetrackerError("Enter the course title.")
@@ -74,7 +74,7 @@ def _check_report(
         raise CetrackerError("Enter the hours earned: more than 0 and at most 100.")
     if category not in CATEGORIES:
         raise CetrackerError(f"Choose a category: {', '.join(CATEGORIES)}.")
-    return amount, compute.ce_year_of(day, start_month)
+    return amount, policies.ce_year_of(db, day)
 
 
 def report_course(
@@ -91,8 +91,7 @@ def report_course(
 ) -> int:
     """A member's own report of a course: pending until an admin approves it."""
     member_id = _member_id(user)
-    start = policies.policy_for_year(db, (day or date.today()).year).ce_year_start_month
-    amount, year = _check_report(title, provider, day, hours, category, start)
+    amount, year = _check_report(title, provider, day, hours, category, db)
     mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
     with db.transaction() as cur:
         record_id = db.new_id("record_ids", cur)
@@ -148,8 +147,7 @@ def update_report(
     hours: Any,
     category: str,
 ) -> None:
-    start = policies.policy_for_year(db, (day or date.today()).year).ce_year_start_month
-    amount, year = _check_report(title, provider, day, hours, category, start)
+    amount, year = _check_report(title, provider, day, hours, category, db)
     with db.transaction() as cur:
         _own_pending(cur, user, record_id)
         records.change_one(

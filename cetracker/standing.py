@@ -51,27 +51,34 @@ minimums AS (
     SELECT unnest($min_categories::VARCHAR[]) AS category,
            unnest($min_hours::DECIMAL(8, 2)[]) AS minimum
 ),
-categories_met AS (
-    SELECT r.member_id, count(*) AS met
-    FROM (SELECT member_id, category, sum(hours) AS got
-          FROM ce_records
-          WHERE status = 'approved' AND ce_year = $year
-            AND category IN (SELECT category FROM minimums)
-          GROUP BY member_id, category) r
-    JOIN minimums USING (category)
-    WHERE r.got >= minimums.minimum
-    GROUP BY r.member_id
+category_hours AS (
+    SELECT member_id, category, sum(hours) AS got
+    FROM ce_records
+    WHERE status = 'approved' AND ce_year = $year
+      AND category IN (SELECT category FROM minimums)
+    GROUP BY member_id, category
+),
+categories_short AS (
+    SELECT m.id AS member_id, count(*) AS short_count,
+           string_agg(mn.category || ': ' || rtrim(rtrim(coalesce(g.got, 0)::DECIMAL(18, 2)::VARCHAR, '0'), '.') || ' of ' || rtrim(rtrim(mn.minimum::DECIMAL(18, 2)::VARCHAR, '0'), '.')
+                      || CASE WHEN mn.minimum = 1 THEN ' hour' ELSE ' hours' END,
+                      '; ' ORDER BY mn.category) AS reasons
+    FROM members m CROSS JOIN minimums mn
+    LEFT JOIN category_hours g ON g.member_id = m.id AND g.category = mn.category
+    WHERE coalesce(g.got, 0) < mn.minimum
+    GROUP BY m.id
 ),
 standing AS (
     SELECT m.*,
            coalesce(y.earned, 0) AS earned_hours,
            least($cap_prev, greatest(0, coalesce(y.earned_prev, 0) - $required_prev))
                AS carried_hours,
-           $min_count - coalesce(c.met, 0) AS categories_short,
+           coalesce(c.short_count, 0) AS categories_short,
+           c.reasons AS category_reasons,
            coalesce(y.courses, 0) AS course_count
     FROM members m
     LEFT JOIN yearly y ON y.member_id = m.id
-    LEFT JOIN categories_met c ON c.member_id = m.id
+    LEFT JOIN categories_short c ON c.member_id = m.id
     WHERE {where}
 )
 SELECT license_number, first_name, last_name, county, area, position,
@@ -82,7 +89,15 @@ SELECT license_number, first_name, last_name, county, area, position,
        $required::DOUBLE AS required,
        greatest(0, $required - earned_hours - carried_hours)::DOUBLE AS short_by,
        (status = 'active' AND earned_hours + carried_hours >= $required
-        AND categories_short = 0) AS eligible
+        AND categories_short = 0) AS eligible,
+       concat_ws('; ',
+                 CASE WHEN status <> 'active' THEN 'inactive' END,
+                 CASE WHEN earned_hours + carried_hours < $required
+                      THEN rtrim(rtrim(($required - earned_hours - carried_hours)::DECIMAL(18, 2)
+                                       ::VARCHAR, '0'), '.')
+                           || CASE WHEN $required - earned_hours - carried_hours = 1
+                                   THEN ' hour short' ELSE ' hours short' END END,
+                 category_reasons) AS why_not_eligible
        {extra}
 FROM standing
 {having}
@@ -98,7 +113,18 @@ SELECT m.license_number, m.first_name, m.last_name, m.county, m.area, m.position
        (s.earned + s.carried_in)::DOUBLE AS credited,
        s.required::DOUBLE AS required,
        greatest(0, s.required - s.earned - s.carried_in)::DOUBLE AS short_by,
-       s.eligible
+       s.eligible,
+       concat_ws('; ',
+                 CASE WHEN s.status <> 'active' THEN 'inactive' END,
+                 CASE WHEN s.earned + s.carried_in < s.required
+                      THEN rtrim(rtrim((s.required - s.earned - s.carried_in)::DECIMAL(18, 2)
+                                       ::VARCHAR, '0'), '.')
+                           || CASE WHEN s.required - s.earned - s.carried_in = 1
+                                   THEN ' hour short' ELSE ' hours short' END END,
+                 CASE WHEN s.categories_short = 1 THEN 'short in 1 category'
+                      WHEN s.categories_short > 1
+                      THEN 'short in ' || s.categories_short || ' categories' END)
+           AS why_not_eligible
        {extra}
 FROM year_snapshots s JOIN members m ON m.id = s.member_id
 WHERE s.ce_year = $year AND {where} {short}
@@ -169,7 +195,6 @@ def hour_summary_query(
         cap_prev=previous.carryover_cap,
         min_categories=list(minimums),
         min_hours=list(minimums.values()),
-        min_count=len(minimums),
     )
     return sql, params
 
@@ -225,13 +250,19 @@ def hour_summary(
     detail: bool = False,
     limit: int | None = None,
     only: str = "",
+    reasons: bool = False,
 ) -> pd.DataFrame:
     """One row per member for the filters' year, columns as the hour-summary CSV (SPEC §7).
 
     ``limit`` returns only the first rows in report order (what a page shows); ``only`` is
-    a fixed SQL condition of the caller's (``"eligible"``, ``"carried_in > 0"``).
+    a fixed SQL condition of the caller's (``"eligible"``, ``"carried_in > 0"``); ``reasons``
+    adds why each member is not eligible (pages, Excel and PDF; the CSV keeps SPEC §7's columns).
     """
-    columns = HOUR_SUMMARY_COLUMNS + (["status", "categories_short", "member_id"] if detail else [])
+    columns = (
+        HOUR_SUMMARY_COLUMNS
+        + (["why_not_eligible"] if reasons or detail else [])
+        + (["status", "categories_short", "member_id"] if detail else [])
+    )
     tail = (
         (f"AND ({only}) " if only else "")
         + "ORDER BY last_name, first_name, license_number"
@@ -239,7 +270,7 @@ def hour_summary(
     )
     sql, params = _over_standing(db, filters, ", ".join(columns), tail)
     frame: pd.DataFrame = db.cached(
-        repr(("hour_summary", filters, detail, limit, only)), lambda: db.frame(sql, params)
+        repr(("hour_summary", filters, detail, limit, only, reasons)), lambda: db.frame(sql, params)
     )
     return frame
 

@@ -6,7 +6,6 @@ administrator reopens the year with a reason. Both are audited.
 
 from __future__ import annotations
 
-import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +14,6 @@ from cetracker import audit
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.rules import compute
 from cetracker.store.db import Database
 
 
@@ -75,11 +73,7 @@ def ensure_open(cur: Any, *years: int, message: str | None = None) -> None:
 
 def deadline(db: Database, year: int) -> date:
     """The last day of CE year ``year`` (a July–June year 2023 ends on June 30, 2023)."""
-    start = policies.policy_for_year(db, year).ce_year_start_month
-    if start == 1:
-        return date(year, 12, 31)
-    end_month = start - 1
-    return date(year, end_month, calendar.monthrange(year, end_month)[1])
+    return policies.ce_year_end(db, year)
 
 
 def close_year(db: Database, year: int, *, actor: str, today: date | None = None) -> int:
@@ -87,7 +81,7 @@ def close_year(db: Database, year: int, *, actor: str, today: date | None = None
     from cetracker.standing import hour_summary_query
 
     today = today or date.today()
-    label = compute.ce_year_label(year, policies.policy_for_year(db, year).ce_year_start_month)
+    label = policies.ce_year_label(db, year)
     if today <= deadline(db, year):
         raise CetrackerError(
             f"CE year {label} ends on {deadline(db, year):%m/%d/%Y}; it can be closed after that."

@@ -16,14 +16,14 @@ st.caption(
 )
 filters = widgets.filter_bar(db, user, "cert")
 earned = certificates.earned_certificates(db, filters)
-start = policies.policy_for_year(db, filters.year).ce_year_start_month
+label = policies.ce_year_label(db, filters.year)
 st.metric("Certificates earned", f"{len(earned):,}")
 table = certificates.certificate_rows(earned)
 widgets.show_table(table, empty="Nobody matching these filters earned a certificate this year.")
 if earned:
     st.download_button(
         "Download all certificates (PDF)",
-        lambda: certificates.certificates_pdf(earned, start),
+        lambda: certificates.certificates_pdf(earned, label),
         file_name=f"certificates-{filters.year}.pdf",
         mime="application/pdf",
         on_click="ignore",
@@ -39,7 +39,7 @@ if earned:
     )
     st.download_button(
         "Download this certificate",
-        lambda: certificates.certificates_pdf([earned[picked]], start),
+        lambda: certificates.certificates_pdf([earned[picked]], label),
         file_name=f"certificate-{filters.year}-{earned[picked].license_number}.pdf",
         mime="application/pdf",
         on_click="ignore",

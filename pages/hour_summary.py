@@ -5,7 +5,7 @@ import streamlit as st
 from cetracker import reports
 from cetracker.files import exports
 from cetracker.rules import compute
-from cetracker.standing import hour_summary, hour_summary_counts
+from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
@@ -16,7 +16,7 @@ st.caption("Each member's hours for the CE year: earned, carried over, credited 
 filters = widgets.filter_bar(db, user, "hs", short_switch=True)
 counts = hour_summary_counts(db, filters)
 # Only the rows a table shows leave the database; the downloads hold every row.
-frame = hour_summary(db, filters, limit=widgets.MAX_ROWS_SHOWN)
+frame = hour_summary(db, filters, limit=widgets.MAX_ROWS_SHOWN, reasons=True)
 shown = counts.members
 cols = st.columns(4)
 cols[0].metric("Members", f"{shown:,}")
@@ -36,11 +36,12 @@ widgets.show_table(
     },
 )
 widgets.export_buttons(
-    lambda: hour_summary(db, filters),
+    lambda: hour_summary(db, filters, reasons=True),
     "Hour Summary Report",
     filters,
     f"hour-summary-{filters.year}",
     "hs_export",
+    csv_columns=HOUR_SUMMARY_COLUMNS,
 )
 if shown:
 

@@ -7,6 +7,7 @@ import streamlit as st
 from cetracker import audit, dues, entities, members
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
+from cetracker.filters import Filters
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
@@ -19,11 +20,11 @@ year = int(
         "Dues year", min_value=1900, max_value=2200, value=this_year, step=1, key="md_year"
     )
 )
-paid, due, rows = dues.dues_totals(db, year)
+figures = dues.totals(db, Filters(year=year))
 cols = st.columns(3)
-cols[0].metric("Members with dues", f"{rows:,}")
-cols[1].metric("Paid", f"${paid:,.2f}")
-cols[2].metric("Outstanding", f"${max(due - paid, 0):,.2f}")
+cols[0].metric("Members with dues", f"{figures.with_dues:,}")
+cols[1].metric("Paid", f"${figures.paid:,.2f}")
+cols[2].metric("Outstanding", f"${figures.outstanding:,.2f}")
 
 one_tab, all_tab = st.tabs(["One member", "Dues for every active member"])
 with all_tab:

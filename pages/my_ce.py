@@ -24,9 +24,7 @@ year = st.selectbox(
     "CE year",
     years,
     key="my_year",
-    format_func=lambda y: compute.ce_year_label(
-        y, policies.policy_for_year(db, y).ce_year_start_month
-    ),
+    format_func=lambda y: policies.ce_year_label(db, y),
 )
 mine = standing.my_standing(db, user, year)
 
@@ -41,10 +39,11 @@ if mine.eligible:
         f"You have met the CE requirement for {year}: you may vote, be elected Clerk "
         "of the Year and run for Secretary."
     )
-elif not mine.active:
-    st.warning("Your membership is inactive, so no CE year counts as met. Contact the office.")
 else:
-    st.warning(compute.INELIGIBLE_NOTE)
+    remaining = compute.what_remains(mine, policies.ce_year_end(db, year))
+    st.warning("  \n".join(widgets.plain(line) for line in remaining))
+    if mine.active:
+        st.caption(compute.INELIGIBLE_NOTE)
 
 share = float(min(mine.credited / mine.required, 1)) if mine.required else 1.0
 st.progress(
@@ -52,13 +51,13 @@ st.progress(
     text=f"Total: {compute.format_hours(mine.credited)} of "
     f"{compute.format_hours(mine.required)} hours",
 )
-for category, minimum in policies.minimums_for_year(db, year).items():
-    missing = mine.category_shortfalls.get(category, compute.ZERO)
-    got = minimum - missing
+for category, (got, minimum) in mine.categories.items():
+    to_go = max(compute.ZERO, minimum - got)
     st.progress(
-        float(min(got / minimum, 1)) if minimum else 1.0,
+        float(min(got / minimum, 1)),
         text=f"{category}: {compute.format_hours(got)} of {compute.format_hours(minimum)} "
-        "hours (carried hours do not count here)",
+        + (f"hours, {compute.format_hours(to_go)} to go" if to_go else "hours, met")
+        + " (carried hours do not count here)",
     )
 
 st.subheader("Why")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -150,12 +151,12 @@ def test_category_shortfall_makes_member_short():
 
 
 def test_ce_year_with_start_month_seven():
-    assert compute.ce_year_of(date(2022, 7, 1), 7) == 2023
-    assert compute.ce_year_of(date(2023, 6, 30), 7) == 2023
-    assert compute.ce_year_of(date(2023, 7, 1), 7) == 2024
-    assert compute.ce_year_of(date(2023, 12, 31), 1) == 2023
-    assert compute.ce_year_label(2023, 7) == "2022–2023"
-    assert compute.ce_year_label(2023, 1) == "2023"
+    assert compute.ce_year_of(date(2022, 7, 1), [Policy(0, ce_year_start_month=7)]) == 2023
+    assert compute.ce_year_of(date(2023, 6, 30), [Policy(0, ce_year_start_month=7)]) == 2023
+    assert compute.ce_year_of(date(2023, 7, 1), [Policy(0, ce_year_start_month=7)]) == 2024
+    assert compute.ce_year_of(date(2023, 12, 31), [Policy(0, ce_year_start_month=1)]) == 2023
+    assert compute.ce_year_label(2023, [Policy(0, ce_year_start_month=7)]) == "2022–2023"
+    assert compute.ce_year_label(2023, [Policy(0, ce_year_start_month=1)]) == "2023"
 
 
 def test_policy_lookup_uses_latest_effective_year():
@@ -164,3 +165,83 @@ def test_policy_lookup_uses_latest_effective_year():
     assert compute.policy_for_year(ps, 2023).required_hours == 20
     assert compute.policy_for_year(ps, 2030).required_hours == 24
     assert compute.policy_for_year(ps, 2000) == compute.DEFAULT_POLICY
+
+
+# -- the CE year of a date when a policy changes the start month (SPEC §4) ----------------------
+
+start_months = st.lists(
+    st.builds(
+        compute.Policy,
+        effective_year=st.integers(2015, 2030),
+        ce_year_start_month=st.integers(1, 12),
+    ),
+    max_size=4,
+    unique_by=lambda p: p.effective_year,
+)
+
+
+@given(start_months, st.dates(date(2012, 1, 1), date(2034, 12, 31)))
+def test_every_date_belongs_to_exactly_one_ce_year(policies, day):
+    year = compute.ce_year_of(day, policies)
+    assert compute.ce_year_start(year, policies) <= day <= compute.ce_year_end(year, policies)
+    # The years tile the calendar: each begins the day after the one before it ends.
+    assert compute.ce_year_start(year + 1, policies) == compute.ce_year_end(year, policies) + (
+        timedelta(days=1)
+    )
+    assert compute.ce_year_of(compute.ce_year_start(year, policies), policies) == year
+    assert compute.ce_year_of(compute.ce_year_end(year, policies), policies) == year
+
+
+@example(2024, 1, date(2023, 8, 15), 2023)  # the case: July from 2024
+@example(2024, 1, date(2024, 6, 30), 2024)  # the short year 2024: January to June
+@example(2024, 1, date(2024, 7, 1), 2025)  # then July–June years, labelled by their end
+@given(st.just(2024), st.just(1), st.just(date(2024, 1, 1)), st.just(2024))
+def test_a_move_to_july_makes_one_short_year(effective, old_month, day, expected):
+    policies = [
+        compute.Policy(2000, ce_year_start_month=old_month),
+        compute.Policy(effective, ce_year_start_month=7),
+    ]
+    assert compute.ce_year_of(day, policies) == expected
+
+
+def test_a_ce_year_shows_its_dates_and_label():
+    policies = [compute.Policy(2000), compute.Policy(2024, ce_year_start_month=7)]
+    assert compute.ce_year_dates(2024, policies) == "01/01/2024–06/30/2024"
+    assert compute.ce_year_label(2024, policies) == "2024"
+    assert compute.ce_year_dates(2025, policies) == "07/01/2024–06/30/2025"
+    assert compute.ce_year_label(2025, policies) == "2024–2025"
+
+
+def test_why_not_eligible_in_words():
+    records = [
+        compute.Record(2026, D(17), "General"),
+        compute.Record(2026, D(1), "Ethics"),
+    ]
+    mins = {2020: {"Ethics": D(3), "Technology": D(1)}}
+    s = compute.standing(records, 2026, [compute.Policy(2020)], mins)
+    assert s.reasons == ("2 hours short", "Ethics: 1 of 3 hours", "Technology: 0 of 1 hour")
+    assert not s.eligible
+    assert compute.what_remains(s, date(2026, 12, 31)) == [
+        "You need 2 more hours by 12/31/2026.",
+        "You need 2 more Ethics hours by 12/31/2026.",
+        "You need 1 more Technology hour by 12/31/2026.",
+    ]
+    # Short only in a category: "Short by 0" is no longer the only thing shown.
+    full = compute.standing([*records, compute.Record(2026, D(5), "General")], 2026, [], mins)
+    assert full.short_by == 0
+    assert full.reasons == ("Ethics: 1 of 3 hours", "Technology: 0 of 1 hour")
+    assert compute.standing([], 2026, active=False).reasons == ("inactive", "20 hours short")
+
+
+@pytest.mark.parametrize(
+    ("due", "paid", "status", "owed"),
+    [
+        ("100", "0", "unpaid", "100"),
+        ("100", "40", "partial", "60"),
+        ("100", "100", "paid", "0"),
+        ("100", "0", "waived", "0"),  # a waived row owes nothing
+        ("50", "60", "paid", "0"),  # an overpayment owes nothing, never a negative amount
+    ],
+)
+def test_dues_outstanding(due, paid, status, owed):
+    assert compute.dues_outstanding(D(due), D(paid), status) == D(owed)

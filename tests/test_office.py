@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cetracker import (
     audit,
@@ -540,3 +542,81 @@ def test_the_whole_audit_log_reads_with_entries_without_detail(demo_db):
     entries = audit.recent(demo_db)
     assert entries["Detail"].iloc[1] == ""
     assert entries["Detail"].iloc[0].startswith("license number: — → NEW-1")
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 500).map(Decimal),
+            st.integers(0, 500).map(Decimal),
+            st.sampled_from(["paid", "partial", "unpaid", "waived"]),
+        ),
+        min_size=1,
+        max_size=6,
+    )
+)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+def test_dues_outstanding_is_one_rule_in_sql_and_compute(db, rows):
+    """The Dues report, Dues Entry and the Dashboard read dues.totals, whose SQL must agree
+    with compute.dues_outstanding (a waived row owes nothing; no row is no dues record)."""
+    with db.transaction() as cur:
+        cur.execute("DELETE FROM dues")
+        cur.execute("DELETE FROM members")
+        for i in range(len(rows) + 1):  # the last member has no dues row for the year
+            cur.execute(
+                "INSERT INTO members (id, license_number, first_name, last_name, status)"
+                " VALUES (?, ?, 'A', 'B', 'active')",
+                [i + 1, f"D{i}"],
+            )
+        for i, (due, paid, status) in enumerate(rows):
+            cur.execute(
+                "INSERT INTO dues (member_id, year, amount_due, amount_paid, status)"
+                " VALUES (?, 2026, ?, ?, ?)",
+                [i + 1, due, paid, status],
+            )
+    figures = dues.totals(db, Filters(year=2026))
+    expected = sum((compute.dues_outstanding(d, p, s) for d, p, s in rows), Decimal(0))
+    assert Decimal(str(figures.outstanding)) == expected
+    assert figures.paid == float(sum(p for _, p, _ in rows))
+    assert (figures.members, figures.with_dues, figures.no_record) == (len(rows) + 1, len(rows), 1)
+
+
+def test_every_writer_files_a_date_in_the_same_ce_year_after_a_start_month_change(demo_db):
+    """July from 2024: 08/15/2023 is CE year 2023 for admin entry, self-reports and rosters."""
+    with demo_db.transaction() as cur:
+        policies.save_policy(cur, compute.Policy(2024, ce_year_start_month=7))
+    member_id, license_number, last_name = demo_db.one(
+        "SELECT id, license_number, last_name FROM members WHERE status = 'active' LIMIT 1"
+    )
+    day = date(2023, 8, 15)
+    assert policies.ce_year_of(demo_db, day) == 2023
+    title = {"title": "Records retention", "provider_name": "County", "course_id": None}
+    added = records.save_record(
+        demo_db,
+        member_id,
+        {**title, "course_date": day, "hours": 2, "category": "General", "status": "approved"},
+        actor="admin",
+    )
+    assert demo_db.scalar("SELECT ce_year FROM ce_records WHERE id = ?", [added]) == 2023
+    course_number, provider_license = demo_db.one(
+        """SELECT c.course_number, p.license_number FROM courses c
+           JOIN providers p ON p.id = c.provider_id ORDER BY c.id LIMIT 1"""
+    )
+    with demo_db.transaction() as cur:
+        cur.execute(
+            "UPDATE courses SET start_date = NULL, end_date = NULL WHERE course_number = ?",
+            [course_number],
+        )
+    provider_id = importer.provider_id_for(demo_db, provider_license)
+    rows = [
+        ["A", last_name, license_number, course_number, year, "08/15/2023", 1]
+        for year in (2023, 2024)
+    ]
+    result = importer.import_roster(
+        demo_db, csv_bytes(rows), "july.csv", provider_id=provider_id, uploaded_by="admin"
+    )
+    reasons = [o.reasons for o in result.outcomes]
+    assert reasons[0] == []  # CE year 2023 is right
+    assert any("does not match the course date" in r for r in reasons[1])  # 2024 is not

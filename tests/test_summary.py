@@ -25,7 +25,7 @@ member_st = st.fixed_dictionaries(
             st.tuples(
                 st.integers(2021, 2024),
                 st.integers(1, 48).map(lambda q: D(q) / 4),
-                st.sampled_from(["General", "Ethics"]),
+                st.sampled_from(["General", "Ethics", "Technology"]),
                 st.sampled_from(["approved", "approved", "pending", "rejected"]),
             ),
             max_size=8,
@@ -69,13 +69,16 @@ def _fill(db: Database, members, policy_rows, minimums) -> None:
             effective_year=st.integers(2018, 2024),
             required_hours=st.integers(0, 30).map(D),
             carryover_cap=st.integers(0, 12).map(D),
+            ce_year_start_month=st.sampled_from([1, 1, 7, 10]),
         ),
         max_size=2,
         unique_by=lambda p: p.effective_year,
     ),
     st.dictionaries(
         st.integers(2018, 2024),
-        st.dictionaries(st.just("Ethics"), st.integers(0, 5).map(D), max_size=1),
+        st.dictionaries(
+            st.sampled_from(["Ethics", "Technology"]), st.integers(0, 5).map(D), max_size=2
+        ),
         max_size=2,
     ),
     st.booleans(),
@@ -86,7 +89,7 @@ def test_sql_agrees_with_compute(db, members, year, policy_rows, minimums, short
         for table in db.tables():
             cur.execute(f'DELETE FROM "{table}"')  # noqa: S608 - names from the catalog
     _fill(db, members, policy_rows, minimums)
-    frame = hour_summary(db, Filters(year=year, short_only=short_only))
+    frame = hour_summary(db, Filters(year=year, short_only=short_only), reasons=True)
     got = {row.license_number: row for row in frame.itertuples()}
     for i, m in enumerate(members):
         records = [compute.Record(y, h, c, s) for y, h, c, s in m["records"]]
@@ -104,6 +107,9 @@ def test_sql_agrees_with_compute(db, members, year, policy_rows, minimums, short
             D(str(row.short_by)),
             bool(row.eligible),
         ) == (s.earned, s.carried_in, s.credited, s.required, s.short_by, s.eligible)
+        # Why not eligible: the same words from the SQL as from compute.reasons.
+        assert (row.why_not_eligible or "") == "; ".join(s.reasons)
+        assert s.eligible == (not s.reasons)
 
 
 def test_columns_are_those_of_the_csv(db):

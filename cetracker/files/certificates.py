@@ -183,7 +183,7 @@ class CertificatePDF(FPDF):
                 self._widths[key] = width
         self.text((self.w - width) / 2, y, text)
 
-    def add_certificate(self, cert: Certificate, start_month: int = 1) -> None:
+    def add_certificate(self, cert: Certificate, year_label: str | None = None) -> None:
         self.add_page()
         w, h = self.w, self.h
         self.set_draw_color(31, 78, 121)
@@ -198,7 +198,7 @@ class CertificatePDF(FPDF):
         self.centred(72, "This certifies that", "", 14)
         self.centred(89, cert.name, "B", 28)
         self.centred(102, f"License number {cert.license_number}", "", 14)
-        label = compute.ce_year_label(cert.year, start_month)
+        label = year_label or str(cert.year)
         self.centred(
             114, f"has met the continuing-education requirement for CE year {label}", "", 14
         )
@@ -339,12 +339,12 @@ def qr_rows(text: str) -> list[list[tuple[int, int]]]:
     return result
 
 
-def certificates_pdf(certificates: list[Certificate], start_month: int = 1) -> bytes:
+def certificates_pdf(certificates: list[Certificate], year_label: str | None = None) -> bytes:
     """One printable PDF, one landscape page per certificate."""
     pdf = CertificatePDF()
     pdf.set_title("CE certificates")
     for cert in certificates:
-        pdf.add_certificate(cert, start_month)
+        pdf.add_certificate(cert, year_label)
     return bytes(pdf.output())
 
 

@@ -13,7 +13,6 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from cetracker import policy as policies
 from cetracker.files.exports import neutralise
 from cetracker.importer import TEMPLATE_COLUMNS
-from cetracker.rules import compute
 from cetracker.store.db import Database
 
 if TYPE_CHECKING:
@@ -63,14 +62,13 @@ def template_xlsx(db: Database, provider_id: int | None) -> bytes:
     _header(roster, TEMPLATE_COLUMNS)
     example_course = courses[0] if courses else ("C-0001", "", 1, date.today())
     example_day = example_course[3] or date.today()
-    start = policies.policy_for_year(db, example_day.year).ce_year_start_month
     roster.append(
         [
             "Jane",
             "Example",
             "123456",
             example_course[0],
-            compute.ce_year_of(example_day, start),
+            policies.ce_year_of(db, example_day),
             example_day,
             float(example_course[2]),
         ]

@@ -47,7 +47,6 @@ def transcript_pdf(
     bounds = [window[0], window[0], window[1]] if window else [None, None, None]
     attachments: list[tuple[int, str, bytes, str]] = []
     for year in range(first_year, last_year + 1):
-        start = policies.policy_for_year(db, year).ce_year_start_month
         standing = standing_of(db, member_id, year)
         rows = db.rows(
             """SELECT r.id, r.course_date, coalesce(c.title, r.title),
@@ -63,9 +62,7 @@ def transcript_pdf(
         if pdf.get_y() > pdf.h - 60:
             pdf.add_page()
         pdf.set_font(fonts.FAMILY, "B", 12)
-        pdf.cell(
-            0, 8, f"CE year {compute.ce_year_label(year, start)}", new_x="LMARGIN", new_y="NEXT"
-        )
+        pdf.cell(0, 8, f"CE year {policies.ce_year_label(db, year)}", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font(fonts.FAMILY, "B", 8.5)
         for label, width in zip(
             ["Date", "Course", "Provider", "Category", "Hours"], widths, strict=True
@@ -166,12 +163,11 @@ def cycle_transcript(db: Database, user: User, license_id: int) -> bytes:
     )
     if cycle is None:
         raise NotAllowed("That license is not one of yours.")
-    start_month = policies.policy_for_year(db, cycle.start.year).ce_year_start_month
     return transcript_pdf(
         db,
         int(user.member_id or 0),
-        compute.ce_year_of(cycle.start, start_month),
-        compute.ce_year_of(cycle.end, start_month),
+        policies.ce_year_of(db, cycle.start),
+        policies.ce_year_of(db, cycle.end),
         window=(cycle.start, cycle.end),
         heading=(
             f"{cycle.board} {cycle.license_number} renewal cycle "

@@ -472,11 +472,11 @@ def _load_records(
         else:
             row["course_id"] = None
             row["category"] = row["category"] or "General"
-        start = compute.policy_for_year(stored_policies, row["ce_year"]).ce_year_start_month
-        if compute.ce_year_of(row["course_date"], start) != row["ce_year"]:
+        actual = compute.ce_year_of(row["course_date"], stored_policies)
+        if actual != row["ce_year"]:
             raise CetrackerError(
                 f"{where}: CE Year {row['ce_year']} does not match the course date "
-                f"{row['course_date']} (CE year {compute.ce_year_of(row['course_date'], start)}). "
+                f"{row['course_date']} (CE year {compute.ce_year_label(actual, stored_policies)}). "
                 "Nothing was written."
             )
     shut = years.closed_in(cur, {row["ce_year"] for row in rows})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 ZERO = Decimal(0)
@@ -64,6 +64,9 @@ class Standing:
     category_shortfalls: dict[str, Decimal] = field(default_factory=dict)
     active: bool = True
     eligible: bool = False
+    # category -> (earned in it, its minimum), for every category with a minimum above 0
+    categories: dict[str, tuple[Decimal, Decimal]] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()
 
 
 def policy_for_year(policies: Iterable[Policy], year: int) -> Policy:
@@ -96,16 +99,40 @@ def binding_minimums(
     return {c: h for c, h in minimums_for_year(minimum_sets, year).items() if h > 0}
 
 
-def ce_year_of(day: date, start_month: int = 1) -> int:
-    """CE-year rule: with start month M > 1 a date in month ≥ M belongs to the next year's label."""
+def ce_year_end(year: int, policies: Iterable[Policy] = ()) -> date:
+    """The last day of CE year ``year``: December 31 with start month 1, else the day before
+    its start month (a July–June year 2023 ends on June 30, 2023)."""
+    start_month = policy_for_year(policies, year).ce_year_start_month
     if start_month <= 1:
-        return day.year
-    return day.year + 1 if day.month >= start_month else day.year
+        return date(year, 12, 31)
+    return date(year, start_month, 1) - timedelta(days=1)
 
 
-def ce_year_label(year: int, start_month: int = 1) -> str:
-    """How a CE year is shown: "2023", or "2022–2023" for a year that starts mid-calendar."""
-    return str(year) if start_month <= 1 else f"{year - 1}–{year}"
+def ce_year_start(year: int, policies: Iterable[Policy] = ()) -> date:
+    """CE-year rule: a year begins the day after the previous one ends, so that when a policy
+    changes the start month every date still belongs to exactly one CE year (that year is
+    then shorter or longer than twelve months)."""
+    return ce_year_end(year - 1, policies) + timedelta(days=1)
+
+
+def ce_year_of(day: date, policies: Iterable[Policy] = ()) -> int:
+    """CE-year rule: the CE year a date belongs to — the first year whose last day is on or
+    after it. With start month M > 1 a date in month ≥ M belongs to the next year's label."""
+    policies = list(policies)
+    return day.year if day <= ce_year_end(day.year, policies) else day.year + 1
+
+
+def ce_year_label(year: int, policies: Iterable[Policy] = ()) -> str:
+    """How a CE year is shown: "2023", or "2022–2023" for a year that spans two calendar years."""
+    policies = list(policies)
+    first = ce_year_start(year, policies)
+    return str(year) if first.year == year else f"{first.year}–{year}"
+
+
+def ce_year_dates(year: int, policies: Iterable[Policy] = ()) -> str:
+    """A CE year's first and last day, as pages show them: "07/01/2022–06/30/2023"."""
+    policies = list(policies)
+    return f"{ce_year_start(year, policies):%m/%d/%Y}–{ce_year_end(year, policies):%m/%d/%Y}"
 
 
 def earned(records: Iterable[Record], year: int) -> Decimal:
@@ -155,11 +182,13 @@ def standing(
     carried = carried_in(records, year, policies)
     credited = got + carried
     short_by = max(ZERO, policy.required_hours - credited)
-    shortfalls: dict[str, Decimal] = {}
-    for category, minimum in minimums_for_year(minimum_sets or {}, year).items():
-        missing = minimum - earned_in_category(records, year, category)
-        if missing > 0:
-            shortfalls[category] = missing
+    categories = {
+        category: (earned_in_category(records, year, category), minimum)
+        for category, minimum in sorted(minimums_for_year(minimum_sets or {}, year).items())
+        if minimum > 0
+    }
+    shortfalls = {c: m - have for c, (have, m) in categories.items() if have < m}
+    why = reasons(active=active, short_by=short_by, categories=categories)
     return Standing(
         year=year,
         earned=got,
@@ -169,8 +198,61 @@ def standing(
         short_by=short_by,
         category_shortfalls=shortfalls,
         active=active,
-        eligible=active and short_by == 0 and not shortfalls,
+        eligible=not why,
+        categories=categories,
+        reasons=why,
     )
+
+
+def _hours_word(value: Decimal) -> str:
+    return "hour" if value == 1 else "hours"
+
+
+def reasons(
+    *, active: bool, short_by: Decimal, categories: Mapping[str, tuple[Decimal, Decimal]]
+) -> tuple[str, ...]:
+    """Eligibility rule: eligible = an active member, short by nothing and short in no category.
+
+    Returns why a member is not eligible, in words ("inactive", "4 hours short",
+    "Ethics: 1 of 3 hours"); eligible exactly when there is no reason. The bulk SQL
+    (``cetracker.standing``) writes the same words.
+    """
+    why = [] if active else ["inactive"]
+    if short_by > 0:
+        why.append(f"{format_hours(short_by)} {_hours_word(short_by)} short")
+    for category, (got, minimum) in sorted(categories.items()):
+        if got < minimum:
+            why.append(
+                f"{category}: {format_hours(got)} of {format_hours(minimum)} {_hours_word(minimum)}"
+            )
+    return tuple(why)
+
+
+def what_remains(standing: Standing, deadline: date) -> list[str]:
+    """What a member still needs for the year, as sentences for their own page:
+    "You need 3 more hours by 12/31/2026", "You need 2 more Ethics hours by 12/31/2026"."""
+    if not standing.active:
+        return ["Your membership is inactive; ask the association office."]
+    out = []
+    if standing.short_by > 0:
+        out.append(
+            f"You need {format_hours(standing.short_by)} more "
+            f"{_hours_word(standing.short_by)} by {deadline:%m/%d/%Y}."
+        )
+    for category, missing in sorted(standing.category_shortfalls.items()):
+        out.append(
+            f"You need {format_hours(missing)} more {category} {_hours_word(missing)} "
+            f"by {deadline:%m/%d/%Y}."
+        )
+    return out
+
+
+def dues_outstanding(amount_due: Decimal, amount_paid: Decimal, status: str) -> Decimal:
+    """Dues rule (SPEC §2): outstanding = due − paid for paid, partial and unpaid rows (never
+    below 0); a waived row owes nothing. No row for the year is "no dues record", not unpaid."""
+    if status == "waived":
+        return ZERO
+    return max(ZERO, hours(amount_due) - hours(amount_paid))
 
 
 INELIGIBLE_NOTE = (

@@ -140,13 +140,21 @@ def _dates_for_display(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
 
 
 def export_buttons(
-    make: Callable[[], pd.DataFrame], title: str, filters: Filters, file_stem: str, key: str
+    make: Callable[[], pd.DataFrame],
+    title: str,
+    filters: Filters,
+    file_stem: str,
+    key: str,
+    csv_columns: list[str] | None = None,
 ) -> None:
-    """CSV, Excel and PDF of exactly the filtered rows, built only when clicked."""
+    """CSV, Excel and PDF of exactly the filtered rows, built only when clicked.
+
+    ``csv_columns``: the CSV's fixed columns (SPEC §7) when the others show more.
+    """
     cols = st.columns(3)
     cols[0].download_button(
         "Download CSV",
-        lambda: exports.to_csv(make()),
+        lambda: exports.to_csv(make()[csv_columns] if csv_columns else make()),
         file_name=f"{file_stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",
