@@ -42,10 +42,10 @@ def test_carryover_and_certificates_lists(office):
     assert reports.certificates_list(office, Filters(2024)).empty
 
 
-def test_dues_report_shows_unpaid_for_missing_rows(office):
+def test_dues_report_shows_no_dues_record_for_missing_rows(office):
     frame = reports.dues(office, Filters(2024))
     got = dict(zip(frame["license_number"], frame["status"], strict=True))
-    assert got == {"1001": "paid", "1002": "unpaid", "1003": "unpaid"}
+    assert got == {"1001": "paid", "1002": "unpaid", "1003": "no dues record"}
 
 
 def test_conference_report_lists_attendees(office):
