@@ -113,6 +113,15 @@ def carryover_totals(db: Database, filters: Filters) -> tuple[int, float]:
     return int(row[0]), float(row[1])
 
 
+def active_members(db: Database, filters: Filters) -> int:
+    """How many of the Hour Summary's members are active (the others are not written to
+    unless the sender says so)."""
+    sql, params = standing_query(db, filters)
+    return int(
+        db.scalar(f"SELECT count(*) FROM ({sql}) WHERE status = 'active'", params)  # noqa: S608
+    )
+
+
 def member_count(db: Database, filters: Filters) -> int:
     where, params = filters.member_where("m")
     return int(db.scalar(f"SELECT count(*) FROM members m WHERE {where}", params))  # noqa: S608
