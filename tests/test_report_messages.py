@@ -124,3 +124,80 @@ def test_plurals():
     assert plural(1204, "entry") == "1,204 entries"
     assert plural(1, "inactive member") == "1 inactive member"
     assert plural(2, "person", "people") == "2 people"
+
+
+def _sent_to_member_and_two_others(demo_db) -> tuple[int, list[int]]:
+    admin, member = users.load_user(demo_db, "admin"), users.load_user(demo_db, "member")
+    others = messages.recipients(demo_db, admin, messages.Audience(areas=("Area 1",)))
+    chosen = [member.member_id] + [int(i) for i in others["member_id"].head(2)]
+    message_id = messages.send(
+        demo_db,
+        admin,
+        subject="Renewal reminder",
+        body="Hello {first_name}, **renew** by June.",
+        member_ids=chosen,
+    )
+    return message_id, chosen
+
+
+def test_sent_messages_opens_a_message_with_recipients_read_times_and_email_status(
+    demo_db_path, demo_db
+):
+    message_id, chosen = _sent_to_member_and_two_others(demo_db)
+    member = users.load_user(demo_db, "member")
+    messages.open_message(demo_db, member, message_id)
+
+    at = as_user("messages_sent.py", "admin").run()
+    at.selectbox(key="sent_pick").set_value(message_id).run()
+    assert not at.exception
+    assert any("Hello {first_name}, **renew** by June." == m.value for m in at.markdown)
+    assert [m.value for m in at.metric] == ["3 members", "1 member", "2 members"]
+    table = at.dataframe[-1].value
+    assert len(table) == 3
+    mine = table[table["License number"] == "100000"].iloc[0]
+    assert mine["Read at"] != "not yet"
+    assert (table["Read at"] == "not yet").sum() == 2
+    # No mail server in the tests: the Email column says so instead of being blank.
+    assert set(table["Email"]) == {messages.NOT_EMAILED}
+    assert (table["Email address"] != "").all()
+    at.toggle(key="sent_unread_only").set_value(True).run()
+    assert len(at.dataframe[-1].value) == 2
+
+
+def test_a_director_cannot_open_another_senders_message(demo_db):
+    import pytest
+
+    from cetracker.errors import NotAllowed
+
+    message_id, _ = _sent_to_member_and_two_others(demo_db)
+    director = users.load_user(demo_db, "director")
+    with pytest.raises(NotAllowed):
+        messages.sent_message(demo_db, director, message_id)
+
+
+def test_opening_a_message_lowers_the_unread_count_at_once(demo_db_path, demo_db):
+    message_id, _ = _sent_to_member_and_two_others(demo_db)
+    at = as_user("inbox.py", "member").run()
+    assert any("1 message, 1 unread" in c.value for c in at.caption)
+    at.selectbox(key="inbox_pick").set_value(message_id).run()
+    assert any("1 message, 0 unread" in c.value for c in at.caption)
+    assert any("**renew** by June" in m.value for m in at.markdown)
+
+
+def test_no_page_writes_a_count_without_its_plural_rule():
+    """'1 members', '1 messages': a count in a page's text goes through plural()."""
+    import re
+
+    root = Path(__file__).parents[1]
+    counted = re.compile(
+        r"\{[^}]*\}\s+(?:\w+\s)?(members|messages|rows|entries|providers|emails"
+        r"|courses|records|certificates|lines|users|imports|files|member-years)\b"
+    )
+    offenders = [
+        f"{path.relative_to(root)}: {line.strip()}"
+        for path in [*(root / "pages").glob("*.py"), *(root / "cetracker" / "ui").glob("*.py")]
+        for line in path.read_text().splitlines()
+        # (a count beyond the table's limit of thousands of rows is never one)
+        if counted.search(line) and "plural(" not in line and "MAX_ROWS_SHOWN" not in line
+    ]
+    assert not offenders, offenders

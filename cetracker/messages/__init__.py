@@ -12,6 +12,7 @@ import smtplib
 import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
 from email.utils import formataddr
 from typing import TYPE_CHECKING, Any
@@ -451,15 +452,63 @@ def sent_list(db: Database, user: User) -> pd.DataFrame:
     )
 
 
-def not_read_by(db: Database, user: User, message_id: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SentMessage:
+    """A sent message as its sender sees it: what was sent, when, by whom, to how many."""
+
+    id: int
+    subject: str
+    body: str
+    reply_to: str | None
+    sender: str
+    sent_at: datetime
+    recipients: int
+    read: int
+    personalised: bool  # merge fields were filled in per recipient
+
+
+def sent_message(db: Database, user: User, message_id: int) -> SentMessage:
+    """One of the messages this user may see in Sent Messages (an admin: all)."""
     _can_send(user)
-    return db.frame(
-        """SELECT mb.license_number AS "License number", mb.first_name AS "First name",
-                  mb.last_name AS "Last name", coalesce(r.email_status, '') AS "Email",
-                  coalesce(r.email_error, '') AS "Email problem"
-           FROM message_recipients r JOIN members mb ON mb.id = r.member_id
-           JOIN messages m ON m.id = r.message_id
-           WHERE r.message_id = $id AND r.read_at IS NULL AND ($admin OR m.sender = $me)
-           ORDER BY mb.last_name, mb.first_name""",
+    row = db.one(
+        """SELECT m.id, m.subject, m.body, m.reply_to, m.sender, m.sent_at, count(r.member_id),
+                  count(r.read_at), count(r.personal_body) > 0
+           FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id
+           WHERE m.id = $id AND ($admin OR m.sender = $me)
+           GROUP BY ALL""",
         {"id": message_id, "admin": user.role == "admin", "me": user.username},
     )
+    if row is None:
+        raise NotAllowed("That message is not one you sent.")
+    return SentMessage(
+        int(row[0]), row[1], row[2], row[3], row[4], row[5], int(row[6]), int(row[7]), bool(row[8])
+    )
+
+
+NOT_EMAILED = "not emailed (no mail server was set up)"
+
+
+def message_recipients(
+    db: Database, user: User, message_id: int, *, unread_only: bool = False
+) -> pd.DataFrame:
+    """Per recipient of a sent message: who, their email address, when they read it, and
+    what became of the email (sent, queued, failed with the reason, or not emailed)."""
+    sent_message(db, user, message_id)  # refuses a message the user may not see
+    return db.frame(
+        f"""SELECT mb.license_number AS "License number", mb.first_name AS "First name",
+                  mb.last_name AS "Last name", coalesce(mb.email, '') AS "Email address",
+                  coalesce(strftime(r.read_at, '%m/%d/%Y %H:%M'), 'not yet') AS "Read at",
+                  CASE WHEN r.email_status IS NULL THEN '{NOT_EMAILED}'
+                       WHEN r.email_status = 'failed'
+                           THEN 'failed: ' || coalesce(r.email_error, 'no reason given')
+                       ELSE r.email_status END AS "Email"
+           FROM message_recipients r JOIN members mb ON mb.id = r.member_id
+           WHERE r.message_id = $id AND (NOT $unread OR r.read_at IS NULL)
+           ORDER BY mb.last_name, mb.first_name, mb.license_number""",  # noqa: S608 - a constant
+        {"id": message_id, "unread": unread_only},
+    )
+
+
+def not_read_by(db: Database, user: User, message_id: int) -> pd.DataFrame:
+    """The recipients who have not opened the message yet, with what became of their email."""
+    return message_recipients(db, user, message_id, unread_only=True).drop(columns=["Read at"])
