@@ -135,8 +135,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     frame = reports.run_report(db, args.report, filters, **options)
     title = reports.REPORTS[args.report].title
     if args.format == "csv":
-        fixed = list(reports.REPORTS[args.report].csv_columns)
-        data = exports.to_csv(frame[fixed] if fixed else frame)
+        data = exports.to_csv(reports.csv_frame(args.report, frame))
     elif args.format == "xlsx":
         data = exports.to_xlsx(frame, title, filters.describe())
     else:

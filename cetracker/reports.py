@@ -26,15 +26,19 @@ def _limited(sql: str, limit: int | None) -> str:
 
 
 def conference_detail(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
-    """Per member: every course in year Y, a "carried over from Y−1" line, and the total."""
+    """Per member: every course in year Y, a "carried over from Y−1" line, and the total.
+
+    Every member has the carried-over line, reading "none" with 0 hours when nothing was
+    carried: a missing line reads as a forgotten one.
+    """
     summary_sql, params = standing_query(db, filters)
     if limit is not None:
         # A member's lines: one per course, the carried-over line, the total. Only the
         # members whose lines start within the first ``limit`` are joined with records.
         summary_sql = f"""SELECT * EXCLUDE (lines_before) FROM (
-            SELECT *, sum(course_count + (carried_in > 0)::INTEGER + 1) OVER (
+            SELECT *, sum(course_count + 2) OVER (
                        ORDER BY last_name, first_name, license_number ROWS UNBOUNDED PRECEDING)
-                   - (course_count + (carried_in > 0)::INTEGER + 1) AS lines_before
+                   - (course_count + 2) AS lines_before
             FROM ({summary_sql})) WHERE lines_before < {int(limit)}"""  # noqa: S608
     params["year"] = filters.year
     return db.cached_frame(
@@ -50,8 +54,10 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
                 LEFT JOIN courses c ON c.id = r.course_id
                 UNION ALL
                 SELECT license_number, first_name, last_name, county, area, 2, NULL, '',
-                       'Carried over from ' || ($year - 1), 'carryover', carried_in
-                FROM s WHERE carried_in > 0
+                       'Carried over from ' || ($year - 1)
+                           || CASE WHEN carried_in > 0 THEN '' ELSE ': none' END,
+                       'carryover', carried_in
+                FROM s
                 UNION ALL
                 SELECT license_number, first_name, last_name, county, area, 3, NULL, '',
                        'Total credited', 'total', credited
@@ -108,6 +114,15 @@ def carryover_totals(db: Database, filters: Filters) -> tuple[int, float]:
     return int(row[0]), float(row[1])
 
 
+def active_members(db: Database, filters: Filters) -> int:
+    """How many of the Hour Summary's members are active (the others are not written to
+    unless the sender says so)."""
+    sql, params = standing_query(db, filters)
+    return int(
+        db.scalar(f"SELECT count(*) FROM ({sql}) WHERE status = 'active'", params)  # noqa: S608
+    )
+
+
 def member_count(db: Database, filters: Filters) -> int:
     where, params = filters.member_where("m")
     return int(db.scalar(f"SELECT count(*) FROM members m WHERE {where}", params))  # noqa: S608
@@ -128,14 +143,22 @@ def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.
     )
 
 
+NO_DUES_RECORD = "no dues record"
+
+
 def _dues_sql(filters: Filters) -> tuple[str, dict[str, object]]:
+    """Per member: the year's dues row, or "no dues record" (never "unpaid", SPEC §2).
+
+    Outstanding = due − paid for paid, partial and unpaid rows; a waived row owes
+    nothing; a member without a row owes nothing that is recorded (empty).
+    """
     where, params = filters.member_where("m")
     return (
         f"""SELECT m.license_number, m.first_name, m.last_name, m.county, m.area,
-                   $year::INTEGER AS year, coalesce(d.amount_due, 0)::DOUBLE AS amount_due,
-                   coalesce(d.amount_paid, 0)::DOUBLE AS amount_paid, d.paid_date,
-                   coalesce(d.status, 'no dues record') AS status,
-                   coalesce({dues_rules.outstanding_sql("d")}, 0)::DOUBLE AS outstanding
+                   $year::INTEGER AS year, d.amount_due::DOUBLE AS amount_due,
+                   d.amount_paid::DOUBLE AS amount_paid,
+                   ({dues_rules.outstanding_sql("d")})::DOUBLE AS outstanding,
+                   d.paid_date, coalesce(d.status, '{NO_DUES_RECORD}') AS status
             FROM members m LEFT JOIN dues d ON d.member_id = m.id AND d.year = $year
             WHERE {where}
             ORDER BY m.last_name, m.first_name, m.license_number""",  # noqa: S608
@@ -144,13 +167,36 @@ def _dues_sql(filters: Filters) -> tuple[str, dict[str, object]]:
 
 
 def dues(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
-    """Dues status for year Y (a member without a dues row shows "no dues record")."""
+    """Dues status for year Y; a member without a dues row shows "no dues record"."""
     sql, params = _dues_sql(filters)
     return db.cached_frame(_limited(sql, limit), params)
 
 
-def dues_totals(db: Database, filters: Filters) -> dues_rules.DuesTotals:
-    return dues_rules.totals(db, filters)
+@dataclass(frozen=True)
+class DuesTotals:
+    members: int
+    paid: float
+    outstanding: float
+    paid_in_full: int
+    statuses: dict[str, int]  # members per status, "no dues record" included
+
+
+def dues_totals(db: Database, filters: Filters) -> DuesTotals:
+    sql, params = _dues_sql(filters)
+    rows = db.rows(
+        f"""SELECT status, count(*), coalesce(sum(amount_paid), 0),
+                   coalesce(sum(outstanding), 0)
+            FROM ({sql}) GROUP BY status""",  # noqa: S608
+        params,
+    )
+    statuses = {str(status): int(n) for status, n, *_ in rows}
+    return DuesTotals(
+        members=sum(statuses.values()),
+        paid=float(sum(r[2] for r in rows)),
+        outstanding=float(sum(r[3] for r in rows)),
+        paid_in_full=statuses.get("paid", 0),
+        statuses=statuses,
+    )
 
 
 def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFrame:
@@ -229,3 +275,9 @@ REPORTS: dict[str, Report] = {
 
 def run_report(db: Database, name: str, filters: Filters, **options: str) -> pd.DataFrame:
     return REPORTS[name].build(db, filters, **options)
+
+
+def csv_frame(name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """What a report's CSV holds: its fixed columns (SPEC §7) where it has them."""
+    fixed = list(REPORTS[name].csv_columns)
+    return frame[fixed] if fixed else frame

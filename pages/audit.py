@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import streamlit as st
 
 from cetracker import audit
+from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
 session.require("admin")
@@ -35,5 +36,5 @@ since, until = (tuple(period) + (None, None))[:2] if isinstance(period, tuple) e
 entries = audit.recent(
     db, actor=actor.strip(), action=action.strip(), entity=entity, since=since, until=until
 )
-st.caption(f"{len(entries):,} entries (newest first, at most 500)")
+st.caption(f"{plural(len(entries), 'entry')} (newest first, at most 500)")
 widgets.show_table(entries, empty="Nothing recorded matches.")

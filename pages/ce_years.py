@@ -5,6 +5,7 @@ import streamlit as st
 
 from cetracker import years
 from cetracker.errors import CetrackerError
+from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
 user = session.require("admin")
@@ -41,7 +42,7 @@ with close_col, st.form("close_year"):
                 st.error(exc.message)
             else:
                 st.session_state["ce_years_done"] = (
-                    f"CE year {year} is closed: {count:,} members' standing is frozen."
+                    f"CE year {year} is closed: the standing of {plural(count, 'member')} is frozen."
                 )
                 st.rerun()
 with reopen_col, st.form("reopen_year"):

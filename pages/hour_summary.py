@@ -4,6 +4,7 @@ import streamlit as st
 
 from cetracker import reports
 from cetracker.files import exports
+from cetracker.plurals import plural
 from cetracker.rules import compute
 from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
 from cetracker.ui import session, widgets
@@ -44,29 +45,62 @@ widgets.export_buttons(
     csv_columns=HOUR_SUMMARY_COLUMNS,
 )
 if shown:
+    # The active members shown: the eligibility-by-area figures count only them.
+    active = int(reports.active_members(db, filters))
+    inactive = shown - active
+    leave_out = True
+    if inactive:
+        leave_out = st.checkbox(
+            f"Leave out the {plural(inactive, 'inactive member')} shown",
+            value=True,
+            key="hs_leave_out_inactive",
+            help="Inactive members are listed in the report but usually not written to.",
+        )
+    chosen = active if leave_out else shown
+    st.caption(
+        f"{plural(shown, 'member')} shown: {active:,} active, {inactive:,} inactive. "
+        + (
+            f"A message goes to the {plural(active, 'active member')}."
+            if leave_out and inactive
+            else f"A message goes to all {plural(chosen, 'member')} shown."
+        )
+    )
 
     def emails() -> bytes:
         contacts = reports.member_list(db, filters)
         everyone = hour_summary(db, filters)
-        chosen = contacts[contacts["license_number"].isin(everyone["license_number"])]
-        return exports.to_csv(chosen[["license_number", "first_name", "last_name", "email"]])
+        picked = contacts[contacts["license_number"].isin(everyone["license_number"])]
+        if leave_out:
+            picked = picked[picked["status"] == "active"]
+        return exports.to_csv(picked[["license_number", "first_name", "last_name", "email"]])
 
     if st.button(
-        f"Message these {shown:,} members",
+        f"Message these {plural(chosen, 'member')}",
         key="hs_message",
         icon=":material/send:",
-        help="Open Send Messages with exactly the members shown.",
+        disabled=chosen == 0,
+        help="Open Send Messages with exactly these members.",
     ):
         detail = hour_summary(db, filters, detail=True)
+        if leave_out:
+            detail = detail[detail["status"] == "active"]
         st.session_state["compose_member_ids"] = [int(i) for i in detail["member_id"]]
+        st.session_state["compose_from"] = {
+            "report": "Hour Summary",
+            "year": filters.year,
+            "filters": filters.describe(),
+            "shown": shown,
+            "inactive_left_out": inactive if leave_out else 0,
+            "include_inactive": not leave_out,
+        }
         st.switch_page("pages/messages_compose.py")
     st.download_button(
-        f"Email addresses of these {shown:,} members (CSV)",
+        f"Email addresses of these {plural(chosen, 'member')} (CSV)",
         emails,
         file_name=f"members-{filters.year}-emails.csv",
         mime="text/csv",
         on_click="ignore",
         key="hs_emails",
         icon=":material/mail:",
-        help="To write to exactly the members shown.",
+        help="To write to exactly these members from your own email program.",
     )

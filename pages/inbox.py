@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cetracker import messages
+from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
 user = session.require("member")
@@ -14,7 +15,7 @@ if box.empty:
     st.info("No messages yet.")
     st.stop()
 unread = int((~box["Read"]).sum())
-st.caption(f"{len(box)} messages, {unread} unread.")
+st.caption(f"{plural(len(box), 'message')}, {unread:,} unread.")
 chosen = st.selectbox(
     "Open a message",
     box["id"].tolist(),
@@ -27,7 +28,12 @@ chosen = st.selectbox(
     ),
 )
 if chosen is not None:
+    was_unread = not bool(box.loc[box["id"] == chosen, "Read"].iloc[0])
     subject, body, reply_to = messages.open_message(db, user, int(chosen))
+    if was_unread:
+        # The menu's "(1 unread)" and the count above were drawn before this opening
+        # marked the message read: run the page again so that they count it as read.
+        st.rerun()
     with st.container(border=True):
         st.subheader(widgets.plain(subject))
         st.markdown(body)  # Markdown only: raw HTML is shown as text, never run

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cetracker import audit, courses, entities, providers
+from cetracker.plurals import plural
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
@@ -13,7 +14,7 @@ text = st.text_input(
     "Search", key="mc_search", max_chars=100, placeholder="Course number, title or provider"
 )
 table = courses.courses_frame(db, text)
-st.caption(f"{len(table):,} courses and conferences")
+st.caption(f"{plural(len(table), 'course or conference', 'courses and conferences')}")
 widgets.show_table(table.drop(columns=["id"]), empty="No course matches.")
 provider_options = {i: f"{name} — {lic}" for i, lic, name in providers.list_providers(db)}
 if not provider_options:

@@ -8,6 +8,7 @@ from cetracker import audit, dues, entities, members
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
+from cetracker.plurals import plural
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
@@ -36,7 +37,7 @@ with all_tab:
             except CetrackerError as exc:
                 editing.show_problem(exc)
             else:
-                st.success(f"Added {year} dues for {added:,} members.")
+                st.success(f"Added {year} dues for {plural(added, 'member')}.")
 
 with one_tab:
     license_number = st.text_input("Member's license number", key="md_license", max_chars=40)

@@ -6,6 +6,7 @@ import streamlit as st
 
 from cetracker import audit, courses, entities, members, records
 from cetracker.errors import CetrackerError
+from cetracker.plurals import plural
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
@@ -25,7 +26,7 @@ status = cols[1].selectbox(
 page_no = int(cols[2].number_input("Page", min_value=1, value=1, step=1, key="mm_page")) - 1
 found, total = members.search_members(db, text, status, page_no)
 pages = max(1, -(-total // members.PAGE_SIZE))
-matches = "1 member matches" if total == 1 else f"{total:,} members match"
+matches = plural(total, "member") + (" matches" if total == 1 else " match")
 st.caption(f"{matches} · page {min(page_no + 1, pages)} of {pages}")
 widgets.show_table(found.drop(columns=["id"]), empty="No member matches; try fewer letters.")
 

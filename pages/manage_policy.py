@@ -12,6 +12,7 @@ import streamlit as st
 from cetracker import policy as policies
 from cetracker import standing
 from cetracker.errors import CetrackerError
+from cetracker.plurals import plural
 from cetracker.rules import compute
 from cetracker.ui import editing, session, widgets
 
@@ -142,7 +143,7 @@ if preview and preview[0].effective_year == year:
     changed = sum(i.changed for i in impact)
     if changed:
         st.warning(
-            f"This change alters eligibility for {changed:,} member-years: "
+            f"This change alters eligibility for {plural(changed, 'member-year')}: "
             + ", ".join(f"{i.year}: {i.changed:,}" for i in impact if i.changed)
             + "."
         )

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cetracker import audit, entities, providers
+from cetracker.plurals import plural
 from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
@@ -10,7 +11,7 @@ db = session.database()
 
 st.title("Providers")
 table = providers.providers_frame(db)
-st.caption(f"{len(table):,} providers")
+st.caption(plural(len(table), "provider"))
 widgets.show_table(table.drop(columns=["id"]), empty="No providers yet.")
 
 edit_tab, add_tab = st.tabs(["Edit a provider", "Add a provider"])

@@ -6,6 +6,7 @@ from cetracker import messages
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.members import filter_choices
+from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
@@ -22,7 +23,10 @@ body = st.text_area(
     height=180,
     max_chars=20_000,
     key="msg_body",
-    help="Plain text or Markdown. {first_name} is replaced by each member's first name.",
+    help=(
+        "Plain text or Markdown. These are filled in for each member: {first_name}, "
+        "{last_name}, {year}, {earned}, {carried_in}, {credited}, {required}, {short_by}."
+    ),
 )
 reply_to = st.text_input(
     "Reply-to email (if you want replies, enter your own)", max_chars=200, key="msg_reply"
@@ -30,18 +34,38 @@ reply_to = st.text_input(
 
 st.subheader("Recipients")
 preset = st.session_state.get("compose_member_ids")
+origin = st.session_state.get("compose_from") or {}
+year = int(origin.get("year") or policies.current_ce_year(db))
 if preset is not None:
-    st.info(f"{len(preset):,} members chosen from a report.")
+    left_out = int(origin.get("inactive_left_out") or 0)
+    st.info(
+        f"{plural(len(preset), 'member')} chosen from the {origin.get('report', 'report')}"
+        + (f" ({origin['filters']})" if origin.get("filters") else "")
+        + (
+            f": {plural(int(origin['shown']), 'member')} shown, "
+            f"{plural(left_out, 'inactive member')} left out."
+            if left_out
+            else ", every member shown."
+            if origin.get("shown")
+            else "."
+        )
+    )
     if st.button("Choose recipients myself instead", key="msg_clear_preset"):
-        del st.session_state["compose_member_ids"]
+        st.session_state.pop("compose_member_ids", None)
+        st.session_state.pop("compose_from", None)
         st.rerun()
-    audience = messages.Audience(member_ids=tuple(preset))
+    audience = messages.Audience(
+        member_ids=tuple(preset), include_inactive=bool(origin.get("include_inactive"))
+    )
 else:
-    everyone = st.toggle(
-        "Send to all members", key="msg_all", help="All active members you may write to."
+    everyone = st.toggle("Send to all members", key="msg_all", help="All members you may write to.")
+    include_inactive = st.checkbox(
+        "Include inactive members",
+        key="msg_inactive",
+        help="Inactive members are left out unless you tick this.",
     )
     if everyone:
-        audience = messages.Audience()
+        audience = messages.Audience(include_inactive=include_inactive)
     else:
         choices = filter_choices(db, user.scope, policies.current_ce_year(db))
         cols = st.columns(5)
@@ -52,18 +76,50 @@ else:
         areas = cols[4].multiselect("Area", choices.areas, key="msg_area")
         chosen_any = first or last or counties or positions or areas
         audience = (
-            messages.Audience(first, last, tuple(counties), tuple(positions), tuple(areas))
+            messages.Audience(
+                first,
+                last,
+                tuple(counties),
+                tuple(positions),
+                tuple(areas),
+                include_inactive=include_inactive,
+            )
             if chosen_any
             else messages.Audience(member_ids=())
         )
 
 people = messages.recipients(db, user, audience)
+inactive = int((people["status"] != "active").sum()) if len(people) else 0
 st.metric("Recipients", f"{len(people):,}")
+if inactive:
+    st.caption(f"Including {plural(inactive, 'inactive member')}.")
 widgets.show_table(
     widgets.labelled(people.drop(columns=["member_id"])),
     empty="No recipients yet: send to all members, or filter by name, county, position or area.",
 )
-confirm = st.checkbox(f"Yes, send this message to {len(people):,} members", key="msg_confirm")
+
+member_ids = [int(i) for i in people["member_id"]]
+needs_hours = messages.uses_standing(subject, body)
+if body.strip() and len(people):
+    st.subheader("Preview")
+    first_one = people.iloc[0]
+    fields = (
+        messages.standing_fields(db, user, year, member_ids[:1]).get(member_ids[0])
+        if needs_hours
+        else None
+    )
+    st.caption(
+        f"As {widgets.plain(first_one['first_name'])} {widgets.plain(first_one['last_name'])} "
+        f"will read it" + (f" (hours for CE year {year})" if needs_hours else "") + ":"
+    )
+    with st.container(border=True):
+        st.markdown(f"**{widgets.plain(subject) or '(no subject yet)'}**")
+        # Markdown only: raw HTML is shown as text, never run.
+        st.markdown(messages.preview(body, dict(first_one), fields))
+
+confirm = st.checkbox(
+    f"Yes, send this message to {plural(len(people), 'member')}", key="msg_confirm"
+)
 if st.button("Send", type="primary", disabled=not confirm or people.empty, key="msg_send"):
     bar = st.progress(0.0, text="Sending…")
     try:
@@ -73,15 +129,19 @@ if st.button("Send", type="primary", disabled=not confirm or people.empty, key="
             subject=subject,
             body=body,
             reply_to=reply_to,
-            member_ids=[int(i) for i in people["member_id"]],
+            member_ids=member_ids,
             smtp=messages.SmtpSettings.from_config(),
+            fields=messages.standing_fields(db, user, year, member_ids) if needs_hours else None,
             progress=lambda f, t: bar.progress(f, text=t),
+            include_inactive=audience.include_inactive,
         )
     except CetrackerError as exc:
         st.error(exc.message)
     else:
         bar.progress(1.0, text="Sent.")
         st.success(
-            f"Message sent to {len(people):,} members. See Sent Messages for who has read it."
+            f"Message sent to {plural(len(people), 'member')}. "
+            "See Sent Messages for who has read it."
         )
         st.session_state.pop("compose_member_ids", None)
+        st.session_state.pop("compose_from", None)

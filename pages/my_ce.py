@@ -8,6 +8,7 @@ import streamlit as st
 from cetracker import messages, records, standing
 from cetracker import policy as policies
 from cetracker.files import archive, certificates, transcripts
+from cetracker.plurals import plural
 from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
@@ -17,7 +18,7 @@ db = session.database()
 st.title("My CE")
 waiting = messages.unread_count(db, user)
 if waiting:
-    st.info(f"You have {waiting} unread message{'s' if waiting > 1 else ''} from the association.")
+    st.info(f"You have {plural(waiting, 'unread message')} from the association.")
     st.page_link("pages/inbox.py", label="Read my messages", icon=":material/mail:")
 years = records.my_years(db, user)
 year = st.selectbox(

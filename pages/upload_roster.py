@@ -5,6 +5,7 @@ import streamlit as st
 from cetracker import config, importer, providers
 from cetracker.errors import CetrackerError
 from cetracker.files import rosters
+from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "provider")
@@ -63,7 +64,7 @@ if upload is not None:
         st.session_state["roster_preview"] = preview
         del roster
     st.subheader("Preview")
-    st.caption(f"{preview[1]:,} rows to import for {provider_name}. The first rows:")
+    st.caption(f"{plural(preview[1], 'row')} to import for {provider_name}. The first rows:")
     widgets.show_table(preview[2], empty="No rows.")
     if st.button("Import these rows", type="primary", key="import_go"):
         bar = st.progress(0.0, text="Starting…")
@@ -91,7 +92,7 @@ if result is not None:
     cols[2].metric("Total", f"{result.total:,}")
     if result.confirmed:
         st.info(
-            f"{result.confirmed:,} rows confirmed courses that members had reported themselves."
+            f"{plural(result.confirmed, 'row')} confirmed courses that members had reported themselves."
         )
     if result.earlier_upload:
         st.warning(

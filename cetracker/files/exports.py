@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import io
 import math
+import numbers
 import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 from fpdf import FPDF
@@ -29,22 +32,27 @@ def neutralise(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
-def _cell(value: object) -> object:
-    if value is None or value is pd.NaT:
+def _missing(value: object) -> bool:
+    """None, NaN, NaT and pandas' NA: an empty cell."""
+    if value is None or value is pd.NaT or value is pd.NA:
+        return True
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _shown(value: object) -> str:
+    """A value as the PDF prints it (a PDF runs no formulas: text is printed as given)."""
+    if _missing(value):
         return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        return int(value) if value.is_integer() else round(value, 4)
-    if isinstance(value, bool):
+    if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
-    if isinstance(value, str):
-        return neutralise(value)
+    if isinstance(value, float | Decimal):
+        number = float(value)
+        return str(int(number)) if number.is_integer() else str(round(number, 4))
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat() if value == value.normalize() else value.isoformat()
     if isinstance(value, date | datetime):
         return value.isoformat()
-    return value
+    return str(value)
 
 
 def to_csv(df: pd.DataFrame) -> bytes:
@@ -108,8 +116,49 @@ def _csv_field(text: str) -> str:
     return text
 
 
+MONEY_COLUMNS = frozenset({"amount_due", "amount_paid", "outstanding"})
+MONEY_FORMAT = "#,##0.00"
+DATE_FORMAT = "yyyy-mm-dd"
+DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
+# Excel's column width is in characters of the default font; a long address or title
+# is cut at this width rather than pushing the rest of the sheet off screen.
+MIN_WIDTH, MAX_WIDTH = 8, 60
+
+
+def _xlsx_text_width(value: object) -> int:
+    """How many characters a value takes in its cell, as Excel shows it."""
+    if isinstance(value, bool):
+        return 5
+    if isinstance(value, pd.Timestamp | datetime):
+        return 16 if pd.Timestamp(value) != pd.Timestamp(value).normalize() else 10
+    if isinstance(value, date):
+        return 10
+    if isinstance(value, numbers.Real):
+        return len(f"{value:,.2f}") if isinstance(value, float) else len(f"{value:,}")
+    return max((len(line) for line in str(value).splitlines()), default=0)
+
+
+def column_widths(df: pd.DataFrame, sample: int = 200) -> list[int]:
+    """A width per column from its header and the first ``sample`` values it holds.
+
+    A column empty in every row is as wide as its header (a width taken from no values
+    at all is no number: the cause of a failed export in the past).
+    """
+    widths = []
+    for position, name in enumerate(df.columns):
+        values = df.iloc[:sample, position]
+        longest = max((_xlsx_text_width(v) for v in values if not _missing(v)), default=0)
+        widths.append(min(max(len(str(name)), longest) + 2, MAX_WIDTH))
+    return [max(w, MIN_WIDTH) for w in widths]
+
+
 def to_xlsx(df: pd.DataFrame, title: str = "Report", subtitle: str = "") -> bytes:
-    """An Excel workbook: styled, frozen header row, sensible column widths."""
+    """An Excel workbook: styled, frozen header row, typed cells, sensible column widths.
+
+    Numbers are number cells (money with two decimals), dates are date cells, true/false
+    are boolean cells and text is always a text cell: a value starting with ``=`` stays
+    the text it was, never a formula. Missing values are empty cells.
+    """
     out = io.BytesIO()
     book = xlsxwriter.Workbook(
         out,
@@ -117,36 +166,52 @@ def to_xlsx(df: pd.DataFrame, title: str = "Report", subtitle: str = "") -> byte
             "in_memory": True,
             "strings_to_formulas": False,
             "strings_to_urls": False,
+            "strings_to_numbers": False,
             "constant_memory": True,
         },
     )
-    sheet = book.add_worksheet(title[:31] or "Report")
+    sheet = book.add_worksheet(_sheet_name(title))
     header = book.add_format(
         {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF", "border": 1}
     )
-    date_fmt = book.add_format({"num_format": "yyyy-mm-dd"})
-    for col, name in enumerate(df.columns):
+    date_fmt = book.add_format({"num_format": DATE_FORMAT})
+    datetime_fmt = book.add_format({"num_format": DATETIME_FORMAT})
+    money_fmt = book.add_format({"num_format": MONEY_FORMAT})
+    money = [str(name) in MONEY_COLUMNS for name in df.columns]
+    for col, (name, width) in enumerate(zip(df.columns, column_widths(df), strict=True)):
+        sheet.set_column(col, col, width, money_fmt if money[col] else None)
         sheet.write_string(0, col, str(name), header)
-        sample = df[name].astype(str).head(200).str.len()
-        width = max(len(str(name)), int(sample.max()) if len(sample) else 0)
-        sheet.set_column(col, col, min(max(width + 2, 8), 60))
     sheet.freeze_panes(1, 0)
     for r, row in enumerate(df.itertuples(index=False, name=None), start=1):
         for c, value in enumerate(row):
-            if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+            if _missing(value):
                 continue
-            if isinstance(value, bool):
-                sheet.write_boolean(r, c, value)
-            elif isinstance(value, int | float):
-                sheet.write_number(r, c, value)
-            elif isinstance(value, pd.Timestamp | datetime | date):
-                sheet.write_datetime(r, c, pd.Timestamp(value).to_pydatetime(), date_fmt)
+            if isinstance(value, bool | np.bool_):
+                sheet.write_boolean(r, c, bool(value))
+            elif isinstance(value, numbers.Real | Decimal):
+                sheet.write_number(r, c, float(value), money_fmt if money[c] else None)
+            elif isinstance(value, pd.Timestamp | datetime):
+                stamp = pd.Timestamp(value)
+                timed = stamp != stamp.normalize()
+                sheet.write_datetime(
+                    r,
+                    c,
+                    stamp.tz_localize(None).to_pydatetime(),
+                    datetime_fmt if timed else date_fmt,
+                )
+            elif isinstance(value, date):
+                sheet.write_datetime(r, c, datetime(value.year, value.month, value.day), date_fmt)
             else:
                 sheet.write_string(r, c, str(value))
-    if subtitle:
-        book.set_properties({"title": title, "subject": subtitle})
+    book.set_properties({"title": title, "subject": subtitle})
     book.close()
     return out.getvalue()
+
+
+def _sheet_name(title: str) -> str:
+    """A sheet name Excel accepts: at most 31 characters, none of []:*?/\\."""
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in title).strip(" '")
+    return cleaned[:31] or "Report"
 
 
 class ReportPDF(FPDF):
@@ -217,7 +282,7 @@ def to_pdf(
         pdf.set_font(fonts.FAMILY, "", size)
         for i, c in enumerate(df.columns):
             sample = df[c].head(200)
-            need[i] = max(need[i], *(pdf.get_string_width(str(_cell(v))) for v in sample))
+            need[i] = max(need[i], *(pdf.get_string_width(_shown(v)) for v in sample))
         need = [min(60.0, max(8.0, n + pad)) for n in need]
         widths = _share_width(need, usable)
 
@@ -252,7 +317,7 @@ def to_pdf(
             y = header_row()
         x = pdf.l_margin
         for value, width in zip(row, widths, strict=True):
-            shown = str(_cell(value))
+            shown = _shown(value)
             if shown:
                 pdf.text(x + 0.8, y + row_h - 1.1, fit(shown, width))
             x += width

@@ -10,6 +10,7 @@ import re
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cetracker import audit
@@ -44,6 +45,8 @@ class Audience:
     positions: tuple[str, ...] = ()
     areas: tuple[str, ...] = ()
     member_ids: tuple[int, ...] | None = None  # chosen elsewhere (e.g. from a report)
+    # Inactive members are left out unless the sender chose otherwise where they chose.
+    include_inactive: bool = False
 
 
 @dataclass
@@ -58,7 +61,8 @@ def _can_send(user: User) -> None:
 
 
 def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
-    """The active members a message would reach, limited to the sender's scope."""
+    """The members a message would reach (active ones unless the audience includes
+    inactive members), limited to the sender's scope."""
     _can_send(sender)
     where, params = Filters(
         year=0,
@@ -72,12 +76,13 @@ def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
         last=audience.last_name.strip(),
         ids=list(audience.member_ids or []),
         use_ids=audience.member_ids is not None,
+        inactive=audience.include_inactive,
     )
     return db.frame(
         f"""SELECT m.id AS member_id, m.license_number, m.first_name, m.last_name, m.email,
-                   m.county, m.area, m.position
+                   m.county, m.area, m.position, m.status
             FROM members m
-            WHERE m.status = 'active' AND {where}
+            WHERE ($inactive OR m.status = 'active') AND {where}
               AND ($first = '' OR lower(m.first_name) = lower($first))
               AND ($last = '' OR lower(m.last_name) = lower($last))
               AND (NOT $use_ids OR m.id IN (SELECT unnest($ids::INTEGER[])))
@@ -91,6 +96,53 @@ def merge(body: str, fields: dict[str, Any]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(fields[m[1]]) if m[1] in fields else m[0], body)
 
 
+STANDING_FIELDS = ("year", "earned", "carried_in", "credited", "required", "short_by")
+
+
+def uses_standing(*texts: str) -> bool:
+    """Whether a subject or body names a merge field that needs the members' hours."""
+    return any("{" + name + "}" in text for text in texts for name in STANDING_FIELDS)
+
+
+def standing_fields(
+    db: Database, sender: User, year: int, member_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """{year}, {earned}, {carried_in}, {credited}, {required}, {short_by} per member, for
+    the CE year ``year``, as the command line's ``message send`` fills them in."""
+    from cetracker.rules.compute import format_hours
+    from cetracker.standing import hour_summary
+
+    _can_send(sender)
+    chosen = set(member_ids)
+    frame = hour_summary(db, Filters(year=year, scope=sender.scope), detail=True)
+    frame = frame[frame["member_id"].isin(chosen)]
+    return {
+        int(r.member_id): {
+            "year": year,
+            "earned": format_hours(r.earned),
+            "carried_in": format_hours(r.carried_in),
+            "credited": format_hours(r.credited),
+            "required": format_hours(r.required),
+            "short_by": format_hours(r.short_by),
+        }
+        for r in frame.itertuples()
+    }
+
+
+def preview(body: str, person: dict[str, Any], fields: dict[str, Any] | None = None) -> str:
+    """The body exactly as one recipient will read it.
+
+    ``person`` holds first_name and last_name; ``fields`` the standing fields of
+    ``standing_fields`` for that member. (The subject is shown in the app as typed.)
+    """
+    personal = {
+        "first_name": person.get("first_name", ""),
+        "last_name": person.get("last_name", ""),
+        **(fields or {}),
+    }
+    return merge(body, personal)
+
+
 def send(
     db: Database,
     sender: User,
@@ -102,8 +154,13 @@ def send(
     smtp: SmtpSettings | None = None,
     fields: dict[int, dict[str, Any]] | None = None,
     progress: Callable[[float, str], None] | None = None,
+    include_inactive: bool = False,
 ) -> int:
-    """Store the message for each recipient (one transaction), then email it when SMTP is set."""
+    """Store the message for each recipient (one transaction), then email it when SMTP is set.
+
+    Inactive members among ``member_ids`` are refused unless ``include_inactive``: the
+    sender chose them knowingly.
+    """
     _can_send(sender)
     subject, body, reply_to = subject.strip(), body.strip(), reply_to.strip()
     if not subject:
@@ -116,14 +173,20 @@ def send(
         raise CetrackerError("The reply-to address is not an email address; correct or clear it.")
     if not member_ids:
         raise CetrackerError("Nobody would receive this message: choose at least one member.")
-    reachable = recipients(db, sender, Audience(member_ids=tuple(member_ids)))
+    reachable = recipients(
+        db, sender, Audience(member_ids=tuple(member_ids), include_inactive=include_inactive)
+    )
     allowed = set(reachable["member_id"])
     names = {
         int(r.member_id): {"first_name": r.first_name, "last_name": r.last_name}
         for r in reachable.itertuples()
     }
     if set(member_ids) - allowed:
-        raise NotAllowed("Some chosen members are outside the members you may write to.")
+        raise NotAllowed(
+            "Some chosen members are outside the members you may write to"
+            + ("" if include_inactive else ", or inactive")
+            + ": choose the recipients again."
+        )
     with db.transaction(reports=False) as cur:
         message_id = db.new_id("message_ids", cur)
         cur.execute(
@@ -319,15 +382,63 @@ def sent_list(db: Database, user: User) -> pd.DataFrame:
     )
 
 
-def not_read_by(db: Database, user: User, message_id: int) -> pd.DataFrame:
+@dataclass(frozen=True)
+class SentMessage:
+    """A sent message as its sender sees it: what was sent, when, by whom, to how many."""
+
+    id: int
+    subject: str
+    body: str
+    reply_to: str | None
+    sender: str
+    sent_at: datetime
+    recipients: int
+    read: int
+    personalised: bool  # merge fields were filled in per recipient
+
+
+def sent_message(db: Database, user: User, message_id: int) -> SentMessage:
+    """One of the messages this user may see in Sent Messages (an admin: all)."""
     _can_send(user)
-    return db.frame(
-        """SELECT mb.license_number AS "License number", mb.first_name AS "First name",
-                  mb.last_name AS "Last name", coalesce(r.email_status, '') AS "Email",
-                  coalesce(r.email_error, '') AS "Email problem"
-           FROM message_recipients r JOIN members mb ON mb.id = r.member_id
-           JOIN messages m ON m.id = r.message_id
-           WHERE r.message_id = $id AND r.read_at IS NULL AND ($admin OR m.sender = $me)
-           ORDER BY mb.last_name, mb.first_name""",
+    row = db.one(
+        """SELECT m.id, m.subject, m.body, m.reply_to, m.sender, m.sent_at, count(r.member_id),
+                  count(r.read_at), count(r.personal_body) > 0
+           FROM messages m LEFT JOIN message_recipients r ON r.message_id = m.id
+           WHERE m.id = $id AND ($admin OR m.sender = $me)
+           GROUP BY ALL""",
         {"id": message_id, "admin": user.role == "admin", "me": user.username},
     )
+    if row is None:
+        raise NotAllowed("That message is not one you sent.")
+    return SentMessage(
+        int(row[0]), row[1], row[2], row[3], row[4], row[5], int(row[6]), int(row[7]), bool(row[8])
+    )
+
+
+NOT_EMAILED = "not emailed (no mail server was set up)"
+
+
+def message_recipients(
+    db: Database, user: User, message_id: int, *, unread_only: bool = False
+) -> pd.DataFrame:
+    """Per recipient of a sent message: who, their email address, when they read it, and
+    what became of the email (sent, queued, failed with the reason, or not emailed)."""
+    sent_message(db, user, message_id)  # refuses a message the user may not see
+    return db.frame(
+        f"""SELECT mb.license_number AS "License number", mb.first_name AS "First name",
+                  mb.last_name AS "Last name", coalesce(mb.email, '') AS "Email address",
+                  coalesce(strftime(r.read_at, '%m/%d/%Y %H:%M'), 'not yet') AS "Read at",
+                  CASE WHEN r.email_status IS NULL THEN '{NOT_EMAILED}'
+                       WHEN r.email_status = 'failed'
+                           THEN 'failed: ' || coalesce(r.email_error, 'no reason given')
+                       ELSE r.email_status END AS "Email"
+           FROM message_recipients r JOIN members mb ON mb.id = r.member_id
+           WHERE r.message_id = $id AND (NOT $unread OR r.read_at IS NULL)
+           ORDER BY mb.last_name, mb.first_name, mb.license_number""",  # noqa: S608 - a constant
+        {"id": message_id, "unread": unread_only},
+    )
+
+
+def not_read_by(db: Database, user: User, message_id: int) -> pd.DataFrame:
+    """The recipients who have not opened the message yet, with what became of their email."""
+    return message_recipients(db, user, message_id, unread_only=True).drop(columns=["Read at"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +13,7 @@ import streamlit as st
 from cetracker import policy as policies
 from cetracker import years
 from cetracker.accounts.users import User
+from cetracker.errors import CetrackerError
 from cetracker.files import exports
 from cetracker.filters import Filters
 from cetracker.members import filter_choices
@@ -139,6 +142,74 @@ def _dates_for_display(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     return (df.assign(**changed) if changed else df), config
 
 
+# Export failures seen by the download threads, per (session, button), shown on the next run.
+_FAILED_EXPORTS: dict[tuple[str, str], str] = {}
+_FAILED_LOCK = threading.Lock()
+_LOG = logging.getLogger(__name__)
+
+
+def _session_id() -> str:
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx else "no session"
+
+
+def _rerun_session(session_id: str) -> None:
+    """Ask a session to run its page again, from a thread outside its script run.
+
+    A download is made in a thread of its own, which cannot draw on the page; the page's
+    next run shows what went wrong. Without Streamlit's runtime (AppTest), the message
+    waits for the next click.
+    """
+    try:
+        from streamlit import runtime
+
+        info = runtime.get_instance()._session_mgr.get_active_session_info(session_id)
+        if info is not None:
+            info.session.request_rerun(None)
+    except Exception:  # a missing rerun only delays the message
+        _LOG.debug("could not rerun session %s", session_id, exc_info=True)
+
+
+def export_failure_message(kind: str, exc: BaseException) -> str:
+    """What a person reads when a download could not be made, and what to do next."""
+    if isinstance(exc, CetrackerError):
+        return f"The {kind} file could not be made: {exc.message}"
+    return (
+        f"The {kind} file could not be made ({type(exc).__name__}: {exc}). Try the other "
+        "formats, or narrow the filters and try again; if it keeps failing, tell your "
+        "administrator what you chose."
+    )
+
+
+def _guarded(make: Callable[[], bytes], kind: str, key: str) -> Callable[[], bytes]:
+    """``make``, remembering a failure for the page to show instead of failing silently."""
+    session_id = _session_id()
+
+    def run() -> bytes:
+        try:
+            return make()
+        except Exception as exc:
+            _LOG.exception("the %s export %s failed", kind, key)
+            with _FAILED_LOCK:
+                _FAILED_EXPORTS[(session_id, key)] = export_failure_message(kind, exc)
+            _rerun_session(session_id)
+            raise
+
+    return run
+
+
+def show_export_failures(keys: list[str]) -> None:
+    """An error for each of these downloads that failed since the page last ran."""
+    session_id = _session_id()
+    for key in keys:
+        with _FAILED_LOCK:
+            message = _FAILED_EXPORTS.pop((session_id, key), None)
+        if message:
+            st.error(message, icon=":material/error:")
+
+
 def export_buttons(
     make: Callable[[], pd.DataFrame],
     title: str,
@@ -150,11 +221,17 @@ def export_buttons(
     """CSV, Excel and PDF of exactly the filtered rows, built only when clicked.
 
     ``csv_columns``: the CSV's fixed columns (SPEC §7) when the others show more.
+    A download that fails shows an error saying what to do, on the page's next run.
     """
+    show_export_failures([f"{key}_csv", f"{key}_xlsx", f"{key}_pdf"])
     cols = st.columns(3)
     cols[0].download_button(
         "Download CSV",
-        lambda: exports.to_csv(make()[csv_columns] if csv_columns else make()),
+        _guarded(
+            lambda: exports.to_csv(make()[csv_columns] if csv_columns else make()),
+            "CSV",
+            f"{key}_csv",
+        ),
         file_name=f"{file_stem}.csv",
         mime="text/csv",
         key=f"{key}_csv",
@@ -163,7 +240,9 @@ def export_buttons(
     )
     cols[1].download_button(
         "Download Excel",
-        lambda: exports.to_xlsx(make(), title, filters.describe()),
+        _guarded(
+            lambda: exports.to_xlsx(make(), title, filters.describe()), "Excel", f"{key}_xlsx"
+        ),
         file_name=f"{file_stem}.xlsx",
         key=f"{key}_xlsx",
         on_click="ignore",
@@ -172,7 +251,7 @@ def export_buttons(
     )
     cols[2].download_button(
         "Download PDF",
-        lambda: exports.to_pdf(make(), title, filters.describe()),
+        _guarded(lambda: exports.to_pdf(make(), title, filters.describe()), "PDF", f"{key}_pdf"),
         file_name=f"{file_stem}.pdf",
         mime="application/pdf",
         key=f"{key}_pdf",
