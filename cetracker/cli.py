@@ -207,7 +207,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     )
     if args.failed_out:
         frame = importer.failed_rows_frame(result.failed_outcomes())
-        _write(rosters.failed_rows_xlsx(frame), args.failed_out)
+        _write(rosters.failed_rows_xlsx(db, provider_id, frame), args.failed_out)
     print(json.dumps(result.counts()))
     return 0
 

@@ -55,6 +55,11 @@ FIELDS = [
     "course_date",
     "ce_hours",
 ]
+# The template's example row (first name, last name, license number): never imported, so
+# a provider who types under it instead of over it gets no failure for it. Templates made
+# before it was marked held license number 123456.
+EXAMPLE_ROW = ("Jane", "Example", "EXAMPLE")
+_OLD_EXAMPLE = ("jane", "example", "123456")
 Progress = Callable[[float, str], None]
 CENT = Decimal("0.01")
 NAME_MISMATCH = "The last name does not match the member who holds this license number"
@@ -89,6 +94,7 @@ class Roster:
     row_numbers: list[int]
     texts: dict[str, list[str]]
     cells: dict[str, list[object]]
+    example_rows: list[int] = field(default_factory=list)  # the template's example, skipped
 
     def __len__(self) -> int:
         return len(self.row_numbers)
@@ -113,6 +119,7 @@ class Outcome:
     total: int
     confirmed: int
     earlier_upload: str | None
+    example_rows: list[int]
 
     def counts(self) -> dict[str, int]:
         return {"processed": self.processed, "failed": self.failed, "total": self.total}
@@ -207,6 +214,22 @@ def _texts(cells: tuple[object, ...]) -> list[str]:
     return [v.strip() if type(v) is str else as_text(v) for v in cells]
 
 
+def _is_example(first: str, last: str, license_number: str) -> bool:
+    key = license_key(license_number)
+    return key == EXAMPLE_ROW[2] or (
+        key == _OLD_EXAMPLE[2] and (name_key(first), name_key(last)) == _OLD_EXAMPLE[:2]
+    )
+
+
+def _example_rows(texts: list[list[str]]) -> list[int]:
+    """Indexes of the rows that are the template's example (looked at only when a license
+    cell could be one: a big roster pays one pass over its license column)."""
+    first, last, licenses = texts[0], texts[1], texts[2]
+    if {"EXAMPLE", "Example", "example", "123456"}.isdisjoint(licenses):
+        return []
+    return [i for i in range(len(licenses)) if _is_example(first[i], last[i], licenses[i])]
+
+
 def read_roster(data: bytes, filename: str) -> Roster:
     """The roster's rows as raw text by template column; reject an unreadable file whole."""
     sheet = read_first_sheet(data, filename, max_bytes=config.max_upload_bytes())
@@ -232,20 +255,26 @@ def read_roster(data: bytes, filename: str) -> Roster:
     # Blank rows, and rows with text only outside the template's columns, are skipped.
     kept = list(map(any, zip(*texts, strict=True)))
     numbers = list(range(sheet.first_number, sheet.first_number + len(body)))
+    examples = _example_rows(texts)
+    for i in examples:
+        kept[i] = False
     if not all(kept):
         keep = [i for i, k in enumerate(kept) if k]
         numbers = [numbers[i] for i in keep]
         texts = [[col[i] for i in keep] for col in texts]
         columns = [tuple(col[i] for i in keep) for col in columns]
+    example_rows = [sheet.first_number + i for i in examples]
     if not numbers:
         raise RejectedFile(
-            f"{filename} holds the header row but no roster rows. Fill in one row per attendee "
-            "and upload it again."
+            f"{filename} holds "
+            + ("only the template's example row" if example_rows else "the header row")
+            + " but no roster rows. Fill in one row per attendee and upload it again."
         )
     return Roster(
         numbers,
         dict(zip(FIELDS, texts, strict=True)),
         dict(zip(FIELDS, [list(c) for c in columns], strict=True)),
+        example_rows,
     )
 
 
@@ -549,6 +578,7 @@ def _import(
         roster=roster,
         reasons=checked.reasons,
         earlier_upload=(f"{earlier[0]:%m/%d/%Y %H:%M} by {earlier[1]}" if earlier else None),
+        example_rows=roster.example_rows,
     )
 
 

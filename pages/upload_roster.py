@@ -94,6 +94,12 @@ if result is not None:
         st.info(
             f"{plural(result.confirmed, 'row')} confirmed courses that members had reported themselves."
         )
+    if result.example_rows:
+        rows = ", ".join(map(str, result.example_rows))
+        st.caption(
+            f"Row{'s' if len(result.example_rows) > 1 else ''} {rows}: the template's example "
+            "(license number EXAMPLE), skipped."
+        )
     if result.earlier_upload:
         st.warning(
             f"This same file was uploaded before ({result.earlier_upload}); rows already "
@@ -107,7 +113,7 @@ if result is not None:
         widgets.show_table(failed, empty="No failed rows.")
         st.download_button(
             "Download the failed rows (.xlsx)",
-            rosters.failed_rows_xlsx(failed),
+            lambda: rosters.failed_rows_xlsx(db, provider_id, failed),
             file_name=f"failed-rows-{result.import_id}.xlsx",
             key="failed_download",
             mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
