@@ -176,7 +176,7 @@ def _check_report(
         raise CetrackerError("Enter who gave the course (the provider).")
     if day is None:
         raise CetrackerError("Enter the date you took the course.")
-    if day > date.today():
+    if day > config.today():
         raise CetrackerError(
             "The course date lies in the future; report a course after you took it."
         )
@@ -205,7 +205,7 @@ def report_course(
 ) -> int:
     """A member's own report of a course: pending until an admin approves it."""
     member_id = _member_id(user)
-    start = policies.policy_for_year(db, (day or date.today()).year).ce_year_start_month
+    start = policies.policy_for_year(db, (day or config.today()).year).ce_year_start_month
     amount, year = _check_report(title, provider, day, hours, category, start)
     mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
     with db.transaction() as cur:
@@ -271,7 +271,7 @@ def update_report(
     hours: Any,
     category: str,
 ) -> None:
-    start = policies.policy_for_year(db, (day or date.today()).year).ce_year_start_month
+    start = policies.policy_for_year(db, (day or config.today()).year).ce_year_start_month
     amount, year = _check_report(title, provider, day, hours, category, start)
     with db.transaction() as cur:
         _own_pending(cur, user, record_id)
@@ -464,7 +464,7 @@ def remove_license(db: Database, user: User, license_id: int) -> None:
 def license_progress(db: Database, user: User, today: date | None = None) -> list[CycleProgress]:
     """Each license's cycle: approved records dated inside it count, whichever CE year."""
     member_id = _member_id(user)
-    today = today or date.today()
+    today = today or config.today()
     out = []
     for lid, board, number, start, end, required, mins in db.rows(
         """SELECT id, board, coalesce(license_number, ''), cycle_start, cycle_end,

@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from cetracker import audit, years
+from cetracker import audit, config, years
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.rules import compute
@@ -333,7 +333,7 @@ def save_member(
     today: date | None = None,
 ) -> int:
     """Add (no ``member_id``) or change a member; returns its id."""
-    cleaned = _values(MEMBER, values, today or date.today())
+    cleaned = _values(MEMBER, values, today or config.today())
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
         other = _unique(cur, "members", "license_number", v["license_number"], member_id)
@@ -446,7 +446,7 @@ def save_provider(
     provider_id: int | None = None,
     loaded: dict[str, Any] | None = None,
 ) -> int:
-    cleaned = _values(PROVIDER, values, date.today())
+    cleaned = _values(PROVIDER, values, config.today())
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
         if _unique(cur, "providers", "license_number", v["license_number"], provider_id):
@@ -572,7 +572,7 @@ def save_dues(
 
     ``loaded`` is the row as the editor saw it (None: there was none); by default it is read now.
     """
-    cleaned = _values(DUES, values, today or date.today())
+    cleaned = _values(DUES, values, today or config.today())
     due, paid, status = cleaned["amount_due"], cleaned["amount_paid"], cleaned["status"]
     problems = []
     if status == "paid" and paid < due:
@@ -620,7 +620,7 @@ def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> in
     cleaned = _values(
         Entity("dues", "dues", (Field("amount_due", "Amount due", "money", required=True),)),
         {"amount_due": amount},
-        date.today(),
+        config.today(),
     )
     with db.transaction() as cur:
         added = cur.execute(
@@ -668,7 +668,7 @@ def save_record(
     today: date | None = None,
 ) -> int:
     """An admin's entry or correction of a CE record; closed years are refused."""
-    cleaned = _values(RECORD, values, today or date.today())
+    cleaned = _values(RECORD, values, today or config.today())
     day: date = cleaned["course_date"]
     start = policies.policy_for_year(db, day.year).ce_year_start_month
     year = compute.ce_year_of(day, start)

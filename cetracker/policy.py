@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from cetracker import config
 from cetracker.errors import CetrackerError
 from cetracker.rules import compute
 from cetracker.store.db import Database
@@ -41,9 +42,7 @@ def minimums_for_year(db: Database, year: int) -> dict[str, Decimal]:
 
 def current_ce_year(db: Database) -> int:
     """The CE year that today falls in, under the policy in force."""
-    from datetime import date
-
-    today = date.today()
+    today = config.today()
     start = policy_for_year(db, today.year).ce_year_start_month
     return compute.ce_year_of(today, start)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from cetracker import audit
+from cetracker import audit, config
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
@@ -86,7 +86,7 @@ def close_year(db: Database, year: int, *, actor: str, today: date | None = None
     """Freeze year ``year``: snapshot every member's standing; returns how many members."""
     from cetracker.standing import hour_summary_query
 
-    today = today or date.today()
+    today = today or config.today()
     label = compute.ce_year_label(year, policies.policy_for_year(db, year).ce_year_start_month)
     if today <= deadline(db, year):
         raise CetrackerError(

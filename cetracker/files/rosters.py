@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from cetracker import config
 from cetracker import policy as policies
 from cetracker.files.exports import neutralise
 from cetracker.importer import TEMPLATE_COLUMNS
@@ -61,8 +61,8 @@ def template_xlsx(db: Database, provider_id: int | None) -> bytes:
     roster = book.active
     roster.title = "Roster"
     _header(roster, TEMPLATE_COLUMNS)
-    example_course = courses[0] if courses else ("C-0001", "", 1, date.today())
-    example_day = example_course[3] or date.today()
+    example_course = courses[0] if courses else ("C-0001", "", 1, config.today())
+    example_day = example_course[3] or config.today()
     start = policies.policy_for_year(db, example_day.year).ce_year_start_month
     roster.append(
         [
