@@ -10,7 +10,10 @@ import os
 import secrets
 import tomllib
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
+
+from cetracker.errors import CetrackerError
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DB = ROOT / "data" / "cetracker.duckdb"
@@ -60,6 +63,11 @@ SETTINGS = [
         "CETRACKER_BASE_URL",
         "http://127.0.0.1:8501",
         "Public address of the app, used in certificate QR codes.",
+    ),
+    Setting(
+        "CETRACKER_TODAY",
+        "",
+        "Today's date as YYYY-MM-DD, for tests and demonstrations; empty = the real date.",
     ),
 ]
 _DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -117,6 +125,23 @@ def get_login_sleep() -> float:
         return max(0.0, float(get("CETRACKER_LOGIN_SLEEP")))
     except ValueError:
         return 0.5
+
+
+def today() -> date:
+    """Today's date, as every rule, form and demo asks for it.
+
+    ``CETRACKER_TODAY`` pins it, so that the demo data and the tests agree on the
+    current CE year whatever the calendar says; unset, it is the real date.
+    """
+    pinned = get("CETRACKER_TODAY")
+    if not pinned:
+        return date.today()
+    try:
+        return date.fromisoformat(pinned)
+    except ValueError as exc:
+        raise CetrackerError(
+            f"CETRACKER_TODAY is {pinned!r}, not a date: write it as YYYY-MM-DD, or leave it empty."
+        ) from exc
 
 
 def base_url() -> str:

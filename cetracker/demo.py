@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from faker import Faker
 
+from cetracker import config, records
 from cetracker import policy as policies
-from cetracker import records
 from cetracker.accounts import users
 from cetracker.rules import compute
 from cetracker.rules.cells import name_key
@@ -190,7 +190,7 @@ def build(
     rng = np.random.default_rng(seed)
     fake = Faker("en_US")
     fake.seed_instance(seed)
-    today = date.today()
+    today = config.today()
     last_year = last_year or today.year
     first_year = last_year - years + 1
     county_area = _county_areas()

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from cetracker import audit, entities
+from cetracker import audit, config, entities
 from cetracker.filters import Filters
 from cetracker.store.db import Database
 
@@ -39,7 +39,7 @@ def save_dues(
 
     ``loaded`` is the row as the editor saw it (None: there was none); by default it is read now.
     """
-    cleaned = entities.check_values(DUES, values, today or date.today())
+    cleaned = entities.check_values(DUES, values, today or config.today())
     due, paid, status = cleaned["amount_due"], cleaned["amount_paid"], cleaned["status"]
     problems = []
     if status == "paid" and paid < due:
@@ -110,7 +110,7 @@ def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> in
             "dues", "dues", (entities.Field("amount_due", "Amount due", "money", required=True),)
         ),
         {"amount_due": amount},
-        date.today(),
+        config.today(),
     )
     with db.transaction() as cur:
         added = cur.execute(

@@ -329,7 +329,7 @@ def validate(
     db: Database, provider_id: int, roster: Roster, *, today: date | None = None
 ) -> Checked:
     """Every row's reasons, all of them, and the rows that pass, ready to record."""
-    today = today or date.today()
+    today = today or config.today()
     t = roster.texts
     member_ids, mismatches = _holders(db, t["license_number"], t["last_name"])
     numbers = {n.upper() for n in set(t["course_number"])} - {""}

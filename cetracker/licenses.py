@@ -10,7 +10,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from cetracker import audit
+from cetracker import audit, config
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.rules import compute
@@ -91,7 +91,7 @@ def remove_license(db: Database, user: User, license_id: int) -> None:
 def license_progress(db: Database, user: User, today: date | None = None) -> list[CycleProgress]:
     """Each license's cycle: approved records dated inside it count, whichever CE year."""
     member_id = _member_id(user)
-    today = today or date.today()
+    today = today or config.today()
     out = []
     for lid, board, number, start, end, required, mins in db.rows(
         """SELECT id, board, coalesce(license_number, ''), cycle_start, cycle_end,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from cetracker import audit, entities
+from cetracker import audit, config, entities
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters, Scope
 from cetracker.store.db import Database
@@ -90,7 +90,7 @@ def save_member(
     today: date | None = None,
 ) -> int:
     """Add (no ``member_id``) or change a member; returns its id."""
-    cleaned = entities.check_values(MEMBER, values, today or date.today())
+    cleaned = entities.check_values(MEMBER, values, today or config.today())
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
         other = entities.unique_id(cur, "members", "license_number", v["license_number"], member_id)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
-from cetracker import audit
+from cetracker import audit, config
 from cetracker.errors import CetrackerError
 from cetracker.rules import compute
 from cetracker.store.db import Database
@@ -56,7 +56,7 @@ def ce_year_end(db: Database, year: int) -> date:
 
 def current_ce_year(db: Database) -> int:
     """The CE year that today falls in, under the policy in force."""
-    return ce_year_of(db, date.today())
+    return ce_year_of(db, config.today())
 
 
 def save_policy(cur, policy: compute.Policy) -> None:  # type: ignore[no-untyped-def]

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from cetracker import entities
+from cetracker import config, entities
 from cetracker.accounts.users import User
 from cetracker.errors import NotAllowed
 from cetracker.store.db import Database
@@ -135,7 +134,7 @@ def save_provider(
     provider_id: int | None = None,
     loaded: dict[str, Any] | None = None,
 ) -> int:
-    cleaned = entities.check_values(PROVIDER, values, date.today())
+    cleaned = entities.check_values(PROVIDER, values, config.today())
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
         if entities.unique_id(cur, "providers", "license_number", v["license_number"], provider_id):

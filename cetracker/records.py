@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from cetracker import entities, standing, years
+from cetracker import config, entities, standing, years
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
@@ -70,7 +70,7 @@ def save_record(
     today: date | None = None,
 ) -> int:
     """An admin's entry or correction of a CE record; closed years are refused."""
-    cleaned = entities.check_values(RECORD, values, today or date.today())
+    cleaned = entities.check_values(RECORD, values, today or config.today())
     day: date = cleaned["course_date"]
     year = policies.ce_year_of(db, day)
     if cleaned["course_id"] is None and not cleaned["title"]:

@@ -62,7 +62,7 @@ def _check_report(
         raise CetrackerError("Enter who gave the course (the provider).")
     if day is None:
         raise CetrackerError("Enter the date you took the course.")
-    if day > date.today():
+    if day > config.today():
         raise CetrackerError(
             "The course date lies in the future; report a course after you took it."
         )

@@ -39,6 +39,10 @@ class Warmer:
         self._changed = threading.Event()
         self._changed.set()  # warm once at start
         self._stopping = False
+        # Told of every finished warm-up and of each time the thread goes idle, so that a
+        # caller (the tests) waits for what happened instead of for time.
+        self._progress = threading.Condition()
+        self._idle = False
         self._thread = threading.Thread(target=self._loop, name="cetracker-warmup", daemon=True)
         db.after_report_write.append(self._changed.set)
         _all.add(self)
@@ -56,11 +60,36 @@ class Warmer:
     def _ended(self) -> bool:
         return self._stopping or self.db.closed
 
+    def wait_for(self, runs: int, timeout: float = 60.0) -> bool:
+        """Wait until ``runs`` warm-ups have finished; False if ``timeout`` passed first."""
+        with self._progress:
+            return self._progress.wait_for(lambda: self.runs >= runs, timeout)
+
+    def wait_idle(self, timeout: float = 60.0) -> bool:
+        """Wait until the thread waits for a write with none pending (or has ended)."""
+        with self._progress:
+            return self._progress.wait_for(
+                lambda: self._idle or not self._thread.is_alive(), timeout
+            )
+
+    def _set_idle(self, idle: bool) -> None:
+        with self._progress:
+            self._idle = idle
+            self._progress.notify_all()
+
     def _loop(self) -> None:
+        try:
+            self._warm_after_writes()
+        finally:
+            self._set_idle(True)
+
+    def _warm_after_writes(self) -> None:
         # On a server, other app instances write too: look at the shared version now and then.
         poll = self.server_poll_seconds if self.db.server else None
         while True:
+            self._set_idle(not self._changed.is_set())
             woke = self._changed.wait(poll)
+            self._set_idle(False)
             if not woke and not self._ended and self.db.data_version == self.warmed_version:
                 continue
             # Let a burst of writes (an office editing members one by one) finish first.
@@ -82,7 +111,9 @@ class Warmer:
                 log.warning("Warming the report figures failed", exc_info=True)
             spent = time.monotonic() - started
             self._rest_until = time.monotonic() + spent * (1 / self.busy_share - 1)
-            self.runs += 1
+            with self._progress:
+                self.runs += 1
+                self._progress.notify_all()
 
 
 def warm(db: Database) -> None:

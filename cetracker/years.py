@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from cetracker import audit
+from cetracker import audit, config
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
@@ -80,7 +80,7 @@ def close_year(db: Database, year: int, *, actor: str, today: date | None = None
     """Freeze year ``year``: snapshot every member's standing; returns how many members."""
     from cetracker.standing import hour_summary_query
 
-    today = today or date.today()
+    today = today or config.today()
     label = policies.ce_year_label(db, year)
     if today <= deadline(db, year):
         raise CetrackerError(

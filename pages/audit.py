@@ -1,10 +1,10 @@
 """Audit Log: who changed what, and when (admins only)."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import streamlit as st
 
-from cetracker import audit
+from cetracker import audit, config
 from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
@@ -28,7 +28,7 @@ entity = cols[2].selectbox(
 )
 period = cols[3].date_input(
     "Between",
-    value=(date.today() - timedelta(days=90), date.today()),
+    value=(config.today() - timedelta(days=90), config.today()),
     format="MM/DD/YYYY",
     key="audit_period",
 )

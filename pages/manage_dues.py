@@ -1,10 +1,8 @@
 """Dues Entry: record what a member owes and paid for a year, or add a year's dues for all (admins)."""
 
-from datetime import date
-
 import streamlit as st
 
-from cetracker import audit, dues, entities, members
+from cetracker import audit, config, dues, entities, members
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
@@ -65,7 +63,7 @@ with one_tab:
         save=lambda v: dues.save_dues(db, member_id, year, v, actor=user.username, loaded=before),
         done=dues_saved,
         reload_label="Reload these dues",
-        max_date=date.today(),
+        max_date=config.today(),
     )
     with st.expander("History"):
         widgets.show_table(

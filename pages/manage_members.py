@@ -1,10 +1,8 @@
 """Members: search, add, edit, deactivate; a member's CE records and history (admins)."""
 
-from datetime import date
-
 import streamlit as st
 
-from cetracker import audit, courses, entities, members, records
+from cetracker import audit, config, courses, entities, members, records
 from cetracker.errors import CetrackerError
 from cetracker.plurals import plural
 from cetracker.ui import editing, session, widgets
@@ -35,7 +33,7 @@ edit_tab, add_tab = st.tabs(["Edit a member", "Add a member"])
 with add_tab:
     editing.edit(
         members.MEMBER,
-        {"status": "active", "joined": date.today()},
+        {"status": "active", "joined": config.today()},
         "member_new",
         submit="Add member",
         save=lambda v: members.save_member(db, v, actor=user.username),
@@ -43,7 +41,7 @@ with add_tab:
             f"Added {widgets.plain(v['first_name'])} {widgets.plain(v['last_name'])} "
             f"(license {widgets.plain(v['license_number'])})."
         ),
-        max_date=date.today(),
+        max_date=config.today(),
     )
 
 with edit_tab:
@@ -73,7 +71,7 @@ with edit_tab:
             "Saved. Inactive members stay in every report of the years they were active."
         ),
         reload_label="Reload this member",
-        max_date=date.today(),
+        max_date=config.today(),
     )
     st.caption(
         "To deactivate a member, set Status to inactive: the member and their history stay. "
@@ -140,5 +138,5 @@ with edit_tab:
             done=lambda _v, _s: "Record saved. Reports show it at once.",
             reload_label="Reload this record",
             options={"course_id": course_options_none},
-            max_date=date.today(),
+            max_date=config.today(),
         )

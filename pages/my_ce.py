@@ -1,11 +1,9 @@
 """My CE: where do I stand, and why — totals, categories, carryover, and my documents."""
 
-from datetime import date
-
 import plotly.express as px
 import streamlit as st
 
-from cetracker import messages, records, standing
+from cetracker import config, messages, records, standing
 from cetracker import policy as policies
 from cetracker.files import archive, certificates, transcripts
 from cetracker.plurals import plural
@@ -123,7 +121,7 @@ with cols[2]:
     st.download_button(
         "Download all my data (.zip)",
         lambda: archive.my_data_zip(db, user),
-        file_name=f"my-ce-data-{date.today()}.zip",
+        file_name=f"my-ce-data-{config.today()}.zip",
         mime="application/zip",
         on_click="ignore",
         key="my_zip",

@@ -4,7 +4,7 @@ from datetime import date
 
 import streamlit as st
 
-from cetracker import licenses
+from cetracker import config, licenses
 from cetracker.errors import CetrackerError
 from cetracker.files import transcripts
 from cetracker.rules import compute
@@ -55,10 +55,10 @@ with st.form("license_form", clear_on_submit=True):
     board = cols[0].text_input("Licensing board", max_chars=200)
     number = cols[1].text_input("License number", max_chars=60)
     start = cols[0].date_input(
-        "Cycle starts", value=date(date.today().year, 1, 1), format="MM/DD/YYYY"
+        "Cycle starts", value=date(config.today().year, 1, 1), format="MM/DD/YYYY"
     )
     end = cols[1].date_input(
-        "Cycle ends", value=date(date.today().year + 1, 12, 31), format="MM/DD/YYYY"
+        "Cycle ends", value=date(config.today().year + 1, 12, 31), format="MM/DD/YYYY"
     )
     required = cols[0].number_input(
         "Hours required in the cycle", min_value=0.0, value=40.0, step=1.0

@@ -1,7 +1,5 @@
 """Report a Course: log a course taken elsewhere with its certificate; pending until approved."""
 
-from datetime import date
-
 import streamlit as st
 
 from cetracker import config, records, self_reports
@@ -24,7 +22,7 @@ with st.form("report_form"):
         "Provider", max_chars=300, key="rc_provider", help="Who gave the course."
     )
     day = cols[0].date_input(
-        "Date taken", value=None, max_value=date.today(), key="rc_date", format="MM/DD/YYYY"
+        "Date taken", value=None, max_value=config.today(), key="rc_date", format="MM/DD/YYYY"
     )
     hours = cols[1].number_input(
         "Hours", min_value=0.0, max_value=100.0, step=0.25, value=None, key="rc_hours"
@@ -77,7 +75,7 @@ if not pending.empty:
         new_title = cols[0].text_input("Course title", value=row["Course"], max_chars=300)
         new_provider = cols[1].text_input("Provider", value=row["Provider"], max_chars=300)
         new_day = cols[0].date_input(
-            "Date taken", value=row["Date"], max_value=date.today(), format="MM/DD/YYYY"
+            "Date taken", value=row["Date"], max_value=config.today(), format="MM/DD/YYYY"
         )
         new_hours = cols[1].number_input(
             "Hours", min_value=0.0, max_value=100.0, step=0.25, value=float(row["Hours"])

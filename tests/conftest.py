@@ -1,9 +1,21 @@
 """Shared fixtures: every test uses its own temporary database, never data/.
 
-Every test that takes a database from these fixtures runs twice: on an embedded
-DuckDB file and on a PostgreSQL 15 server started for the session on 127.0.0.1
-(``backend`` is a parametrized fixture). A test about the database file itself is
-marked ``embedded_only`` and runs on DuckDB alone.
+Backends. A test runs on an embedded DuckDB file. A test about storage (imports,
+migrations, transfers, reports' SQL, unique indexes, concurrency, server mode) is
+marked ``both_backends`` and runs a second time on a PostgreSQL 15 server started
+for the session on 127.0.0.1; the mark may sit on a test, a class, a module
+(``pytestmark``) or one ``pytest.param``. ``--all-backends`` runs every test that
+takes a database on both. A test about the database file itself is marked
+``embedded_only``.
+
+Demo data. One demo database is built per backend and test session and never
+written: ``readonly_demo_db_path``/``readonly_demo_db`` read it in place (a test that
+writes there fails); ``demo_db_path``/``demo_db`` hand a test its own copy (a file
+copy, or ``CREATE DATABASE ... TEMPLATE`` on the server).
+
+The clock. ``CETRACKER_TODAY`` pins today's date to ``TODAY`` for the product, the
+demo data and the app processes the browser tests start, so that the tests'
+years (2026 is the current CE year) hold whatever the calendar says.
 """
 
 from __future__ import annotations
@@ -12,6 +24,7 @@ import itertools
 import os
 import shutil
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,30 +35,71 @@ from cetracker.store.db import Database
 from tests.pgserver import PostgresServer
 
 ROOT = Path(__file__).resolve().parents[1]
+TODAY = date(2026, 11, 15)
 
 # Tests never touch the developer's data/ folder or secrets.
 os.environ.setdefault("CETRACKER_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["CETRACKER_LOGIN_SLEEP"] = "0"
+os.environ["CETRACKER_TODAY"] = TODAY.isoformat()
 
 
 BACKENDS = ["duckdb", "postgresql"]
 _database_names = itertools.count(1)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--all-backends",
+        action="store_true",
+        help="run every test that takes a database on PostgreSQL too, not only both_backends ones",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "both_backends: exercises storage; runs on DuckDB and on PostgreSQL (server mode)",
+    )
     config.addinivalue_line(
         "markers", "embedded_only: about the DuckDB file itself; not run on PostgreSQL"
     )
 
 
+def _has_mark_on_a_param(metafunc: pytest.Metafunc, name: str) -> bool:
+    for mark in metafunc.definition.iter_markers("parametrize"):
+        values = mark.kwargs.get("argvalues", mark.args[1] if len(mark.args) > 1 else [])
+        for value in values:
+            if any(m.name == name for m in getattr(value, "marks", ())):
+                return True
+    return False
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """``backend``: DuckDB, and PostgreSQL as well for a test marked ``both_backends``."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    both = (
+        metafunc.config.getoption("all_backends")
+        or metafunc.definition.get_closest_marker("both_backends") is not None
+        or _has_mark_on_a_param(metafunc, "both_backends")
+    )
+    metafunc.parametrize(
+        "backend", BACKENDS if both else BACKENDS[:1], indirect=True, scope="session"
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests about the database file run on the embedded backend only (deselected, not skipped)."""
+    """A PostgreSQL case that its parameters do not mark, or that is ``embedded_only``, is
+    deselected (not skipped): the server run covers exactly what is marked."""
+    every = config.getoption("all_backends")
     keep, drop = [], []
     for item in items:
-        on_server = getattr(item, "callspec", None) and item.callspec.params.get("backend") == (
-            "postgresql"
+        callspec = getattr(item, "callspec", None)
+        on_server = callspec is not None and callspec.params.get("backend") == "postgresql"
+        unwanted = item.get_closest_marker("embedded_only") or not (
+            every or item.get_closest_marker("both_backends")
         )
-        (drop if on_server and item.get_closest_marker("embedded_only") else keep).append(item)
+        (drop if on_server and unwanted else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
@@ -53,15 +107,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    """One PostgreSQL server for the test session, stopped and deleted at the end."""
+    """One PostgreSQL server for the test session (per xdist worker), deleted at the end."""
     server = PostgresServer().start()
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session")
 def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
+    """``duckdb`` or ``postgresql`` (see ``pytest_generate_tests``)."""
+    return str(getattr(request, "param", "duckdb"))
 
 
 def _new_location(backend: str, folder: Path, request: pytest.FixtureRequest, stem: str) -> str:
@@ -69,6 +124,16 @@ def _new_location(backend: str, folder: Path, request: pytest.FixtureRequest, st
         return str(folder / f"{stem}.duckdb")
     server: PostgresServer = request.getfixturevalue("pg_server")
     return server.create_database(f"{stem}_{next(_database_names)}")
+
+
+def _copy(backend: str, template: str, folder: Path, request: pytest.FixtureRequest) -> str:
+    """A new database with the template's contents (nobody may be connected to the template)."""
+    if backend == "duckdb":
+        location = str(folder / f"copy_{next(_database_names)}.duckdb")
+        shutil.copyfile(template, location)
+        return location
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    return server.copy_database(template, f"copy_{next(_database_names)}")
 
 
 @pytest.fixture(scope="session")
@@ -91,32 +156,49 @@ def db(database_location: str) -> Iterator[Database]:
 
 
 @pytest.fixture(scope="session")
-def demo_template(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
-) -> str:
-    """A demo database built once per test run and backend; tests get copies of it."""
-    location = _new_location(backend, tmp_path_factory.mktemp("demo"), request, "demo")
-    database = Database(location)
-    demo.build(database)
-    database.close()
-    return location
+def demo_templates(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Callable[[str], str]:
+    """The demo database of a backend, built once per test session on first use and never
+    opened again: backend -> its location. Tests get copies (``demo_db_path``,
+    ``demo_copy``) or read one copy shared by all (``readonly_demo_db_path``)."""
+    built: dict[str, str] = {}
+
+    def template(backend: str) -> str:
+        if backend not in built:
+            location = _new_location(backend, tmp_path_factory.mktemp("demo"), request, "demo")
+            database = Database(location)
+            demo.build(database)
+            database.close()
+            built[backend] = location
+        return built[backend]
+
+    return template
+
+
+@pytest.fixture(scope="session")
+def demo_template(backend: str, demo_templates: Callable[[str], str]) -> str:
+    """The session backend's demo database (never to be opened: copy it)."""
+    return demo_templates(backend)
+
+
+@pytest.fixture(scope="session")
+def demo_copy(
+    backend: str,
+    demo_template: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Callable[[], str]:
+    """Make a copy of the demo database: () -> its location."""
+    return lambda: _copy(backend, demo_template, tmp_path_factory.mktemp("demo-copy"), request)
 
 
 @pytest.fixture
 def demo_db_path(
-    backend: str,
-    demo_template: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    request: pytest.FixtureRequest,
+    demo_copy: Callable[[], str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
     """A fresh copy of the demo database, which the app under AppTest opens too."""
-    if backend == "duckdb":
-        location = str(tmp_path / "demo.duckdb")
-        shutil.copyfile(demo_template, location)
-    else:
-        server: PostgresServer = request.getfixturevalue("pg_server")
-        location = server.copy_database(demo_template, f"demo_{next(_database_names)}")
+    location = demo_copy()
     monkeypatch.setenv("CETRACKER_DB", location)
     monkeypatch.setenv("CETRACKER_BACKUP_DIR", str(tmp_path / "backups"))
     yield location
@@ -124,5 +206,42 @@ def demo_db_path(
 
 
 @pytest.fixture
-def demo_db(demo_db_path: Path) -> Database:
+def demo_db(demo_db_path: str) -> Database:
     return dbmod.open_database(demo_db_path)
+
+
+_shared: dict[str, str] = {}  # backend -> the shared read-only copy of the demo
+
+
+@pytest.fixture
+def readonly_demo_db_path(
+    backend: str,
+    demo_copy: Callable[[], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:
+    """The session's shared demo database, for a test (or a page under AppTest) that only
+    reads: no copy, and the process keeps it open with its caches from test to test.
+
+    A test that writes to it fails, and the next one gets a new copy.
+    """
+    if backend not in _shared:
+        _shared[backend] = demo_copy()
+    location = _shared[backend]
+    monkeypatch.setenv("CETRACKER_DB", location)
+    monkeypatch.setenv("CETRACKER_BACKUP_DIR", str(tmp_path / "backups"))
+    before = dbmod.open_database(location).version
+    yield location
+    database = dbmod.open_database(location)
+    if database.version != before:
+        del _shared[backend]
+        dbmod.close_all()
+        pytest.fail(
+            "this test wrote to the shared read-only demo database: "
+            "give it demo_db_path or demo_db (a copy of its own)"
+        )
+
+
+@pytest.fixture
+def readonly_demo_db(readonly_demo_db_path: str) -> Database:
+    return dbmod.open_database(readonly_demo_db_path)

@@ -63,7 +63,7 @@ def test_every_page_is_in_the_matrix():
 
 @pytest.mark.parametrize("page", sorted(ALLOWED))
 @pytest.mark.parametrize("role", ROLES, ids=lambda r: r or "anonymous")
-def test_page_access(demo_db_path, page, role):
+def test_page_access(readonly_demo_db_path, page, role):
     at = run_as(page, role)
     assert not at.exception, at.exception
     refused = any("Not allowed" in e.value for e in at.error)
@@ -72,6 +72,7 @@ def test_page_access(demo_db_path, page, role):
         assert not at.dataframe and not at.metric
 
 
+@pytest.mark.both_backends
 def test_provider_sees_only_its_own_attendees_and_uploads(demo_db_path, demo_db):
     own = importer.provider_id_for(demo_db, "P1000")
     other = importer.provider_id_for(demo_db, "P1001")
@@ -102,6 +103,7 @@ def test_provider_sees_only_its_own_attendees_and_uploads(demo_db_path, demo_db)
 
 
 @pytest.mark.parametrize("hostile", ["' OR 1=1 --", '"; DROP TABLE members; --'])
+@pytest.mark.both_backends
 def test_injection_in_text_filters_finds_nothing(demo_db_path, demo_db, hostile):
     at = run_as("ce_details.py", "provider")
     at.text_input(key="ced_name").input(hostile).run()

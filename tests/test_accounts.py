@@ -18,6 +18,7 @@ def audit_actions(db) -> list[str]:
     return [a for (a,) in db.rows("SELECT action FROM audit_log ORDER BY id")]
 
 
+@pytest.mark.both_backends
 def test_provider_signs_up_once(demo_db):
     users.sign_up_provider(demo_db, "p-1001", "educ", GOOD, "ce@example.org")
     user = users.load_user(demo_db, "educ")
@@ -63,6 +64,7 @@ def test_disabled_account_cannot_log_in(demo_db):
     assert audit_actions(demo_db)[-2:] == ["user disabled", "user enabled"]
 
 
+@pytest.mark.both_backends
 def test_reset_password_lifts_a_lock(demo_db):
     for _ in range(users.MAX_FAILED_LOGINS):
         users.record_login(demo_db, "director", False)
@@ -73,6 +75,7 @@ def test_reset_password_lifts_a_lock(demo_db):
     assert audit_actions(demo_db).count("login failed") == users.MAX_FAILED_LOGINS
 
 
+@pytest.mark.both_backends
 def test_change_role_and_scope(demo_db):
     users.change_role(
         demo_db,
@@ -133,6 +136,7 @@ HOSTILE = ["' OR 1=1 --", '"; DROP TABLE members; --', "%", "_", "\\", "<script>
 
 
 @pytest.mark.parametrize("text", HOSTILE)
+@pytest.mark.both_backends
 def test_every_text_filter_treats_input_as_plain_text(demo_db, text):
     from cetracker import audit, messages, providers, reports
     from cetracker.filters import Filters

@@ -75,6 +75,7 @@ def office(tmp_path: Path) -> Path:
     return tmp_path
 
 
+@pytest.mark.both_backends
 def test_load_then_hour_summary_csv_matches_golden(office):
     out = run(office, "report", "hour-summary", "--year", "2024").stdout
     assert out == GOLDEN_2024
@@ -109,6 +110,7 @@ def test_hour_summary_xlsx_and_pdf(office):
     assert (office / "hs.pdf").read_bytes().startswith(b"%PDF")
 
 
+@pytest.mark.both_backends
 def test_load_is_an_upsert(office):
     changed = {
         "Members": [
@@ -180,6 +182,7 @@ def test_load_is_an_upsert(office):
         ),
     ],
 )
+@pytest.mark.both_backends
 def test_bad_workbook_is_rejected_whole(office, sheets, message):
     before = run(office, "report", "hour-summary", "--year", "2024").stdout
     # A good Members sheet rides along: it must not be written either.
@@ -261,6 +264,7 @@ def test_users_add_and_list(office):
     assert "at least 10 characters" in short.stderr
 
 
+@pytest.mark.both_backends
 def test_backup_restores_to_the_same_figures(office, tmp_path):
     folder = tmp_path / "backups"
     backup_file = Path(run(office, "backup", str(folder)).stdout.strip())
@@ -303,6 +307,7 @@ def test_template_is_a_real_workbook_with_a_course_dropdown(office):
     assert "Instructions" in book.sheetnames
 
 
+@pytest.mark.both_backends
 def test_import_prints_counts_and_writes_failed_rows(office):
     roster = office / "r.csv"
     roster.write_text(

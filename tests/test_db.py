@@ -9,6 +9,8 @@ import pytest
 from cetracker.store.db import Database
 from cetracker.store.migrations import MIGRATIONS
 
+pytestmark = pytest.mark.both_backends  # storage: migrations, transactions, unique indexes
+
 
 def test_upgrade_keeps_existing_data(database_location):
     path = database_location

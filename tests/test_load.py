@@ -8,6 +8,7 @@ from streamlit import config
 from tests.load import run_load
 
 pytestmark = [
+    pytest.mark.both_backends,  # concurrency: the server's locking differs
     pytest.mark.timeout(600),
     # AppTest removes its temporary folder when collected, possibly in another session's
     # thread; that cleanup warning is Streamlit's, not a finding of this test.

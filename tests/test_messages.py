@@ -62,6 +62,7 @@ def ids(frame) -> list[int]:
     return [int(i) for i in frame["member_id"]]
 
 
+@pytest.mark.both_backends
 def test_director_reaches_only_their_scope(demo_db):
     director = users.load_user(demo_db, "director")
     everyone = messages.recipients(demo_db, director, messages.Audience())
@@ -75,6 +76,7 @@ def test_director_reaches_only_their_scope(demo_db):
         messages.recipients(demo_db, users.load_user(demo_db, "member"), messages.Audience())
 
 
+@pytest.mark.both_backends
 def test_filters_by_name_county_position_area(demo_db):
     admin = users.load_user(demo_db, "admin")
     chosen = messages.recipients(
@@ -87,6 +89,7 @@ def test_filters_by_name_county_position_area(demo_db):
     assert messages.recipients(demo_db, admin, messages.Audience(last_name="' OR 1=1 --")).empty
 
 
+@pytest.mark.both_backends
 def test_in_app_delivery_and_read_tracking(demo_db):
     admin, member = users.load_user(demo_db, "admin"), users.load_user(demo_db, "member")
     chosen = ids(messages.recipients(demo_db, admin, messages.Audience(areas=("Area 1",))))

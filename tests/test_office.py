@@ -67,6 +67,7 @@ def audit_rows(db, entity, entity_id):
 # -- members ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_backends
 def test_add_and_edit_a_member_records_before_and_after(demo_db):
     member_id = members.save_member(demo_db, member_values(), actor="admin")
     loaded = entities.current(demo_db, members.MEMBER, {"id": member_id})
@@ -118,6 +119,7 @@ def test_every_problem_of_a_form_is_reported_together(demo_db):
     assert len(caught.value.problems) == 3
 
 
+@pytest.mark.both_backends
 def test_the_second_of_two_concurrent_edits_is_refused_and_nothing_is_lost(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
     first = entities.current(demo_db, members.MEMBER, {"id": member_id})
@@ -142,6 +144,7 @@ def test_the_second_of_two_concurrent_edits_is_refused_and_nothing_is_lost(demo_
     assert now["phone"] == "512-555-0101" and now["county"] == first["county"]
 
 
+@pytest.mark.both_backends
 def test_concurrent_saves_from_threads_keep_exactly_one(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
     loaded = entities.current(demo_db, members.MEMBER, {"id": member_id})
@@ -164,6 +167,7 @@ def test_concurrent_saves_from_threads_keep_exactly_one(demo_db):
     assert sorted(outcomes) == ["saved"] + ["stale"] * 7
 
 
+@pytest.mark.both_backends
 def test_a_member_with_records_is_never_deleted(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
     with pytest.raises(CetrackerError, match="Set the status to inactive"):
@@ -175,6 +179,7 @@ def test_a_member_with_records_is_never_deleted(demo_db):
     assert audit_rows(demo_db, "member", spare)[-1][1] == "member deleted"
 
 
+@pytest.mark.both_backends
 def test_member_search_pages_in_sql(demo_db):
     first, total = members.search_members(demo_db)
     assert total == demo_db.scalar("SELECT count(*) FROM members")
@@ -190,6 +195,7 @@ def test_member_search_pages_in_sql(demo_db):
 # -- providers, courses, dues --------------------------------------------------------------------
 
 
+@pytest.mark.both_backends
 def test_provider_licence_numbers_stay_unique(demo_db):
     with pytest.raises(CetrackerError, match="already another provider's"):
         providers.save_provider(demo_db, {"license_number": "p1000", "name": "Copy"}, actor="a")
@@ -231,6 +237,7 @@ def test_course_validation_messages(demo_db, changes, message):
     assert message in caught.value.message
 
 
+@pytest.mark.both_backends
 def test_a_course_number_is_unique_and_approved_hours_cover_existing_records(demo_db):
     existing = demo_db.one(
         """SELECT c.id, c.course_number FROM courses c
@@ -264,6 +271,7 @@ def test_dues_must_agree_with_their_status(demo_db, values, message):
     assert not demo_db.scalar("SELECT count(*) FROM dues WHERE year = 2030")
 
 
+@pytest.mark.both_backends
 def test_dues_saved_and_added_for_the_year(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
     changes = dues.save_dues(
@@ -287,6 +295,7 @@ def last_closable_year(db):
     return policies.current_ce_year(db) - 1
 
 
+@pytest.mark.both_backends
 def test_closing_a_year_freezes_reports_and_certificates(demo_db):
     year = last_closable_year(demo_db)
     live = hour_summary(demo_db, Filters(year=year))
@@ -308,6 +317,7 @@ def test_closing_a_year_freezes_reports_and_certificates(demo_db):
     assert member_cert is not None and member_cert.code == certs[0].code
 
 
+@pytest.mark.both_backends
 def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
     year = last_closable_year(demo_db)
     member_id, record_id, loaded_day = demo_db.one(
@@ -360,6 +370,7 @@ def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
     assert loaded_day == loaded["course_date"]
 
 
+@pytest.mark.both_backends
 def test_a_roster_row_for_a_closed_year_fails_with_its_reason(demo_db):
     year = last_closable_year(demo_db)
     provider_id, number, start = demo_db.one(
@@ -447,6 +458,7 @@ def test_admin_record_entry_is_validated(demo_db):
 # -- policy ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_backends
 def test_policy_impact_counts_match_a_recomputation(demo_db):
     year = policies.current_ce_year(demo_db) - 1
     proposal = policies.Proposal(
@@ -505,6 +517,7 @@ def test_minimum_lines_are_read_with_clear_messages(text, message):
     }
 
 
+@pytest.mark.both_backends
 def test_backup_from_the_app_side_is_a_complete_database(demo_db, tmp_path):
     made = backups.backup(demo_db, tmp_path / "backups")
     import duckdb
@@ -518,6 +531,7 @@ def test_backup_from_the_app_side_is_a_complete_database(demo_db, tmp_path):
         copy.close()
 
 
+@pytest.mark.both_backends
 def test_the_audit_log_filters_by_kind_and_dates_and_spells_out_changes(demo_db):
     from cetracker import audit
 
@@ -534,6 +548,7 @@ def test_the_audit_log_filters_by_kind_and_dates_and_spells_out_changes(demo_db)
     assert len(audit.recent(demo_db, actor="clerk1", since=date.today())) == 2
 
 
+@pytest.mark.both_backends
 def test_the_whole_audit_log_reads_with_entries_without_detail(demo_db):
     from cetracker import audit
 
@@ -544,6 +559,7 @@ def test_the_whole_audit_log_reads_with_entries_without_detail(demo_db):
     assert entries["Detail"].iloc[0].startswith("license number: — → NEW-1")
 
 
+@pytest.mark.both_backends
 @given(
     st.lists(
         st.tuples(

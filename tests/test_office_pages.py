@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from cetracker import audit, years
@@ -49,6 +50,7 @@ def test_admin_adds_a_member(demo_db_path, demo_db):
     ) == ("Zoë", "Travis", "active")
 
 
+@pytest.mark.both_backends
 def test_a_duplicate_license_number_is_explained(demo_db_path, demo_db):
     at = admin_page("manage_members.py")
     before = demo_db.scalar("SELECT count(*) FROM members")
@@ -68,6 +70,7 @@ def open_member(license_number: str) -> tuple[AppTest, int]:
     return at, member_id
 
 
+@pytest.mark.both_backends
 def test_two_sessions_edit_the_same_member(demo_db_path, demo_db):
     first, member_id = open_member("100000")
     second, same = open_member("100000")

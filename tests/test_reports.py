@@ -26,6 +26,7 @@ def pdf_text(data: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
 
 
+@pytest.mark.both_backends
 def test_conference_detail_has_carryover_line_and_total(office):
     frame = reports.conference_detail(office, Filters(2024, name="1001"))
     assert list(zip(frame["course"], frame["hours"], strict=True)) == [
@@ -36,12 +37,14 @@ def test_conference_detail_has_carryover_line_and_total(office):
     ]
 
 
+@pytest.mark.both_backends
 def test_carryover_and_certificates_lists(office):
     assert list(reports.carryover(office, Filters(2024))["license_number"]) == ["1001"]
     assert list(reports.certificates_list(office, Filters(2023))["license_number"]) == ["1001"]
     assert reports.certificates_list(office, Filters(2024)).empty
 
 
+@pytest.mark.both_backends
 def test_dues_report_says_no_dues_record_for_missing_rows(office):
     """SPEC §2: a member with no dues row for the year has "no dues record", not "unpaid"."""
     frame = reports.dues(office, Filters(2024))
@@ -49,6 +52,7 @@ def test_dues_report_says_no_dues_record_for_missing_rows(office):
     assert got == {"1001": "paid", "1002": "unpaid", "1003": "no dues record"}
 
 
+@pytest.mark.both_backends
 def test_conference_report_lists_attendees(office):
     frame = reports.conference(office, Filters(2024), "C3")
     assert sorted(frame["license_number"]) == ["1001", "1002", "1003"]
@@ -58,6 +62,7 @@ REPORT_OPTIONS = {"conference": {"course_number": "C2025-001"}}
 
 
 @pytest.mark.parametrize("name", sorted(reports.REPORTS))
+@pytest.mark.both_backends
 def test_director_scope_holds_in_every_report_and_export(demo_db, name):
     area3 = Filters(2025, scope=Scope(areas=("Area 3",)))
     frame = reports.run_report(demo_db, name, area3, **REPORT_OPTIONS.get(name, {}))
@@ -114,6 +119,7 @@ def test_pdf_has_title_filters_page_numbers_and_repeated_header(demo_db):
     assert "No rows match" in pdf_text(exports.to_pdf(frame.head(0), "Clerk List"))[0]
 
 
+@pytest.mark.both_backends
 def test_certificates_one_page_each_with_unicode_names(demo_db):
     earned = certificates.earned_certificates(demo_db, Filters(2025))
     eligible = reports.certificates_list(demo_db, Filters(2025))
@@ -144,6 +150,7 @@ def test_unicode_names_print(db):
         assert name in text
 
 
+@pytest.mark.both_backends
 def test_verification_codes_resolve_and_forgeries_do_not(demo_db):
     cert = certificates.earned_certificates(demo_db, Filters(2025))[0]
     found = certificates.verify(demo_db, cert.code)
@@ -206,6 +213,7 @@ def test_a_printed_certificates_qr_code_scans_to_its_verify_address(demo_db):
         assert certificates.verify(demo_db, found[0].text.rsplit("=", 1)[1]).name == cert.name
 
 
+@pytest.mark.both_backends
 def test_conference_detail_first_lines_equal_the_head_of_the_whole_report(demo_db):
     whole = reports.conference_detail(demo_db, Filters(2025))
     for limit in (1, 7, 500):
@@ -214,6 +222,7 @@ def test_conference_detail_first_lines_equal_the_head_of_the_whole_report(demo_d
         )
 
 
+@pytest.mark.both_backends
 def test_conference_detail_counts_match_the_whole_report(demo_db):
     from cetracker import years
 

@@ -58,6 +58,7 @@ def another_member(db):
     return users.load_user(db, "other")
 
 
+@pytest.mark.both_backends
 def test_report_is_pending_until_approved_and_then_counts(demo_db):
     me = member(demo_db)
     day = date.today() - timedelta(days=3)
@@ -112,6 +113,7 @@ def test_certificate_type_is_checked_by_content(demo_db, data, name, message):
         report(demo_db, member(demo_db), certificate=data, certificate_name=name)
 
 
+@pytest.mark.both_backends
 def test_png_named_pdf_is_stored_as_png(demo_db):
     me = member(demo_db)
     record = report(demo_db, me, certificate=PNG, certificate_name="odd.pdf")
@@ -142,6 +144,7 @@ def test_oversized_and_bad_values_are_refused(demo_db, monkeypatch):
             self_reports.report_course(demo_db, me, **values)
 
 
+@pytest.mark.both_backends
 def test_members_touch_only_their_own_records(demo_db):
     me, other = member(demo_db), another_member(demo_db)
     record = report(demo_db, me, certificate=PNG, certificate_name="c.png")
@@ -177,6 +180,7 @@ def test_members_touch_only_their_own_records(demo_db):
     assert demo_db.scalar("SELECT count(*) FROM ce_records WHERE id = ?", [record]) == 0
 
 
+@pytest.mark.both_backends
 def test_approved_records_cannot_be_edited_by_the_member(demo_db):
     me = member(demo_db)
     approved = demo_db.scalar(
@@ -210,6 +214,7 @@ def test_transcript_lists_courses_carryover_and_appends_certificates(demo_db):
     assert "ATTACHED-PROOF" in pages[-1].extract_text()
 
 
+@pytest.mark.both_backends
 def test_license_cycles_count_records_inside_their_window(demo_db):
     me = member(demo_db)
     year = date.today().year
@@ -253,6 +258,7 @@ def test_license_cycles_count_records_inside_their_window(demo_db):
         licenses.remove_license(demo_db, other, cycles["Notary"].license_id)
 
 
+@pytest.mark.both_backends
 def test_my_data_zip_holds_records_and_files(demo_db):
     me = member(demo_db)
     report(demo_db, me, title="Zip Course", certificate=PNG, certificate_name="c.png")

@@ -1,6 +1,6 @@
 """Server mode: a real PostgreSQL 15 shared by several processes, and moving between backends.
 
-Most tests of the suite run on PostgreSQL already (the ``backend`` fixture); these are
+The suite's storage tests (marked ``both_backends``) run on PostgreSQL too; these are
 the ones about the server itself: two processes writing at once, ``migrate-to`` both
 ways, and what a wrong URL says.
 """

@@ -15,6 +15,8 @@ from cetracker.rules import compute
 from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
 from cetracker.store.db import Database
 
+pytestmark = pytest.mark.both_backends  # storage: the standing's SQL against the rules' oracle
+
 D = Decimal
 
 member_st = st.fixed_dictionaries(

@@ -3,18 +3,34 @@
 from __future__ import annotations
 
 import threading
-import time
 
 from cetracker import dashboard, warmup
 from cetracker import policy as policies
 from cetracker.filters import EVERYONE
 
 
-def _wait_for(condition, seconds: float = 60.0) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "the warm-up did not finish in time"
-        time.sleep(0.02)
+class StepClock:
+    """``warmup``'s ``time`` with a clock that moves only when the warmer sleeps (or a fake
+    computation says so), so that the tests need no real pauses: ``sleep`` first waits
+    until the test lets it (``hold``/``release``), then moves the clock on."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self._go = threading.Event()
+        self._go.set()
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert self._go.wait(60), "the test never let the warmer go on"
+        self.now += max(0.0, seconds)
+
+    def hold(self) -> None:
+        self._go.clear()
+
+    def release(self) -> None:
+        self._go.set()
 
 
 def _count_builds(monkeypatch) -> list[object]:  # type: ignore[no-untyped-def]
@@ -32,7 +48,8 @@ def _count_builds(monkeypatch) -> list[object]:  # type: ignore[no-untyped-def]
 def test_figures_are_ready_before_the_first_viewer_and_again_after_a_write(demo_db, monkeypatch):
     built = _count_builds(monkeypatch)
     warmer = warmup.Warmer(demo_db, quiet_seconds=0.05)
-    _wait_for(lambda: warmer.runs >= 1)
+    warmer.busy_share = 1.0  # no rest after a warm-up (the share has a test of its own)
+    assert warmer.wait_for(runs=1)
     assert len(built) == 1
     year = policies.current_ce_year(demo_db)
     before = dashboard.figures(demo_db, EVERYONE, year)
@@ -43,7 +60,7 @@ def test_figures_are_ready_before_the_first_viewer_and_again_after_a_write(demo_
             "UPDATE members SET status = 'inactive' WHERE id = "
             "(SELECT min(id) FROM members WHERE status = 'active')"
         )
-    _wait_for(lambda: warmer.runs >= 2)
+    assert warmer.wait_for(runs=2)
     after = dashboard.figures(demo_db, EVERYONE, year)
     assert len(built) == 2  # recomputed once, by the warm-up, not by the viewer
     assert after.members == before.members - 1
@@ -55,23 +72,37 @@ def test_figures_are_ready_before_the_first_viewer_and_again_after_a_write(demo_
 
 def test_a_burst_of_writes_is_warmed_once_it_pauses(demo_db, monkeypatch):
     built = _count_builds(monkeypatch)
-    warmer = warmup.Warmer(demo_db, quiet_seconds=0.5)
-    _wait_for(lambda: warmer.runs >= 1)
+    clock = StepClock()
+    monkeypatch.setattr(warmup, "time", clock)
+    warmer = warmup.Warmer(demo_db, quiet_seconds=2)
+    assert warmer.wait_for(runs=1) and warmer.wait_idle()
+    clock.hold()  # the writes come faster than the quiet time: the warmer is kept waiting
     for _ in range(5):
         demo_db.execute("UPDATE members SET phone = phone WHERE id = (SELECT min(id) FROM members)")
-        time.sleep(0.05)
-    _wait_for(lambda: warmer.runs >= 2)
-    time.sleep(0.7)
+    clock.release()
+    assert warmer.wait_for(runs=2) and warmer.wait_idle()
     assert warmer.runs == 2 and len(built) == 2
 
 
-def test_one_build_per_key_while_several_sessions_ask_at_once(demo_db):
+def test_one_build_per_key_while_several_sessions_ask_at_once(demo_db, monkeypatch):
     builds = []
     gate = threading.Event()
+    asked = threading.Semaphore(0)
+
+    class Building(dict):  # type: ignore[type-arg]
+        """The database's table of builds under way, telling the test of each session that
+        found no result and asks for the build."""
+
+        def setdefault(self, key, default=None):  # type: ignore[no-untyped-def]
+            found = super().setdefault(key, default)
+            asked.release()
+            return found
+
+    monkeypatch.setattr(demo_db, "_building", Building())
 
     def slow() -> int:
         builds.append(1)
-        gate.wait(5)
+        assert gate.wait(30)
         return 42
 
     results: list[int] = []
@@ -81,38 +112,42 @@ def test_one_build_per_key_while_several_sessions_ask_at_once(demo_db):
     ]
     for t in threads:
         t.start()
-    time.sleep(0.2)
+    for _ in threads:  # all four have asked while the first build is still running
+        assert asked.acquire(timeout=30)
     gate.set()
     for t in threads:
-        t.join(timeout=10)
+        t.join(timeout=30)
     assert results == [42, 42, 42, 42] and len(builds) == 1
 
 
 def test_stopping_waits_for_the_running_computation_and_ends_the_thread(demo_db):
+    hooks_before = list(demo_db.after_report_write)
     warmer = warmup.Warmer(demo_db, quiet_seconds=0.05)
-    _wait_for(lambda: warmer.runs >= 1)
+    assert warmer.wait_for(runs=1)
     warmer.stop()
     assert not warmer._thread.is_alive()
+    # A stopped warmer no longer follows writes: it is unhooked from the database.
+    assert demo_db.after_report_write == hooks_before
     demo_db.execute("UPDATE members SET phone = phone WHERE id = (SELECT min(id) FROM members)")
-    time.sleep(0.3)
-    assert warmer.runs == 1  # a stopped warmer no longer follows writes
+    assert warmer.runs == 1
 
 
 def test_warming_takes_at_most_its_share_of_the_time(demo_db, monkeypatch):
+    clock = StepClock()
     started: list[float] = []
 
     def slow(db) -> None:  # type: ignore[no-untyped-def]
-        started.append(time.monotonic())
-        time.sleep(0.2)
+        started.append(clock.now)
+        clock.now += 0.2  # 0.2 s of work
 
+    monkeypatch.setattr(warmup, "time", clock)
     monkeypatch.setattr(warmup, "warm", slow)
     warmer = warmup.Warmer(demo_db, quiet_seconds=0)
-    _wait_for(lambda: warmer.runs >= 1)
-    until = time.monotonic() + 2.5
-    while time.monotonic() < until:  # another instance writing all the time
+    assert warmer.wait_for(runs=1)  # the warm-up at start
+    for runs in (2, 3):  # then another instance writing all the time
         demo_db.execute("UPDATE members SET phone = phone WHERE id = (SELECT min(id) FROM members)")
-        time.sleep(0.05)
-    gaps = [b - a for a, b in zip(started, started[1:], strict=False)]
-    # 0.2 s of work, then 0.8 s of rest: a fifth of the time at most.
-    assert len(started) >= 2 and min(gaps) >= 0.95, gaps
+        assert warmer.wait_for(runs=runs)
     warmer.stop()
+    gaps = [round(b - a, 6) for a, b in zip(started, started[1:], strict=False)]
+    # 0.2 s of work, then 0.8 s of rest: a fifth of the time at most.
+    assert len(started) == 3 and min(gaps) >= 1.0, gaps

@@ -111,7 +111,7 @@ def earned_certificates(
 ) -> list[Certificate]:
     """Every annual certificate earned in the filters' year: eligible members only."""
     frame = hour_summary(db, filters, detail=True, only="eligible")
-    when = _closed_issue_date(db, filters.year) or issued or date.today()
+    when = _closed_issue_date(db, filters.year) or issued or config.today()
     return [
         Certificate(
             int(r.member_id),
@@ -153,7 +153,7 @@ def member_certificate(
     standing = standing_of(db, member_id, year)
     if not standing.eligible:
         return None
-    return Certificate(member_id, row[0], row[1], year, standing.credited, issued or date.today())
+    return Certificate(member_id, row[0], row[1], year, standing.credited, issued or config.today())
 
 
 def _closed_issue_date(db: Database, year: int) -> date | None:

@@ -233,7 +233,7 @@ class ReportPDF(FPDF):
             0,
             4.5,
             f"{config.association_name()} · {self.report_subtitle} · "
-            f"produced {date.today().isoformat()}",
+            f"produced {config.today().isoformat()}",
             new_x="LMARGIN",
             new_y="NEXT",
         )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from openpyxl import Workbook
@@ -19,6 +18,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from cetracker import config
 from cetracker import policy as policies
 from cetracker.files.exports import neutralise
 from cetracker.importer import EXAMPLE_ROW, TEMPLATE_COLUMNS
@@ -143,8 +143,8 @@ def template_xlsx(db: Database, provider_id: int | None) -> bytes:
     """A real roster template: header, one example row, formats, course drop-down, instructions."""
     courses = _courses(db, provider_id)
     book, roster = _roster_book(courses, TEMPLATE_COLUMNS, 5000, INSTRUCTIONS)
-    example_course = courses[0] if courses else ("C-0001", "", 1, date.today())
-    example_day = example_course[3] or date.today()
+    example_course = courses[0] if courses else ("C-0001", "", 1, config.today())
+    example_day = example_course[3] or config.today()
     values = [
         *EXAMPLE_ROW,
         example_course[0],

@@ -121,7 +121,7 @@ def transcript_pdf(
         0,
         4,
         f"Produced by CE Tracker for {config.association_name()} on "
-        f"{date.today():%B %d, %Y}. Hours are those approved by the association.",
+        f"{config.today():%B %d, %Y}. Hours are those approved by the association.",
     )
     for _rid, name, data, mime in attachments:
         if mime.startswith("image/"):

@@ -106,21 +106,20 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
 
 @pytest.fixture(scope="session")
 def app_url(
-    tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[Path, str], str]
+    tmp_path_factory: pytest.TempPathFactory, demo_copy: Callable[[], str]
 ) -> Iterator[str]:
-    """The demo app on the session's backend (a DuckDB file, or the test PostgreSQL)."""
-    folder = tmp_path_factory.mktemp("e2e")
-    with serve(folder, new_database(folder, "e2e")) as url:
+    """The demo app on a copy of the session's demo database (a DuckDB file, or a database
+    on the test PostgreSQL for a journey marked both_backends)."""
+    with serve(tmp_path_factory.mktemp("e2e"), demo_copy(), demo=False) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
 def own_app_url(
-    tmp_path_factory: pytest.TempPathFactory, new_database: Callable[[Path, str], str]
+    tmp_path_factory: pytest.TempPathFactory, demo_copy: Callable[[], str]
 ) -> Iterator[str]:
     """An app with a database of its own, for journeys that change the rules or close years."""
-    folder = tmp_path_factory.mktemp("e2e-own")
-    with serve(folder, new_database(folder, "e2e_own")) as url:
+    with serve(tmp_path_factory.mktemp("e2e-own"), demo_copy(), demo=False) as url:
         yield url
 
 
