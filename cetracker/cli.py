@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from cetracker import config, reports
 from cetracker.accounts import users
+from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.store.db import Database, is_server_url, open_database, redacted
+from cetracker.store.db import Database, open_database, redacted
 
 if TYPE_CHECKING:
     from cetracker.demo import DemoLogin
@@ -260,7 +261,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 def cmd_message(args: argparse.Namespace) -> int:
     """Scheduled reminders: e.g. a monthly "you are short by {short_by} hours" to short members."""
-    from cetracker import messages
+    from cetracker import mail, messages
     from cetracker.accounts.users import User
     from cetracker.standing import hour_summary
 
@@ -296,7 +297,7 @@ def cmd_message(args: argparse.Namespace) -> int:
         }
         for r in chosen.itertuples()
     }
-    smtp = messages.SmtpSettings.from_config()
+    smtp = mail.SmtpSettings.from_config()
     message_id = messages.send(
         db,
         sender,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import numpy as np
 import pandas as pd
@@ -384,7 +385,7 @@ def build(
         cur.execute("INSERT INTO dues SELECT * FROM dues_df")
 
         policies.save_policy(cur, compute.Policy(first_year - 1))
-        policies.save_minimum_set(cur, first_year + 2, {"Ethics": compute.Decimal(3)})
+        policies.save_minimum_set(cur, first_year + 2, {"Ethics": Decimal(3)})
         for name in ("member_df", "provider_df", "course_df", "record_df", "dues_df"):
             cur.unregister(name)
 

@@ -282,7 +282,9 @@ def _fmt(value: Decimal) -> str:
     return compute.format_hours(value)
 
 
-def _holders(db: Database, licenses: list[str], last_names: list[str]) -> tuple[list, list]:
+def _holders(
+    db: Database, licenses: list[str], last_names: list[str]
+) -> tuple[list[Any], list[Any]]:
     """For each row: the member id holding its license number (or None), and whether the
     row's last name differs from that member's (names folded as ``name_key`` does)."""
     import pyarrow as pa

@@ -360,7 +360,7 @@ class YearImpact:
 
 def _with_proposal(
     db: Database, proposal: policies.Proposal
-) -> tuple[list[compute.Policy], dict[int, dict]]:
+) -> tuple[list[compute.Policy], dict[int, dict[str, Decimal]]]:
     stored = [p for p in policies.load_policies(db) if p.effective_year != proposal.effective_year]
     sets = {y: m for y, m in policies.load_minimum_sets(db).items() if y != proposal.effective_year}
     sets[proposal.effective_year] = dict(proposal.minimums)

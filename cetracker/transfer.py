@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
-from cetracker.store.db import SEQUENCES, Database, is_server_url, redacted
+from cetracker.store.db import SEQUENCES, Database, redacted
 
 TARGET = "cetracker_target"
 

@@ -49,7 +49,7 @@ def _shown(value: object) -> str:
         number = float(value)
         return str(int(number)) if number.is_integer() else str(round(number, 4))
     if isinstance(value, pd.Timestamp):
-        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+        return str(value.date().isoformat() if value == value.normalize() else value.isoformat())
     if isinstance(value, date | datetime):
         return value.isoformat()
     return str(value)

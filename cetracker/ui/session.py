@@ -59,7 +59,7 @@ class _Accounts(dict[str, Any]):
             return False
         return True
 
-    def get(self, username: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, username: str, default: Any = None) -> Any:
         return self[username] if username in self else default
 
 
@@ -159,9 +159,9 @@ def login_form(db: Database) -> None:
 
 def forgot_password(db: Database) -> None:
     """Reset by email when SMTP is set up; otherwise say who can reset it."""
-    from cetracker import messages
+    from cetracker import mail
 
-    smtp = messages.SmtpSettings.from_config()
+    smtp = mail.SmtpSettings.from_config()
     with st.expander("Forgot your password?"):
         if smtp is None:
             st.write("Ask the association office: an administrator can reset it for you.")
