@@ -37,16 +37,7 @@ HOUR_SUMMARY_COLUMNS = [
     "eligible",
 ]
 
-_HOUR_SUMMARY_SQL = """
-WITH yearly AS (
-    SELECT member_id,
-           sum(hours) FILTER (WHERE ce_year = $year) AS earned,
-           sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev,
-           count(*) FILTER (WHERE ce_year = $year) AS courses
-    FROM ce_records
-    WHERE status = 'approved' AND ce_year IN ($year, $year - 1)
-    GROUP BY member_id
-),
+_CATEGORY_CTES = """
 minimums AS (
     SELECT unnest($min_categories::VARCHAR[]) AS category,
            unnest($min_hours::DECIMAL(8, 2)[]) AS minimum
@@ -68,7 +59,19 @@ categories_short AS (
     WHERE coalesce(g.got, 0) < mn.minimum
     GROUP BY m.id
 ),
-standing AS (
+"""
+
+_HOUR_SUMMARY_SQL = """
+WITH yearly AS (
+    SELECT member_id,
+           sum(hours) FILTER (WHERE ce_year = $year) AS earned,
+           sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev,
+           count(*) FILTER (WHERE ce_year = $year) AS courses
+    FROM ce_records
+    WHERE status = 'approved' AND ce_year IN ($year, $year - 1)
+    GROUP BY member_id
+),
+{category_ctes}standing AS (
     SELECT m.*,
            coalesce(y.earned, 0) AS earned_hours,
            least($cap_prev, greatest(0, coalesce(y.earned_prev, 0) - $required_prev))
@@ -106,6 +109,7 @@ ORDER BY last_name, first_name, license_number
 
 
 _SNAPSHOT_SQL = """
+WITH {category_ctes}
 SELECT m.license_number, m.first_name, m.last_name, m.county, m.area, m.position,
        $year::INTEGER AS year,
        s.earned::DOUBLE AS earned,
@@ -121,12 +125,11 @@ SELECT m.license_number, m.first_name, m.last_name, m.county, m.area, m.position
                                        ::VARCHAR, '0'), '.')
                            || CASE WHEN s.required - s.earned - s.carried_in = 1
                                    THEN ' hour short' ELSE ' hours short' END END,
-                 CASE WHEN s.categories_short = 1 THEN 'short in 1 category'
-                      WHEN s.categories_short > 1
-                      THEN 'short in ' || s.categories_short || ' categories' END)
-           AS why_not_eligible
+                 c.reasons) AS why_not_eligible
        {extra}
 FROM year_snapshots s JOIN members m ON m.id = s.member_id
+-- A closed year's records and minimums are frozen, so its category reasons read live.
+LEFT JOIN categories_short c ON c.member_id = m.id
 WHERE s.ce_year = $year AND {where} {short}
 ORDER BY m.last_name, m.first_name, m.license_number
 """
@@ -175,8 +178,14 @@ def hour_summary_query(
             if filters.short_only
             else ""
         )
-        params["year"] = year
-        return _SNAPSHOT_SQL.format(where=where, extra=extra, short=short), params
+        minimums = compute.binding_minimums(policies.load_minimum_sets(db), year)
+        params.update(
+            year=year, min_categories=list(minimums), min_hours=list(minimums.values())
+        )
+        sql = _SNAPSHOT_SQL.format(
+            where=where, extra=extra, short=short, category_ctes=_CATEGORY_CTES.rstrip(",\n")
+        )
+        return sql, params
     rules = rules or Rules.of(db)
     this_year = compute.policy_for_year(rules.policies, year)
     previous = compute.policy_for_year(rules.policies, year - 1)
@@ -187,7 +196,9 @@ def hour_summary_query(
         if filters.short_only
         else ""
     )
-    sql = _HOUR_SUMMARY_SQL.format(where=where, extra=extra, having=having)
+    sql = _HOUR_SUMMARY_SQL.format(
+        where=where, extra=extra, having=having, category_ctes=_CATEGORY_CTES
+    )
     params.update(
         year=year,
         required=this_year.required_hours,

@@ -10,6 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cetracker import policy as policies
+from cetracker import years
+from cetracker.dashboard import compliance_trend
 from cetracker.filters import Filters, Scope
 from cetracker.rules import compute
 from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
@@ -84,13 +86,16 @@ def _fill(db: Database, members, policy_rows, minimums) -> None:
         max_size=2,
     ),
     st.booleans(),
+    st.booleans(),
 )
-def test_sql_agrees_with_compute(db, members, year, policy_rows, minimums, short_only):
+def test_sql_agrees_with_compute(db, members, year, policy_rows, minimums, short_only, closed):
     # One database for the test (on either backend), emptied before each example.
     with db.transaction() as cur:
         for table in db.tables():
             cur.execute(f'DELETE FROM "{table}"')  # noqa: S608 - names from the catalog
     _fill(db, members, policy_rows, minimums)
+    if closed:  # a closed year reads its snapshot: the same figures and reasons
+        years.close_year(db, year, actor="test", today=date(2100, 1, 1))
     frame = hour_summary(db, Filters(year=year, short_only=short_only), reasons=True)
     got = {row.license_number: row for row in frame.itertuples()}
     for i, m in enumerate(members):
@@ -112,6 +117,21 @@ def test_sql_agrees_with_compute(db, members, year, policy_rows, minimums, short
         # Why not eligible: the same words from the SQL as from compute.reasons.
         assert (row.why_not_eligible or "") == "; ".join(s.reasons)
         assert s.eligible == (not s.reasons)
+    # The Dashboard's year-by-year trend counts the same eligible active members.
+    trend = compliance_trend(db, Scope(), range(year, year + 1))
+    standings = [
+        compute.standing(
+            [compute.Record(*r) for r in m["records"]],
+            year,
+            policy_rows,
+            minimums,
+            active=m["active"],
+        )
+        for m in members
+    ]
+    eligible = sum(s.eligible for s in standings)
+    counted = sum(m["active"] for m in members)  # the share is of active members
+    assert trend["eligible"].iloc[0] == pytest.approx(eligible / counted if counted else 0.0)
 
 
 def test_columns_are_those_of_the_csv(db):
