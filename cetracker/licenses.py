@@ -105,9 +105,11 @@ def license_progress(db: Database, user: User, today: date | None = None) -> lis
                GROUP BY category""",
             [member_id, start, end],
         )
-        by_category = {c: compute.hours(h) for c, h in rows}
-        earned = sum(by_category.values(), Decimal(0))
-        required = compute.hours(required)
+        progress = compute.cycle_standing(
+            {c: compute.hours(h) for c, h in rows},
+            compute.hours(required),
+            {c: compute.hours(m) for c, m in json.loads(mins).items()},
+        )
         out.append(
             CycleProgress(
                 int(lid),
@@ -115,14 +117,11 @@ def license_progress(db: Database, user: User, today: date | None = None) -> lis
                 number,
                 start,
                 end,
-                required,
-                earned,
-                max(Decimal(0), required - earned),
+                compute.hours(required),
+                progress.earned,
+                progress.remaining,
                 max(0, (end - today).days),
-                {
-                    c: (by_category.get(c, Decimal(0)), compute.hours(m))
-                    for c, m in json.loads(mins).items()
-                },
+                progress.categories,
             )
         )
     return out

@@ -179,9 +179,7 @@ def hour_summary_query(
             else ""
         )
         minimums = compute.binding_minimums(policies.load_minimum_sets(db), year)
-        params.update(
-            year=year, min_categories=list(minimums), min_hours=list(minimums.values())
-        )
+        params.update(year=year, min_categories=list(minimums), min_hours=list(minimums.values()))
         sql = _SNAPSHOT_SQL.format(
             where=where, extra=extra, short=short, category_ctes=_CATEGORY_CTES.rstrip(",\n")
         )

@@ -180,6 +180,9 @@ def test_hour_summary_opens_the_composer_with_exactly_those_members(demo_db_path
     at.multiselect(key="hs_area").select("Area 4").run()
     at.toggle(key="hs_short").set_value(True).run()
     shown = set(at.dataframe[0].value["License number"])
+    # Inactive members shown are left out only when the page says so: here, included.
+    assert "hs_leave_out_inactive" in [box.key for box in at.checkbox]  # the demo has some
+    at.checkbox(key="hs_leave_out_inactive").uncheck().run()
     at.button(key="hs_message").click().run()
     chosen = at.session_state["compose_member_ids"]
     licenses = {

@@ -245,3 +245,14 @@ def test_why_not_eligible_in_words():
 )
 def test_dues_outstanding(due, paid, status, owed):
     assert compute.dues_outstanding(D(due), D(paid), status) == D(owed)
+
+
+def test_a_renewal_cycle_counts_its_own_requirement_and_categories():
+    cycle = compute.cycle_standing(
+        {"General": D(35), "Ethics": D(9)}, D(30), {"Ethics": D(6), "Technology": D(2)}
+    )
+    assert (cycle.earned, cycle.remaining) == (D(44), D(0))
+    assert cycle.categories == {"Ethics": (D(9), D(6)), "Technology": (D(0), D(2))}
+    assert cycle.categories_to_go == {"Technology": D(2)}
+    assert not cycle.met
+    assert compute.cycle_standing({"Ethics": D(6)}, D(6), {"Ethics": D(6)}).met

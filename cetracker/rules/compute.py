@@ -247,6 +247,43 @@ def what_remains(standing: Standing, deadline: date) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class CycleStanding:
+    """Progress through a license renewal cycle (its own window, requirement and minimums)."""
+
+    earned: Decimal
+    remaining: Decimal
+    categories: dict[str, tuple[Decimal, Decimal]]  # category -> (earned, minimum)
+
+    @property
+    def categories_to_go(self) -> dict[str, Decimal]:
+        return {c: m - got for c, (got, m) in sorted(self.categories.items()) if got < m}
+
+    @property
+    def met(self) -> bool:
+        return self.remaining == 0 and not self.categories_to_go
+
+
+def cycle_standing(
+    hours_by_category: Mapping[str, Decimal],
+    required: Decimal,
+    minimums: Mapping[str, Decimal],
+) -> CycleStanding:
+    """Renewal-cycle rule: approved records dated inside the cycle's window count, whichever CE
+    year; remaining = max(0, required − earned); each category's minimum counts only that
+    category's hours (nothing carries into a cycle)."""
+    earned = sum((hours(h) for h in hours_by_category.values()), ZERO)
+    return CycleStanding(
+        earned=earned,
+        remaining=max(ZERO, hours(required) - earned),
+        categories={
+            c: (hours(hours_by_category.get(c, ZERO)), hours(m))
+            for c, m in sorted(minimums.items())
+            if hours(m) > 0
+        },
+    )
+
+
 def dues_outstanding(amount_due: Decimal, amount_paid: Decimal, status: str) -> Decimal:
     """Dues rule (SPEC §2): outstanding = due − paid for paid, partial and unpaid rows (never
     below 0); a waived row owes nothing. No row for the year is "no dues record", not unpaid."""
