@@ -428,6 +428,9 @@ class Database:
             return 0
         return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
+    def _applied_migrations(self) -> set[int]:
+        return {int(v) for (v,) in self.rows("SELECT version FROM schema_migrations")}
+
     def migrate(self, upto: int | None = None) -> list[int]:
         """Apply the migrations newer than the database, up to ``upto``; return those applied."""
         applied: list[int] = []
@@ -441,9 +444,11 @@ class Database:
                 self._server_execute(table)
             else:
                 self._con.execute(table)
-            current = self.schema_version()
+            # By the numbers applied, not the highest: migrations written side by side get
+            # numbers in advance, and one may ship after a higher-numbered one has run.
+            done = self._applied_migrations()
             for version, name, sql in MIGRATIONS:
-                if version <= current or (upto is not None and version > upto):
+                if version in done or (upto is not None and version > upto):
                     continue
                 if self.server:
                     self._server_migrate(
