@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from cetracker import config, warmup
+from cetracker import config, rate_limit, warmup
 from cetracker.accounts import sessions, users
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
@@ -94,11 +94,18 @@ _SESSION_KEY = "_login_session"
 
 
 def client_address() -> str | None:
-    """The browser's address as the server sees it (None: this machine, or no browser)."""
+    """The browser's address as the server sees it (None: this machine, or no browser);
+    behind a reverse proxy on this machine, the address the proxy saw."""
     try:
-        return st.context.ip_address
-    except Exception:  # outside a script run (AppTest without a client): no address
+        direct = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For")
+    except Exception:  # outside a script run: no address
         return None
+    # (Under AppTest the context is a stand-in whose values are not text: no address.)
+    return rate_limit.client_address(
+        direct if isinstance(direct, str) else None,
+        forwarded if isinstance(forwarded, str) else None,
+    )
 
 
 def browser_cookie() -> str | None:
