@@ -34,6 +34,7 @@ Params = Sequence[Any] | dict[str, Any] | None
 
 
 SCRATCH = "cetracker_scratch"
+_SCRATCH_NAME = re.compile(rf"{SCRATCH}\.d\d+_t\d+")
 SERVER = "cetracker_pg"
 _OBJECTS = itertools.count()
 # The schema's id sequences and the tables whose ids they give.
@@ -134,10 +135,10 @@ class Database:
         """
 
         def build() -> str:
-            name = (
-                f"{SCRATCH}.{self._scratch_prefix}_{family}_v{self.data_version}"
-                f"_{next(self._scratch_serial)}"
-            )
+            # The name is made of this object's counters only: a family names a year
+            # ("standing_2024"), and nothing a caller passes goes into an identifier.
+            name = f"{SCRATCH}.{self._scratch_prefix}_t{next(self._scratch_serial)}"
+            assert _SCRATCH_NAME.fullmatch(name), name
             cur = self.cursor()
             try:
                 cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)
@@ -489,6 +490,26 @@ class Database:
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def holds_database(location: str | Path) -> bool:
+    """A CE Tracker database is at ``location``; looks only, creates nothing.
+
+    A file that exists, or a PostgreSQL database that holds CE Tracker's schema (one
+    that does not exist cannot be reached: that is an error of its own).
+    """
+    if not is_server_url(location):
+        return str(location) == ":memory:" or Path(location).is_file()
+    con = Database._connect_server(str(location))
+    try:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ?"
+            " AND table_schema = 'public' AND table_name = 'schema_migrations'",
+            [SERVER],
+        ).fetchone()
+    finally:
+        con.close()
+    return bool(found and found[0])
 
 
 _open: dict[str, Database] = {}
