@@ -98,6 +98,14 @@ PAGES = [
     ("Administration", "backup.py", "Backup", "backup", "backup", {"admin"}),
     ("Administration", "users.py", "Users", "manage_accounts", "users", {"admin"}),
     ("Administration", "audit.py", "Audit Log", "policy", "audit", {"admin"}),
+    (
+        "Account",
+        "account.py",
+        "My Account",
+        "key",
+        "account",
+        {"admin", "director", "provider", "member"},
+    ),
     ("Public", "verify.py", "Verify a certificate", "verified", "verify", None),
 ]
 
@@ -120,9 +128,26 @@ if user is None:
         session.forgot_password(db)
         widgets.preload_charts()
 
-    public = [page(*p[1:5]) for p in PAGES if p[5] is None]
-    public.append(page("sign_up.py", "Sign Up", "person_add", "sign-up"))
-    st.navigation([st.Page(login, title="Log in", icon=":material/login:"), *public]).run()
+    public = [
+        st.Page(login, title="Log in", icon=":material/login:", default=True),
+        *(page(*p[1:5]) for p in PAGES if p[5] is None),
+        page("sign_up.py", "Sign Up", "person_add", "sign-up"),
+    ]
+    # The menu is drawn here, never by Streamlit (showSidebarNavigation = false in
+    # .streamlit/config.toml): its own menu listed every file in pages/ to the first
+    # visitor after a start, before this script had said which pages there are.
+    # Any other page's address shows the login form (a session that just ended stays on
+    # its address); once signed in, the same address opens that page.
+    behind_login = [
+        st.Page(login, title="Log in", url_path=p[4]) for p in PAGES if p[5] is not None
+    ]
+    # Pages are registered before the links are drawn: a link is checked against the
+    # pages registered, and the previous run may have registered others at these addresses.
+    chosen = st.navigation(public + behind_login, position="hidden")
+    with st.sidebar:
+        for entry in public:
+            st.page_link(entry)
+    chosen.run()
     st.stop()
 
 unread = messages.unread_count(db, user)
@@ -139,6 +164,9 @@ for section, file, title, *rest, roles in PAGES:
     else:
         others.append(page(file, title, *rest))
 
+chosen = st.navigation(
+    [p for entries in allowed.values() for p in entries] + others, position="hidden"
+)
 with st.sidebar:
     for section, entries in allowed.items():
         st.caption(section)
@@ -151,7 +179,4 @@ with st.sidebar:
     )
     session.logout_button()
 session.keep_login_cookie()
-
-st.navigation(
-    [p for entries in allowed.values() for p in entries] + others, position="hidden"
-).run()
+chosen.run()

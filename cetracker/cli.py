@@ -1,6 +1,8 @@
 """The command line of SPEC §7, on the same database as the app.
 
-Errors print one line to stderr and exit non-zero; nothing is half-written.
+Errors print one line to stderr and exit non-zero; nothing is half-written, and a
+command that fails commits nothing (what can be checked first is checked first).
+Only ``init`` creates a database; every other command refuses one that is not there.
 """
 
 from __future__ import annotations
@@ -9,18 +11,20 @@ import argparse
 import getpass
 import json
 import os
+import re
 import secrets
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from cetracker import config, reports
 from cetracker.accounts import users
 from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.store.db import Database, open_database, redacted
+from cetracker.rules import compute
+from cetracker.store.db import Database, holds_database, open_database, redacted
 
 if TYPE_CHECKING:
     from cetracker.demo import DemoLogin
@@ -30,7 +34,16 @@ if TYPE_CHECKING:
 
 
 def _db(args: argparse.Namespace) -> Database:
-    return open_database(config.db_path(args.db))
+    """The database the command works on; never created here (a mistyped --db would
+    otherwise leave an empty database behind and report nothing found)."""
+    path = config.db_path(args.db)
+    if not holds_database(path):
+        where = "database file" if not is_server_url(path) else "CE Tracker database"
+        raise CetrackerError(
+            f"There is no {where} at {redacted(path)}. Check --db (or CETRACKER_DB); "
+            "`cetracker init` creates a new one."
+        )
+    return open_database(path)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -67,10 +80,10 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def has_database(path: str) -> bool:
-    """A database file exists, or the PostgreSQL database holds CE Tracker's schema."""
+    """A database file exists, or the PostgreSQL database holds CE Tracker's members."""
     if not is_server_url(path):
         return Path(path).exists()
-    return bool(open_database(path).scalar("SELECT count(*) FROM members"))
+    return holds_database(path) and bool(open_database(path).scalar("SELECT count(*) FROM members"))
 
 
 def demo_logins_still_valid(db: Database) -> list[DemoLogin]:
@@ -167,6 +180,21 @@ def cmd_certificates(args: argparse.Namespace) -> int:
     return _write_certificates(_db(args), _filters(args), args.output)
 
 
+def _check_writable(output: str) -> None:
+    """Fail now if ``output`` cannot be written, before any work is committed."""
+    target = Path(output)
+    if output == "-" or target.is_dir():
+        raise CetrackerError(f"Name a file to write to, not {output!r}. Nothing was done.")
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        # The same file ``_write`` writes first, so the same folder rights are tested.
+        with partial.open("wb"):
+            pass
+        partial.unlink()
+    except OSError as exc:
+        raise CetrackerError(f"Cannot write {target}: {exc.strerror}. Nothing was done.") from exc
+
+
 def _write(data: bytes, output: str | None) -> None:
     if output in (None, "-"):
         sys.stdout.buffer.write(data)
@@ -196,6 +224,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     from cetracker import importer
     from cetracker.files import rosters
 
+    if args.failed_out:
+        # Checked before importing: a failure afterwards would leave the rows recorded
+        # and a script that retries would get every one back as "Already recorded".
+        _check_writable(args.failed_out)
     db = _db(args)
     provider_id = importer.provider_id_for(db, args.provider)
     path = Path(args.roster)
@@ -206,10 +238,19 @@ def cmd_import(args: argparse.Namespace) -> int:
     result = importer.import_roster(
         db, data, path.name, provider_id=provider_id, uploaded_by=args.user
     )
+    counts = json.dumps(result.counts())
     if args.failed_out:
         frame = importer.failed_rows_frame(result.failed_outcomes())
-        _write(rosters.failed_rows_xlsx(db, provider_id, frame), args.failed_out)
-    print(json.dumps(result.counts()))
+        try:
+            _write(rosters.failed_rows_xlsx(db, provider_id, frame), args.failed_out)
+        except CetrackerError as exc:
+            # The folder was writable a moment ago (a full disk, say): the import stands.
+            print(counts)
+            raise CetrackerError(
+                f"The import is recorded ({counts}), but the failed rows were not written: "
+                f"{exc.message} Download them from Import History."
+            ) from exc
+    print(counts)
     return 0
 
 
@@ -351,12 +392,34 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """A mistake in the arguments is one line on stderr, like every other error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"cetracker: {message} (see {self.prog} --help)\n")
+
+
+def ce_year(text: str) -> int:
+    """A CE year argument: a whole number from 1900 to 2200."""
+    cleaned = text.strip()
+    if not re.fullmatch(r"[+-]?\d{1,9}", cleaned):
+        raise argparse.ArgumentTypeError(
+            f"the CE year must be a whole number such as 2024, not {text[:40]!r}"
+        )
+    year = int(cleaned)
+    if not compute.is_ce_year(year):
+        raise argparse.ArgumentTypeError(
+            f"CE year {year} is outside {compute.FIRST_CE_YEAR}–{compute.LAST_CE_YEAR}"
+        )
+    return year
+
+
 def build_parser() -> argparse.ArgumentParser:
     # --db is accepted before or after the command: `cetracker --db F report …` or
     # `cetracker report … --db F`.
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
-    parser = argparse.ArgumentParser(prog="cetracker", description="CE Tracker command line.")
+    parser = _Parser(prog="cetracker", description="CE Tracker command line.")
     parser.add_argument(
         "--db",
         help="database file or postgresql:// URL (default: $CETRACKER_DB or data/cetracker.duckdb)",
@@ -388,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[common], help="print or save a report")
     p.add_argument("report", metavar="NAME", help=", ".join(reports.REPORTS))
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=ce_year, required=True)
     p.add_argument("--county", action="append")
     p.add_argument("--area", action="append")
     p.add_argument("--position", action="append")
@@ -402,7 +465,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "certificates", parents=[common], help="every annual certificate of a CE year as one PDF"
     )
-    p.add_argument("--year", type=int, required=True)
+    p.add_argument("--year", type=ce_year, required=True)
     p.add_argument("--county", action="append")
     p.add_argument("--area", action="append")
     p.add_argument("--position", action="append")
@@ -454,7 +517,7 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--area", action="append")
     m.add_argument("--position", action="append")
     m.add_argument("--short-only", action="store_true", help="only members short of hours")
-    m.add_argument("--year", type=int, help="CE year of the figures (default: the current one)")
+    m.add_argument("--year", type=ce_year, help="CE year of the figures (default: the current one)")
     p.set_defaults(func=cmd_message)
 
     p = sub.add_parser(
@@ -480,7 +543,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, or a mistake already printed as one line
+        return exc.code if isinstance(exc.code, int) else 2
     try:
         return int(args.func(args) or 0)
     except CetrackerError as exc:

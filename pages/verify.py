@@ -1,7 +1,10 @@
-"""Verify a certificate by its code: public, no login (SPEC §4)."""
+"""Verify a certificate by its code: public, no login (SPEC §4); rate-limited per client."""
+
+from datetime import datetime, timedelta
 
 import streamlit as st
 
+from cetracker import rate_limit
 from cetracker.files import certificates
 from cetracker.rules import compute
 from cetracker.ui import session, widgets
@@ -21,7 +24,22 @@ code = st.text_input(
     placeholder="AAAAE-VIH5E-…",
 )
 if code.strip():
-    found = certificates.verify(db, code)
+    # A rerun of the page (any click) looks the same code up again: only a new code counts.
+    last = st.session_state.get("_verify_last")
+    if last is not None and last[0] == code:
+        found = last[1]
+    else:
+        refused = rate_limit.VERIFY_LOOKUPS.take(session.client_address() or "local")
+        if refused is not None:
+            seconds = max(1, round(refused.retry_in + 0.5))
+            at = datetime.now() + timedelta(seconds=seconds)
+            st.error(
+                f"Too many lookups from your address: at most {refused.limit} a minute. "
+                f"Try again in {seconds} seconds (at {at:%H:%M:%S})."
+            )
+            st.stop()
+        found = certificates.verify(db, code)
+        st.session_state["_verify_last"] = (code, found)
     if found is None:
         st.error(
             "Not a valid certificate: no certificate has this code. Check the code "

@@ -43,6 +43,7 @@ ALLOWED = {
     "ce_years.py": {"admin"},
     "backup.py": {"admin"},
     "audit.py": {"admin"},
+    "account.py": {"member", "provider", "director", "admin"},
     "verify.py": {None, "member", "provider", "director", "admin"},
     "sign_up.py": {None, "member", "provider", "director", "admin"},
 }

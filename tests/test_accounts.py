@@ -68,9 +68,9 @@ def test_disabled_account_cannot_log_in(demo_db):
 def test_reset_password_lifts_a_lock(demo_db):
     for _ in range(users.MAX_FAILED_LOGINS):
         users.record_login(demo_db, "director", False)
-    assert users.account(demo_db, "director") is None
+    assert users.locked_until(demo_db, "director") is not None
     users.reset_password(demo_db, "director", "brand-new-password", actor="admin")
-    assert users.account(demo_db, "director") is not None
+    assert users.locked_until(demo_db, "director") is None
     assert users.verify_password(demo_db, "director", "brand-new-password")
     assert audit_actions(demo_db).count("login failed") == users.MAX_FAILED_LOGINS
 

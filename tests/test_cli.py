@@ -383,3 +383,141 @@ def test_db_option_after_the_command(office):
         out.flush()
     close_all()
     assert code == 0 and out.buffer.getvalue().decode() == GOLDEN_2024
+
+
+# -- the contract of SPEC §7: one clear line, nothing committed, nothing created -------------
+
+
+def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cetracker: "), result.stderr
+    assert "Traceback" not in result.stderr and "unexpected error" not in result.stderr
+    return lines[0]
+
+
+def roster_file(folder: Path) -> Path:
+    roster = folder / "r.csv"
+    roster.write_text(
+        "First Name,Last Name,License Number,Course Number,CE Year,Course Date,CE Hours\n"
+        "Zoe,Odegard,1002,C2,2024,03/01/2024,3\n"
+        "Ann,Nobody,9999,C2,2024,03/01/2024,3\n",
+        encoding="utf-8",
+    )
+    return roster
+
+
+def test_an_unwritable_failed_rows_file_fails_before_importing(office):
+    roster = roster_file(office)
+    for target in ("missing/dir/f.xlsx", ".", "-"):
+        result = run(
+            office, "import", str(roster), "--provider", "P-1", "--failed-out", target, check=False
+        )
+        line = one_line_error(result)
+        assert "Nothing was done" in line and result.stdout == ""
+    assert "Cannot write missing/dir/f.xlsx: No such file or directory" in one_line_error(
+        run(
+            office,
+            "import",
+            str(roster),
+            "--provider",
+            "P-1",
+            "--failed-out",
+            "missing/dir/f.xlsx",
+            check=False,
+        )
+    )
+    # Nothing was imported: the retry that follows the fix records the row once.
+    out = run(office, "import", str(roster), "--provider", "P-1", "--failed-out", "f.xlsx")
+    assert json.loads(out.stdout) == {"processed": 1, "failed": 1, "total": 2}
+    assert (office / "f.xlsx").exists() and not list(office.glob(".*.partial"))
+
+
+@pytest.mark.embedded_only
+def test_commands_but_init_refuse_a_database_that_is_not_there(tmp_path):
+    missing = tmp_path / "typo.duckdb"
+    roster = roster_file(tmp_path)
+    commands = [
+        ["report", "hour-summary", "--year", "2024"],
+        ["load", "w.xlsx"],
+        ["import", str(roster), "--provider", "P-1"],
+        ["certificates", "--year", "2024", "-o", "c.pdf"],
+        ["template", "-o", "t.xlsx"],
+        ["users", "list"],
+        ["users", "add", "dana", "--role", "director", "--password", "long-enough-pw"],
+        ["backup", str(tmp_path / "backups")],
+        ["migrate-to", str(tmp_path / "copy.duckdb")],
+    ]
+    for command in commands:
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err), chdir(tmp_path):
+            code = main(["--db", str(missing), *command])
+        close_all()
+        line = one_line_error(
+            subprocess.CompletedProcess(command, code, out.getvalue(), err.getvalue())
+        )
+        assert f"There is no database file at {missing}" in line, command
+        assert not missing.exists(), command
+    # init creates it; then the same command works.
+    assert main(["--db", str(missing), "init"]) == 0
+    close_all()
+    assert main(["--db", str(missing), "users", "list"]) == 0
+    close_all()
+
+
+def test_a_server_database_without_the_schema_is_refused(backend, new_database, tmp_path):
+    if backend != "postgresql":
+        pytest.skip("about a PostgreSQL database that exists but was never initialised")
+    empty = new_database(tmp_path, "never_initialised")
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["--db", empty, "report", "hour-summary", "--year", "2024"])
+    close_all()
+    line = one_line_error(subprocess.CompletedProcess([], code, out.getvalue(), err.getvalue()))
+    assert "There is no CE Tracker database at" in line
+    from cetracker.store.db import holds_database
+
+    assert not holds_database(empty)  # and nothing was created in it
+
+
+@pytest.mark.parametrize(
+    ("year", "words"),
+    [
+        ("-5", "CE year -5 is outside 1900–2200"),
+        ("0", "CE year 0 is outside 1900–2200"),
+        ("99999", "CE year 99999 is outside 1900–2200"),
+        ("2024.5", "the CE year must be a whole number such as 2024, not '2024.5'"),
+        ("abc", "the CE year must be a whole number such as 2024, not 'abc'"),
+        ("1" * 5000, "the CE year must be a whole number such as 2024"),
+    ],
+)
+def test_a_year_out_of_range_or_not_whole_is_one_line(office, year, words):
+    for command in (
+        ["report", "hour-summary", "--year", year],
+        ["report", "certificates", "--year", year, "--format", "pdf", "-o", "c.pdf"],
+        ["certificates", "--year", year, "-o", "c.pdf"],
+    ):
+        line = one_line_error(run(office, *command, check=False))
+        assert words in line and "argument --year" in line
+    assert not (office / "c.pdf").exists()
+
+
+def test_every_argument_mistake_is_one_line(office):
+    for command in (
+        ["report"],
+        ["report", "hour-summary"],
+        ["import", "r.csv"],
+        ["users", "add", "x", "--role", "king"],
+        ["nonsense"],
+    ):
+        line = one_line_error(run(office, *command, check=False))
+        assert "see cetracker" in line and "--help" in line
+
+
+def test_years_never_reach_a_table_name(db):
+    """A year is only a parameter and a cache key; the in-memory tables are named by counters."""
+    from cetracker.standing import year_records, year_standing
+
+    names = {year_standing(db, 2024), year_records(db, 2024), year_standing(db, -5)}
+    assert all(name.startswith("cetracker_scratch.d") and "2024" not in name for name in names)
+    assert all(db.scalar(f"SELECT count(*) FROM {name}") == 0 for name in names)  # noqa: S608

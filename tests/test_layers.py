@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import re
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,3 +83,20 @@ def test_pages_never_reach_the_database() -> None:
         assert "duckdb" not in imported, page.name
         assert not any(m.startswith("cetracker.store") for m in imported), page.name
         assert not re.search(r"\.execute\(|\b(SELECT|INSERT|UPDATE|DELETE)\s", source), page.name
+
+
+def test_every_module_has_its_place_in_the_layer_contracts() -> None:
+    """A new module must be placed in a layer, or import-linter would not look at it."""
+    settings = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = settings["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    named = {m.strip() for layer in layers for m in re.split(r"[:|]", layer)}
+    no_streamlit = next(c for c in contracts if "Streamlit" in c["name"])["source_modules"]
+    top = {
+        "cetracker." + (p.stem if p.is_file() else p.name)
+        for p in PACKAGE.iterdir()
+        if (p.suffix == ".py" and p.stem != "__init__")
+        or (p.is_dir() and (p / "__init__.py").exists())
+    }
+    assert top - named == set()
+    assert top - set(no_streamlit) == {"cetracker.ui"}

@@ -9,12 +9,14 @@ from typing import Any
 import bcrypt
 
 from cetracker import audit, mail
+from cetracker.accounts import sessions
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import Scope
 from cetracker.store.db import Database
 
 ROLES = ("admin", "director", "provider", "member")
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_BYTES = 72
 MAX_FAILED_LOGINS = 5
 LOCK_MINUTES = 15
 
@@ -45,6 +47,12 @@ def check_password_rules(username: str, password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise CetrackerError(
             f"The password must be at least {MIN_PASSWORD_LENGTH} characters long."
+        )
+    if len(password.encode()) > MAX_PASSWORD_BYTES:
+        # bcrypt reads no further (and its library refuses longer ones outright).
+        raise CetrackerError(
+            f"The password must be at most {MAX_PASSWORD_BYTES} bytes long "
+            f"({MAX_PASSWORD_BYTES} plain letters; accented letters count two)."
         )
     if password.strip().lower() == username.strip().lower():
         raise CetrackerError("The password must not be the same as the username.")
@@ -121,6 +129,16 @@ def add_user(
         )
 
 
+def canonical_username(db: Database, typed: str) -> str | None:
+    """The account's username as stored, for a name typed in any case (the library lowers it)."""
+    found = db.scalar("SELECT username FROM users WHERE username = ?", [typed])
+    if found is None:
+        found = db.scalar(
+            "SELECT min(username) FROM users WHERE lower(username) = lower(?)", [typed]
+        )
+    return None if found is None else str(found)
+
+
 def load_user(db: Database, username: str) -> User | None:
     row = db.one(
         """SELECT u.username, u.role, u.email, u.member_id, u.provider_id, u.scope_areas,
@@ -146,15 +164,16 @@ def load_user(db: Database, username: str) -> User | None:
 
 
 def account(db: Database, username: str) -> dict[str, Any] | None:
-    """An enabled, unlocked account in the shape streamlit-authenticator expects, or None.
+    """An enabled account in the shape streamlit-authenticator expects, or None.
 
     Looked up one at a time, as a login needs it: a board's 200,000 member accounts
-    are never all loaded (nor copied for every page run).
+    are never all loaded (nor copied for every page run). A lock after failed logins
+    is checked before the password is (``locked_until``), for any name typed.
     """
     # The library lowers what was typed: the key first (indexed), then any case.
     for match in ("u.username = ?", "lower(u.username) = lower(?)"):
         row = db.one(
-            f"""SELECT u.password_hash, u.email, u.role, u.locked_until,
+            f"""SELECT u.password_hash, u.email, u.role,
                        coalesce(m.first_name || ' ' || m.last_name, p.name, u.username)
                 FROM users u
                 LEFT JOIN members m ON m.id = u.member_id
@@ -166,37 +185,120 @@ def account(db: Database, username: str) -> dict[str, Any] | None:
             break
     else:
         return None
-    password_hash, email, role, locked_until, name = row
-    if locked_until is not None and locked_until > datetime.now():
-        return None
+    password_hash, email, role, name = row
     return {"email": email or "", "name": name, "password": password_hash, "roles": [role]}
 
 
-def record_login(db: Database, username: str, success: bool) -> None:
-    """Audit a login; lock an account for a while after repeated failures."""
+def _throttle_name(typed: str) -> str:
+    # Bounded: the key of a row, whatever length was typed.
+    return typed.strip().lower()[:200]
+
+
+def locked_until(db: Database, typed: str, now: datetime | None = None) -> datetime | None:
+    """Until when logins with this name are refused, or None; the same for names without
+    an account, so that the answer tells nobody which names exist."""
+    until = db.scalar(
+        "SELECT locked_until FROM login_failures WHERE name = ?", [_throttle_name(typed)]
+    )
+    return until if until is not None and until > (now or datetime.now()) else None
+
+
+def locked_message(until: datetime, now: datetime | None = None) -> str:
+    """What a locked login is told (the same words whether or not the name has an account)."""
+    now = now or datetime.now()
+    when = f"{until:%H:%M}" if until.date() == now.date() else f"{until:%m/%d/%Y %H:%M}"
+    return (
+        f"This account is locked until {when} after {MAX_FAILED_LOGINS} failed logins. "
+        "Try again then, or ask an administrator to reset the password."
+    )
+
+
+def record_login(
+    db: Database, typed: str, success: bool, *, now: datetime | None = None
+) -> datetime | None:
+    """Audit a login; after repeated failures lock the name typed for a while.
+
+    Failures count by the name typed, account or not. Returns the lock's end when this
+    failure set one.
+    """
+    now = now or datetime.now()
+    name = _throttle_name(typed)
+    locked = None
     with db.transaction(reports=False) as cur:
         if success:
-            cur.execute("UPDATE users SET failed_logins = 0 WHERE username = ?", [username])
+            cur.execute("DELETE FROM login_failures WHERE name = ?", [name])
         else:
-            cur.execute(
-                "UPDATE users SET failed_logins = coalesce(failed_logins, 0) + 1 WHERE username = ?",
-                [username],
-            )
-            cur.execute(
-                """UPDATE users SET locked_until = ?, failed_logins = 0
-                   WHERE username = ? AND failed_logins >= ?""",
-                [datetime.now() + timedelta(minutes=LOCK_MINUTES), username, MAX_FAILED_LOGINS],
-            )
+            row = cur.execute(
+                "SELECT failures, last_failed_at FROM login_failures WHERE name = ?", [name]
+            ).fetchone()
+            # Failures further apart than a lock lasts do not add up.
+            recent = row is not None and row[1] > now - timedelta(minutes=LOCK_MINUTES)
+            failures = (row[0] if row is not None and recent else 0) + 1
+            if failures >= MAX_FAILED_LOGINS:
+                locked, failures = now + timedelta(minutes=LOCK_MINUTES), 0
+            if row is None:
+                cur.execute(
+                    "DELETE FROM login_failures WHERE last_failed_at < ? AND "
+                    "coalesce(locked_until, last_failed_at) < ?",
+                    [now - timedelta(days=1), now],
+                )
+                cur.execute(
+                    "INSERT INTO login_failures (name, failures, last_failed_at, locked_until)"
+                    " VALUES (?, ?, ?, ?)",
+                    [name, failures, now, locked],
+                )
+            else:
+                cur.execute(
+                    "UPDATE login_failures SET failures = ?, last_failed_at = ?,"
+                    " locked_until = coalesce(?, locked_until) WHERE name = ?",
+                    [failures, now, locked, name],
+                )
         audit.record(
-            cur, username or "(blank)", "login" if success else "login failed", "user", username
+            cur,
+            typed.strip()[:200] or "(blank)",
+            "login" if success else "login failed",
+            "user",
+            typed.strip()[:200],
+            {"locked until": f"{locked:%Y-%m-%d %H:%M}"} if locked else None,
         )
+    return locked
 
 
 def verify_password(db: Database, username: str, password: str) -> bool:
     row = db.one("SELECT password_hash, disabled FROM users WHERE username = ?", [username])
-    if row is None or row[1]:
+    if row is None or row[1] or len(password.encode()) > MAX_PASSWORD_BYTES:
         return False
     return bcrypt.checkpw(password.encode(), row[0].encode())
+
+
+_UNUSED_HASH: list[bytes] = []
+
+
+def spend_password_check(password: str) -> None:
+    """Check the password against no account, as long as a real check takes.
+
+    A name without an account is otherwise answered at once and a real one after bcrypt's
+    ~50 ms: the time alone would tell which names exist.
+    """
+    if not _UNUSED_HASH:
+        _UNUSED_HASH.append(bcrypt.hashpw(b"no account has this", bcrypt.gensalt(rounds=10)))
+    bcrypt.checkpw(password.encode()[:72], _UNUSED_HASH[0])
+
+
+def change_password(db: Database, username: str, current: str, new: str) -> None:
+    """A signed-in user's own change: needs the current password; signs out every session."""
+    if not verify_password(db, username, current):
+        raise CetrackerError("The current password is not right; nothing was changed.")
+    if new == current:
+        raise CetrackerError("Choose a new password that differs from the current one.")
+    check_password_rules(username, new)
+    with db.transaction() as cur:
+        cur.execute(
+            "UPDATE users SET password_hash = ? WHERE username = ?",
+            [hash_password(new), username],
+        )
+        sessions.end_all(cur, username, "password changed")
+        audit.record(cur, username, "password changed", "user", username)
 
 
 def list_users(db: Database) -> list[tuple[Any, ...]]:
@@ -286,19 +388,23 @@ def set_disabled(db: Database, username: str, disabled: bool, *, actor: str) -> 
         if disabled and username == actor:
             raise CetrackerError("You cannot disable your own account.")
         cur.execute("UPDATE users SET disabled = ? WHERE username = ?", [disabled, username])
+        if disabled:
+            sessions.end_all(cur, username, "account disabled")
         audit.record(cur, actor, "user disabled" if disabled else "user enabled", "user", username)
 
 
 def reset_password(db: Database, username: str, password: str, *, actor: str) -> None:
-    """An administrator's reset (no email needed); also lifts a lock after failed logins."""
+    """An administrator's reset (no email needed, or a reset code's): lifts a lock after
+    failed logins and signs the account out of every browser."""
     check_password_rules(username, password)
     with db.transaction() as cur:
         _require_user(cur, username)
         cur.execute(
-            "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL"
-            " WHERE username = ?",
+            "UPDATE users SET password_hash = ? WHERE username = ?",
             [hash_password(password), username],
         )
+        cur.execute("DELETE FROM login_failures WHERE name = ?", [_throttle_name(username)])
+        sessions.end_all(cur, username, "password reset")
         audit.record(cur, actor, "password reset", "user", username)
 
 

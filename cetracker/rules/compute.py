@@ -14,6 +14,19 @@ from decimal import Decimal
 
 ZERO = Decimal(0)
 
+# A CE year is a whole number in this range; anything else is a typing mistake.
+FIRST_CE_YEAR = 1900
+LAST_CE_YEAR = 2200
+
+
+def is_ce_year(year: int) -> bool:
+    """A CE year is a whole number from 1900 to 2200 (SPEC §7)."""
+    return (
+        isinstance(year, int)
+        and not isinstance(year, bool)
+        and (FIRST_CE_YEAR <= year <= LAST_CE_YEAR)
+    )
+
 
 def hours(value: object) -> Decimal:
     """A number of hours as an exact decimal (floats go through their shortest text)."""

@@ -34,6 +34,7 @@ Params = Sequence[Any] | dict[str, Any] | None
 
 
 SCRATCH = "cetracker_scratch"
+_SCRATCH_NAME = re.compile(rf"{SCRATCH}\.d\d+_t\d+")
 SERVER = "cetracker_pg"
 _OBJECTS = itertools.count()
 # The schema's id sequences and the tables whose ids they give.
@@ -134,10 +135,10 @@ class Database:
         """
 
         def build() -> str:
-            name = (
-                f"{SCRATCH}.{self._scratch_prefix}_{family}_v{self.data_version}"
-                f"_{next(self._scratch_serial)}"
-            )
+            # The name is made of this object's counters only: a family names a year
+            # ("standing_2024"), and nothing a caller passes goes into an identifier.
+            name = f"{SCRATCH}.{self._scratch_prefix}_t{next(self._scratch_serial)}"
+            assert _SCRATCH_NAME.fullmatch(name), name
             cur = self.cursor()
             try:
                 cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)
@@ -428,6 +429,9 @@ class Database:
             return 0
         return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_migrations"))
 
+    def _applied_migrations(self) -> set[int]:
+        return {int(v) for (v,) in self.rows("SELECT version FROM schema_migrations")}
+
     def migrate(self, upto: int | None = None) -> list[int]:
         """Apply the migrations newer than the database, up to ``upto``; return those applied."""
         applied: list[int] = []
@@ -441,9 +445,11 @@ class Database:
                 self._server_execute(table)
             else:
                 self._con.execute(table)
-            current = self.schema_version()
+            # By the numbers applied, not the highest: migrations written side by side get
+            # numbers in advance, and one may ship after a higher-numbered one has run.
+            done = self._applied_migrations()
             for version, name, sql in MIGRATIONS:
-                if version <= current or (upto is not None and version > upto):
+                if version in done or (upto is not None and version > upto):
                     continue
                 if self.server:
                     self._server_migrate(
@@ -484,6 +490,26 @@ class Database:
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def holds_database(location: str | Path) -> bool:
+    """A CE Tracker database is at ``location``; looks only, creates nothing.
+
+    A file that exists, or a PostgreSQL database that holds CE Tracker's schema (one
+    that does not exist cannot be reached: that is an error of its own).
+    """
+    if not is_server_url(location):
+        return str(location) == ":memory:" or Path(location).is_file()
+    con = Database._connect_server(str(location))
+    try:
+        found = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ?"
+            " AND table_schema = 'public' AND table_name = 'schema_migrations'",
+            [SERVER],
+        ).fetchone()
+    finally:
+        con.close()
+    return bool(found and found[0])
 
 
 _open: dict[str, Database] = {}

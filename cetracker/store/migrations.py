@@ -240,6 +240,40 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             ON ce_records (course_id, member_id, course_date);
         """,
     ),
+    # 8 is another change's number; migrations are applied by the numbers a database
+    # lacks, not by "newer than its highest", so one numbered below an applied one
+    # still runs.
+    (
+        9,
+        "server-side login sessions; failed logins counted by the name typed",
+        # A login cookie names a row here (by the SHA-256 of its random id, so a copy of
+        # the database holds no live cookie); logout, a password change or reset and
+        # disabling the account end rows, and an ended row signs nobody in.
+        # Failed logins move out of users: a name that has no account must lock
+        # exactly as one that has, or the lock message would tell which names exist.
+        # (users.failed_logins and users.locked_until stay, unused, for older code.)
+        """
+        CREATE TABLE login_sessions (
+            id VARCHAR PRIMARY KEY,
+            username VARCHAR NOT NULL,
+            started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            expires_at TIMESTAMP NOT NULL,
+            ended_at TIMESTAMP,
+            ended_why VARCHAR
+        );
+        CREATE INDEX login_sessions_username ON login_sessions (username);
+        CREATE TABLE login_failures (
+            name VARCHAR PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_failed_at TIMESTAMP NOT NULL,
+            locked_until TIMESTAMP
+        );
+        INSERT INTO login_failures (name, failures, last_failed_at, locked_until)
+            SELECT lower(username), coalesce(failed_logins, 0), current_timestamp, locked_until
+            FROM users
+            WHERE coalesce(failed_logins, 0) > 0 OR locked_until > current_timestamp;
+        """,
+    ),
 ]
 
 # Migrations that change only how the embedded database stores things; a server

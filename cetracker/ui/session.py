@@ -1,16 +1,24 @@
-"""The signed-in session: database handle, login, and the guard every page calls."""
+"""The signed-in session: database handle, login, and the guard every page calls.
+
+streamlit-authenticator draws the logout button, keeps the signed-in state and owns the
+cookie component; the cookie itself names a server-side session
+(``cetracker.accounts.sessions``): ``LoginCookie`` takes the place of the library's
+cookie controller, so that a cookie is only good while its session is, and a
+malformed, unsigned, foreign or ended one is ignored and logged.
+"""
 
 from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from typing import Any
 
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from cetracker import config, warmup
-from cetracker.accounts import users
+from cetracker import config, rate_limit, warmup
+from cetracker.accounts import sessions, users
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
 from cetracker.store.db import Database, open_database
@@ -75,8 +83,93 @@ def start_run(db: Database) -> stauth.Authenticate:
             login_sleep_time=config.get_login_sleep(),
         )
     authn.authentication_controller.authentication_model.credentials["usernames"] = _Accounts(db)
+    # The library reads and writes the cookie through this attribute (login, logout).
+    authn.cookie_controller = LoginCookie(db, authn.cookie_controller.cookie_model.cookie_manager)
     st.session_state["_authenticator"] = authn
     return authn
+
+
+# Where this Streamlit session keeps its login session's cookie value (server memory).
+_SESSION_KEY = "_login_session"
+
+
+def client_address() -> str | None:
+    """The browser's address as the server sees it (None: this machine, or no browser);
+    behind a reverse proxy on this machine, the address the proxy saw."""
+    try:
+        direct = st.context.ip_address
+        forwarded = st.context.headers.get("X-Forwarded-For")
+    except Exception:  # outside a script run: no address
+        return None
+    # (Under AppTest the context is a stand-in whose values are not text: no address.)
+    return rate_limit.client_address(
+        direct if isinstance(direct, str) else None,
+        forwarded if isinstance(forwarded, str) else None,
+    )
+
+
+def browser_cookie() -> str | None:
+    """The login cookie the browser sent with this tab's first request, if any."""
+    try:
+        value = st.context.cookies.get(COOKIE_NAME)
+    except Exception:  # a Cookie header Streamlit could not parse is no cookie
+        return None
+    return value if isinstance(value, str) else None
+
+
+class LoginCookie:
+    """The login cookie as the library's cookie controller, backed by a session row.
+
+    The library calls ``get_cookie`` before drawing its login form, ``set_cookie`` after
+    a login and ``delete_cookie`` on logout.
+    """
+
+    def __init__(self, db: Database, manager: Any) -> None:
+        self._db = db
+        self._manager = manager
+
+    def get_cookie(self) -> dict[str, Any] | None:
+        """The browser's cookie as the library's token ({"username": …}) when its session
+        is live; otherwise None, with the refusal in the Audit Log (once per browser tab)."""
+        if st.session_state.get("logout"):
+            # The browser's cookies are those of the tab's first request: after a logout
+            # they still hold the cookie just ended.
+            return None
+        token = browser_cookie()
+        if not token:
+            return None
+        try:
+            username = sessions.username_for(self._db, token)
+        except sessions.CookieRefused as refused:
+            if st.session_state.get("_refused_cookie") != token:
+                st.session_state["_refused_cookie"] = token
+                sessions.record_refusal(self._db, refused, client_address())
+            return None
+        st.session_state[_SESSION_KEY] = token
+        return {"username": username}
+
+    def set_cookie(self) -> None:
+        """Start a session for the user just signed in (once) and send its cookie."""
+        username = st.session_state.get("username")
+        if not username:
+            return
+        token = st.session_state.get(_SESSION_KEY)
+        if token is None:
+            session = sessions.start(self._db, username)
+            token = st.session_state[_SESSION_KEY] = session.token
+        self._manager.set(
+            COOKIE_NAME,
+            token,
+            expires_at=datetime.now() + timedelta(hours=sessions.SESSION_HOURS),
+        )
+
+    def delete_cookie(self) -> None:
+        """End the session on the server, then remove the browser's copy of the cookie."""
+        token = st.session_state.pop(_SESSION_KEY, None)
+        if token is not None:
+            sessions.end(self._db, token, "logout")
+        with contextlib.suppress(KeyError):  # the browser had not reported the cookie yet
+            self._manager.delete(COOKIE_NAME)
 
 
 @contextlib.contextmanager
@@ -110,47 +203,66 @@ def restore_login() -> None:
     # What the library's own login does with a cookie, without drawing its form.
     token = authn.cookie_controller.get_cookie()
     if token:
-        authn.authentication_controller.login(token=token)
+        try:
+            authn.authentication_controller.login(token=token)
+        except stauth.LoginError:  # the account was disabled meanwhile: no longer known
+            st.session_state.pop(_SESSION_KEY, None)
 
 
 def authenticator() -> stauth.Authenticate:
     return st.session_state["_authenticator"]
 
 
-def _failed_attempts(authn: stauth.Authenticate) -> dict[str, int]:
-    users = authn.authentication_controller.authentication_model.credentials["usernames"]
-    return {name: int(u.get("failed_login_attempts", 0) or 0) for name, u in users.items()}
-
-
 def login_form(db: Database) -> None:
-    """The login form; audits every success and failure and locks an account after 5 failures."""
+    """The login form; audits every success and failure and locks a name after 5 failures.
+
+    Drawn here rather than by the library, to check the lock before the password and
+    to count failures for any name typed: a name with no account locks the same way,
+    and is told the same words.
+    """
     authn = authenticator()
-    before = _failed_attempts(authn)
+    with st.form("login_form"):
+        st.subheader("Log in to CE Tracker")
+        typed = st.text_input("Username", max_chars=200, key="login_username")
+        password = st.text_input("Password", type="password", max_chars=200, key="login_password")
+        submitted = st.form_submit_button("Log in")
+    if st.session_state.pop("_session_ended", False):
+        st.info("Your session has ended (signed out, or the password was changed). Log in again.")
+    if not submitted:
+        return
+    if not typed.strip() or not password:
+        st.error("Enter your username and password.")
+        return
+    until = users.locked_until(db, typed)
+    if until is not None:
+        users.record_login(db, typed, False)
+        st.error(users.locked_message(until))
+        return
+    known = (
+        typed.strip().lower()
+        in authn.authentication_controller.authentication_model.credentials["usernames"]
+    )
     try:
-        authn.login(
-            location="main",
-            fields={
-                "Form name": "Log in to CE Tracker",
-                "Username": "Username",
-                "Password": "Password",
-                "Login": "Log in",
-            },
-            key="login_form",
-        )
-    except Exception:  # the library raises for its own limits; the message below is enough
-        st.session_state["authentication_status"] = False
-    status = st.session_state.get("authentication_status")
-    if status:
-        users.record_login(db, st.session_state["username"], True)
-        # The cookie the library sends now is dropped by the rerun below; the first page
-        # of the signed-in session sends it again (see ``keep_login_cookie``).
+        ok = bool(authn.authentication_controller.login(typed, password))
+    except stauth.LoginError:
+        ok = False
+    if not known:
+        users.spend_password_check(password)
+    if ok:
+        username = users.canonical_username(db, st.session_state["username"])
+        st.session_state["username"] = username
+        st.session_state["logout"] = None
+        users.record_login(db, typed, True)
+        authn.cookie_controller.set_cookie()
+        # The cookie sent now is dropped by the rerun below; the first page of the
+        # signed-in session sends it again (see ``keep_login_cookie``).
         st.session_state["_send_login_cookie"] = True
         st.rerun()
-    elif status is False:
-        after = _failed_attempts(authn)
-        for name, count in after.items():
-            if count > before.get(name, 0):
-                users.record_login(db, name, False)
+    st.session_state["authentication_status"] = None
+    locked = users.record_login(db, typed, False)
+    if locked is not None:
+        st.error(users.locked_message(locked))
+    else:
         st.error(
             "The username or password is not right. After 5 failed attempts an account "
             "is locked for 15 minutes; an administrator can reset a forgotten password."
@@ -189,10 +301,36 @@ def forgot_password(db: Database) -> None:
 
 
 def current_user(db: Database) -> User | None:
+    """Who is signed in, while their session lives on the server.
+
+    A session ended elsewhere (a password change or reset, the account disabled) signs
+    this browser tab out at its next run. (A tab signed in without a session row is a
+    page run on its own under test: every login here starts one.)
+    """
     if not st.session_state.get("authentication_status"):
         return None
     username = st.session_state.get("username")
+    token = st.session_state.get(_SESSION_KEY)
+    if token is not None and not sessions.is_live(db, token):
+        _sign_out_here()
+        return None
     return users.load_user(db, username) if username else None
+
+
+def _sign_out_here() -> None:
+    """Forget the signed-in state of this tab (its session is over on the server)."""
+    st.session_state.pop(_SESSION_KEY, None)
+    authenticator().authentication_controller.logout()
+    st.session_state["_session_ended"] = True
+
+
+def change_own_password(db: Database, user: User, current: str, new: str) -> None:
+    """Change the signed-in user's password: every session of theirs ends, this tab gets a
+    new one (and a new cookie), so a copy of the old cookie signs nobody in."""
+    users.change_password(db, user.username, current, new)
+    st.session_state.pop(_SESSION_KEY, None)
+    st.session_state["username"] = user.username
+    authenticator().cookie_controller.set_cookie()
 
 
 def keep_login_cookie() -> None:

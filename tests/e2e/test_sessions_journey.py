@@ -1,0 +1,143 @@
+"""Sessions in a real browser (SPEC §8): a login cookie copied before a logout or a password
+change signs nobody in afterwards; a forged cookie shows the login form; an anonymous
+visitor's menu lists only the public pages, from the first page a new server serves."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+
+from cetracker.demo import DEMO_PASSWORDS
+
+pytestmark = pytest.mark.timeout(300)
+COOKIE = "cetracker_login"
+PUBLIC_LINKS = {"Log in", "Verify a certificate", "Sign Up"}
+
+
+def new_page(browser, cookies: list[dict] | None = None):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    if cookies:
+        context.add_cookies(cookies)
+    return context.new_page()
+
+
+def login_cookie(page, other_than: str | None = None) -> dict:
+    """The login cookie once the browser holds it (waits for the app to send it)."""
+    for _ in range(300):
+        found = [c for c in page.context.cookies() if c["name"] == COOKIE]
+        if found and found[0]["value"] != other_than:
+            return found[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("the app never sent a login cookie")
+
+
+def log_in(browser, url: str, username: str, password: str):
+    page = new_page(browser)
+    page.goto(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    return page
+
+
+def shows_the_login_form(browser, url: str, cookie: dict) -> bool:
+    """A fresh browser holding only ``cookie`` opens the app: is it asked to log in?"""
+    page = new_page(browser, [{"name": cookie["name"], "value": cookie["value"], "url": url}])
+    page.goto(url)
+    # Either the login form or the signed-in menu comes; whichever it is, it is final.
+    form, menu = page.get_by_label("Username"), page.get_by_role("button", name="Log out")
+    form.or_(menu).first.wait_for(timeout=30_000)
+    asked = page.get_by_label("Username").count() == 1
+    signed_in = page.get_by_role("button", name="Log out").count() > 0
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.context.close()
+    assert asked != signed_in
+    return asked
+
+
+def test_the_first_visitor_after_a_start_sees_only_the_public_pages(browser, own_app_url):
+    page = new_page(browser)
+    page.goto(own_app_url)
+    # Watched from the first paint: Streamlit's own menu (which listed every file in
+    # pages/) must never appear, not even before the app has run once.
+    seen_streamlit_menu = page.evaluate(
+        """() => new Promise(resolve => {
+            let seen = false;
+            const look = () => {
+                if (document.querySelector('[data-testid="stSidebarNav"]')) seen = true;
+                if (document.querySelector("input[aria-label='Username']")) resolve(seen);
+                else requestAnimationFrame(look);
+            };
+            look();
+        })"""
+    )
+    assert not seen_streamlit_menu
+    links = page.locator("[data-testid='stSidebar'] [data-testid='stPageLink-NavLink']")
+    links.first.wait_for(timeout=30_000)
+    # (Each link's text starts with its icon's name.)
+    assert {text.split("\n")[-1] for text in links.all_inner_texts()} == PUBLIC_LINKS
+    # A signed-in page's address shows the login form, and after it that page.
+    page.goto(f"{own_app_url}/hour-summary")
+    page.get_by_label("Username").fill("admin")
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["admin"])
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("heading", name="Hour Summary").wait_for(timeout=30_000)
+    page.context.close()
+
+
+def test_a_cookie_copied_before_logout_no_longer_signs_in(browser, own_app_url):
+    page = log_in(browser, own_app_url, "member", DEMO_PASSWORDS["member"])
+    copied = login_cookie(page)
+    assert not shows_the_login_form(browser, own_app_url, copied)  # the copy works now
+    page.get_by_role("button", name="Log out").click()
+    page.get_by_label("Username").wait_for(timeout=30_000)
+    assert shows_the_login_form(browser, own_app_url, copied)
+    page.context.close()
+
+
+def test_a_cookie_copied_before_a_password_change_no_longer_signs_in(browser, own_app_url):
+    page = log_in(browser, own_app_url, "provider", DEMO_PASSWORDS["provider"])
+    copied = login_cookie(page)
+    page.goto(f"{own_app_url}/account")
+    page.get_by_role("textbox", name="Current password").fill(DEMO_PASSWORDS["provider"])
+    page.get_by_role("textbox", name="New password", exact=True).fill("provider-new-2026")
+    page.get_by_role("textbox", name="New password again").fill("provider-new-2026")
+    page.get_by_role("button", name="Change password").click()
+    page.get_by_text("Your password is changed.").wait_for(timeout=30_000)
+    assert shows_the_login_form(browser, own_app_url, copied)
+    # This browser stays signed in: it got a new cookie, which works.
+    renewed = login_cookie(page, other_than=copied["value"])
+    assert not shows_the_login_form(browser, own_app_url, renewed)
+    page.reload()
+    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    page.context.close()
+
+
+def _b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        _b64({"alg": "none", "typ": "JWT"})
+        + "."
+        + _b64({"username": "admin", "exp_date": 9e9})
+        + ".",
+        "garbage%%%not.a.token",
+    ],
+    ids=["alg-none", "malformed"],
+)
+def test_a_forged_cookie_shows_the_login_form_and_login_still_works(browser, own_app_url, value):
+    assert shows_the_login_form(browser, own_app_url, {"name": COOKIE, "value": value})
+    page = new_page(browser, [{"name": COOKIE, "value": value, "url": own_app_url}])
+    page.goto(own_app_url)
+    page.get_by_label("Username").fill("admin")
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["admin"])
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.context.close()
