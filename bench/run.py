@@ -35,14 +35,13 @@ import pandas as pd  # noqa: E402
 import python_calamine  # noqa: E402
 
 from cetracker import (  # noqa: E402
-    certificates,
     dashboard,
     demo,
-    exports,
     importer,
     reports,
-    summary,
 )
+from cetracker import standing as summary  # noqa: E402
+from cetracker.files import certificates, exports  # noqa: E402
 from cetracker.filters import Filters  # noqa: E402
 from cetracker.standing import hour_summary  # noqa: E402
 from cetracker.store.db import Database, is_server_url  # noqa: E402
