@@ -146,19 +146,22 @@ def run(
     """
     if task not in TASKS:
         raise ValueError(f"unknown task {task!r}")
-    job = pickle.dumps((task, data, filename, args, memory, seconds), protocol=5)
+    job = pickle.dumps((TASKS[task], data, filename, args, memory, seconds), protocol=5)
     started = time.perf_counter()
     with _RUNNING:
         child = _spares.take()
+        watch = _Watch(child.pid)
         try:
-            reply = _exchange(child, job, time.monotonic() + seconds)
+            reply = _exchange(child, job, time.monotonic() + seconds, watch)
         except TimeoutError:
             _kill(child)
             reply = b""
         finally:
-            # Reaped here, not by Popen: the kernel's account of its peak memory comes with it.
-            code, peak = _reap(child)
-    usage = Usage(peak, time.perf_counter() - started)
+            code = child.wait()
+            for stream in (child.stdin, child.stdout):
+                if stream is not None:
+                    stream.close()
+    usage = Usage(watch.peak, time.perf_counter() - started)
     _spares.refill()
     _last.usage = usage
     try:
@@ -186,10 +189,34 @@ def run(
             "time",
         )
     message = on_memory() if on_memory else None
+    if on_memory:  # what the file cost is both children's: the reader's and the explainer's
+        explainer = last_usage()
+        usage.peak_bytes = max(usage.peak_bytes, explainer.peak_bytes)
+        usage.seconds = time.perf_counter() - started
+        usage.outcome = kind
+        _last.usage = usage
     raise UnreadableFile(message or _too_big(filename), "memory", str(value or ""))
 
 
-def _exchange(child: subprocess.Popen[bytes], job: bytes, deadline: float) -> bytes:
+class _Watch:
+    """The child's peak resident memory (VmHWM), read from /proc while it runs."""
+
+    def __init__(self, pid: int) -> None:
+        self.path = f"/proc/{pid}/status"
+        self.peak = 0
+
+    def look(self) -> None:
+        try:
+            with open(self.path, "rb") as status:
+                for line in status:
+                    if line.startswith(b"VmHWM:"):
+                        self.peak = max(self.peak, int(line.split()[1]) * 1024)
+                        return
+        except (OSError, ValueError):
+            pass
+
+
+def _exchange(child: subprocess.Popen[bytes], job: bytes, deadline: float, watch: _Watch) -> bytes:
     """Send the job, then read the reply until the child closes its output or time is up."""
     assert child.stdin is not None and child.stdout is not None
     try:
@@ -205,7 +232,9 @@ def _exchange(child: subprocess.Popen[bytes], job: bytes, deadline: float) -> by
             left = deadline - time.monotonic()
             if left <= 0:
                 raise TimeoutError
-            if not selector.select(left):
+            ready = selector.select(min(left, 0.02))
+            watch.look()
+            if not ready:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
@@ -238,18 +267,6 @@ def _kill(child: subprocess.Popen[bytes]) -> None:
         child.kill()
 
 
-def _reap(child: subprocess.Popen[bytes]) -> tuple[int, int]:
-    """The child's exit code and peak memory in bytes, waiting for it to end."""
-    if child.returncode is None:
-        try:
-            _, status, usage = os.wait4(child.pid, 0)
-            child.returncode = os.waitstatus_to_exitcode(status)
-            return child.returncode, usage.ru_maxrss * 1024
-        except ChildProcessError:  # reaped already by Popen
-            pass
-    return child.wait(), 0
-
-
 # -- the child's side ----------------------------------------------------------------------------
 
 
@@ -268,10 +285,9 @@ def _child() -> None:
     job = sys.stdin.buffer.read()
     if not job:
         return  # a spare the parent no longer needs
-    task, data, filename, args, memory, seconds = pickle.loads(job)
+    (module, name), data, filename, args, memory, seconds = pickle.loads(job)
     del job
     _limit(memory, seconds)
-    module, name = TASKS[task]
     try:
         result = ("ok", getattr(importlib.import_module(module), name)(data, filename, *args))
     except RejectedFile as exc:

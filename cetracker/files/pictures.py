@@ -37,12 +37,12 @@ def _mime(data: bytes, filename: str) -> str:
 def _open_image(data: bytes, filename: str):  # type: ignore[no-untyped-def]
     from PIL import Image
 
-    Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # Pillow refuses a bigger one before decoding, too
+    # Opening reads the header only; the size is checked here, before any decoding, with
+    # words of our own (Pillow's guard would refuse without saying the size).
+    Image.MAX_IMAGE_PIXELS = None
     try:
         picture = Image.open(io.BytesIO(data))
         width, height = picture.size
-    except Image.DecompressionBombError as exc:
-        raise _too_many_pixels(filename, None) from exc
     except Exception as exc:
         raise RejectedFile(
             f"{filename} is not a picture that can be opened (the file is damaged). Take the "
@@ -53,10 +53,10 @@ def _open_image(data: bytes, filename: str):  # type: ignore[no-untyped-def]
     return picture
 
 
-def _too_many_pixels(filename: str, size: tuple[int, int] | None) -> RejectedFile:
-    told = f" ({size[0]:,} × {size[1]:,} pixels)" if size else ""
+def _too_many_pixels(filename: str, size: tuple[int, int]) -> RejectedFile:
     return RejectedFile(
-        f"{filename} is a picture far larger than any photo{told}; CE Tracker opens pictures of "
+        f"{filename} is a picture far larger than any photo ({size[0]:,} × {size[1]:,} pixels); "
+        "CE Tracker opens pictures of "
         f"up to {MAX_PIXELS // 1_000_000} megapixels. Attach a photo or scan at normal size."
     )
 

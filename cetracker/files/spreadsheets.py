@@ -45,6 +45,7 @@ MAX_ZIP_MEMBERS = 10_000
 # A sheet is read into a dense grid of its first to its last cell: 5,000,000 cells is
 # 700,000 roster rows of seven columns, and well under the child's memory limit.
 MAX_CELLS = 5_000_000
+MAX_CSV_LINES = 1_000_000
 _DIMENSION = re.compile(
     rb'<dimension\s+ref="\$?([A-Z]{1,4})\$?(\d{1,8})(?::\$?([A-Z]{1,4})\$?(\d{1,8}))?"'
 )
@@ -433,6 +434,13 @@ def read_csv(data: bytes, filename: str, wanted: Sequence[str] | None = None) ->
         raise RejectedFile(
             f"{filename} is not a CSV text file (it holds NUL bytes, as binary files do). "
             "Save it from your spreadsheet as .csv (comma separated), or use the workbook itself."
+        )
+    lines = content.count("\n")
+    if lines > MAX_CSV_LINES:
+        raise RejectedFile(
+            f"{filename} has {lines:,} lines, far more than a roster (CE Tracker reads at most "
+            f"{MAX_CSV_LINES:,}). Delete the empty lines below the rows, or split the file, "
+            "and use the new file(s)."
         )
     first_line = next(iter(content[:8192].splitlines()), "")
     delimiter = ","
