@@ -15,21 +15,29 @@ from dataclasses import dataclass, field, fields
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import compress
-from operator import itemgetter, not_
+from operator import not_
 from typing import TYPE_CHECKING, Any, cast
 
 from cetracker import audit, config, records, years
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError, RejectedFile
-from cetracker.files.spreadsheets import read_first_sheet
+from cetracker.files import uploads
 from cetracker.rules import compute
 from cetracker.rules.cells import (
+    EXCEL_ERRORS,
+    QUOTE_LIMIT,
+    date_problem,
+    error_reason,
+    excel_error,
     license_key,
     name_key,
     normalise_header,
+    number_problem,
     parse_date,
     parse_int,
     parse_number,
+    quote,
+    shorten,
     text,
 )
 from cetracker.store.db import Database
@@ -62,6 +70,8 @@ EXAMPLE_ROW = ("Jane", "Example", "EXAMPLE")
 _OLD_EXAMPLE = ("jane", "example", "123456")
 Progress = Callable[[float, str], None]
 CENT = Decimal("0.01")
+# The columns read as text: an Excel error in them is named here; the others' readers name it.
+_TEXT_FIELDS = ("first_name", "last_name", "license_number")
 NAME_MISMATCH = "The last name does not match the member who holds this license number"
 
 
@@ -194,11 +204,11 @@ def provider_id_for(db: Database, provider_license: str) -> int:
     return int(found)
 
 
-def _texts(cells: tuple[object, ...]) -> list[str]:
+def _texts(cells: list[object]) -> list[str]:
     """A column's cells as trimmed text, each distinct value's text worked out once."""
     kinds = set(map(type, cells))
     if kinds == {str}:
-        return list(map(str.strip, cast("tuple[str, ...]", cells)))
+        return list(map(str.strip, cast("list[str]", cells)))
     if bool not in kinds:  # else TRUE and 1 would share a text: the typed path below
         known = {v: text(v) for v in set(cells)}
         return list(map(known.__getitem__, cells))
@@ -231,30 +241,24 @@ def _example_rows(texts: list[list[str]]) -> list[int]:
 
 
 def read_roster(data: bytes, filename: str) -> Roster:
-    """The roster's rows as raw text by template column; reject an unreadable file whole."""
-    sheet = read_first_sheet(data, filename, max_bytes=config.max_upload_bytes())
-    index = sheet.column_index()
-    missing = [c for c in TEMPLATE_COLUMNS if normalise_header(c) not in index]
+    """The roster's rows as raw text by template column; reject an unreadable file whole.
+
+    The file is read in a bounded child process (``files.uploads``): a hostile file
+    becomes one ``RejectedFile`` here and never touches this process.
+    """
+    sheet = uploads.read_roster_sheet(data, filename, TEMPLATE_COLUMNS)
+    missing = sheet.missing(TEMPLATE_COLUMNS)
     if missing:
         raise RejectedFile(
             f"{filename} has no {', '.join(missing)} column"
             f"{'s' if len(missing) > 1 else ''}. The first row must hold the template's "
             f"headers: {', '.join(TEMPLATE_COLUMNS)}. Download the template and copy the rows into it."
         )
-    positions = [index[normalise_header(c)] for c in TEMPLATE_COLUMNS]
-    body = sheet.body
-    width = max(positions) + 1
-    if min(map(len, body), default=width) < width:  # a CSV's short lines
-        body = [
-            cells if len(cells) >= width else [*cells, *[None] * (width - len(cells))]
-            for cells in body
-        ]
-    # Column by column: seven passes in C instead of a Python step per row.
-    columns = [tuple(map(itemgetter(p), body)) for p in positions]
+    columns = [sheet.columns[normalise_header(c)] for c in TEMPLATE_COLUMNS]
     texts = [_texts(col) for col in columns]
     # Blank rows, and rows with text only outside the template's columns, are skipped.
     kept = list(map(any, zip(*texts, strict=True)))
-    numbers = list(range(sheet.first_number, sheet.first_number + len(body)))
+    numbers = list(sheet.numbers)
     examples = _example_rows(texts)
     for i in examples:
         kept[i] = False
@@ -262,8 +266,8 @@ def read_roster(data: bytes, filename: str) -> Roster:
         keep = [i for i, k in enumerate(kept) if k]
         numbers = [numbers[i] for i in keep]
         texts = [[col[i] for i in keep] for col in texts]
-        columns = [tuple(col[i] for i in keep) for col in columns]
-    example_rows = [sheet.first_number + i for i in examples]
+        columns = [[col[i] for i in keep] for col in columns]
+    example_rows = [sheet.numbers[i] for i in examples]
     if not numbers:
         raise RejectedFile(
             f"{filename} holds "
@@ -273,7 +277,7 @@ def read_roster(data: bytes, filename: str) -> Roster:
     return Roster(
         numbers,
         dict(zip(FIELDS, texts, strict=True)),
-        dict(zip(FIELDS, [list(c) for c in columns], strict=True)),
+        dict(zip(FIELDS, columns, strict=True)),
         example_rows,
     )
 
@@ -351,19 +355,23 @@ def validate(
     def what(number: str, hours_cell: object, date_cell: object, year_cell: object) -> _What:
         reasons: list[str] = []
         course = None
-        if number:
+        if error := excel_error(number):
+            reasons.append(error_reason("Course Number", error))
+        elif number:
             course = courses.get(number.upper())
             if course is None:
-                reasons.append(f"No course has course number {number}")
+                reasons.append(f"No course has course number {shorten(number, QUOTE_LIMIT)}")
             elif course[1] != provider_id:
-                reasons.append(f"Course {number} is not one of this provider's courses")
+                reasons.append(
+                    f"Course {shorten(number, QUOTE_LIMIT)} is not one of this provider's courses"
+                )
                 course = None
 
         hours = None
-        if raw_hours := text(hours_cell):
+        if text(hours_cell):
             hours = parse_number(hours_cell)
             if hours is None:
-                reasons.append(f"CE Hours “{raw_hours}” is not a number")
+                reasons.append(number_problem(hours_cell, "CE Hours"))
             elif hours <= 0:
                 reasons.append("CE Hours must be more than 0")
                 hours = None
@@ -375,12 +383,10 @@ def validate(
                 hours = None
 
         day = None
-        if raw_date := text(date_cell):
+        if text(date_cell):
             day = parse_date(date_cell)
             if day is None:
-                reasons.append(
-                    f"Course Date “{raw_date}” is not a date (use MM/DD/YYYY or YYYY-MM-DD)"
-                )
+                reasons.append(date_problem(date_cell, "Course Date"))
             elif day > today:
                 reasons.append(f"Course Date {day:%m/%d/%Y} is in the future")
                 day = None
@@ -396,10 +402,12 @@ def validate(
                 day = None
 
         year = None
-        if raw_year := text(year_cell):
+        if text(year_cell):
             year = parse_int(year_cell)
-            if year is None or not 1900 <= year <= 2200:
-                reasons.append(f"CE Year “{raw_year}” is not a year")
+            if error := excel_error(year_cell):
+                reasons.append(error_reason("CE Year", error))
+            elif year is None or not 1900 <= year <= 2200:
+                reasons.append(f"CE Year {quote(year_cell)} is not a year")
                 year = None
             elif day is not None:
                 actual = compute.ce_year_of(day, loaded_policies)
@@ -432,6 +440,12 @@ def validate(
     whats = {key: what(number[i], hours[i], dates[i], years[i]) for key, i in first_of.items()}
     found = list(map(whats.__getitem__, keys))
     complete = list(map(all, zip(*(t[f] for f in FIELDS), strict=True)))
+    # A cell showing an Excel error (#REF!, #N/A) is no value: its row is looked at below.
+    for f in FIELDS:
+        if not EXCEL_ERRORS.isdisjoint(t[f]):
+            for i, cell in enumerate(t[f]):
+                if cell in EXCEL_ERRORS:
+                    complete[i] = False
     # The first row holding each member, course and date (a later one repeats it).
     same = list(zip(member_ids, [w.course_id for w in found], [w.day for w in found], strict=True))
     first_of_same = dict(zip(reversed(same), reversed(roster.row_numbers), strict=True))
@@ -451,14 +465,18 @@ def validate(
         member_id, course = member_ids[i], found[i]
         if not complete[i]:
             reasons[i] = [
-                f"{label} is missing"
+                f"{label} is missing" if not t[f][i] else error_reason(label, t[f][i])
                 for label, f in zip(TEMPLATE_COLUMNS, FIELDS, strict=True)
-                if not t[f][i]
-            ]
+                if not t[f][i] or (f in _TEXT_FIELDS and t[f][i] in EXCEL_ERRORS)
+            ] or None
         if member_id is None:
-            if t["license_number"][i]:
-                checked.fail(i, f"No member holds license number {t['license_number'][i]}")
-        elif mismatches[i]:
+            if t["license_number"][i] and t["license_number"][i] not in EXCEL_ERRORS:
+                checked.fail(
+                    i,
+                    "No member holds license number "
+                    + shorten(t["license_number"][i], QUOTE_LIMIT),
+                )
+        elif mismatches[i] and t["last_name"][i] not in EXCEL_ERRORS:
             checked.fail(i, NAME_MISMATCH)
         if course.reasons:
             reasons[i] = [*(reasons[i] or ()), *course.reasons]

@@ -19,14 +19,20 @@ import pandas as pd
 from cetracker import audit, records, years
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError, RejectedFile
-from cetracker.files.spreadsheets import open_workbook, read_excel_sheet
+from cetracker.files import uploads
 from cetracker.rules import compute
 from cetracker.rules.cells import (
+    QUOTE_LIMIT,
+    date_problem,
+    error_reason,
+    excel_error,
     license_key,
     normalise_header,
+    number_problem,
     parse_date,
     parse_int,
     parse_number,
+    shorten,
     text,
 )
 from cetracker.store.db import Database
@@ -38,6 +44,11 @@ DUES_STATUSES = ("paid", "partial", "unpaid", "waived")
 
 class RowError(Exception):
     pass
+
+
+def _shown(value: object) -> str:
+    """A cell's text as a problem quotes it, cut to a readable length."""
+    return repr(shorten(text(value), QUOTE_LIMIT))
 
 
 def _required(value: object, column: str) -> str:
@@ -54,7 +65,7 @@ def _date(value: object, column: str, required: bool = False) -> date | None:
         return None
     found = parse_date(value)
     if found is None:
-        raise RowError(f"{column} {text(value)!r} is not a date (use YYYY-MM-DD or MM/DD/YYYY)")
+        raise RowError(date_problem(value, column))
     return found
 
 
@@ -72,7 +83,7 @@ def _number(
         return default
     number = parse_number(value)
     if number is None:
-        raise RowError(f"{column} {text(value)!r} is not a number")
+        raise RowError(number_problem(value, column))
     if number < 0 or (positive and number == 0):
         raise RowError(f"{column} must be {'more than 0' if positive else '0 or more'}")
     return number
@@ -81,8 +92,10 @@ def _number(
 def _int(value: object, column: str, lo: int, hi: int) -> int:
     raw = _required(value, column)
     number = parse_int(value)
+    if number is None and (error := excel_error(value)):
+        raise RowError(error_reason(column, error))
     if number is None or not lo <= number <= hi:
-        raise RowError(f"{column} {raw!r} must be a whole number from {lo} to {hi}")
+        raise RowError(f"{column} {_shown(raw)} must be a whole number from {lo} to {hi}")
     return number
 
 
@@ -91,7 +104,7 @@ def _choice(value: object, column: str, choices: tuple[str, ...], default: str) 
     if not raw:
         return default
     if raw not in choices:
-        raise RowError(f"{column} {text(value)!r} must be one of: {', '.join(choices)}")
+        raise RowError(f"{column} {_shown(value)} must be one of: {', '.join(choices)}")
     return raw
 
 
@@ -134,7 +147,7 @@ def _course(r: dict[str, Any]) -> dict[str, Any]:
         raise RowError("End Date is before Start Date")
     kind = text(r["Kind"]).lower() or None
     if kind and kind not in KINDS:
-        raise RowError(f"Kind {text(r['Kind'])!r} must be one of: {', '.join(KINDS)}")
+        raise RowError(f"Kind {_shown(r['Kind'])} must be one of: {', '.join(KINDS)}")
     return {
         "course_number": _required(r["Course Number"], "Course Number"),
         "title": _required(r["Title"], "Title"),
@@ -261,33 +274,24 @@ SHEETS = [
 
 def read_workbook(data: bytes, filename: str) -> dict[str, list[dict[str, Any]]]:
     """Parse and check every sheet; raise one error naming sheet, row and problem."""
-    book = open_workbook(data, filename)
-    by_key = {normalise_header(n): n for n in book.sheet_names}
+    found = uploads.read_workbook_sheets(
+        data, filename, {spec.name: spec.columns for spec in SHEETS}
+    )
     parsed: dict[str, list[dict[str, Any]]] = {}
     problems: list[str] = []
     for spec in SHEETS:
-        actual = by_key.get(normalise_header(spec.name))
-        if actual is None:
-            continue
-        sheet = read_excel_sheet(book, actual, filename)
+        sheet = found.get(spec.name)
         if sheet is None:
             continue
-        index = sheet.column_index()
         key_column = spec.columns[0]
-        if normalise_header(key_column) not in index:
+        if sheet.missing([key_column]):
             problems.append(f"sheet {spec.name}: the column {key_column!r} is missing")
             continue
         rows = []
         seen: dict[tuple[object, ...], int] = {}
+        keys = [(col, normalise_header(col)) for col in spec.columns]
         for number, cells in sheet.rows:
-            values = {
-                col: (
-                    cells[index[normalise_header(col)]]
-                    if normalise_header(col) in index and index[normalise_header(col)] < len(cells)
-                    else None
-                )
-                for col in spec.columns
-            }
+            values = {col: cells.get(key) for col, key in keys}
             try:
                 row = spec.parse(values)
             except RowError as exc:

@@ -1,7 +1,10 @@
 """Reading spreadsheet cells as people type them (SPEC §5).
 
 Every value is first turned into trimmed text or a real date, then validated:
-a reader's type guessing never silently blanks "2 hrs".
+a reader's type guessing never silently blanks "2 hrs". A value that cannot be
+read gets a reason that says how to write it (``number_problem``,
+``date_problem``); an Excel error such as ``#REF!`` is named as such, and long
+values are cut (``shorten``) so that a reason stays readable.
 """
 
 from __future__ import annotations
@@ -18,6 +21,43 @@ _SERIAL_RANGE = (1, 2958465)
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00(?:\.0+)?)?)?$")
 _US = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+# "1,234.5": thousands grouped by commas AND a decimal point, so no other reading exists.
+_US_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+\.\d+$")
+# "1,000" or "12,500": a thousands separator to an American, a decimal comma to a European.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
+# "1,5" or "1.000,5": a decimal comma, perhaps with points grouping the thousands.
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d{1,3}(\.\d{3})*,\d+$|^[+-]?\d+,\d+$")
+# What Excel (and LibreOffice) show in a cell whose formula failed.
+EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#UNKNOWN!",
+        "#BUSY!",
+        "#EXTERNAL!",
+        "#PYTHON!",
+        "Err:502",  # LibreOffice's own codes, as its CSV export writes them
+        "Err:504",
+        "Err:508",
+        "Err:522",
+    }
+)
+# Excel keeps at most this many characters in a cell; a longer value is not a typed one.
+CELL_LIMIT = 32_767
+# A reason names the value it is about; a value longer than this is cut with "…".
+QUOTE_LIMIT = 40
+REASON_LIMIT = 200
 # Letters that have no accent to strip but are written without one in plain ASCII.
 _TRANSLITERATE = str.maketrans(
     {
@@ -75,6 +115,62 @@ def text(value: object) -> str:
     return str(value).strip()
 
 
+def shorten(value: str, limit: int) -> str:
+    """``value`` cut to at most ``limit`` characters, the cut marked with "…"."""
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+def quote(value: object) -> str:
+    """A cell's text as a reason quotes it: “like this”, cut to a readable length."""
+    return f"“{shorten(text(value), QUOTE_LIMIT)}”"
+
+
+def excel_error(value: object) -> str | None:
+    """The error a cell shows ("#REF!", "#N/A", …) when its formula failed; else None."""
+    if type(value) is not str or not value or value.lstrip()[:1] not in ("#", "E"):
+        return None
+    found = value.strip()
+    return found if found in EXCEL_ERRORS else None
+
+
+def error_reason(column: str, error: str) -> str:
+    return (
+        f"{column}: the cell holds the Excel error {error} (its formula failed); type the "
+        "value itself or fix the formula"
+    )
+
+
+def date_problem(value: object, column: str) -> str:
+    """Why a non-blank cell is not a date, in words that say how to write one."""
+    if error := excel_error(value):
+        return error_reason(column, error)
+    return f"{column} {quote(value)} is not a date (use MM/DD/YYYY or YYYY-MM-DD)"
+
+
+def number_problem(value: object, column: str) -> str:
+    """Why a non-blank cell is not a number: an Excel error, an ambiguous comma ("1,5"
+    is 1.5 to some and 15 to others: never guessed), or text that is no number."""
+    if error := excel_error(value):
+        return error_reason(column, error)
+    raw = text(value)
+    sign = "-" if raw.startswith("-") else ""
+    digits = raw.lstrip("+-")
+    if _GROUPED.match(raw):
+        whole = digits.replace(",", "")
+        european = digits.replace(",", ".").rstrip("0").rstrip(".")
+        return (
+            f"{column} {quote(value)} is ambiguous: write {sign}{whole}, or {sign}{european} if "
+            "the comma marks decimals (no thousands separators; a point for decimals)"
+        )
+    if _DECIMAL_COMMA.match(raw):
+        plain = digits.replace(".", "").replace(",", ".")
+        return (
+            f"{column} {quote(value)} is ambiguous: write {sign}{plain} (a point for decimals, "
+            "no thousands separators)"
+        )
+    return f"{column} {quote(value)} is not a number"
+
+
 def parse_date(value: object) -> date | None:
     """A real Excel date, an Excel serial number, YYYY-MM-DD or MM/DD/YYYY; else None."""
     if isinstance(value, datetime):
@@ -105,10 +201,18 @@ def _from_serial(serial: float) -> date | None:
 
 
 def parse_number(value: object) -> Decimal | None:
-    """A number or numeric text ("1.5", " 2 "); anything else None."""
+    """A number or numeric text ("1.5", " 2 ", "1,234.5"); anything else None.
+
+    A comma is read only where nothing else could be meant ("1,234.5"): "1,5" and
+    "1,000" are None, and ``number_problem`` says how to write them.
+    """
     if isinstance(value, bool):
         return None
-    raw = text(value).replace(",", "") if not isinstance(value, float) else text(value)
+    if isinstance(value, float):
+        return Decimal(repr(value)) if value == value and abs(value) != float("inf") else None
+    raw = text(value)
+    if "," in raw and _US_GROUPED.match(raw):
+        raw = raw.replace(",", "")
     if not _NUMBER.match(raw):
         return None
     try:
