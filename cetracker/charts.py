@@ -26,6 +26,10 @@ MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
 
 
 def _finish(fig: go.Figure, *, legend: bool = False) -> go.Figure:
+    # Bar labels above the bars, level: a label squeezed into a short bar turns sideways.
+    fig.update_traces(
+        selector={"type": "bar"}, textposition="outside", textangle=0, cliponaxis=False
+    )
     fig.update_layout(
         margin=MARGIN,
         height=HEIGHT,

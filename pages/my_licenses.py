@@ -48,7 +48,7 @@ for cycle in mine.license_progress(db, user):
             mine.remove_license(db, user, cycle.license_id)
             st.rerun()
 
-st.subheader("Add a license")
+st.header("Add a license")
 with st.form("license_form", clear_on_submit=True):
     cols = st.columns(2)
     board = cols[0].text_input("Licensing board", max_chars=200)

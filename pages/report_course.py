@@ -53,7 +53,7 @@ with st.form("report_form"):
         else:
             st.success("Reported. It shows as pending until the association approves it.")
 
-st.subheader("My reported courses")
+st.header("My reported courses")
 records = mine.records_frame(db, user)
 reported = records[records["Source"] == "self report"]
 if reported.empty:
