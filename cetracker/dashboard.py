@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import plotly.express as px
-
 from cetracker import dues
 from cetracker.filters import Filters, Scope
 from cetracker.standing import eligibility_by_area
@@ -15,7 +13,6 @@ from cetracker.store.db import Database
 
 if TYPE_CHECKING:
     import pandas as pd
-    import plotly.graph_objects as go
 
 
 @dataclass(frozen=True)
@@ -30,18 +27,23 @@ class Figures:
     trend: pd.DataFrame
 
 
-def figures(db: Database, scope: Scope, year: int) -> Figures:
-    """The Dashboard's figures for ``scope``, computed once per data version."""
-    result: Figures = db.cached(repr(("dashboard", scope, year)), lambda: _figures(db, scope, year))
+def figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ()) -> Figures:
+    """The Dashboard's figures for ``scope`` (narrowed to ``areas`` when given), computed
+    once per data version."""
+    result: Figures = db.cached(
+        repr(("dashboard", scope, year, areas)), lambda: _figures(db, scope, year, areas)
+    )
     return result
 
 
-def _figures(db: Database, scope: Scope, year: int) -> Figures:
-    filters = Filters(year=year, scope=scope)
-    areas = eligibility_by_area(db, filters)
-    members = int(areas["members"].sum())
-    eligible = int(areas["eligible"].sum())
-    by_area = areas.assign(short=areas["members"] - areas["eligible"])[["area", "members", "short"]]
+def _figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ()) -> Figures:
+    filters = Filters(year=year, areas=areas, scope=scope)
+    per_area = eligibility_by_area(db, filters)
+    members = int(per_area["members"].sum())
+    eligible = int(per_area["eligible"].sum())
+    by_area = per_area.assign(short=per_area["members"] - per_area["eligible"])[
+        ["area", "members", "short"]
+    ]
     where, params = filters.member_where("m")
     months = db.frame(
         f"""SELECT strftime(r.course_date, '%Y-%m') AS month, sum(r.hours)::DOUBLE AS hours
@@ -56,7 +58,7 @@ def _figures(db: Database, scope: Scope, year: int) -> Figures:
             WHERE r.status = 'pending' AND {where}""",  # noqa: S608
         params,
     )
-    trend = compliance_trend(db, scope, range(year - 4, year + 1))
+    trend = compliance_trend(db, scope, range(year - 4, year + 1), areas)
     return Figures(
         year=year,
         trend=trend,
@@ -110,8 +112,10 @@ GROUP BY p.year, m.area, m.county
 """
 
 
-def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
-    """Share of active members eligible, year by year.
+def compliance_trend(
+    db: Database, scope: Scope, years: range, areas: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """Share of active members eligible, year by year (in ``areas`` when given).
 
     Counted per area and county for everyone, so that every scope's trend is a sum
     over its own areas and counties. Closed years read their snapshot. The rules per
@@ -125,11 +129,13 @@ def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
     groups = _open_year_groups(db, open_years, years[-1])
     if not scope.everyone:
         groups = groups[groups["area"].isin(scope.areas) | groups["county"].isin(scope.counties)]
+    if areas:
+        groups = groups[groups["area"].isin(areas)]
     totals = groups.groupby("year")[["members", "eligible"]].sum()
     shares = []
     for y in years:
         if y in closed:
-            frozen = eligibility_by_area(db, Filters(year=y, scope=scope))
+            frozen = eligibility_by_area(db, Filters(year=y, areas=areas, scope=scope))
             members, eligible = int(frozen["members"].sum()), int(frozen["eligible"].sum())
         elif y in totals.index:
             members, eligible = (int(v) for v in totals.loc[y])
@@ -251,41 +257,3 @@ def _trend_groups(db: Database, open_years: list[int]) -> pd.DataFrame:
         "last": max(open_years),
     }
     return db.frame(_TREND_SQL, params)
-
-
-def trend_chart(f: Figures) -> go.Figure:
-    fig = px.line(
-        f.trend,
-        x="year",
-        y="eligible",
-        markers=True,
-        labels={"year": "CE year", "eligible": "Members eligible"},
-    )
-    fig.update_yaxes(tickformat=".0%", range=[0, 1])
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
-    return fig
-
-
-def short_by_area_chart(f: Figures) -> go.Figure:
-    fig = px.bar(
-        f.short_by_area,
-        x="area",
-        y="short",
-        text="short",
-        labels={"area": "Area", "short": "Members short of hours"},
-        color_discrete_sequence=["#1F4E79"],
-    )
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
-    return fig
-
-
-def hours_by_month_chart(f: Figures) -> go.Figure:
-    fig = px.bar(
-        f.hours_by_month,
-        x="month",
-        y="hours",
-        labels={"month": "Month", "hours": "Hours earned"},
-        color_discrete_sequence=["#2E7D32"],
-    )
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 10, "b": 10}, height=320)
-    return fig

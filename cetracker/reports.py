@@ -123,6 +123,43 @@ def active_members(db: Database, filters: Filters) -> int:
     )
 
 
+SHORT_BY_BUCKETS = ("none", "under 5", "5 to 10", "10 to 15", "15 or more")
+
+
+def short_by_buckets(db: Database, filters: Filters) -> pd.DataFrame:
+    """The Hour Summary's members per range of hours short (every range, in order)."""
+    import pandas as pd
+
+    sql, params = standing_query(db, filters)
+    counted = dict(
+        db.rows(
+            f"""SELECT CASE WHEN short_by <= 0 THEN 'none' WHEN short_by < 5 THEN 'under 5'
+                            WHEN short_by < 10 THEN '5 to 10' WHEN short_by < 15 THEN '10 to 15'
+                            ELSE '15 or more' END, count(*)
+                FROM ({sql}) GROUP BY ALL""",  # noqa: S608
+            params,
+        )
+    )
+    return pd.DataFrame(
+        {
+            "bucket": list(SHORT_BY_BUCKETS),
+            "members": [int(counted.get(b, 0)) for b in SHORT_BY_BUCKETS],
+        }
+    )
+
+
+def carried_buckets(db: Database, filters: Filters) -> pd.DataFrame:
+    """Members with carried hours per whole-hour range ("up to 1", "1–2", …), in order."""
+    sql, params = standing_query(db, filters)
+    frame = db.frame(
+        f"""SELECT ceil(carried_in)::INTEGER AS upto, count(*) AS members
+            FROM ({sql}) WHERE carried_in > 0 GROUP BY ALL ORDER BY upto""",  # noqa: S608
+        params,
+    )
+    labels = ["up to 1" if h == 1 else f"{h - 1}–{h}" for h in frame["upto"]]
+    return frame.assign(hours=labels)[["hours", "members"]]
+
+
 def member_count(db: Database, filters: Filters) -> int:
     where, params = filters.member_where("m")
     return int(db.scalar(f"SELECT count(*) FROM members m WHERE {where}", params))  # noqa: S608
@@ -196,6 +233,17 @@ def dues_totals(db: Database, filters: Filters) -> DuesTotals:
         outstanding=float(sum(r[3] for r in rows)),
         paid_in_full=statuses.get("paid", 0),
         statuses=statuses,
+    )
+
+
+def dues_by_area(db: Database, filters: Filters) -> pd.DataFrame:
+    """Dollars paid and outstanding per area, for the Dues chart."""
+    sql, params = _dues_sql(filters)
+    return db.frame(
+        f"""SELECT area, coalesce(sum(amount_paid), 0)::DOUBLE AS paid,
+                   coalesce(sum(outstanding), 0)::DOUBLE AS outstanding
+            FROM ({sql}) GROUP BY area ORDER BY area""",  # noqa: S608
+        params,
     )
 
 

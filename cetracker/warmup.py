@@ -118,13 +118,13 @@ class Warmer:
 
 def warm(db: Database) -> None:
     """Compute what the Dashboard of an admin shows for the current CE year, and draw a chart."""
-    from cetracker import dashboard
+    from cetracker import charts, dashboard
     from cetracker import policy as policies
     from cetracker.filters import EVERYONE
 
     figures = dashboard.figures(db, EVERYONE, policies.current_ce_year(db))
     # Drawing the first chart of a process loads most of plotly (~0.7 s): do it here too.
-    dashboard.short_by_area_chart(figures)
+    charts.short_by_area(figures.short_by_area)
 
 
 _lock = threading.Lock()

@@ -17,7 +17,7 @@ if pending.empty:
     st.stop()
 widgets.show_table(pending.drop(columns=["Record"]))
 
-st.subheader("Review one")
+st.header("Review one")
 chosen = st.selectbox(
     "Reported course",
     pending["Record"].tolist(),
@@ -58,7 +58,7 @@ if cols[1].button("Reject", key="ap_reject"):
     except CetrackerError as exc:
         st.error(exc.message)
 
-st.subheader("Approve several")
+st.header("Approve several")
 many = st.multiselect(
     "Reported courses",
     pending["Record"].tolist(),

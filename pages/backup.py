@@ -38,7 +38,7 @@ if made_path and Path(made_path).exists():
         icon=":material/download:",
         on_click="ignore",
     )
-st.subheader("Restoring")
+st.header("Restoring")
 st.markdown(
     "Restoring replaces the whole database, so it is done at the command line with the app "
     "stopped:\n\n"

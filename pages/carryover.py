@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cetracker import reports
+from cetracker import charts, reports
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
@@ -16,10 +16,28 @@ frame = reports.carryover(db, filters, limit=widgets.MAX_ROWS_SHOWN)
 cols = st.columns(2)
 cols[0].metric("Members with carryover", f"{members:,}")
 cols[1].metric("Hours carried", f"{hours:,.1f}")
+if members:
+    widgets.chart(
+        charts.carried_hours(reports.carried_buckets(db, filters)),
+        "Members by hours carried over",
+        "co_chart",
+    )
 widgets.show_table(
     widgets.labelled(frame),
     empty="No member matching these filters carried hours.",
     total=members,
+    column_order=[
+        "License number",
+        "Last name",
+        "First name",
+        "Carried in",
+        "Earned",
+        "Credited",
+        "Area",
+        "County",
+        "Position",
+    ],
+    column_config={n: widgets.hours_column(n) for n in ("Carried in", "Earned", "Credited")},
 )
 widgets.export_buttons(
     lambda: reports.carryover(db, filters),

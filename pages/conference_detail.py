@@ -24,7 +24,26 @@ if len(frame) >= widgets.MAX_ROWS_SHOWN:
         f"Showing the first {widgets.MAX_ROWS_SHOWN:,} lines; narrow the filters to see the "
         "rest here. The downloads below hold every line."
     )
-widgets.show_table(widgets.labelled(frame))
+widgets.show_table(
+    widgets.labelled(frame),
+    # Course and hours first: the carried-over and total lines read at 1400 px.
+    column_order=[
+        "License number",
+        "Last name",
+        "First name",
+        "Course",
+        "Hours",
+        "Date",
+        "Kind",
+        "Course number",
+        "Area",
+        "County",
+    ],
+    column_config={
+        "Course": st.column_config.TextColumn("Course", width="medium"),
+        "Hours": widgets.hours_column("Hours"),
+    },
+)
 widgets.export_buttons(
     lambda: reports.conference_detail(db, filters),
     "Conference Detail Report",

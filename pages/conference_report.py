@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cetracker import reports
+from cetracker import charts, reports
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
@@ -25,7 +25,23 @@ frame = reports.conference(db, filters, course[0])
 cols = st.columns(2)
 cols[0].metric("Attendees", f"{len(frame):,}")
 cols[1].metric("Hours", f"{frame['hours'].sum():,.1f}" if len(frame) else "0")
-widgets.show_table(widgets.labelled(frame), empty="Nobody matching these filters attended.")
+if len(frame):
+    widgets.chart(charts.attendance_by_area(frame), "Attendees by area", "conf_chart")
+widgets.show_table(
+    widgets.labelled(frame),
+    empty="Nobody matching these filters attended.",
+    column_order=[
+        "License number",
+        "Last name",
+        "First name",
+        "Hours",
+        "Date",
+        "Status",
+        "Area",
+        "County",
+    ],
+    column_config={"Hours": widgets.hours_column("Hours")},
+)
 widgets.export_buttons(
     lambda: reports.conference(db, filters, course[0]),
     "Conference Report",

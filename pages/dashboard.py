@@ -2,16 +2,31 @@
 
 import streamlit as st
 
-from cetracker import dashboard
+from cetracker import charts, dashboard
 from cetracker import policy as policies
-from cetracker.ui import session
+from cetracker.members import filter_choices
+from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
 db = session.database()
 
 st.title("Dashboard")
-year = policies.current_ce_year(db)
-figures = dashboard.figures(db, user.scope, year)
+current = policies.current_ce_year(db)
+choices = filter_choices(db, user.scope, current)
+cols = st.columns([1, 3])
+year = int(
+    cols[0].selectbox(
+        "CE year",
+        choices.years,
+        index=list(choices.years).index(current) if current in choices.years else 0,
+        key="dash_year",
+        help="The CE year the figures are for; the trend shows it and the four before.",
+    )
+)
+areas = cols[1].multiselect(
+    "Area", choices.areas, key="dash_area", help="Leave empty for every area you may see."
+)
+figures = dashboard.figures(db, user.scope, year, tuple(areas))
 cols = st.columns(4)
 cols[0].metric("Active members", f"{figures.members:,}")
 cols[1].metric(f"Eligible for {year}", f"{figures.eligible_share:.0%}")
@@ -19,10 +34,11 @@ cols[2].metric(f"Dues paid for {year}", f"{figures.dues_paid_share:.0%}")
 cols[3].metric("Self-reported courses awaiting review", f"{figures.pending:,}")
 left, right = st.columns(2)
 with left:
-    st.subheader("Short of hours, by area")
-    st.plotly_chart(dashboard.short_by_area_chart(figures), width="stretch")
+    widgets.chart(
+        charts.short_by_area(figures.short_by_area), "Short of hours, by area", "dash_short"
+    )
 with right:
-    st.subheader("Hours earned, by month")
-    st.plotly_chart(dashboard.hours_by_month_chart(figures), width="stretch")
-st.subheader("Members eligible, year by year")
-st.plotly_chart(dashboard.trend_chart(figures), width="stretch")
+    widgets.chart(
+        charts.hours_by_month(figures.hours_by_month), "Hours earned, by month", "dash_months"
+    )
+widgets.chart(charts.eligible_trend(figures.trend), "Members eligible, year by year", "dash_trend")

@@ -2,11 +2,16 @@
 
 import streamlit as st
 
-from cetracker import reports
+from cetracker import charts, reports
 from cetracker.files import exports
 from cetracker.plurals import plural
 from cetracker.rules import compute
-from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
+from cetracker.standing import (
+    HOUR_SUMMARY_COLUMNS,
+    eligibility_by_area,
+    hour_summary,
+    hour_summary_counts,
+)
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
@@ -25,15 +30,48 @@ cols[1].metric("Eligible", f"{counts.eligible:,}")
 cols[2].metric("Not eligible", f"{counts.not_eligible:,}")
 cols[3].metric("Hours short, in all", f"{counts.short_hours:,.1f}")
 st.warning(compute.INELIGIBLE_NOTE, icon=":material/how_to_vote:")
+left, right = st.columns(2)
+with left:
+    widgets.chart(
+        charts.short_by_distribution(reports.short_by_buckets(db, filters)),
+        "Members by hours short",
+        "hs_chart_short",
+    )
+with right:
+    widgets.chart(
+        charts.eligibility_by_area(eligibility_by_area(db, filters)),
+        "Active members eligible, by area",
+        "hs_chart_areas",
+    )
 
 widgets.show_table(
     widgets.labelled(frame),
     total=shown,
+    # The hours first: at 1400 px they show without scrolling sideways.
+    column_order=[
+        "License number",
+        "Last name",
+        "First name",
+        "Earned",
+        "Carried in",
+        "Credited",
+        "Required",
+        "Short by",
+        "Eligible",
+        "Area",
+        "County",
+        "Position",
+    ],
     column_config={
         "Eligible": st.column_config.CheckboxColumn(
             "Eligible",
             help="Unchecked: may not vote, be elected Clerk of the Year or run for Secretary.",
-        )
+            width="small",
+        ),
+        **{
+            name: widgets.hours_column(name)
+            for name in ("Earned", "Carried in", "Credited", "Required", "Short by")
+        },
     },
 )
 widgets.export_buttons(

@@ -35,7 +35,7 @@ if chosen is not None:
         # marked the message read: run the page again so that they count it as read.
         st.rerun()
     with st.container(border=True):
-        st.subheader(widgets.plain(subject))
+        st.header(widgets.plain(subject))
         st.markdown(body)  # Markdown only: raw HTML is shown as text, never run
         if reply_to:
             st.caption(f"To reply, write to {widgets.plain(reply_to)}")

@@ -28,7 +28,7 @@ stored = policies.load_policies(db)
 sets = policies.load_minimum_sets(db)
 cols = st.columns(2)
 with cols[0]:
-    st.subheader("Policies")
+    st.header("Policies")
     widgets.show_table(
         pd.DataFrame(
             [
@@ -45,7 +45,7 @@ with cols[0]:
         empty="No policy stored: the defaults apply (20 hours, cap 10, calendar year).",
     )
 with cols[1]:
-    st.subheader("Category minimums")
+    st.header("Category minimums")
     widgets.show_table(
         pd.DataFrame(
             [(y, policies._minimums_text(m)) for y, m in sorted(sets.items())],
@@ -54,7 +54,7 @@ with cols[1]:
         empty="No category minimums.",
     )
 
-st.subheader("Change the rules")
+st.header("Change the rules")
 year = int(
     st.number_input(
         "Effective from CE year",

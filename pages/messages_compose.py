@@ -32,7 +32,7 @@ reply_to = st.text_input(
     "Reply-to email (if you want replies, enter your own)", max_chars=200, key="msg_reply"
 )
 
-st.subheader("Recipients")
+st.header("Recipients")
 preset = st.session_state.get("compose_member_ids")
 origin = st.session_state.get("compose_from") or {}
 year = int(origin.get("year") or policies.current_ce_year(db))
@@ -101,7 +101,7 @@ widgets.show_table(
 member_ids = [int(i) for i in people["member_id"]]
 needs_hours = messages.uses_standing(subject, body)
 if body.strip() and len(people):
-    st.subheader("Preview")
+    st.header("Preview")
     first_one = people.iloc[0]
     fields = (
         messages.standing_fields(db, user, year, member_ids[:1]).get(member_ids[0])

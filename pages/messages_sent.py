@@ -23,7 +23,7 @@ widgets.show_table(
     },
 )
 
-st.subheader("Open a message")
+st.header("Open a message")
 chosen = st.selectbox(
     "Message",
     sent["Message"].tolist(),

@@ -59,7 +59,7 @@ for category, (got, minimum) in mine.categories.items():
         + " (carried hours do not count here)",
     )
 
-st.subheader("Why")
+st.header("Why")
 explained = records.why(db, user, year)
 st.markdown(widgets.plain(explained.carried_from))
 st.markdown("**Courses that count for this year**")
@@ -68,7 +68,7 @@ if not explained.not_counted.empty:
     st.markdown("**Courses that do not count (yet)**")
     widgets.show_table(explained.not_counted)
 
-st.subheader("Hours by year")
+st.header("Hours by year")
 by_year = records.hours_by_year(db, user)
 if by_year.empty:
     st.info("No approved hours yet.")
@@ -83,7 +83,7 @@ else:
     chart.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10})
     st.plotly_chart(chart, width="stretch")
 
-st.subheader("My documents")
+st.header("My documents")
 cols = st.columns(3)
 earned = [y for y in years if standing.my_standing(db, user, y).eligible]
 with cols[0]:

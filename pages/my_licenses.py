@@ -49,7 +49,7 @@ for cycle in licenses.license_progress(db, user):
             licenses.remove_license(db, user, cycle.license_id)
             st.rerun()
 
-st.subheader("Add a license")
+st.header("Add a license")
 with st.form("license_form", clear_on_submit=True):
     cols = st.columns(2)
     board = cols[0].text_input("Licensing board", max_chars=200)

@@ -51,7 +51,7 @@ with st.form("report_form"):
         else:
             st.success("Reported. It shows as pending until the association approves it.")
 
-st.subheader("My reported courses")
+st.header("My reported courses")
 mine = records.records_frame(db, user)
 reported = mine[mine["Source"] == "self report"]
 if reported.empty:

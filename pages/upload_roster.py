@@ -63,7 +63,7 @@ if upload is not None:
         preview = (upload.file_id, len(roster), importer.preview_frame(roster, 10))
         st.session_state["roster_preview"] = preview
         del roster
-    st.subheader("Preview")
+    st.header("Preview")
     st.caption(f"{plural(preview[1], 'row')} to import for {provider_name}. The first rows:")
     widgets.show_table(preview[2], empty="No rows.")
     if st.button("Import these rows", type="primary", key="import_go"):
@@ -85,7 +85,7 @@ if upload is not None:
 
 result = st.session_state.get("last_import")
 if result is not None:
-    st.subheader(f"Result of {result.file_name}")
+    st.header(f"Result of {result.file_name}")
     cols = st.columns(3)
     cols[0].metric("Processed", f"{result.processed:,}")
     cols[1].metric("Failed", f"{result.failed:,}")

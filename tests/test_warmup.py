@@ -37,9 +37,9 @@ def _count_builds(monkeypatch) -> list[object]:  # type: ignore[no-untyped-def]
     built: list[object] = []
     compute = dashboard._figures
 
-    def counting(db, scope, year):  # type: ignore[no-untyped-def]
+    def counting(db, scope, year, areas=()):  # type: ignore[no-untyped-def]
         built.append(scope)
-        return compute(db, scope, year)
+        return compute(db, scope, year, areas)
 
     monkeypatch.setattr(dashboard, "_figures", counting)
     return built

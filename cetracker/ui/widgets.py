@@ -86,8 +86,13 @@ def show_table(
     empty: str = "No members match these filters.",
     column_config: dict[str, Any] | None = None,
     total: int | None = None,
+    column_order: list[str] | None = None,
 ) -> None:
-    """At most MAX_ROWS_SHOWN rows; ``total`` is how many there are when ``df`` is a first page."""
+    """At most MAX_ROWS_SHOWN rows; ``total`` is how many there are when ``df`` is a first page.
+
+    ``column_order`` puts a report's key numbers first so that they show without scrolling
+    sideways (the exports keep every column in the report's order).
+    """
     if df.empty:
         st.info(empty)
         return
@@ -100,7 +105,25 @@ def show_table(
             "the downloads below hold every row."
         )
         df = df.head(MAX_ROWS_SHOWN)
-    st.dataframe(df, hide_index=True, width="stretch", column_config=column_config)
+    order = [c for c in column_order if c in df.columns] if column_order else None
+    st.dataframe(
+        df, hide_index=True, width="stretch", column_config=column_config, column_order=order
+    )
+
+
+def hours_column(label: str, help: str | None = None) -> Any:
+    """A narrow column of hours: 20, 22.5 (no trailing zeros to read past)."""
+    return st.column_config.NumberColumn(label, help=help, format="%g", width="small")
+
+
+def money_column(label: str) -> Any:
+    return st.column_config.NumberColumn(label, format="dollar", width="small")
+
+
+def chart(fig: Any, title: str, key: str) -> None:
+    """A chart under its title (bold text, not a heading: a page's headings stay in order)."""
+    st.markdown(f"**{plain(title)}**")
+    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
 
 
 def plain(text: str) -> str:

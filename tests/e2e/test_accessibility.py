@@ -1,0 +1,167 @@
+"""Accessibility (SPEC §8): axe-core over every page for every role, and keyboard-only use.
+
+axe-core comes pinned inside the PyPI package axe-playwright-python (its axe.min.js);
+it is injected into the page and run there, never fetched. A serious or critical
+violation on any page fails the test; the figures per page are written to
+test-artifacts/axe.json for the record.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import ROOT
+from tests.e2e.test_journeys import log_in, open_page, settle
+
+pytestmark = pytest.mark.timeout(900)
+
+FAILING_IMPACTS = {"serious", "critical"}
+
+
+def axe_script() -> str:
+    import axe_playwright_python
+
+    return (Path(axe_playwright_python.__file__).parent / "axe.min.js").read_text()
+
+
+def pages_by_role() -> dict[str, list[str]]:
+    """Every page's address per role, read from the router's own list (app.py PAGES)."""
+    tree = ast.parse((ROOT / "app.py").read_text())
+    listed = next(
+        node.value
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and any(isinstance(t, ast.Name) and t.id == "PAGES" for t in node.targets)
+    )
+    roles: dict[str, list[str]] = {}
+    for _section, _file, _title, _icon, url, allowed in ast.literal_eval(listed):
+        for role in allowed or ("admin", "director", "provider", "member", "anonymous"):
+            roles.setdefault(role, []).append(url)
+    roles["anonymous"] = ["", *roles["anonymous"], "sign-up"]
+    return roles
+
+
+def audit(page) -> list[dict]:
+    """axe-core's violations on the page as it stands (all rules of its default set)."""
+    page.evaluate(axe_script())
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        {
+            "id": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "nodes": len(v["nodes"]),
+            "example": v["nodes"][0]["target"] if v["nodes"] else [],
+        }
+        for v in result["violations"]
+    ]
+
+
+def record(artifacts: Path, role: str, found: dict[str, list[dict]]) -> None:
+    target = artifacts.parent / "axe.json"
+    everything = json.loads(target.read_text()) if target.exists() else {}
+    everything[role] = found
+    target.write_text(json.dumps(everything, indent=1))
+
+
+@pytest.mark.parametrize("role", ["admin", "director", "provider", "member", "anonymous"])
+def test_every_page_passes_axe_with_no_serious_or_critical_violation(
+    browser, app_url, artifacts, role
+):
+    if role == "anonymous":
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+    else:
+        page = log_in(browser, app_url, role)
+    found: dict[str, list[dict]] = {}
+    for index, path in enumerate(pages_by_role()[role]):
+        if role == "anonymous":
+            page.goto(f"{app_url}/{path}")
+            page.locator("h1").first.wait_for(timeout=30_000)
+            settle(page)
+        else:
+            # A role's first page is its home page, which Streamlit serves at "/".
+            open_page(page, app_url, "" if index == 0 else path)
+        found[path or "home"] = audit(page)
+    page.context.close()
+    record(artifacts, role, found)
+    failing = {
+        path: [f"{v['id']} ({v['impact']}, {v['nodes']}×): {v['help']} e.g. {v['example']}"]
+        for path, violations in found.items()
+        for v in violations
+        if v["impact"] in FAILING_IMPACTS
+    }
+    assert not failing, json.dumps(failing, indent=1, ensure_ascii=False)
+
+
+def focused(page) -> str:
+    """The focused element's accessible name, label or text, as a person hears it."""
+    return page.evaluate(
+        """() => {
+            const e = document.activeElement;
+            // The page itself takes the focus on the way (skip link target): no control.
+            if (!e || ['BODY', 'MAIN', 'IFRAME'].includes(e.tagName)) return '';
+            const label = e.getAttribute('aria-label') || (e.labels && e.labels[0]
+                && e.labels[0].innerText) || e.innerText || e.value || '';
+            return label.trim();
+        }"""
+    )
+
+
+def tab_to(page, name: str, most: int = 80) -> None:
+    """Press Tab until the element named ``name`` has the focus (as a keyboard user does)."""
+    seen = []
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        now = focused(page)
+        seen.append(now)
+        # A button's text carries its icon's name on a line of its own ("download").
+        if name.lower() in (line.strip().lower() for line in now.splitlines()):
+            return
+    raise AssertionError(f"Tab never reached {name!r}; it went through {seen}")
+
+
+def test_login_filters_and_exports_work_by_keyboard_alone(browser, app_url, tmp_path):
+    from cetracker.demo import DEMO_PASSWORDS
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(app_url)
+    page.get_by_label("Username").wait_for(timeout=30_000)
+    settle(page)
+    tab_to(page, "Username")
+    page.keyboard.type("director")
+    tab_to(page, "Password")
+    page.keyboard.type(DEMO_PASSWORDS["director"])
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    settle(page)
+
+    open_page(page, app_url, "hour-summary")
+    # Past the menu the way a keyboard user goes: Streamlit's skip link.
+    tab_to(page, "Skip to main content")
+    page.keyboard.press("Enter")
+    tab_to(page, "Name search")
+    page.keyboard.type("a")
+    page.keyboard.press("Enter")
+    settle(page)
+    tab_to(page, "Short of hours only")
+    page.keyboard.press("Space")
+    settle(page)
+    assert page.get_by_role("switch", name="Short of hours only").is_checked()
+    tab_to(page, "Download CSV")
+    with page.expect_download(timeout=90_000) as download:
+        page.keyboard.press("Enter")
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert rows and all(r["eligible"] == "false" for r in rows)  # short of hours or a category
+    assert {r["area"] for r in rows} == {"Area 3"}  # the director's scope
+    assert all(
+        "a" in (r["first_name"] + r["last_name"] + r["license_number"]).lower() for r in rows
+    )
+    context.close()

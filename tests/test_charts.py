@@ -1,0 +1,108 @@
+"""The report pages' charts: the same members as the table, axes a person reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cetracker import charts, dashboard, reports
+from cetracker.filters import Filters, Scope
+from cetracker.standing import eligibility_by_area, hour_summary
+
+PAGES = Path(__file__).parents[1] / "pages"
+AREA3 = Scope(areas=("Area 3",))
+
+
+def bars(fig) -> dict[str, float]:
+    """Bar labels to heights, summed over the figure's traces."""
+    out: dict[str, float] = {}
+    for trace in fig.data:
+        for x, y in zip(trace.x, trace.y, strict=True):
+            out[str(x)] = out.get(str(x), 0) + float(y)
+    return out
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [Filters(2025), Filters(2025, scope=AREA3), Filters(2025, short_only=True, counties=())],
+    ids=["everyone", "director", "short only"],
+)
+def test_hour_summary_charts_count_the_members_of_the_table(demo_db, filters):
+    table = hour_summary(demo_db, filters, detail=True)
+    short = bars(charts.short_by_distribution(reports.short_by_buckets(demo_db, filters)))
+    assert list(short) == list(reports.SHORT_BY_BUCKETS)
+    assert sum(short.values()) == len(table)
+    assert short["none"] == (table["short_by"] <= 0).sum()
+    areas = charts.eligibility_by_area(eligibility_by_area(demo_db, filters))
+    active = table[table["status"] == "active"]
+    assert sum(bars(areas).values()) == len(active)
+    eligible = next(t for t in areas.data if t.name == "Eligible")
+    assert sum(eligible.y) == active["eligible"].sum()
+    if not filters.scope.everyone:
+        assert set(bars(areas)) == {"Area 3"}
+    assert areas.layout.yaxis.title.text == "Active members"
+    assert areas.layout.yaxis.tickformat == ",d"  # whole members
+
+
+def test_dues_and_carryover_charts_match_their_totals(demo_db):
+    filters = Filters(2025, scope=AREA3)
+    totals = reports.dues_totals(demo_db, filters)
+    status = charts.dues_status(totals.statuses)
+    assert sum(bars(status).values()) == totals.members
+    money = charts.dues_by_area(reports.dues_by_area(demo_db, filters))
+    assert money.layout.yaxis.tickprefix == "$"
+    paid = next(t for t in money.data if t.name == "Paid")
+    assert sum(paid.y) == pytest.approx(totals.paid)
+    outstanding = next(t for t in money.data if t.name == "Outstanding")
+    assert sum(outstanding.y) == pytest.approx(totals.outstanding)
+    assert set(paid.x) == {"Area 3"}
+    members, _ = reports.carryover_totals(demo_db, filters)
+    carried = charts.carried_hours(reports.carried_buckets(demo_db, filters))
+    assert sum(bars(carried).values()) == members > 0
+    assert carried.layout.xaxis.title.text == "Hours carried over"
+
+
+def test_attendance_by_area_counts_attendees(demo_db):
+    frame = reports.conference(demo_db, Filters(2025), "C2025-001")
+    fig = charts.attendance_by_area(frame)
+    assert sum(bars(fig).values()) == frame["license_number"].nunique()
+
+
+def test_the_dashboard_trend_has_whole_years_and_honours_the_area_filter(demo_db):
+    everyone = dashboard.figures(demo_db, Scope(), 2025)
+    fig = charts.eligible_trend(everyone.trend)
+    assert fig.layout.xaxis.type == "category"  # ticks 2021, 2022 … never 2,022.5
+    assert list(fig.data[0].x) == [str(y) for y in range(2021, 2026)]
+    area3 = dashboard.figures(demo_db, Scope(), 2025, ("Area 3",))
+    director = dashboard.figures(demo_db, AREA3, 2025)
+    assert area3.members == director.members < everyone.members
+    assert list(area3.trend["eligible"]) == pytest.approx(list(director.trend["eligible"]))
+    assert set(area3.short_by_area["area"]) == {"Area 3"}
+
+
+def test_an_empty_chart_says_so():
+    import pandas as pd
+
+    fig = charts.carried_hours(pd.DataFrame({"hours": [], "members": []}))
+    assert fig.layout.annotations[0].text.startswith("Nobody")
+
+
+@pytest.mark.parametrize(
+    ("page", "charts_shown"),
+    [
+        ("hour_summary.py", 2),
+        ("dues.py", 2),
+        ("carryover.py", 1),
+        ("conference_report.py", 1),
+        ("dashboard.py", 3),
+    ],
+)
+def test_report_pages_draw_their_charts_for_a_director(demo_db_path, page, charts_shown):
+    at = AppTest.from_file(str(PAGES / page), default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "director"
+    at.run()
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == charts_shown
