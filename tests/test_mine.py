@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
-from cetracker import mine
+from cetracker import config, mine
 from cetracker.accounts import users
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.files import certificates, transcripts
@@ -36,7 +36,7 @@ def report(db, user, **changes):
     values = {
         "title": "T",
         "provider": "P",
-        "day": date.today(),
+        "day": config.today(),
         "hours": 1,
         "category": "General",
         **changes,
@@ -61,7 +61,7 @@ def another_member(db):
 @pytest.mark.both_backends
 def test_report_is_pending_until_approved_and_then_counts(demo_db):
     me = member(demo_db)
-    day = date.today() - timedelta(days=3)
+    day = config.today() - timedelta(days=3)
     year = day.year
     before = mine.my_standing(demo_db, me, year)
     record = report(
@@ -124,7 +124,7 @@ def test_oversized_and_bad_values_are_refused(demo_db, monkeypatch):
     with pytest.raises(CetrackerError, match="larger than"):
         report(demo_db, me, certificate=a_pdf("x"), certificate_name="a.pdf")
     for change, message in [
-        ({"day": date.today() + timedelta(days=2)}, "future"),
+        ({"day": config.today() + timedelta(days=2)}, "future"),
         ({"hours": -1}, "more than 0"),
         ({"hours": "lots"}, "as a number"),
         ({"title": " "}, "course title"),
@@ -133,7 +133,7 @@ def test_oversized_and_bad_values_are_refused(demo_db, monkeypatch):
         values = {
             "title": "T",
             "provider": "P",
-            "day": date.today(),
+            "day": config.today(),
             "hours": 1,
             "category": "General",
             **change,
@@ -157,7 +157,7 @@ def test_members_touch_only_their_own_records(demo_db):
             record,
             title="Mine now",
             provider="P",
-            day=date.today(),
+            day=config.today(),
             hours=1,
             category="General",
         )
@@ -168,7 +168,7 @@ def test_members_touch_only_their_own_records(demo_db):
         record,
         title="Renamed",
         provider="P",
-        day=date.today(),
+        day=config.today(),
         hours=2,
         category="Ethics",
     )
@@ -197,7 +197,7 @@ def test_transcript_lists_courses_carryover_and_appends_certificates(demo_db):
         certificate_name="p.pdf",
     )
     mine.decide(demo_db, users.load_user(demo_db, "admin"), [record], approve=True)
-    year = date.today().year
+    year = config.today().year
     plain = transcripts.transcript_pdf(demo_db, me.member_id, year - 2, year)
     full = transcripts.transcript_pdf(demo_db, me.member_id, year - 2, year, with_certificates=True)
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(plain)).pages)
@@ -213,7 +213,7 @@ def test_transcript_lists_courses_carryover_and_appends_certificates(demo_db):
 @pytest.mark.both_backends
 def test_license_cycles_count_records_inside_their_window(demo_db):
     me = member(demo_db)
-    year = date.today().year
+    year = config.today().year
     mine.add_license(
         demo_db,
         me,
@@ -289,7 +289,7 @@ def test_report_course_page_and_approval_page(demo_db_path, demo_db):
     at = run_as("report_course.py", "member")
     at.text_input(key="rc_title").input("County Budget Basics")
     at.text_input(key="rc_provider").input("Comptroller")
-    at.date_input(key="rc_date").set_value(date.today() - timedelta(days=1))
+    at.date_input(key="rc_date").set_value(config.today() - timedelta(days=1))
     at.number_input(key="rc_hours").set_value(3.0)
     at.button[0].click().run()
     assert any("pending" in s.value for s in at.success), [e.value for e in at.error]
@@ -302,16 +302,16 @@ def test_report_course_page_and_approval_page(demo_db_path, demo_db):
 
 def test_cycle_transcript_holds_only_courses_inside_the_cycle(demo_db):
     me = member(demo_db)
-    inside = report(demo_db, me, title="Inside The Cycle", day=date.today() - timedelta(days=2))
-    outside = report(demo_db, me, title="Before The Cycle", day=date.today() - timedelta(days=40))
+    inside = report(demo_db, me, title="Inside The Cycle", day=config.today() - timedelta(days=2))
+    outside = report(demo_db, me, title="Before The Cycle", day=config.today() - timedelta(days=40))
     mine.decide(demo_db, users.load_user(demo_db, "admin"), [inside, outside], approve=True)
     mine.add_license(
         demo_db,
         me,
         board="Notary Board",
         license_number="N-9",
-        start=date.today() - timedelta(days=10),
-        end=date.today() + timedelta(days=300),
+        start=config.today() - timedelta(days=10),
+        end=config.today() + timedelta(days=300),
         required=10,
     )
     cycle = mine.license_progress(demo_db, me)[0]

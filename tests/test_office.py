@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pytest
 
-from cetracker import importer, mine, office, years
+from cetracker import config, importer, mine, office, years
 from cetracker import policy as policies
 from cetracker.accounts.users import load_user
 from cetracker.errors import CetrackerError
@@ -297,7 +297,7 @@ def test_closing_a_year_freezes_reports_and_certificates(demo_db):
     # Certificates are the ones issued at closing; their codes still verify.
     certs = certificates.earned_certificates(demo_db, Filters(year=year))
     assert [c.member_id for c in certs] == [c.member_id for c in certs_before]
-    assert all(c.issued == date.today() for c in certs)
+    assert all(c.issued == config.today() for c in certs)
     assert certificates.verify(demo_db, certs[0].code) is not None
     member_cert = certificates.member_certificate(demo_db, certs[0].member_id, year)
     assert member_cert is not None and member_cert.code == certs[0].code
@@ -531,7 +531,7 @@ def test_the_audit_log_filters_by_kind_and_dates_and_spells_out_changes(demo_db)
     assert members["Detail"].iloc[0] == "county: Travis → Hays"
     assert set(audit.recent(demo_db, entity="member")["Entity"]) == {"member"}
     assert audit.recent(demo_db, actor="clerk1", until=date(2000, 1, 1)).empty
-    assert len(audit.recent(demo_db, actor="clerk1", since=date.today())) == 2
+    assert len(audit.recent(demo_db, actor="clerk1", since=config.today())) == 2
 
 
 @pytest.mark.both_backends
