@@ -56,8 +56,7 @@ PAGES_BY_ROLE = {
 }
 
 
-# The app is connected and its script has run to the end: Streamlit's own marks on the
-# page (a click that asks for a run turns them to "rerunRequested" at once).
+# The app is connected and its script has run to the end: Streamlit's own marks on the page.
 SETTLED = """() => {
     const app = document.querySelector('[data-testid="stApp"]');
     return app !== null
@@ -68,7 +67,13 @@ SETTLED = """() => {
 
 
 def settle(page) -> None:
-    """Wait until Streamlit has finished running the script (a state, not a time)."""
+    """Wait until Streamlit has finished running the script.
+
+    A widget change sends its rerun request without marking the page (the mark turns to
+    "running" only when the server answers), so a run may still be on its way: the short
+    grace covers that; the rest is waiting for the state.
+    """
+    page.wait_for_timeout(400)
     page.wait_for_function(SETTLED, timeout=60_000)
 
 
