@@ -1,10 +1,10 @@
 """Audit Log: who changed what, and when (admins only)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import streamlit as st
 
-from cetracker import audit, config
+from cetracker import audit
 from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
@@ -26,9 +26,10 @@ entity = cols[2].selectbox(
     key="audit_entity",
     format_func=lambda e: e.replace("_", " ").capitalize() if e else "Any",
 )
+# The log is stamped by the clock (not CETRACKER_TODAY, the rules' date): so is its range.
 period = cols[3].date_input(
     "Between",
-    value=(config.today() - timedelta(days=90), config.today()),
+    value=(date.today() - timedelta(days=90), date.today()),
     format="MM/DD/YYYY",
     key="audit_period",
 )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -35,12 +36,9 @@ def cli(location: str, *args: str, cwd: Path) -> subprocess.Popen[str]:
 
 
 @pytest.fixture
-def server_demo(pg_server: PostgresServer) -> str:
-    url = pg_server.create_database("shared_demo")
-    db = Database(url)
-    demo.build(db, members=600, years=2)
-    db.close()
-    return url
+def server_demo(pg_server: PostgresServer, demo_templates: Callable[[str], str]) -> str:
+    """A copy of the session's demo database on the server (600 members)."""
+    return pg_server.copy_database(demo_templates("postgresql"), "shared_demo")
 
 
 def test_two_processes_importing_overlapping_rosters_record_each_row_once(server_demo, tmp_path):

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cetracker import config, years
 from cetracker import policy as policies
-from cetracker import years
 from cetracker.dashboard import compliance_trend
 from cetracker.filters import Filters, Scope
 from cetracker.rules import compute
@@ -180,10 +180,11 @@ def test_cached_standing_shows_a_new_import_at_once_and_keeps_scopes_apart(demo_
     course = demo_db.one(
         """SELECT c.course_number, c.start_date, c.hours, p.id FROM courses c
            JOIN providers p ON p.id = c.provider_id
-           WHERE year(c.start_date) = 2026 AND c.start_date <= current_date
+           WHERE year(c.start_date) = 2026 AND c.start_date <= ?
              AND NOT EXISTS (SELECT 1 FROM ce_records r JOIN members m ON m.id = r.member_id
                              WHERE r.course_id = c.id AND m.license_number = '100000')
-           ORDER BY c.start_date LIMIT 1"""
+           ORDER BY c.start_date LIMIT 1""",
+        [config.today()],
     )
     first, last = demo_db.one(
         "SELECT first_name, last_name FROM members WHERE license_number = '100000'"

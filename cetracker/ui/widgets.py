@@ -292,6 +292,8 @@ def preload_charts() -> None:
     """
     import plotly.graph_objects as go
 
+    # The rule that hides it comes first: sent after the chart, it could reach a busy
+    # browser late, and the empty chart showed on the login page for a moment.
+    st.html("<style>.st-key-chart_preload {display: none}</style>")
     with st.container(key="chart_preload"):
         st.plotly_chart(go.Figure(), key="chart_preload_figure", config={"staticPlot": True})
-    st.html("<style>.st-key-chart_preload {display: none}</style>")

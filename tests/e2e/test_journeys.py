@@ -56,13 +56,25 @@ PAGES_BY_ROLE = {
 }
 
 
+# The app is connected and its script has run to the end: Streamlit's own marks on the page.
+SETTLED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    return app !== null
+        && app.dataset.testConnectionState === 'CONNECTED'
+        && app.dataset.testScriptState === 'notRunning'
+        && !document.querySelector('[data-testid="stStatusWidget"]');
+}"""
+
+
 def settle(page) -> None:
-    """Wait until Streamlit has finished running the script."""
+    """Wait until Streamlit has finished running the script.
+
+    A widget change sends its rerun request without marking the page (the mark turns to
+    "running" only when the server answers), so a run may still be on its way: the short
+    grace covers that; the rest is waiting for the state.
+    """
     page.wait_for_timeout(400)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
-    )
-    page.wait_for_timeout(300)
+    page.wait_for_function(SETTLED, timeout=60_000)
 
 
 def assert_no_error(page, where: str) -> None:
@@ -370,6 +382,9 @@ def test_the_login_page_loads_the_chart_library_out_of_sight(browser, app_url):
     page = context.new_page()
     page.goto(app_url)
     page.get_by_label("Username").wait_for(timeout=30_000)
+    # Wait for the state asserted: the login page has run to its end and the chart library
+    # has drawn the preloaded chart. Until then, and after, no chart may be seen.
+    settle(page)
     page.wait_for_function(
         "() => document.querySelector('.js-plotly-plot .main-svg') !== null", timeout=30_000
     )
