@@ -130,8 +130,9 @@ def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:
     """A 100,000-row roster for a bench course, ~2 % of rows messy in the usual ways."""
     with db.transaction() as cur:
         cur.execute(
-            """INSERT INTO providers (license_number, name) SELECT 'BENCH', 'Bench'
-               WHERE NOT EXISTS (SELECT 1 FROM providers WHERE license_number = 'BENCH')"""
+            """INSERT INTO providers (license_number, license_key, name)
+               SELECT 'BENCH', 'BENCH', 'Bench'
+               WHERE NOT EXISTS (SELECT 1 FROM providers WHERE license_key = 'BENCH')"""
         )
         pid = cur.execute("SELECT id FROM providers WHERE license_number = 'BENCH'").fetchone()[0]
         cur.execute(

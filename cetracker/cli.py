@@ -211,17 +211,17 @@ def _write(data: bytes, output: str | None) -> None:
 
 
 def cmd_template(args: argparse.Namespace) -> int:
-    from cetracker import importer
+    from cetracker import providers
     from cetracker.files import rosters
 
     db = _db(args)
-    provider_id = importer.provider_id_for(db, args.provider) if args.provider else None
+    provider_id = providers.provider_by_license(db, args.provider) if args.provider else None
     _write(rosters.template_xlsx(db, provider_id), args.output)
     return 0
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from cetracker import importer
+    from cetracker import importer, providers
     from cetracker.files import rosters
 
     if args.failed_out:
@@ -229,7 +229,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         # and a script that retries would get every one back as "Already recorded".
         _check_writable(args.failed_out)
     db = _db(args)
-    provider_id = importer.provider_id_for(db, args.provider)
+    provider_id = providers.provider_by_license(db, args.provider)
     path = Path(args.roster)
     try:
         data = path.read_bytes()

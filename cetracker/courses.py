@@ -21,14 +21,62 @@ COURSE = entities.Entity(
         entities.Field("course_number", "Course number", required=True, max_length=40),
         entities.Field("title", "Title", required=True, max_length=300),
         entities.Field("provider_id", "Provider", "int", required=True),
-        entities.Field("category", "Category", required=True, max_length=60),
+        entities.Field("category", "Category", required=True, max_length=60, default="General"),
         entities.Field("hours", "Approved hours", "hours", required=True),
         entities.Field("start_date", "Start date", "date"),
         entities.Field("end_date", "End date", "date"),
         entities.Field("location", "Location", max_length=200),
-        entities.Field("kind", "Kind", "choice", required=True, choices=COURSE_KINDS),
+        # Optional: a course list from an older system may not say; the form always does.
+        entities.Field("kind", "Kind", "choice", choices=COURSE_KINDS),
     ),
 )
+COLUMNS = [f.name for f in COURSE.fields]
+# A course may be scheduled ahead: its dates are not checked against today.
+_NO_LIMIT = date(9999, 12, 31)
+
+
+def check_row(values: dict[str, Any]) -> dict[str, Any]:
+    """A course's values as stored, or ``entities.Invalid`` listing every problem (the
+    form's and the workbook load's one set of checks; a workbook names the provider by
+    license, so ``provider_id`` may be left out there and is resolved on loading)."""
+    problems: list[str] = []
+    fields = [f for f in COURSE.fields if f.name != "provider_id" or "provider_id" in values]
+    cleaned = {
+        f.name: entities.clean_field(f, values.get(f.name), problems, _NO_LIMIT) for f in fields
+    }
+    start, end = cleaned["start_date"], cleaned["end_date"]
+    if start and end and end < start:
+        problems.append(f"End date {end:%m/%d/%Y} is before start date {start:%m/%d/%Y}.")
+    if problems:
+        raise entities.Invalid(problems)
+    return cleaned
+
+
+def _conflicts_with_records(cur: Any, changed: str) -> dict[int, list[str]]:
+    """Why new approved hours or dates would not hold a course's existing records.
+
+    ``changed``: a relation (a registered name or a subquery of ours) of
+    (row, course_id, hours, start_date, end_date),
+    one row per course that changes; the answer is {row: problems}.
+    """
+    problems: dict[int, list[str]] = {}
+    for row, most, outside in cur.execute(
+        f"""SELECT i.row, max(r.hours) FILTER (WHERE r.hours > i.hours::DECIMAL(8, 2)),
+                   count(*) FILTER (WHERE r.course_date < coalesce(i.start_date::DATE, DATE '0001-01-01')
+                                      OR r.course_date > coalesce(i.end_date::DATE, DATE '9999-12-31'))
+            FROM {changed} i JOIN ce_records r ON r.course_id = i.course_id
+            WHERE r.status <> 'rejected'
+            GROUP BY i.row"""  # noqa: S608 - the name of our own registered relation
+    ).fetchall():
+        found = problems.setdefault(int(row), [])
+        if most is not None:
+            found.append(
+                f"Members already have up to {compute.format_hours(most)} hours for this "
+                "course; approved hours cannot go below that."
+            )
+        if outside:
+            found.append(f"{outside} records of this course are dated outside the new dates.")
+    return {row: found for row, found in problems.items() if found}
 
 
 def save_course(
@@ -40,21 +88,7 @@ def save_course(
     loaded: dict[str, Any] | None = None,
 ) -> int:
     """Add or change a course or conference (approved hours, dates, provider)."""
-    values = {**values}
-    # A course may be scheduled ahead: its dates are not checked against today.
-    far = date(9999, 12, 31)
-    cleaned = entities.check_values(COURSE, values, far)
-    if (
-        cleaned["start_date"]
-        and cleaned["end_date"]
-        and cleaned["end_date"] < cleaned["start_date"]
-    ):
-        raise entities.Invalid(
-            [
-                f"End date {cleaned['end_date']:%m/%d/%Y} is before start date "
-                f"{cleaned['start_date']:%m/%d/%Y}."
-            ]
-        )
+    cleaned = check_row({"provider_id": None, **values})
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
         problems = []
@@ -67,26 +101,13 @@ def save_course(
         ).fetchone()[0]:
             problems.append("Choose the provider that offers this course.")
         if course_id is not None:
-            outside = cur.execute(
-                """SELECT count(*), max(hours) FILTER (WHERE hours > $h),
-                          count(*) FILTER (WHERE course_date < $s OR course_date > $e)
-                   FROM ce_records WHERE course_id = $c AND status <> 'rejected'""",
-                {
-                    "h": v["hours"],
-                    "s": v["start_date"] or date.min,
-                    "e": v["end_date"] or date.max,
-                    "c": course_id,
-                },
-            ).fetchone()
-            if outside[1] is not None:
-                problems.append(
-                    f"Members already have up to {compute.format_hours(outside[1])} hours for this "
-                    f"course; approved hours cannot go below that."
-                )
-            if outside[2]:
-                problems.append(
-                    f"{outside[2]} records of this course are dated outside the new dates."
-                )
+            changed = pd.DataFrame(
+                [[0, course_id, v["hours"], v["start_date"], v["end_date"]]],
+                columns=["row", "course_id", "hours", "start_date", "end_date"],
+            ).astype(object)
+            cur.register("changed_course", changed)
+            problems += _conflicts_with_records(cur, "changed_course").get(0, [])
+            cur.unregister("changed_course")
         if problems:
             raise entities.Invalid(problems)
 
@@ -97,6 +118,65 @@ def save_course(
     loaded = loaded or entities.current(db, COURSE, {"id": course_id})
     entities.save(db, COURSE, {"id": course_id}, cleaned, loaded, actor, checks, "course")
     return course_id
+
+
+def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
+    """Add or update many courses at once (a workbook load, the demo data), by course number.
+
+    ``rows`` are ``check_row`` results with ``provider_id`` set. A course that changes
+    keeps the form's rule: its approved hours and dates must still hold the records it
+    has. Raises ``entities.RowsInvalid`` {row index: problems} and writes nothing then.
+    """
+    frame = (
+        rows[COLUMNS].copy()
+        if isinstance(rows, pd.DataFrame)
+        else pd.DataFrame(rows, columns=COLUMNS).astype(object)
+    )
+    if frame.empty:
+        return
+    # Course numbers compare as the form compares them: trimmed, any case.
+    frame["number_key"] = frame["course_number"].map(lambda n: str(n).strip().upper())
+    frame["row"] = range(len(frame))
+    problems: dict[int, list[str]] = {}
+    first_of: dict[str, int] = {}
+    for i, key in enumerate(frame["number_key"]):
+        if key in first_of:
+            problems[i] = [f"Course number {frame['course_number'].iat[i]} appears twice."]
+        else:
+            first_of[key] = i
+    cur.register("incoming_courses", frame)
+    try:
+        known = {int(p) for (p,) in cur.execute("SELECT id FROM providers").fetchall()}
+        for i, provider in enumerate(frame["provider_id"]):
+            if provider is None or int(provider) not in known:
+                problems.setdefault(i, []).append("No provider offers this course.")
+        changed = """(SELECT i.row, c.id AS course_id, i.hours, i.start_date, i.end_date
+                      FROM incoming_courses i
+                      JOIN courses c ON upper(trim(c.course_number)) = i.number_key)"""
+        for row, found in _conflicts_with_records(cur, changed).items():
+            problems.setdefault(row, []).extend(found)
+        if problems:
+            raise entities.RowsInvalid(dict(sorted(problems.items())))
+        same = "upper(trim(t.course_number)) = i.number_key"
+        cur.execute(
+            f"""UPDATE courses t SET {", ".join(f"{c} = i.{c}" for c in COLUMNS)}
+                FROM incoming_courses i WHERE {same}"""  # noqa: S608 - our column names
+        )
+        listed = ", ".join(COLUMNS)
+        cur.execute(
+            f"""INSERT INTO courses ({listed}) SELECT {listed} FROM incoming_courses i
+                WHERE NOT EXISTS (SELECT 1 FROM courses t WHERE {same})"""  # noqa: S608 - our column names
+        )
+    finally:
+        cur.unregister("incoming_courses")
+
+
+def ids_by_number(cur: Any) -> dict[str, tuple[int, str]]:
+    """Every course's (id, category) by course number as stored."""
+    return {
+        str(n): (int(i), str(c))
+        for n, i, c in cur.execute("SELECT course_number, id, category FROM courses").fetchall()
+    }
 
 
 def courses_frame(db: Database, text: str = "") -> pd.DataFrame:

@@ -17,7 +17,11 @@ import pandas as pd
 from faker import Faker
 
 from cetracker import config, records
+from cetracker import courses as course_table
+from cetracker import dues as dues_table
+from cetracker import members as member_table
 from cetracker import policy as policies
+from cetracker import providers as provider_table
 from cetracker.accounts import users
 from cetracker.rules import compute
 from cetracker.rules.cells import name_key
@@ -146,6 +150,16 @@ def _county_areas() -> dict[str, str]:
     return {county: AREAS[i % len(AREAS)] for i, county in enumerate(COUNTIES)}
 
 
+def _written(number: int, i: int) -> str:
+    """A license number as offices write them: mostly plain, some with a dash or a space
+    ("100-003", "100 028"); the number as written is what every page shows."""
+    if i % 50 == 3:
+        return f"{number // 1000}-{number % 1000:03d}"
+    if i % 50 == 28:
+        return f"{number // 1000} {number % 1000:03d}"
+    return str(number)
+
+
 def _names(fake: Faker, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     pool = min(n, 3000)
     firsts = np.array([fake.first_name() for _ in range(max(pool // 2, 50))], dtype=object)
@@ -205,7 +219,7 @@ def build(
     joined_days = rng.integers(0, 365 * 20, size=members)
     member_df = pd.DataFrame(
         {
-            "license_number": [f"{100000 + i}" for i in range(members)],
+            "license_number": [_written(100000 + i, i) for i in range(members)],
             "first_name": first,
             "last_name": last,
             "email": [
@@ -229,7 +243,9 @@ def build(
     # -- providers and courses ----------------------------------------------
     provider_df = pd.DataFrame(
         {
-            "license_number": [f"P{1000 + i}" for i in range(providers)],
+            "license_number": [
+                f"P-{1000 + i}" if i % 4 == 2 else f"P{1000 + i}" for i in range(providers)
+            ],
             "name": [
                 PROVIDER_NAMES[i] if i < len(PROVIDER_NAMES) else f"{fake.company()} Training"
                 for i in range(providers)
@@ -298,26 +314,14 @@ def build(
     rec_hours = np.where(partial, np.maximum(1, c_hours // 2), c_hours).astype(float)
 
     with db.transaction() as cur:
-        cur.register("member_df", member_df)
-        cur.execute("""INSERT INTO members (license_number, first_name, last_name, email, phone,
-                       address, county, area, position, status, joined)
-                       SELECT * FROM member_df""")
-        cur.register("provider_df", provider_df)
-        cur.execute(
-            "INSERT INTO providers (license_number, name, contact, email, phone)"
-            " SELECT * FROM provider_df"
-        )
+        member_table.upsert_many(cur, member_df)
+        provider_table.upsert_many(cur, provider_df)
         member_ids = dict(cur.execute("SELECT license_number, id FROM members").fetchall())
-        provider_ids = [
-            pid
-            for (pid,) in cur.execute("SELECT id FROM providers ORDER BY license_number").fetchall()
+        provider_ids = dict(cur.execute("SELECT license_number, id FROM providers").fetchall())
+        course_df["provider_id"] = [
+            provider_ids[provider_df["license_number"].iat[i]] for i in course_df["provider_index"]
         ]
-        course_df["provider_id"] = [provider_ids[i] for i in course_df["provider_index"]]
-        cur.register("course_df", course_df)
-        cur.execute("""INSERT INTO courses (course_number, title, provider_id, category, hours,
-                       start_date, end_date, location, kind)
-                       SELECT course_number, title, provider_id, category, hours, start_date,
-                              end_date, location, kind FROM course_df""")
+        course_table.upsert_many(cur, course_df)
         course_ids = dict(cur.execute("SELECT course_number, id FROM courses").fetchall())
         ids_by_index = np.array([member_ids[lic] for lic in member_df["license_number"]])
         cidx = rec["c"].to_numpy()
@@ -381,12 +385,11 @@ def build(
                 "status": status,
             }
         )
-        cur.register("dues_df", dues_df)
-        cur.execute("INSERT INTO dues SELECT * FROM dues_df")
+        dues_table.upsert_many(cur, dues_df)
 
         policies.save_policy(cur, compute.Policy(first_year - 1))
         policies.save_minimum_set(cur, first_year + 2, {"Ethics": Decimal(3)})
-        for name in ("member_df", "provider_df", "course_df", "record_df", "dues_df"):
+        for name in ("record_df", "pending_df"):
             cur.unregister(name)
 
     if not with_users:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
+
+import pandas as pd
 
 from cetracker import audit, config, entities
 from cetracker.filters import Filters
@@ -17,12 +20,46 @@ DUES = entities.Entity(
     "dues",
     "dues",
     (
-        entities.Field("amount_due", "Amount due", "money", required=True),
-        entities.Field("amount_paid", "Amount paid", "money", required=True),
+        entities.Field("amount_due", "Amount due", "money", required=True, default=Decimal(0)),
+        entities.Field("amount_paid", "Amount paid", "money", required=True, default=Decimal(0)),
         entities.Field("paid_date", "Paid date", "date"),
-        entities.Field("status", "Status", "choice", required=True, choices=DUES_STATUSES),
+        # Blank: what the amounts say (paid, partial or unpaid); waived is only ever chosen.
+        entities.Field("status", "Status", "choice", choices=DUES_STATUSES),
     ),
 )
+YEAR = entities.Field("year", "Year", "year", required=True)
+COLUMNS = ["member_id", "year", *(f.name for f in DUES.fields)]
+
+
+def check_row(values: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+    """One member's dues for a year as stored (``year`` and the amounts, date and status),
+    or ``entities.Invalid`` listing every problem: the form's and the workbook load's checks.
+    """
+    problems: list[str] = []
+    day = today or config.today()
+    cleaned = {
+        f.name: entities.clean_field(f, values.get(f.name), problems, day) for f in DUES.fields
+    }
+    cleaned["year"] = entities.clean_field(YEAR, values.get("year"), problems, day)
+    due, paid, status = cleaned["amount_due"], cleaned["amount_paid"], cleaned["status"]
+    if due is not None and paid is not None:
+        if status is None:
+            status = cleaned["status"] = (
+                "paid" if paid >= due else "partial" if paid > 0 else "unpaid"
+            )
+        if status == "paid" and paid < due:
+            problems.append(f"Status is paid but only {paid} of {due} was paid; choose partial.")
+        if status == "partial" and not 0 < paid < due:
+            problems.append("Status partial needs an amount paid above 0 and below the amount due.")
+        if status == "unpaid" and paid > 0:
+            problems.append("Status is unpaid but an amount was paid; choose partial or paid.")
+        if paid > 0 and cleaned["paid_date"] is None:
+            problems.append("Enter the date the dues were paid.")
+        if paid == 0 and cleaned["paid_date"] is not None:
+            problems.append("A paid date needs an amount paid.")
+    if problems:
+        raise entities.Invalid(problems)
+    return cleaned
 
 
 def save_dues(
@@ -39,26 +76,48 @@ def save_dues(
 
     ``loaded`` is the row as the editor saw it (None: there was none); by default it is read now.
     """
-    cleaned = entities.check_values(DUES, values, today or config.today())
-    due, paid, status = cleaned["amount_due"], cleaned["amount_paid"], cleaned["status"]
-    problems = []
-    if status == "paid" and paid < due:
-        problems.append(f"Status is paid but only {paid} of {due} was paid; choose partial.")
-    if status == "partial" and not 0 < paid < due:
-        problems.append("Status partial needs an amount paid above 0 and below the amount due.")
-    if status == "unpaid" and paid > 0:
-        problems.append("Status is unpaid but an amount was paid; choose partial or paid.")
-    if paid > 0 and cleaned["paid_date"] is None:
-        problems.append("Enter the date the dues were paid.")
-    if paid == 0 and cleaned["paid_date"] is not None:
-        problems.append("A paid date needs an amount paid.")
-    if not 1900 <= year <= 2200:
-        problems.append(f"{year} is not a dues year.")
-    if problems:
-        raise entities.Invalid(problems)
+    cleaned = check_row({**values, "year": year}, today)
+    del cleaned["year"]
     key = {"member_id": member_id, "year": year}
     seen = entities.current(db, DUES, key) if isinstance(loaded, str) else loaded
     return entities.save(db, DUES, key, cleaned, seen, actor, lambda _c, _v: None, "dues")
+
+
+def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
+    """Set many members' dues at once (a workbook load, the demo data), by member and year.
+
+    ``rows`` are ``check_row`` results with ``member_id`` set. Raises
+    ``entities.RowsInvalid`` for a member and year given twice, and writes nothing then.
+    """
+    frame = (
+        rows[COLUMNS].copy()
+        if isinstance(rows, pd.DataFrame)
+        else pd.DataFrame(rows, columns=COLUMNS).astype(object)
+    )
+    if frame.empty:
+        return
+    twice = frame.duplicated(["member_id", "year"]).to_numpy().nonzero()[0]
+    if len(twice):
+        raise entities.RowsInvalid(
+            {
+                int(i): ["This member's dues for the year appear on an earlier row too."]
+                for i in twice
+            }
+        )
+    cur.register("incoming_dues", frame)
+    try:
+        same = "t.member_id = i.member_id AND t.year = i.year"
+        cur.execute(
+            f"""UPDATE dues t SET {", ".join(f"{c} = i.{c}" for c in COLUMNS[2:])}
+                FROM incoming_dues i WHERE {same}"""  # noqa: S608 - our column names
+        )
+        listed = ", ".join(COLUMNS)
+        cur.execute(
+            f"""INSERT INTO dues ({listed}) SELECT {listed} FROM incoming_dues i
+                WHERE NOT EXISTS (SELECT 1 FROM dues t WHERE {same})"""  # noqa: S608 - our column names
+        )
+    finally:
+        cur.unregister("incoming_dues")
 
 
 def outstanding_sql(alias: str) -> str:

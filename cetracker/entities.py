@@ -8,19 +8,17 @@ someone else changed the same row since the editor loaded it. The tables' own mo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from cetracker import audit
 from cetracker.errors import CetrackerError
-from cetracker.rules.cells import parse_date
+from cetracker.mail import EMAIL
+from cetracker.rules.cells import parse_date, parse_number, text
 from cetracker.store.db import Database
-
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class StaleEdit(CetrackerError):
@@ -39,6 +37,14 @@ class Invalid(CetrackerError):
         self.problems = problems
 
 
+class RowsInvalid(Invalid):
+    """Rows of a bulk write that its table's checks refuse: {row's index: its problems}."""
+
+    def __init__(self, rows: dict[int, list[str]]) -> None:
+        super().__init__([p for problems in rows.values() for p in problems])
+        self.rows = rows
+
+
 @dataclass(frozen=True)
 class Field:
     name: str
@@ -47,6 +53,7 @@ class Field:
     required: bool = False
     max_length: int = 200
     choices: tuple[str, ...] = ()
+    default: Any = None  # what a blank means (a workbook's empty Status cell: "active")
 
 
 @dataclass(frozen=True)
@@ -60,31 +67,41 @@ class Entity:
 
 
 def clean_field(field: Field, value: Any, problems: list[str], today: date) -> Any:
-    """One field's value as stored, or None; what is wrong goes into ``problems``."""
+    """One field's value as stored, or None; what is wrong goes into ``problems``.
+
+    Values come from forms (typed) and from workbook cells (text, numbers, dates) alike.
+    """
     if isinstance(value, str):
         value = value.strip()
-    if value is None or value == "":
+    if value is None or value == "" or (isinstance(value, float) and value != value):
+        if field.default is not None:
+            return field.default
         if field.required:
             problems.append(f"{field.label} is required.")
         return None
     if field.kind in ("text", "email", "choice"):
-        text = str(value)
-        if len(text) > field.max_length:
+        written = text(value)
+        if len(written) > field.max_length:
             problems.append(f"{field.label} is longer than {field.max_length} characters.")
-        elif any(ord(ch) < 32 for ch in text):
+        elif any(ord(ch) < 32 for ch in written):
             problems.append(f"{field.label} contains control characters; type it again.")
-        elif field.kind == "email" and not EMAIL.match(text):
-            problems.append(f"{field.label} “{text}” is not an email address.")
-        elif field.kind == "choice" and text not in field.choices:
-            problems.append(f"{field.label} must be one of: {', '.join(field.choices)}.")
-        return text
+        elif field.kind == "email" and not EMAIL.match(written):
+            problems.append(f"{field.label} “{written}” is not an email address.")
+        elif field.kind == "choice":
+            chosen = next((c for c in field.choices if c.lower() == written.lower()), None)
+            if chosen is None:
+                problems.append(f"{field.label} must be one of: {', '.join(field.choices)}.")
+            return chosen
+        return written
     if field.kind == "date":
         if isinstance(value, date):
-            day = value
+            day = value.date() if hasattr(value, "date") and callable(value.date) else value
         else:
             parsed = parse_date(value)
             if parsed is None:
-                problems.append(f"{field.label} “{value}” is not a date (use YYYY-MM-DD).")
+                problems.append(
+                    f"{field.label} “{text(value)}” is not a date (use YYYY-MM-DD or MM/DD/YYYY)."
+                )
                 return None
             day = parsed
         if day > today:
@@ -96,14 +113,16 @@ def clean_field(field: Field, value: Any, problems: list[str], today: date) -> A
         except (TypeError, ValueError):
             problems.append(f"{field.label} is not valid.")
             return None
+    if field.kind == "year":
+        number = parse_number(value)
+        if number is None or number != number.to_integral_value() or not 1900 <= number <= 2200:
+            problems.append(f"{field.label} “{text(value)}” is not a year from 1900 to 2200.")
+            return None
+        return int(number)
     # hours, money
-    try:
-        number = Decimal(str(value))
-    except InvalidOperation:
-        problems.append(f"{field.label} “{value}” is not a number.")
-        return None
-    if not number.is_finite():
-        problems.append(f"{field.label} is not a number.")
+    number = value if isinstance(value, Decimal) else parse_number(value)
+    if number is None or not number.is_finite():
+        problems.append(f"{field.label} “{text(value)}” is not a number.")
         return None
     if number < 0:
         problems.append(f"{field.label} cannot be negative.")

@@ -1,9 +1,47 @@
-"""The report filter bar (SPEC §3) and a director's scope, as parameterised SQL."""
+"""The report filter bar (SPEC §3), a director's scope and name search, as parameterised SQL."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
+from cetracker.rules.cells import SEARCH_KEY_SEPARATOR, search_terms, search_words
+
+# The parts of a member's ``search_key`` (cells.search_key), for a box that searches one.
+FIRST_NAME, LAST_NAME, LICENSE_NUMBER = 1, 2, 3
+
+
+def name_search(
+    query: str, column: str, *, part: int | None = None, prefix: str = "q"
+) -> tuple[str, dict[str, Any]]:
+    """The one name-search rule (``cells.search_terms``), as a condition on ``column`` (a
+    member's ``search_key``), for every search box and recipient filter.
+
+    Parts of names and of the license number, ignoring case, accents, spaces and
+    punctuation: "nunez" finds "Núñez", "obrien" "O'Brien", "ana nu" Ana Núñez, and
+    "100-003" or "100 003" the license 100003. ``part`` limits the search to the first
+    name, the last name or the license number (every word there). A blank query
+    matches everyone; one of punctuation only matches no one.
+    """
+    if part is None:
+        words, number = search_terms(query)
+    else:
+        words, number = search_words(query), ""
+    if not words and not number:
+        return ("true" if not query.strip() else "false"), {}
+
+    def within(which: int | None) -> str:
+        if which is None:
+            return column
+        return f"split_part({column}, '{SEARCH_KEY_SEPARATOR}', {which})"
+
+    # contains() is a plain substring test: nothing in a word is a pattern character.
+    clauses = [f"contains({within(part)}, ${prefix}{i})" for i in range(len(words))]
+    params = {f"{prefix}{i}": word for i, word in enumerate(words)}
+    if number:
+        clauses.append(f"contains({within(LICENSE_NUMBER)}, ${prefix}_number)")
+        params[f"{prefix}_number"] = number
+    return f"({' AND '.join(clauses)})", params
 
 
 @dataclass(frozen=True)
@@ -39,7 +77,8 @@ class Filters:
     ) -> tuple[str, dict[str, Any]]:
         """A WHERE clause (without the keyword) over members ``alias``, and its parameters.
 
-        ``search_column``: a column holding lower(first || ' ' || last || ' ' || license).
+        ``search_column``: a column holding the members' ``search_key`` (default: the
+        members table's own).
         """
         clauses = ["true"]
         params: dict[str, Any] = {}
@@ -52,20 +91,12 @@ class Filters:
         if self.positions:
             clauses.append(f"{alias}.position IN (SELECT unnest($f_positions))")
             params["f_positions"] = list(self.positions)
-        if self.name.strip() and search_column:
-            # A plain substring test: nothing in the text is a pattern character.
-            clauses.append(f"contains({alias}.{search_column}, lower($f_text))")
-            params["f_text"] = self.name.strip()
-        elif self.name.strip():
-            clauses.append(
-                f"({alias}.first_name || ' ' || {alias}.last_name || ' ' || {alias}.license_number)"
-                " ILIKE $f_name ESCAPE '\\'"
+        if self.name.strip():
+            clause, words = name_search(
+                self.name, f"{alias}.{search_column or 'search_key'}", prefix="f_word"
             )
-        if self.name.strip() and not search_column:
-            escaped = (
-                self.name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            )
-            params["f_name"] = f"%{escaped}%"
+            clauses.append(clause)
+            params.update(words)
         if not self.scope.everyone:
             clauses.append(
                 f"({alias}.area IN (SELECT unnest($s_areas))"

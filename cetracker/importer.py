@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from cetracker import audit, config, records, years
 from cetracker import policy as policies
-from cetracker.errors import CetrackerError, RejectedFile
+from cetracker.errors import RejectedFile
 from cetracker.files import uploads
 from cetracker.rules import compute
 from cetracker.rules.cells import (
@@ -193,17 +193,6 @@ class Checked:
             found.append(reason)
 
 
-def provider_id_for(db: Database, provider_license: str) -> int:
-    found = db.scalar(
-        "SELECT id FROM providers WHERE upper(replace(replace(license_number, ' ', ''), '-', ''))"
-        " = ?",
-        [license_key(provider_license)],
-    )
-    if found is None:
-        raise CetrackerError(f"No provider holds license number {provider_license}.")
-    return int(found)
-
-
 def _texts(cells: list[object]) -> list[str]:
     """A column's cells as trimmed text, each distinct value's text worked out once."""
     kinds = set(map(type, cells))
@@ -302,24 +291,20 @@ def _holders(
         keys = [None if n is None else name_key(n) for n in coded.dictionary.to_pylist()]
         return pc.take(pa.array(keys, pa.string()), coded.indices)
 
-    # Plain license numbers (ASCII letters and digits) compare upper-cased; only the
-    # others need Python's wider idea of spaces and dashes.
+    # Each distinct license number's key, worked out once (a roster names a member per
+    # row, and often the same members on several rows).
     given = pa.array(licenses, pa.string())
-    plain = pc.and_(pc.string_is_ascii(given), pc.utf8_is_alnum(given))
-    keys: list[str | None] = [None] * len(licenses)
-    for i in pc.indices_nonzero(pc.invert(plain)).to_pylist():
-        keys[i] = license_key(licenses[i]) if licenses[i] else None
-    rows = pa.table({"license": given, "key": pa.array(keys, pa.string())})
+    coded = pc.dictionary_encode(given)
+    keys = [license_key(n) or None for n in coded.dictionary.to_pylist()]
+    rows = pa.table({"key": pc.take(pa.array(keys, pa.string()), coded.indices)})
     cur = db.cursor()
     try:
         cur.register("roster_who", rows)
+        # The key is unique among members: one row out for every roster row.
         found = cur.execute(
             """SELECT m.id, m.last_name
-               FROM (SELECT row_number() OVER () AS row,
-                            nullif(coalesce(key, upper(license)), '') AS wanted
-                     FROM roster_who) r
-               LEFT JOIN members m
-                 ON r.wanted = upper(regexp_replace(m.license_number, '[\\s-]', '', 'g'))
+               FROM (SELECT row_number() OVER () AS row, key FROM roster_who) r
+               LEFT JOIN members m ON m.license_key = r.key
                ORDER BY r.row"""
         ).to_arrow_table()
         cur.unregister("roster_who")
@@ -495,10 +480,6 @@ def validate(
     checked.which = [cast(int, record_of[i]) for i in passing]
     checked.records = list(records)
     return checked
-
-
-def _license_key(raw: str) -> str:
-    return raw.upper() if raw.isalnum() and raw.isascii() else license_key(raw)
 
 
 def _passing_table(checked: Checked) -> tuple[Any, Any]:

@@ -1,4 +1,10 @@
-"""Members: look-ups the pages need (filter choices, one member's details)."""
+"""Members (SPEC §2): the only writer of ``members``, with its checks; look-ups and search.
+
+A member's license number is kept as the office wrote it ("TX-10001"), beside its
+comparison key (``cells.license_key``: "TX10001"), which is unique: "AB 77" and "AB77"
+are one license. The key is for comparing only; pages, exports, certificates and
+transcripts show the number as written. ``search_key`` is what name searches look in.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,8 @@ import pandas as pd
 
 from cetracker import audit, config, entities
 from cetracker.errors import CetrackerError
-from cetracker.filters import Filters, Scope
+from cetracker.filters import Filters, Scope, name_search
+from cetracker.rules.cells import license_key, name_key, search_key
 from cetracker.store.db import Database
 
 
@@ -74,10 +81,49 @@ MEMBER = entities.Entity(
         entities.Field("county", "County", max_length=100),
         entities.Field("area", "Area", max_length=100),
         entities.Field("position", "Position", max_length=100),
-        entities.Field("status", "Status", "choice", required=True, choices=MEMBER_STATUSES),
+        entities.Field(
+            "status",
+            "Status",
+            "choice",
+            required=True,
+            choices=MEMBER_STATUSES,
+            default="active",
+        ),
         entities.Field("joined", "Joined", "date"),
     ),
 )
+COLUMNS = [f.name for f in MEMBER.fields]
+
+
+def check_row(values: dict[str, Any], today: date | None = None) -> dict[str, Any]:
+    """A member's values as stored, or ``entities.Invalid`` listing every problem.
+
+    The one set of checks for a member, whether typed into the form or read from a workbook.
+    """
+    problems: list[str] = []
+    cleaned = {
+        f.name: entities.clean_field(f, values.get(f.name), problems, today or config.today())
+        for f in MEMBER.fields
+    }
+    if cleaned["license_number"] and not license_key(cleaned["license_number"]):
+        problems.append(f"License number “{cleaned['license_number']}” has no letters or digits.")
+    if problems:
+        raise entities.Invalid(problems)
+    return cleaned
+
+
+def _keys(cleaned: dict[str, Any]) -> dict[str, str]:
+    """The columns that follow from a member's values: the license and search keys."""
+    return {
+        "license_key": license_key(cleaned["license_number"]),
+        "search_key": search_key(
+            cleaned["first_name"], cleaned["last_name"], cleaned["license_number"]
+        ),
+    }
+
+
+def _taken(number: str, holder: str) -> str:
+    return f"License number {number} already belongs to {holder}."
 
 
 def save_member(
@@ -89,29 +135,116 @@ def save_member(
     loaded: dict[str, Any] | None = None,
     today: date | None = None,
 ) -> int:
-    """Add (no ``member_id``) or change a member; returns its id."""
-    cleaned = entities.check_values(MEMBER, values, today or config.today())
+    """Add (no ``member_id``) or change a member; returns its id.
+
+    A license number whose key another member holds is refused naming that member.
+    """
+    cleaned = check_row(values, today)
+    keys = _keys(cleaned)
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
-        other = entities.unique_id(cur, "members", "license_number", v["license_number"], member_id)
+        other = cur.execute(
+            """SELECT first_name || ' ' || last_name FROM members
+               WHERE license_key = ? AND id IS DISTINCT FROM ?""",
+            [keys["license_key"], member_id],
+        ).fetchone()
         if other is not None:
-            name = cur.execute(
-                "SELECT first_name || ' ' || last_name FROM members WHERE id = ?", [int(other)]
-            ).fetchone()[0]
-            raise entities.Invalid(
-                [f"License number {v['license_number']} already belongs to {name}."]
-            )
+            raise entities.Invalid([_taken(v["license_number"], other[0])])
 
-    if member_id is None:
-        new_id = db.new_id("member_ids")
-        entities.save(db, MEMBER, {"id": int(new_id)}, cleaned, None, actor, checks, "member")
-        return int(new_id)
-    if loaded is None:
-        loaded = entities.current(db, MEMBER, {"id": member_id})
+    try:
+        if member_id is None:
+            new_id = db.new_id("member_ids")
+            entities.save(
+                db, MEMBER, {"id": int(new_id)}, cleaned, None, actor, checks, "member", keys
+            )
+            return int(new_id)
         if loaded is None:
-            raise CetrackerError("That member no longer exists. Reload the page.")
-    entities.save(db, MEMBER, {"id": member_id}, cleaned, loaded, actor, checks, "member")
+            loaded = entities.current(db, MEMBER, {"id": member_id})
+            if loaded is None:
+                raise CetrackerError("That member no longer exists. Reload the page.")
+        entities.save(db, MEMBER, {"id": member_id}, cleaned, loaded, actor, checks, "member", keys)
+    except Exception as exc:
+        # Another app process saved the same license between the check and the write.
+        if not db.is_duplicate_key(exc) or isinstance(exc, CetrackerError):
+            raise
+        raise entities.Invalid(
+            [f"License number {cleaned['license_number']} was just given to another member."]
+        ) from exc
     return member_id
+
+
+def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
+    """Add or update many members at once (a workbook load, the demo data), by license key.
+
+    ``rows`` are ``check_row`` results (or a frame of them). A row whose key a member
+    already holds updates that member. If the row writes the number differently ("AB 77"
+    for a stored "AB77") it must be the same person (first and last name, compared as a
+    roster's names are): then the number as written is updated too; a row for somebody
+    else is "the second AB77" and refused naming the holder, as the form refuses it.
+    Raises ``entities.RowsInvalid`` {row index: problems} and writes nothing then.
+    """
+    frame = (
+        rows[COLUMNS].copy()
+        if isinstance(rows, pd.DataFrame)
+        else pd.DataFrame(rows, columns=COLUMNS).astype(object)
+    )
+    if frame.empty:
+        return
+    frame["license_key"] = frame["license_number"].map(license_key)
+    frame["search_key"] = [
+        search_key(f, last, n)
+        for f, last, n in zip(
+            frame["first_name"], frame["last_name"], frame["license_number"], strict=True
+        )
+    ]
+    frame["row"] = range(len(frame))
+    problems: dict[int, list[str]] = {}
+    first_of: dict[str, int] = {}
+    for i, (key, number) in enumerate(
+        zip(frame["license_key"], frame["license_number"], strict=True)
+    ):
+        if key in first_of:
+            earlier = frame["license_number"].iat[first_of[key]]
+            problems[i] = [f"License number {number} is the same as {earlier} on an earlier row."]
+        else:
+            first_of[key] = i
+    cur.register("incoming_members", frame)
+    try:
+        for row, number, first, last, held, holder_first, holder_last in cur.execute(
+            """SELECT i.row, i.license_number, i.first_name, i.last_name,
+                      m.license_number, m.first_name, m.last_name
+               FROM incoming_members i JOIN members m ON m.license_key = i.license_key"""
+        ).fetchall():
+            same_person = name_key(first) == name_key(holder_first) and name_key(last) == name_key(
+                holder_last
+            )
+            if number != held and not same_person:
+                problems.setdefault(int(row), []).append(
+                    f"{_taken(number, f'{holder_first} {holder_last}')} A row for another "
+                    "person needs its own license number."
+                )
+        if problems:
+            raise entities.RowsInvalid(dict(sorted(problems.items())))
+        written = [*COLUMNS[1:], "search_key"]
+        cur.execute(
+            f"""UPDATE members t SET license_number = i.license_number,
+                       {", ".join(f"{c} = i.{c}" for c in written)}
+                FROM incoming_members i WHERE t.license_key = i.license_key"""  # noqa: S608 - our column names
+        )
+        listed = ", ".join([*COLUMNS, "license_key", "search_key"])
+        cur.execute(
+            f"""INSERT INTO members ({listed}) SELECT {listed} FROM incoming_members i
+                WHERE NOT EXISTS (SELECT 1 FROM members t WHERE t.license_key = i.license_key)"""  # noqa: S608 - our column names
+        )
+    finally:
+        cur.unregister("incoming_members")
+
+
+def ids_by_key(cur: Any) -> dict[str, int]:
+    """Every member's id by license key (for a bulk load that names members by license)."""
+    return {
+        str(k): int(i) for k, i in cur.execute("SELECT license_key, id FROM members").fetchall()
+    }
 
 
 def delete_member(db: Database, member_id: int, *, actor: str) -> None:
@@ -142,11 +275,14 @@ def delete_member(db: Database, member_id: int, *, actor: str) -> None:
 def search_members(
     db: Database, text: str = "", status: str = "", page: int = 0
 ) -> tuple[pd.DataFrame, int]:
-    """One page of members matching ``text`` (name, license, email), and how many match."""
+    """One page of members matching ``text`` (``filters.name_search``, or the email), and
+    how many match."""
+    names, params = name_search(text, "search_key")
     escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    params = {"t": f"%{escaped}%", "s": status}
-    where = """(first_name || ' ' || last_name || ' ' || license_number || ' ' ||
-                coalesce(email, '')) ILIKE $t ESCAPE '\\' AND ($s = '' OR status = $s)"""
+    params.update(t=f"%{escaped}%", s=status)
+    where = (
+        f"""({names} OR coalesce(email, '') ILIKE $t ESCAPE '\\') AND ($s = '' OR status = $s)"""
+    )
     total = db.scalar(f"SELECT count(*) FROM members WHERE {where}", params)  # noqa: S608
     frame = db.frame(
         f"""SELECT id, license_number AS "License number", first_name AS "First name",
@@ -161,10 +297,9 @@ def search_members(
 
 
 def member_by_license(db: Database, license_number: str) -> tuple[int, str] | None:
-    """(id, full name) of the member holding ``license_number`` (case and spaces ignored)."""
+    """(id, full name) of the member holding ``license_number`` (compared by its key)."""
     row = db.one(
-        "SELECT id, first_name || ' ' || last_name FROM members"
-        " WHERE upper(trim(license_number)) = upper(trim(?))",
-        [license_number],
+        "SELECT id, first_name || ' ' || last_name FROM members WHERE license_key = ?",
+        [license_key(license_number)],
     )
     return None if row is None else (int(row[0]), str(row[1]))

@@ -1,16 +1,22 @@
-"""Providers: a provider's own profile and courses."""
+"""Providers (SPEC §2): the only writer of ``providers``, with its checks; a provider's own
+profile, courses, attendees and uploads.
+
+A provider's license number is kept as written, beside its unique comparison key
+(``cells.license_key``), as for members.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
+
+import pandas as pd
 
 from cetracker import config, entities
 from cetracker.accounts.users import User
-from cetracker.errors import NotAllowed
+from cetracker.errors import CetrackerError, NotAllowed
+from cetracker.filters import name_search
+from cetracker.rules.cells import license_key
 from cetracker.store.db import Database
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 
 def provider_profile(db: Database, user: User) -> dict[str, Any]:
@@ -64,10 +70,11 @@ def attendees(
     name: str = "",
     limit: int | None = None,
 ) -> pd.DataFrame:
-    """Everyone recorded for this provider's courses (SPEC §1, provider "CE details")."""
-    escaped = name.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    """Everyone recorded for this provider's courses (SPEC §1, provider "CE details");
+    ``name`` searches names and license numbers by ``filters.name_search``."""
+    names, params = name_search(name, "m.search_key")
     return db.frame(
-        """SELECT c.course_number AS "Course number", c.title AS "Course", r.course_date AS "Date",
+        f"""SELECT c.course_number AS "Course number", c.title AS "Course", r.course_date AS "Date",
                   r.ce_year AS "CE year", m.first_name AS "First name", m.last_name AS "Last name",
                   m.license_number AS "License number", r.hours::DOUBLE AS "Hours",
                   r.status AS "Status"
@@ -77,11 +84,16 @@ def attendees(
            WHERE c.provider_id = $p
              AND ($year IS NULL OR r.ce_year = $year)
              AND ($course = '' OR c.course_number = $course)
-             AND ($name = '' OR (m.first_name || ' ' || m.last_name || ' ' || m.license_number)
-                                ILIKE '%' || $name || '%' ESCAPE '\\')
+             AND {names}
            ORDER BY r.course_date DESC, m.last_name, m.first_name
-           LIMIT coalesce($limit, 9223372036854775807)""",
-        {"p": provider_id, "year": year, "course": course_number, "name": escaped, "limit": limit},
+           LIMIT coalesce($limit, 9223372036854775807)""",  # noqa: S608 - fixed clause, values are parameters
+        {
+            **params,
+            "p": provider_id,
+            "year": year,
+            "course": course_number,
+            "limit": limit,
+        },
     )
 
 
@@ -124,6 +136,28 @@ PROVIDER = entities.Entity(
         entities.Field("phone", "Phone", max_length=40),
     ),
 )
+COLUMNS = [f.name for f in PROVIDER.fields]
+
+
+def check_row(values: dict[str, Any]) -> dict[str, Any]:
+    """A provider's values as stored, or ``entities.Invalid`` listing every problem (the
+    form's and the workbook load's one set of checks)."""
+    problems: list[str] = []
+    cleaned = {
+        f.name: entities.clean_field(f, values.get(f.name), problems, config.today())
+        for f in PROVIDER.fields
+    }
+    if cleaned["license_number"] and not license_key(cleaned["license_number"]):
+        problems.append(
+            f"Provider license number “{cleaned['license_number']}” has no letters or digits."
+        )
+    if problems:
+        raise entities.Invalid(problems)
+    return cleaned
+
+
+def _taken(number: str, holder: str) -> str:
+    return f"Provider license number {number} already belongs to {holder}."
 
 
 def save_provider(
@@ -134,21 +168,96 @@ def save_provider(
     provider_id: int | None = None,
     loaded: dict[str, Any] | None = None,
 ) -> int:
-    cleaned = entities.check_values(PROVIDER, values, config.today())
+    """Add or change a provider; a license number whose key another holds is refused."""
+    cleaned = check_row(values)
+    keys = {"license_key": license_key(cleaned["license_number"])}
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
-        if entities.unique_id(cur, "providers", "license_number", v["license_number"], provider_id):
-            raise entities.Invalid(
-                [f"Provider license number {v['license_number']} is already another provider's."]
-            )
+        other = cur.execute(
+            "SELECT name FROM providers WHERE license_key = ? AND id IS DISTINCT FROM ?",
+            [keys["license_key"], provider_id],
+        ).fetchone()
+        if other is not None:
+            raise entities.Invalid([_taken(v["license_number"], other[0])])
 
-    if provider_id is None:
-        new_id = db.new_id("provider_ids")
-        entities.save(db, PROVIDER, {"id": new_id}, cleaned, None, actor, checks, "provider")
-        return new_id
-    loaded = loaded or entities.current(db, PROVIDER, {"id": provider_id})
-    entities.save(db, PROVIDER, {"id": provider_id}, cleaned, loaded, actor, checks, "provider")
+    try:
+        if provider_id is None:
+            new_id = db.new_id("provider_ids")
+            entities.save(
+                db, PROVIDER, {"id": new_id}, cleaned, None, actor, checks, "provider", keys
+            )
+            return new_id
+        loaded = loaded or entities.current(db, PROVIDER, {"id": provider_id})
+        entities.save(
+            db, PROVIDER, {"id": provider_id}, cleaned, loaded, actor, checks, "provider", keys
+        )
+    except Exception as exc:
+        if not db.is_duplicate_key(exc) or isinstance(exc, CetrackerError):
+            raise
+        raise entities.Invalid(
+            [f"Provider license number {cleaned['license_number']} was just given to another."]
+        ) from exc
     return provider_id
+
+
+def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
+    """Add or update many providers at once (a workbook load, the demo data), by license key.
+
+    ``rows`` are ``check_row`` results; a provider holding a row's key is updated (its
+    number as written, name and contact details). Raises ``entities.RowsInvalid``.
+    """
+    frame = (
+        rows[COLUMNS].copy()
+        if isinstance(rows, pd.DataFrame)
+        else pd.DataFrame(rows, columns=COLUMNS).astype(object)
+    )
+    if frame.empty:
+        return
+    frame["license_key"] = frame["license_number"].map(license_key)
+    first_of: dict[str, int] = {}
+    problems: dict[int, list[str]] = {}
+    for i, (key, number) in enumerate(
+        zip(frame["license_key"], frame["license_number"], strict=True)
+    ):
+        if key in first_of:
+            earlier = frame["license_number"].iat[first_of[key]]
+            problems[i] = [
+                f"Provider license number {number} is the same as {earlier} on an earlier row."
+            ]
+        else:
+            first_of[key] = i
+    if problems:
+        raise entities.RowsInvalid(problems)
+    cur.register("incoming_providers", frame)
+    try:
+        cur.execute(
+            f"""UPDATE providers t SET {", ".join(f"{c} = i.{c}" for c in COLUMNS)}
+                FROM incoming_providers i WHERE t.license_key = i.license_key"""  # noqa: S608 - our column names
+        )
+        listed = ", ".join([*COLUMNS, "license_key"])
+        cur.execute(
+            f"""INSERT INTO providers ({listed}) SELECT {listed} FROM incoming_providers i
+                WHERE NOT EXISTS (SELECT 1 FROM providers t WHERE t.license_key = i.license_key)"""  # noqa: S608 - our column names
+        )
+    finally:
+        cur.unregister("incoming_providers")
+
+
+def ids_by_key(cur: Any) -> dict[str, int]:
+    """Every provider's id by license key (for a bulk load that names providers by license)."""
+    return {
+        str(k): int(i) for k, i in cur.execute("SELECT license_key, id FROM providers").fetchall()
+    }
+
+
+def provider_by_license(db: Database, license_number: str) -> int:
+    """The id of the provider holding ``license_number`` (compared by its key)."""
+    found = db.scalar(
+        "SELECT id FROM providers WHERE license_key = ?", [license_key(license_number)]
+    )
+    if found is None:
+        raise CetrackerError(f"No provider holds license number {license_number}.")
+    return int(found)
 
 
 def providers_frame(db: Database) -> pd.DataFrame:

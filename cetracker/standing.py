@@ -217,8 +217,9 @@ def year_standing(db: Database, year: int) -> str:
     sql, params = hour_summary_query(db, Filters(year=year), detail=True)
     return db.scratch_table(
         f"standing_{int(year)}",
-        f"""SELECT *, lower(first_name || ' ' || last_name || ' ' || license_number) AS search
-            FROM ({sql}) ORDER BY last_name, first_name, license_number""",  # noqa: S608
+        f"""SELECT s.*, m.search_key AS search
+            FROM ({sql}) s JOIN members m ON m.id = s.member_id
+            ORDER BY s.last_name, s.first_name, s.license_number""",  # noqa: S608
         params,
     )
 

@@ -69,8 +69,12 @@ else:
     else:
         choices = filter_choices(db, user.scope, policies.current_ce_year(db))
         cols = st.columns(5)
-        first = cols[0].text_input("First name", key="msg_first", max_chars=80)
-        last = cols[1].text_input("Last name", key="msg_last", max_chars=80)
+        first = cols[0].text_input(
+            "First name", key="msg_first", max_chars=80, help="Part of a first name."
+        )
+        last = cols[1].text_input(
+            "Last name", key="msg_last", max_chars=80, help="Part of a last name."
+        )
         counties = cols[2].multiselect("County", choices.counties, key="msg_county")
         positions = cols[3].multiselect("Position", choices.positions, key="msg_position")
         areas = cols[4].multiselect("Area", choices.areas, key="msg_area")

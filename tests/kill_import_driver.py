@@ -7,7 +7,7 @@ import sys
 import time
 from datetime import date
 
-from cetracker import importer
+from cetracker import importer, providers
 from cetracker.store.db import Database
 
 original = importer._store_records
@@ -26,7 +26,7 @@ importer.import_roster(
     db,
     roster,
     "r.csv",
-    provider_id=importer.provider_id_for(db, "P-1"),
+    provider_id=providers.provider_by_license(db, "P-1"),
     uploaded_by="driver",
     today=date(2024, 12, 31),
 )

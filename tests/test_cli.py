@@ -149,11 +149,11 @@ def test_load_is_an_upsert(office):
     [
         (
             {"Members": [OFFICE["Members"][0], ["", "A", "B"]]},
-            "sheet Members, row 2: License Number is missing",
+            "sheet Members, row 2: License number is required",
         ),
         (
             {"Courses": [OFFICE["Courses"][0], ["C9", "T", "P-1", "", -3]]},
-            "sheet Courses, row 2: Hours must be more than 0",
+            "sheet Courses, row 2: Approved hours cannot be negative",
         ),
         (
             {
@@ -162,7 +162,7 @@ def test_load_is_an_upsert(office):
                     ["C9", "T", "P-1", "", 3, "2024-05-02", "2024-05-01"],
                 ]
             },
-            "End Date is before Start Date",
+            "End date 05/01/2024 is before start date 05/02/2024",
         ),
         (
             {"Policy": [OFFICE["Policy"][0], [2024, 20, 10, 13]]},
@@ -178,7 +178,7 @@ def test_load_is_an_upsert(office):
         ),
         (
             {"Dues": [OFFICE["Dues"][0], ["1001", "twenty", 50]]},
-            "sheet Dues, row 2: Year 'twenty' must be a whole number",
+            "sheet Dues, row 2: Year “twenty” is not a year from 1900 to 2200",
         ),
     ],
 )

@@ -64,7 +64,8 @@ def test_reopening_applies_nothing_twice(database_location):
 def test_failed_transaction_writes_nothing(db):
     with pytest.raises(RuntimeError), db.transaction() as cur:
         cur.execute(
-            "INSERT INTO members (license_number, first_name, last_name) VALUES ('1', 'a', 'b')"
+            "INSERT INTO members (license_number, license_key, first_name, last_name)"
+            " VALUES ('1', '1', 'a', 'b')"
         )
         raise RuntimeError("crash mid-way")
     assert db.scalar("SELECT count(*) FROM members") == 0

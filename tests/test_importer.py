@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cetracker import importer
+from cetracker import importer, providers
 from cetracker.errors import RejectedFile
 from cetracker.files.workbook import load
 from cetracker.store.db import Database
@@ -55,7 +55,7 @@ SETUP = {
 def office(tmp_path, database_location) -> tuple[Database, int]:
     db = Database(database_location)
     load(db, write_workbook(tmp_path / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
-    return db, importer.provider_id_for(db, "P-1")
+    return db, providers.provider_by_license(db, "P-1")
 
 
 def good(**change: object) -> list[object]:
@@ -438,7 +438,7 @@ def test_killed_import_leaves_nothing(office, tmp_path):
     assert reopened.scalar("SELECT count(*) FROM import_rows") == 0
     assert reopened.scalar("SELECT count(*) FROM ce_records") == 0
     # And the same roster then imports normally.
-    pid = importer.provider_id_for(reopened, "P-1")
+    pid = providers.provider_by_license(reopened, "P-1")
     result = importer.import_roster(
         reopened, roster.read_bytes(), "r.csv", provider_id=pid, uploaded_by="t", today=TODAY
     )

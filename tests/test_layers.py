@@ -23,7 +23,14 @@ OWNERS = {
     "member_licenses": "cetracker.licenses",
     "audit_log": "cetracker.audit",
     "users": "cetracker.accounts.users",
+    "members": "cetracker.members",
+    "providers": "cetracker.providers",
+    "courses": "cetracker.courses",
+    "dues": "cetracker.dues",
 }
+# Schema migrations reshape tables while upgrading a database (migration 8 fills the
+# license keys); they are no second owner of any table's rows.
+NOT_WRITERS = {"cetracker.store.migrations"}
 
 
 def _modules() -> dict[str, Path]:
@@ -69,6 +76,8 @@ def test_each_table_has_one_writer() -> None:
     writes = re.compile(r"(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(\w+)\b", re.I)
     writers: dict[str, set[str]] = {}
     for module, path in _modules().items():
+        if module in NOT_WRITERS:
+            continue
         for table in writes.findall(path.read_text(encoding="utf-8")):
             writers.setdefault(table, set()).add(module)
     for table, owner in OWNERS.items():

@@ -189,7 +189,11 @@ def test_member_search_pages_in_sql(demo_db):
     assert set(first["id"]).isdisjoint(second["id"])
     hits, count = members.search_members(demo_db, "100000")
     assert count == 1 and hits["Last name"].iloc[0] == "Ánh"
-    none, zero = members.search_members(demo_db, "%_\\' OR 1=1 --")
+    # Read as text, never as SQL: the words "or" and "11" (punctuation folds away).
+    some, found = members.search_members(demo_db, "%_\\' OR 1=1 --")
+    assert 0 < found < total
+    assert all("or" in f"{r['First name']}{r['Last name']}".lower() for _, r in some.iterrows())
+    none, zero = members.search_members(demo_db, "%_\\' --")
     assert zero == 0 and none.empty
 
 
@@ -198,8 +202,13 @@ def test_member_search_pages_in_sql(demo_db):
 
 @pytest.mark.both_backends
 def test_provider_licence_numbers_stay_unique(demo_db):
-    with pytest.raises(CetrackerError, match="already another provider's"):
-        providers.save_provider(demo_db, {"license_number": "p1000", "name": "Copy"}, actor="a")
+    holder = "V.G. Young Institute of County Government"
+    for same in ("p1000", "P-1000", " p 1000 "):
+        with pytest.raises(CetrackerError) as caught:
+            providers.save_provider(demo_db, {"license_number": same, "name": "Copy"}, actor="a")
+        assert caught.value.message == (
+            f"Provider license number {same.strip()} already belongs to {holder}."
+        )
     new = providers.save_provider(demo_db, {"license_number": "P9", "name": "New"}, actor="a")
     assert audit_rows(demo_db, "provider", new)[0][1] == "provider created"
 
@@ -227,7 +236,7 @@ def course_values(db, **changes):
         ({"hours": -2}, "Approved hours cannot be negative."),
         ({"hours": 0}, "Approved hours must be more than 0."),
         ({"hours": "two"}, "Approved hours “two” is not a number."),
-        ({"hours": "NaN"}, "Approved hours is not a number."),
+        ({"hours": "NaN"}, "Approved hours “NaN” is not a number."),
         ({"kind": "party"}, "Kind must be one of"),
         ({"provider_id": 999_999}, "Choose the provider that offers this course."),
     ],

@@ -136,8 +136,8 @@ def test_migrate_to_postgresql_and_back_keeps_every_row_and_figure(pg_server, tm
         try:
             before = db.scalar("SELECT max(id) FROM members")
             db.execute(
-                "INSERT INTO members (license_number, first_name, last_name) "
-                "VALUES ('NEW-1', 'New', 'Member')"
+                "INSERT INTO members (license_number, license_key, first_name, last_name) "
+                "VALUES ('NEW-1', 'NEW1', 'New', 'Member')"
             )
             assert db.scalar("SELECT id FROM members WHERE license_number = 'NEW-1'") > before
         finally:

@@ -14,6 +14,7 @@ from cetracker import policy as policies
 from cetracker.dashboard import compliance_trend
 from cetracker.filters import Filters, Scope
 from cetracker.rules import compute
+from cetracker.rules.cells import search_key
 from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
 from cetracker.store.db import Database
 
@@ -42,9 +43,18 @@ def _fill(db: Database, members, policy_rows, minimums) -> None:
     with db.transaction() as cur:
         for i, m in enumerate(members):
             cur.execute(
-                "INSERT INTO members (id, license_number, first_name, last_name, county, area,"
-                " position, status) VALUES (?, ?, 'F', ?, 'Travis', ?, 'Deputy Clerk', ?)",
-                [i + 1, f"L{i}", f"N{i:03d}", m["area"], "active" if m["active"] else "inactive"],
+                "INSERT INTO members (id, license_number, license_key, search_key, first_name,"
+                " last_name, county, area, position, status)"
+                " VALUES (?, ?, ?, ?, 'F', ?, 'Travis', ?, 'Deputy Clerk', ?)",
+                [
+                    i + 1,
+                    f"L{i}",
+                    f"L{i}",
+                    search_key("F", f"N{i:03d}", f"L{i}"),
+                    f"N{i:03d}",
+                    m["area"],
+                    "active" if m["active"] else "inactive",
+                ],
             )
             for j, (year, hrs, category, status) in enumerate(m["records"]):
                 cur.execute(

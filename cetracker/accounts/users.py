@@ -12,6 +12,7 @@ from cetracker import audit, mail
 from cetracker.accounts import sessions
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import Scope
+from cetracker.rules.cells import license_key
 from cetracker.store.db import Database
 
 ROLES = ("admin", "director", "provider", "member")
@@ -86,7 +87,9 @@ def add_user(
     if role == "member":
         if not member_license:
             raise CetrackerError("A member account needs the member's license number (--member).")
-        member_id = db.scalar("SELECT id FROM members WHERE license_number = ?", [member_license])
+        member_id = db.scalar(
+            "SELECT id FROM members WHERE license_key = ?", [license_key(member_license)]
+        )
         if member_id is None:
             raise CetrackerError(f"No member holds license number {member_license}.")
     if role == "provider":
@@ -95,7 +98,7 @@ def add_user(
                 "A provider account needs the provider license number (--provider)."
             )
         provider_id = db.scalar(
-            "SELECT id FROM providers WHERE license_number = ?", [provider_license]
+            "SELECT id FROM providers WHERE license_key = ?", [license_key(provider_license)]
         )
         if provider_id is None:
             raise CetrackerError(f"No provider holds license number {provider_license}.")
@@ -324,19 +327,16 @@ def sign_up_provider(
     Wrong and taken numbers get the same answer, so the form reveals nothing about
     which providers exist or have accounts.
     """
-    from cetracker.rules.cells import license_key
-
     key = license_key(provider_license)
     row = db.one(
         """SELECT p.license_number, (SELECT count(*) FROM users u WHERE u.provider_id = p.id)
-           FROM providers p
-           WHERE upper(regexp_replace(p.license_number, '[\\s-]', '', 'g')) = ?""",
+           FROM providers p WHERE p.license_key = ?""",
         [key],
     )
     if not key or row is None or row[1]:
         audit.log(db, username or "(blank)", "provider sign-up refused", "provider", key)
         raise CetrackerError(SIGNUP_REFUSED)
-    if "@" not in email:
+    if not mail.EMAIL.match(email.strip()):
         raise CetrackerError("Enter the email address where the provider can be reached.")
     add_user(
         db,
@@ -353,13 +353,11 @@ def activate_member(
     db: Database, member_license: str, email: str, username: str, password: str
 ) -> None:
     """A member activates their account with their license number and the email on file."""
-    from cetracker.rules.cells import license_key
-
     key = license_key(member_license)
     row = db.one(
         """SELECT m.license_number, (SELECT count(*) FROM users u WHERE u.member_id = m.id)
            FROM members m
-           WHERE upper(regexp_replace(m.license_number, '[\\s-]', '', 'g')) = ?
+           WHERE m.license_key = ?
              AND lower(trim(m.email)) = lower(trim(?)) AND m.status = 'active'""",
         [key, email],
     )

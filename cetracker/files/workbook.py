@@ -2,7 +2,8 @@
 
 Every sheet is optional; rows upsert by their key (the first column). Every row
 of every sheet is checked first; one bad row rejects the whole workbook, named
-by sheet and row, and nothing is written.
+by sheet and row, and nothing is written. Members, providers, courses and dues are
+checked and written by their own modules, with the same checks as the office's forms.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from cetracker import audit, records, years
+from cetracker import audit, courses, dues, entities, members, providers, records, years
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError, RejectedFile
 from cetracker.files import uploads
@@ -36,10 +37,6 @@ from cetracker.rules.cells import (
     text,
 )
 from cetracker.store.db import Database
-
-KINDS = ("conference", "workshop", "webinar", "online course")
-MEMBER_STATUSES = ("active", "inactive")
-DUES_STATUSES = ("paid", "partial", "unpaid", "waived")
 
 
 class RowError(Exception):
@@ -99,15 +96,6 @@ def _int(value: object, column: str, lo: int, hi: int) -> int:
     return number
 
 
-def _choice(value: object, column: str, choices: tuple[str, ...], default: str) -> str:
-    raw = text(value).lower()
-    if not raw:
-        return default
-    if raw not in choices:
-        raise RowError(f"{column} {_shown(value)} must be one of: {', '.join(choices)}")
-    return raw
-
-
 @dataclass
 class SheetSpec:
     name: str
@@ -115,65 +103,88 @@ class SheetSpec:
     parse: Callable[[dict[str, Any]], dict[str, Any]]
 
 
+def _checked(
+    check: Callable[[dict[str, Any]], dict[str, Any]], values: dict[str, Any]
+) -> dict[str, Any]:
+    """A row through its table's own checks; every problem of the row in one line."""
+    try:
+        return check(values)
+    except entities.Invalid as exc:
+        raise RowError(" ".join(exc.problems).rstrip(".")) from exc
+
+
 def _member(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "license_number": license_key(_required(r["License Number"], "License Number")),
-        "first_name": _required(r["First Name"], "First Name"),
-        "last_name": _required(r["Last Name"], "Last Name"),
-        "email": text(r["Email"]) or None,
-        "phone": text(r["Phone"]) or None,
-        "address": text(r["Address"]) or None,
-        "county": text(r["County"]) or None,
-        "area": text(r["Area"]) or None,
-        "position": text(r["Position"]) or None,
-        "status": _choice(r["Status"], "Status", MEMBER_STATUSES, "active"),
-        "joined": _date(r["Joined"], "Joined"),
-    }
+    return _checked(
+        members.check_row,
+        {
+            "license_number": r["License Number"],
+            "first_name": r["First Name"],
+            "last_name": r["Last Name"],
+            "email": r["Email"],
+            "phone": r["Phone"],
+            "address": r["Address"],
+            "county": r["County"],
+            "area": r["Area"],
+            "position": r["Position"],
+            "status": r["Status"],
+            "joined": r["Joined"],
+        },
+    )
 
 
 def _provider(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "license_number": license_key(_required(r["License Number"], "License Number")),
-        "name": _required(r["Name"], "Name"),
-        "contact": text(r["Contact"]) or None,
-        "email": text(r["Email"]) or None,
-        "phone": text(r["Phone"]) or None,
-    }
+    return _checked(
+        providers.check_row,
+        {
+            "license_number": r["License Number"],
+            "name": r["Name"],
+            "contact": r["Contact"],
+            "email": r["Email"],
+            "phone": r["Phone"],
+        },
+    )
 
 
 def _course(r: dict[str, Any]) -> dict[str, Any]:
-    start, end = _date(r["Start Date"], "Start Date"), _date(r["End Date"], "End Date")
-    if start and end and end < start:
-        raise RowError("End Date is before Start Date")
-    kind = text(r["Kind"]).lower() or None
-    if kind and kind not in KINDS:
-        raise RowError(f"Kind {_shown(r['Kind'])} must be one of: {', '.join(KINDS)}")
-    return {
-        "course_number": _required(r["Course Number"], "Course Number"),
-        "title": _required(r["Title"], "Title"),
-        "provider_license": license_key(_required(r["Provider License"], "Provider License")),
-        "category": text(r["Category"]) or "General",
-        "hours": _number(r["Hours"], "Hours", positive=True),
-        "start_date": start,
-        "end_date": end,
-        "location": text(r["Location"]) or None,
-        "kind": kind,
-    }
+    provider = text(r["Provider License"])
+    try:
+        row = _checked(
+            courses.check_row,
+            {
+                "course_number": r["Course Number"],
+                "title": r["Title"],
+                "category": r["Category"],
+                "hours": r["Hours"],
+                "start_date": r["Start Date"],
+                "end_date": r["End Date"],
+                "location": r["Location"],
+                "kind": r["Kind"],
+            },
+        )
+    except RowError as exc:
+        if not provider:
+            raise RowError(f"{exc} Provider License is missing") from exc
+        raise
+    if not provider:
+        raise RowError("Provider License is missing")
+    return {**row, "provider_license": provider}
 
 
 def _dues(r: dict[str, Any]) -> dict[str, Any]:
-    due = _number(r["Amount Due"], "Amount Due", default=Decimal(0))
-    paid = _number(r["Amount Paid"], "Amount Paid", default=Decimal(0))
-    assert due is not None and paid is not None
-    derived = "paid" if paid >= due else "partial" if paid > 0 else "unpaid"
-    return {
-        "license_number": license_key(_required(r["License Number"], "License Number")),
-        "year": _int(r["Year"], "Year", 1900, 2200),
-        "amount_due": due,
-        "amount_paid": paid,
-        "paid_date": _date(r["Paid Date"], "Paid Date"),
-        "status": _choice(r["Status"], "Status", DUES_STATUSES, derived),
-    }
+    holder = text(r["License Number"])
+    row = _checked(
+        dues.check_row,
+        {
+            "year": r["Year"],
+            "amount_due": r["Amount Due"],
+            "amount_paid": r["Amount Paid"],
+            "paid_date": r["Paid Date"],
+            "status": r["Status"],
+        },
+    )
+    if not holder:
+        raise RowError("License Number is missing")
+    return {**row, "license_number": holder}
 
 
 def _policy(r: dict[str, Any]) -> dict[str, Any]:
@@ -201,7 +212,7 @@ def _record(r: dict[str, Any]) -> dict[str, Any]:
     if not course and not (title and provider):
         raise RowError("give a Course Number, or else Title and Provider")
     return {
-        "license_number": license_key(_required(r["License Number"], "License Number")),
+        "license_number": _required(r["License Number"], "License Number"),
         "course_number": course or None,
         "title": title or None,
         "provider_name": provider or None,
@@ -298,10 +309,13 @@ def read_workbook(data: bytes, filename: str) -> dict[str, list[dict[str, Any]]]
                 problems.append(f"sheet {spec.name}, row {number}: {exc}")
                 continue
             key = _row_key(spec.name, row)
-            if key in seen and spec.name != "Category Minimums":
-                problems.append(f"sheet {spec.name}, row {number}: the same key as row {seen[key]}")
-                continue
-            seen[key] = number
+            if key is not None:
+                if key in seen:
+                    problems.append(
+                        f"sheet {spec.name}, row {number}: the same key as row {seen[key]}"
+                    )
+                    continue
+                seen[key] = number
             row["_row"] = number
             rows.append(row)
         parsed[spec.name] = rows
@@ -319,14 +333,18 @@ def read_workbook(data: bytes, filename: str) -> dict[str, list[dict[str, Any]]]
     return parsed
 
 
-def _row_key(sheet: str, row: dict[str, Any]) -> tuple[object, ...]:
-    if sheet == "Dues":
-        return (row["license_number"], row["year"])
-    if sheet == "Category Minimums":
-        return (row["effective_year"], row["category"])
+def _row_key(sheet: str, row: dict[str, Any]) -> tuple[object, ...] | None:
+    """The key two rows of a sheet must not share; None where the table's own module checks
+    (members, providers, courses, dues) or a repeat is meant (category minimums)."""
+    if sheet == "Policy":
+        return (row["effective_year"],)
     if sheet == "CE Records":
-        return (row["license_number"], row["course_number"] or row["title"], row["course_date"])
-    return (next(iter(row.values())),)
+        return (
+            license_key(row["license_number"]),
+            row["course_number"] or row["title"],
+            row["course_date"],
+        )
+    return None
 
 
 def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
@@ -336,6 +354,8 @@ def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
 def _upsert(
     cur: Any, table: str, key: list[str], rows: list[dict[str, Any]], columns: list[str]
 ) -> None:
+    """The policy sheet's rows, updated by key or added (members, providers, courses and dues
+    go through their own modules)."""
     if not rows:
         return
     frame = _frame(rows, columns)
@@ -355,66 +375,78 @@ def _upsert(
     cur.unregister("incoming")
 
 
+def _refused(filename: str, sheet: str, row: int, problem: str, more: int = 0) -> CetrackerError:
+    others = f" (and {more} more problems)" if more else ""
+    return CetrackerError(
+        f"{filename} was not loaded: sheet {sheet}, row {row}: {problem.rstrip('.')}{others}. "
+        "Nothing was written; correct the workbook and load it again."
+    )
+
+
+def _write(
+    write: Callable[[Any, list[dict[str, Any]]], None],
+    cur: Any,
+    rows: list[dict[str, Any]],
+    sheet: str,
+    filename: str,
+) -> None:
+    """One sheet's rows through their table's own bulk write; a refused row named by sheet."""
+    try:
+        write(cur, rows)
+    except entities.RowsInvalid as exc:
+        first, problems = next(iter(exc.rows.items()))
+        more = sum(map(len, exc.rows.values())) - 1
+        raise _refused(filename, sheet, rows[first]["_row"], " ".join(problems), more) from exc
+
+
+def _resolve(
+    rows: list[dict[str, Any]],
+    ids: dict[str, int],
+    column: str,
+    into: str,
+    sheet: str,
+    filename: str,
+    what: str,
+) -> None:
+    """Set each row's ``into`` id from the license number in ``column`` (compared by key)."""
+    for row in rows:
+        found = ids.get(license_key(row[column]))
+        if found is None:
+            raise _refused(
+                filename, sheet, row["_row"], f"no {what} holds license number {row[column]}"
+            )
+        row[into] = found
+
+
 def load(db: Database, data: bytes, filename: str, *, actor: str = "cli") -> dict[str, int]:
     """Load a workbook in one transaction; return the number of rows per sheet."""
     sheets = read_workbook(data, filename)
     with db.transaction() as cur:
-        member_cols = [
-            "license_number",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "address",
-            "county",
-            "area",
-            "position",
-            "status",
-            "joined",
-        ]
-        _upsert(cur, "members", ["license_number"], sheets.get("Members", []), member_cols)
-        _upsert(
-            cur,
-            "providers",
-            ["license_number"],
-            sheets.get("Providers", []),
-            ["license_number", "name", "contact", "email", "phone"],
-        )
-        providers = dict(cur.execute("SELECT license_number, id FROM providers").fetchall())
-        for row in sheets.get("Courses", []):
-            if row["provider_license"] not in providers:
-                raise CetrackerError(
-                    f"{filename} was not loaded: sheet Courses, row {row['_row']}: no provider holds "
-                    f"license number {row['provider_license']}. Nothing was written."
-                )
-            row["provider_id"] = providers[row["provider_license"]]
-        _upsert(
-            cur,
-            "courses",
-            ["course_number"],
-            sheets.get("Courses", []),
-            [
-                "course_number",
-                "title",
+        _write(members.upsert_many, cur, sheets.get("Members", []), "Members", filename)
+        _write(providers.upsert_many, cur, sheets.get("Providers", []), "Providers", filename)
+        course_rows = sheets.get("Courses", [])
+        if course_rows:
+            _resolve(
+                course_rows,
+                providers.ids_by_key(cur),
+                "provider_license",
                 "provider_id",
-                "category",
-                "hours",
-                "start_date",
-                "end_date",
-                "location",
-                "kind",
-            ],
-        )
-        members = dict(cur.execute("SELECT license_number, id FROM members").fetchall())
-        for row in sheets.get("Dues", []):
-            row["member_id"] = _member_id(members, row, "Dues", filename)
-        _upsert(
-            cur,
-            "dues",
-            ["member_id", "year"],
+                "Courses",
+                filename,
+                "provider",
+            )
+        _write(courses.upsert_many, cur, course_rows, "Courses", filename)
+        member_ids = members.ids_by_key(cur)
+        _resolve(
             sheets.get("Dues", []),
-            ["member_id", "year", "amount_due", "amount_paid", "paid_date", "status"],
+            member_ids,
+            "license_number",
+            "member_id",
+            "Dues",
+            filename,
+            "member",
         )
+        _write(dues.upsert_many, cur, sheets.get("Dues", []), "Dues", filename)
         _upsert(
             cur,
             "policy",
@@ -429,7 +461,7 @@ def load(db: Database, data: bytes, filename: str, *, actor: str = "cli") -> dic
                 chosen[row["category"]] = row["minimum_hours"]
         for year, minimums in by_year.items():
             policies.save_minimum_set(cur, year, minimums)
-        _load_records(cur, sheets.get("CE Records", []), members, filename)
+        _load_records(cur, sheets.get("CE Records", []), member_ids, filename)
         audit.record(
             cur,
             actor,
@@ -441,37 +473,25 @@ def load(db: Database, data: bytes, filename: str, *, actor: str = "cli") -> dic
     return {name: len(rows) for name, rows in sheets.items()}
 
 
-def _member_id(members: dict[str, int], row: dict[str, Any], sheet: str, filename: str) -> int:
-    if row["license_number"] not in members:
-        raise CetrackerError(
-            f"{filename} was not loaded: sheet {sheet}, row {row['_row']}: no member holds license "
-            f"number {row['license_number']}. Nothing was written."
-        )
-    return members[row["license_number"]]
-
-
 def _load_records(
-    cur: Any, rows: list[dict[str, Any]], members: dict[str, int], filename: str
+    cur: Any, rows: list[dict[str, Any]], member_ids: dict[str, int], filename: str
 ) -> None:
     if not rows:
         return
-    courses = {
-        n: (i, c)
-        for n, i, c in cur.execute("SELECT course_number, id, category FROM courses").fetchall()
-    }
+    by_number = courses.ids_by_number(cur)
     stored_policies = [
         compute.Policy(int(y), compute.hours(r), compute.hours(c), int(m))
         for y, r, c, m in cur.execute("SELECT * FROM policy").fetchall()
     ]
+    _resolve(rows, member_ids, "license_number", "member_id", "CE Records", filename, "member")
     for row in rows:
-        row["member_id"] = _member_id(members, row, "CE Records", filename)
         where = f"{filename} was not loaded: sheet CE Records, row {row['_row']}"
         if row["course_number"]:
-            if row["course_number"] not in courses:
+            if row["course_number"] not in by_number:
                 raise CetrackerError(
                     f"{where}: no course has number {row['course_number']}. Nothing was written."
                 )
-            row["course_id"], course_category = courses[row["course_number"]]
+            row["course_id"], course_category = by_number[row["course_number"]]
             row["category"] = row["category"] or course_category
         else:
             row["course_id"] = None

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from cetracker import audit
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
-from cetracker.filters import Filters
+from cetracker.filters import FIRST_NAME, LAST_NAME, Filters, name_search
 from cetracker.mail import EMAIL, SmtpSettings, compose_email, connect
 from cetracker.store.db import Database
 
@@ -71,9 +71,16 @@ def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
         positions=audience.positions,
         scope=sender.scope,
     ).member_where("m")
+    # Parts of names, as every search box finds them: "ann" finds Ann and Annette.
+    first, first_words = name_search(
+        audience.first_name, "m.search_key", part=FIRST_NAME, prefix="first"
+    )
+    last, last_words = name_search(
+        audience.last_name, "m.search_key", part=LAST_NAME, prefix="last"
+    )
     params.update(
-        first=audience.first_name.strip(),
-        last=audience.last_name.strip(),
+        first_words,
+        **last_words,
         ids=list(audience.member_ids or []),
         use_ids=audience.member_ids is not None,
         inactive=audience.include_inactive,
@@ -83,8 +90,7 @@ def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
                    m.county, m.area, m.position, m.status
             FROM members m
             WHERE ($inactive OR m.status = 'active') AND {where}
-              AND ($first = '' OR lower(m.first_name) = lower($first))
-              AND ($last = '' OR lower(m.last_name) = lower($last))
+              AND {first} AND {last}
               AND (NOT $use_ids OR m.id IN (SELECT unnest($ids::INTEGER[])))
             ORDER BY m.last_name, m.first_name""",  # noqa: S608 - fixed clause, values are parameters
         params,

@@ -229,13 +229,29 @@ def parse_int(value: object) -> int | None:
     return int(number)
 
 
+# What a license number's comparison key leaves out (SPEC §2, §5): every kind of space
+# (all that ``str.isspace`` knows, so a pasted no-break space counts), the invisible
+# characters that come with text copied from a web page, and every dash.
+_LICENSE_KEY_DROPS = (
+    "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+    "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+    "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+    "-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"
+)
+_LICENSE_KEY = str.maketrans("", "", _LICENSE_KEY_DROPS)
+
+
 def license_key(value: object) -> str:
-    """License numbers compare without spaces and dashes, upper-cased."""
-    return re.sub(r"[\s\-‐-―]", "", text(value)).upper()
+    """A license number's comparison key: no spaces or dashes, upper case ("tx-10 001" →
+    "TX10001"). The one maker of the key: stored beside the number as written, compared by
+    every look-up (forms, workbook load, roster import, sign-up, command line)."""
+    return text(value).translate(_LICENSE_KEY).upper()
 
 
 @lru_cache(maxsize=65536)
 def _name_key(value: str) -> str:
+    if value.isascii():  # most names and every plain license number: nothing to fold
+        return "".join(ch for ch in value.lower() if ch.isalnum())
     folded = unicodedata.normalize("NFKD", value.translate(_TRANSLITERATE))
     plain = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return "".join(ch for ch in plain.casefold() if ch.isalnum())
@@ -244,3 +260,33 @@ def _name_key(value: str) -> str:
 def name_key(value: object) -> str:
     """Names compare ignoring case, accents, spaces and punctuation; Ø→O, Ł→L."""
     return _name_key(text(value))
+
+
+SEARCH_KEY_SEPARATOR = "|"
+
+
+def search_key(first_name: object, last_name: object, license_number: object) -> str:
+    """What a name search looks in: each part folded by ``name_key``, kept apart.
+
+    "José|Núñez|100-003" → "jose|nunez|100003": a search word (folded the same way, so it
+    never holds the separator) is found inside one part, never across two.
+    """
+    return SEARCH_KEY_SEPARATOR.join(map(name_key, (first_name, last_name, license_number)))
+
+
+def search_words(query: object) -> list[str]:
+    """The words of a search box as ``name_key`` folds them; words of punctuation alone drop out."""
+    return [w for w in map(name_key, text(query).split()) if w]
+
+
+def search_terms(query: object) -> tuple[list[str], str]:
+    """A search box's text as (words, number), the one name-search rule (issue 17).
+
+    Each word without a digit must be part of a name or of the license number. The words
+    with digits are read as one license number written in groups and must be part of the
+    license number: "100 003" and "100-003" find 100003 (not also 100030 for having
+    both "100" and "003"); "Núñez 100-003" is the word "nunez" and the number "100003".
+    """
+    words = search_words(query)
+    number = "".join(w for w in words if any(ch.isdigit() for ch in w))
+    return [w for w in words if not any(ch.isdigit() for ch in w)], number

@@ -25,7 +25,7 @@ import duckdb
 
 from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
-from cetracker.store.migrations import EMBEDDED_ONLY, MIGRATIONS
+from cetracker.store.migrations import EMBEDDED_ONLY, MIGRATIONS, Upgrade
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -451,7 +451,9 @@ class Database:
             for version, name, sql in MIGRATIONS:
                 if version in done or (upto is not None and version > upto):
                     continue
-                if self.server:
+                if not isinstance(sql, str):
+                    self._migrate_with(version, name, sql)
+                elif self.server:
                     self._server_migrate(
                         version, name, "SELECT 1" if version in EMBEDDED_ONLY else sql
                     )
@@ -464,6 +466,32 @@ class Database:
                         )
                 applied.append(version)
         return applied
+
+    def _migrate_with(self, version: int, name: str, step: Callable[[Upgrade], None]) -> None:
+        """A migration that is a function: one transaction on either backend (on a server,
+        DuckDB's statements and the server's own share the server transaction), once even
+        when several processes start together."""
+        with self.transaction() as cur:
+
+            def ddl(sql: str) -> None:
+                if self.server:
+                    cur.execute(f"CALL postgres_execute('{SERVER}', ?)", [_server_sql(sql)])
+                    cur.execute("CALL pg_clear_cache()")
+                else:
+                    cur.execute(sql)
+
+            if self.server:
+                ddl("SELECT pg_advisory_xact_lock(727274)")
+                done = cur.execute(
+                    f"SELECT * FROM postgres_query('{SERVER}', "  # noqa: S608 - our own number
+                    f"'SELECT count(*) FROM schema_migrations WHERE version = {int(version)}')"
+                ).fetchone()
+                if done and done[0]:
+                    return
+            step(Upgrade(cur, self.server, ddl))
+            cur.execute(
+                "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
+            )
 
     def _server_execute(self, sql: str) -> None:
         """PostgreSQL's own SQL, run by the server (DDL DuckDB cannot send, such as sequences)."""

@@ -1,12 +1,151 @@
 """Numbered schema migrations, applied in order at start-up (SPEC §2).
 
 Append new migrations; never edit one that has shipped. An existing database is
-upgraded in place, never dropped.
+upgraded in place, never dropped. A migration is SQL, or a function of an ``Upgrade``
+when the new columns' values need this project's own rules (migration 8's keys).
 """
 
 from __future__ import annotations
 
-MIGRATIONS: list[tuple[int, str, str]] = [
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from cetracker.rules.cells import license_key, search_key
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """What a migration function works with: a cursor inside the migration's transaction,
+    and ``ddl`` to run schema statements there (on a server, as the server's own SQL)."""
+
+    cur: Any  # a duckdb cursor
+    server: bool
+    ddl: Callable[[str], None]
+
+
+def _unique_keys(rows: list[tuple[Any, ...]]) -> list[str]:
+    """Each (id, license number, ...) row's license key, in id order; a key taken by an
+    earlier row becomes "KEY #id". Spaces never survive ``license_key``, so no typed number
+    reaches such a row: the office sees both numbers as written, and saving the later
+    member with its old number is refused naming the holder, until one of them changes."""
+    taken: set[str] = set()
+    keys = []
+    for row in rows:
+        key = license_key(row[1])
+        if key in taken:
+            key = f"{key} #{row[0]}"
+        taken.add(key)
+        keys.append(key)
+    return keys
+
+
+def _identity_keys(up: Upgrade) -> None:
+    """Migration 8: license numbers stay as written; each gets a unique comparison key.
+
+    Until now a workbook load stored the key in place of the number ("TX10001" for
+    "TX-10001") and forms stored the number as typed, each unique only as text. The key
+    is computed here by ``license_key`` itself, so a stored key always equals what a
+    look-up computes. A member also gets the key that name searches look in.
+    """
+    members = up.cur.execute(
+        "SELECT id, license_number, first_name, last_name FROM members ORDER BY id"
+    ).fetchall()
+    providers = up.cur.execute("SELECT id, license_number FROM providers ORDER BY id").fetchall()
+    member_keys = pd.DataFrame(
+        {
+            "id": pd.Series([r[0] for r in members], dtype="int64"),
+            "license_key": pd.Series(_unique_keys(members), dtype=object),
+            "search_key": pd.Series([search_key(r[2], r[3], r[1]) for r in members], dtype=object),
+        }
+    )
+    provider_keys = pd.DataFrame(
+        {
+            "id": pd.Series([r[0] for r in providers], dtype="int64"),
+            "license_key": pd.Series(_unique_keys(providers), dtype=object),
+        }
+    )
+    up.cur.register("member_keys", member_keys)
+    up.cur.register("provider_keys", provider_keys)
+    if up.server:
+        up.ddl(
+            """
+            ALTER TABLE members ADD COLUMN license_key VARCHAR,
+                                ADD COLUMN search_key VARCHAR NOT NULL DEFAULT '';
+            ALTER TABLE providers ADD COLUMN license_key VARCHAR;
+            """
+        )
+        up.cur.execute(
+            """UPDATE members SET license_key = k.license_key, search_key = k.search_key
+               FROM member_keys k WHERE members.id = k.id"""
+        )
+        up.cur.execute(
+            "UPDATE providers SET license_key = k.license_key FROM provider_keys k"
+            " WHERE providers.id = k.id"
+        )
+        # The key is unique now; the number as written needs no index of its own.
+        up.ddl(
+            """
+            ALTER TABLE members ALTER COLUMN license_key SET NOT NULL;
+            CREATE UNIQUE INDEX members_license_key ON members (license_key);
+            ALTER TABLE members DROP CONSTRAINT IF EXISTS members_license_number_key;
+            ALTER TABLE providers ALTER COLUMN license_key SET NOT NULL;
+            CREATE UNIQUE INDEX providers_license_key ON providers (license_key);
+            ALTER TABLE providers DROP CONSTRAINT IF EXISTS providers_license_number_key;
+            """
+        )
+    else:
+        # DuckDB creates no index in a transaction that has updated rows ("outstanding
+        # updates"), nor alters a column once an index covers it: the tables are rebuilt
+        # with the new columns, their rows copied with the keys, in this one transaction.
+        up.ddl(
+            """
+            CREATE TABLE members_v8 (
+                id INTEGER PRIMARY KEY DEFAULT nextval('member_ids'),
+                license_number VARCHAR NOT NULL,
+                first_name VARCHAR NOT NULL,
+                last_name VARCHAR NOT NULL,
+                email VARCHAR,
+                phone VARCHAR,
+                address VARCHAR,
+                county VARCHAR,
+                area VARCHAR,
+                position VARCHAR,
+                status VARCHAR NOT NULL DEFAULT 'active',
+                joined DATE,
+                license_key VARCHAR NOT NULL UNIQUE,
+                search_key VARCHAR NOT NULL DEFAULT ''
+            );
+            INSERT INTO members_v8
+                SELECT m.id, m.license_number, m.first_name, m.last_name, m.email, m.phone,
+                       m.address, m.county, m.area, m.position, m.status, m.joined,
+                       k.license_key, k.search_key
+                FROM members m JOIN member_keys k ON k.id = m.id;
+            DROP TABLE members;
+            ALTER TABLE members_v8 RENAME TO members;
+            CREATE TABLE providers_v8 (
+                id INTEGER PRIMARY KEY DEFAULT nextval('provider_ids'),
+                license_number VARCHAR NOT NULL,
+                name VARCHAR NOT NULL,
+                contact VARCHAR,
+                email VARCHAR,
+                phone VARCHAR,
+                license_key VARCHAR NOT NULL UNIQUE
+            );
+            INSERT INTO providers_v8
+                SELECT p.id, p.license_number, p.name, p.contact, p.email, p.phone, k.license_key
+                FROM providers p JOIN provider_keys k ON k.id = p.id;
+            DROP TABLE providers;
+            ALTER TABLE providers_v8 RENAME TO providers;
+            """
+        )
+    up.cur.unregister("member_keys")
+    up.cur.unregister("provider_keys")
+
+
+MIGRATIONS: list[tuple[int, str, str | Callable[[Upgrade], None]]] = [
     (
         1,
         "core tables",
@@ -240,9 +379,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             ON ce_records (course_id, member_id, course_date);
         """,
     ),
-    # 8 is another change's number; migrations are applied by the numbers a database
-    # lacks, not by "newer than its highest", so one numbered below an applied one
-    # still runs.
+    (
+        8,
+        "license numbers as written, with a unique comparison key; name search keys",
+        _identity_keys,
+    ),
     (
         9,
         "server-side login sessions; failed logins counted by the name typed",

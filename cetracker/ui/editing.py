@@ -64,8 +64,11 @@ def field_input(
             placeholder="Choose…",
         )
     if field.kind == "choice":
-        index = field.choices.index(value) if value in field.choices else 0
-        return st.selectbox(label, field.choices, index=index, key=key)
+        # An optional choice may stay blank (a course of no stated kind, dues whose status
+        # follows from the amounts): a form must not fill in its first choice silently.
+        choices = field.choices if field.required else ("", *field.choices)
+        index = choices.index(value) if value in choices else 0
+        return st.selectbox(label, choices, index=index, key=key, format_func=lambda c: c or "—")
     if field.kind == "date":
         return st.date_input(
             label,
