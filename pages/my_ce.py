@@ -50,7 +50,7 @@ share = float(min(mine.credited / mine.required, 1)) if mine.required else 1.0
 st.progress(
     share,
     text=f"Total: {compute.format_hours(mine.credited)} of "
-    f"{compute.format_hours(mine.required)} hours",
+    f"{compute.format_hours(mine.required)} hours · {widgets.hours_to_go(mine.short_by)}",
 )
 for category, minimum in policies.minimums_for_year(db, year).items():
     missing = mine.category_shortfalls.get(category, compute.ZERO)
@@ -58,7 +58,7 @@ for category, minimum in policies.minimums_for_year(db, year).items():
     st.progress(
         float(min(got / minimum, 1)) if minimum else 1.0,
         text=f"{category}: {compute.format_hours(got)} of {compute.format_hours(minimum)} "
-        "hours (carried hours do not count here)",
+        f"hours · {widgets.hours_to_go(missing, category)} (carried hours do not count here)",
     )
 
 st.subheader("Why")
@@ -68,7 +68,13 @@ st.markdown("**Courses that count for this year**")
 widgets.show_table(explained.counted, empty="No approved courses in this CE year yet.")
 if not explained.not_counted.empty:
     st.markdown("**Courses that do not count (yet)**")
-    widgets.show_table(explained.not_counted)
+    widgets.show_table(explained.not_counted.drop(columns=["Note"]))
+    # The office's reason in full: a table cell would cut it off.
+    for _, course in explained.not_counted[explained.not_counted["Note"] != ""].iterrows():
+        st.markdown(
+            f"**{widgets.plain(course['Course'])}** ({course['Date']:%m/%d/%Y}), "
+            f"{course['Why not']}: {widgets.plain(course['Note'])}"
+        )
 
 st.subheader("Hours by year")
 by_year = records.hours_by_year(db, user)
