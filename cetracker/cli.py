@@ -156,6 +156,12 @@ def _write_certificates(db: Database, filters: Filters, output: str | None) -> i
         )
         return 0
     start = policies.policy_for_year(db, filters.year).ce_year_start_month
+    if not config.base_url_configured():
+        print(
+            f"Note: CETRACKER_BASE_URL is not set, so the QR codes lead to "
+            f"{config.base_url()}/verify. Set it to the app's public address.",
+            file=sys.stderr,
+        )
     _write(certificates.certificates_pdf(earned, start), output)
     if output not in (None, "-"):
         print(f"Wrote {len(earned)} certificates to {output}.")

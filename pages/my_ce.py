@@ -100,7 +100,9 @@ with cols[0]:
         my_certificate = certificates.member_certificate(db, user.member_id, cert_year)
         st.download_button(
             "Download my certificate",
-            lambda: certificates.certificates_pdf([my_certificate]),
+            lambda: certificates.certificates_pdf(
+                [my_certificate], base_url=session.browsing_base_url()
+            ),
             file_name=f"certificate-{cert_year}.pdf",
             mime="application/pdf",
             on_click="ignore",
