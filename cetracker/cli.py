@@ -170,6 +170,12 @@ def _write_certificates(db: Database, filters: Filters, output: str | None) -> i
         )
         return 0
     label = policies.ce_year_label(db, filters.year)
+    if not config.base_url_configured():
+        print(
+            f"Note: CETRACKER_BASE_URL is not set, so the QR codes lead to "
+            f"{config.base_url()}/verify. Set it to the app's public address.",
+            file=sys.stderr,
+        )
     _write(certificates.certificates_pdf(earned, label), output)
     if output not in (None, "-"):
         print(f"Wrote {len(earned)} certificates to {output}.")

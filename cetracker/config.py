@@ -61,8 +61,9 @@ SETTINGS = [
     Setting("CETRACKER_SMTP_FROM", "", "Sender address of the emails."),
     Setting(
         "CETRACKER_BASE_URL",
-        "http://127.0.0.1:8501",
-        "Public address of the app, used in certificate QR codes.",
+        "",
+        "Public address of the app (https://ce.example.org), used in certificate QR codes; "
+        "unset, the app uses the address its admin is browsing and says so.",
     ),
     Setting(
         "CETRACKER_TODAY",
@@ -144,8 +145,17 @@ def today() -> date:
         ) from exc
 
 
-def base_url() -> str:
-    return get("CETRACKER_BASE_URL").rstrip("/")
+LOCAL_BASE_URL = "http://127.0.0.1:8501"
+
+
+def base_url_configured() -> bool:
+    return bool(get("CETRACKER_BASE_URL").strip())
+
+
+def base_url(browsing: str = "") -> str:
+    """Where certificates send people to verify: the configured public address; unset, the
+    address the app is being browsed at (``browsing``); else this machine's."""
+    return (get("CETRACKER_BASE_URL").strip() or browsing or LOCAL_BASE_URL).rstrip("/")
 
 
 def secret_key() -> str:

@@ -184,6 +184,7 @@ class Checked:
     members: list[int] = field(default_factory=list)
     which: list[int] = field(default_factory=list)
     records: list[tuple[int, str, int, date, Decimal]] = field(default_factory=list)
+    courses: dict[int, tuple[str, Decimal]] = field(default_factory=dict)  # number, approved
 
     def fail(self, i: int, reason: str) -> None:
         found = self.reasons[i]
@@ -479,6 +480,7 @@ def validate(
     checked.members = [member_ids[i] for i in passing]
     checked.which = [cast(int, record_of[i]) for i in passing]
     checked.records = list(records)
+    checked.courses = {c[0]: (number, c[3]) for number, c in courses.items()}
     return checked
 
 
@@ -628,6 +630,8 @@ def _record(
                 checked.fail(
                     i, "Already recorded: this member, course and date came in an earlier upload"
                 )
+        over = _over_course_hours(cur, checked)
+        confirm = [i for i in confirm if i not in over]
         failed = sum(1 for r in checked.reasons if r)
         total = len(roster)
         import_id = db.new_id("import_ids", cur)
@@ -649,7 +653,9 @@ def _record(
         )
         _store_rows(cur, import_id, roster, checked.reasons)
         skip = (
-            set(held) | {i for i, r in enumerate(checked.reasons) if r} if shut or held else set()
+            set(held) | {i for i, r in enumerate(checked.reasons) if r}
+            if shut or held or over
+            else set()
         )
         _store_records(cur, import_id, uploaded_by, skip)
         if confirm:
@@ -678,6 +684,50 @@ def _record(
             },
         )
     return int(import_id), len(confirm), failed
+
+
+def _over_course_hours(cur: Any, checked: Checked) -> set[int]:
+    """Fail the passing rows that would take a member past a course's approved hours, counting
+    what is recorded on other dates and the rows above in this file (SPEC §5); their indexes.
+
+    Only a member and course that this file names twice, or that already has records, can
+    go over (a single row over the approved hours failed earlier): those rows alone are
+    walked, in file order, so a big roster of one row per member stays a column operation."""
+    import numpy as np
+
+    if not checked.rows:
+        return set()
+    held = records.hours_held(cur, "roster_passing", "roster_records")
+    # Each passing row's (member, course) as one number, to find repeats without a tuple a row.
+    course_of = np.array([r[0] for r in checked.records], dtype=np.int64)
+    keys = (np.array(checked.members, dtype=np.int64) << 32) | course_of[checked.which]
+    found, counts = np.unique(keys, return_counts=True)
+    watched = found[counts > 1]
+    if held:
+        held_keys = np.array([(m << 32) | c for m, c in held], dtype=np.int64)
+        watched = np.union1d(watched, np.intersect1d(found, held_keys, assume_unique=True))
+    if not watched.size:
+        return set()
+    over: set[int] = set()
+    state: dict[tuple[int, int], dict[date, Decimal]] = {}
+    from_file: dict[tuple[int, int], set[date]] = {}  # dates that rows above added
+    for j in np.flatnonzero(np.isin(keys, watched)).tolist():
+        i, which = checked.rows[j], checked.which[j]
+        if checked.reasons[i]:  # failed in the transaction: adds nothing
+            continue
+        course_id, _, _, day, hours = checked.records[which]
+        pair = (checked.members[j], course_id)
+        by_day = state.setdefault(pair, dict(held.get(pair, {})))
+        other = sum((h for d, h in by_day.items() if d != day), compute.ZERO)
+        number, approved = checked.courses[course_id]
+        if other + hours > approved:
+            in_file = bool(from_file.get(pair, set()) - {day})
+            checked.fail(i, records.course_hours_used_up(number, other, approved, in_file=in_file))
+            over.add(i)
+        else:
+            by_day[day] = hours
+            from_file.setdefault(pair, set()).add(day)
+    return over
 
 
 # The passing rows of an upload with their record's values, as the records module reads them.

@@ -36,6 +36,11 @@ class CycleProgress:
     days_left: int
     categories: dict[str, tuple[Decimal, Decimal]]  # category -> (earned, minimum)
 
+    def missing(self, category: str) -> Decimal:
+        """Hours of ``category`` still to earn in this cycle (0 when its minimum is met)."""
+        got, minimum = self.categories[category]
+        return max(Decimal(0), minimum - got)
+
 
 def add_license(
     db: Database,
@@ -46,7 +51,7 @@ def add_license(
     start: date,
     end: date,
     required: Any,
-    minimums: dict[str, Any] | None = None,
+    minimums: dict[str, Any] | list[tuple[str, Any]] | None = None,
 ) -> None:
     member_id = _member_id(user)
     if not board.strip():
@@ -59,7 +64,7 @@ def add_license(
         raise CetrackerError("Enter the required hours as a number.") from exc
     if needed <= 0:
         raise CetrackerError("Enter the hours the board requires for the cycle (more than 0).")
-    cleaned = {c: str(compute.hours(h)) for c, h in (minimums or {}).items() if h}
+    cleaned = _clean_minimums(minimums or {}, needed)
     with db.transaction() as cur:
         cur.execute(
             """INSERT INTO member_licenses (member_id, board, license_number, cycle_start,
@@ -78,6 +83,40 @@ def add_license(
         audit.record(cur, user.username, "license cycle added", "member", member_id, board)
 
 
+def _clean_minimums(
+    minimums: dict[str, Any] | list[tuple[str, Any]], required: Decimal
+) -> dict[str, str]:
+    """Category minimums as the board sets them: any categories, each a number of hours
+    (blank or 0: none), none more than the cycle's requirement, no category twice."""
+    cleaned: dict[str, str] = {}
+    pairs = list(minimums.items()) if isinstance(minimums, dict) else minimums
+    for raw_name, raw_hours in pairs:
+        name = str(raw_name or "").strip()[:60]
+        if raw_hours is None or str(raw_hours).strip() in ("", "nan", "None"):
+            continue
+        try:
+            minimum = compute.hours(raw_hours)
+        except Exception as exc:  # Decimal raises several types for bad text
+            raise CetrackerError(
+                f"The minimum for {name or 'a category'} is not a number of hours."
+            ) from exc
+        if minimum == 0:
+            continue
+        if not name:
+            raise CetrackerError("Name the category of each minimum (Ethics, for instance).")
+        if not minimum.is_finite() or minimum < 0:
+            raise CetrackerError(f"The {name} minimum must be a number of hours, 0 or more.")
+        if minimum > required:
+            raise CetrackerError(
+                f"The {name} minimum ({compute.format_hours(minimum)} hours) is more than the "
+                f"{compute.format_hours(required)} hours the cycle requires."
+            )
+        if name.casefold() in {c.casefold() for c in cleaned}:
+            raise CetrackerError(f"{name} is listed twice; give each category one minimum.")
+        cleaned[name] = str(minimum)
+    return cleaned
+
+
 def remove_license(db: Database, user: User, license_id: int) -> None:
     with db.transaction() as cur:
         owner = cur.execute(
@@ -86,6 +125,19 @@ def remove_license(db: Database, user: User, license_id: int) -> None:
         if owner is None or owner[0] != user.member_id:
             raise NotAllowed("That license is not one of yours.")
         cur.execute("DELETE FROM member_licenses WHERE id = ?", [license_id])
+
+
+def category_names(db: Database, user: User) -> list[str]:
+    """The categories the member's courses and the course list use (to suggest minimums)."""
+    return [
+        str(c)
+        for (c,) in db.rows(
+            """SELECT category FROM courses UNION SELECT category FROM ce_records
+               WHERE member_id = ? ORDER BY 1""",
+            [_member_id(user)],
+        )
+        if c
+    ]
 
 
 def license_progress(db: Database, user: User, today: date | None = None) -> list[CycleProgress]:

@@ -6,7 +6,9 @@ an approval (one at a time). The table's guards live here once:
 
 - a closed CE year's records are final (``years.ensure_open`` before any write);
 - one record per member, course and date (the unique index; ``existing`` finds what is held);
-- a record's CE year is the CE year of its date (``ce_year_of``, asking ``compute``).
+- a record's CE year is the CE year of its date (``ce_year_of``, asking ``compute``);
+- a course's approved hours cap a member's hours for it across all dates (``hours_held``,
+  ``course_hours_used_up``): a two-day course approved for 8 hours gives at most 8 in all.
 
 Bulk functions take ``rows``: the name of a relation the caller registered on the cursor, or
 a parenthesised SELECT written in code (never built from input), with the columns they name.
@@ -59,6 +61,38 @@ def member_records(db: Database, member_id: int) -> pd.DataFrame:
     )
 
 
+def course_hours_used_up(
+    number: str, held: Decimal, approved: Decimal, *, in_file: bool = False
+) -> str:
+    """Why a record would go over its course's approved hours, naming what is held."""
+    left = max(compute.ZERO, approved - held)
+    return (
+        f"{compute.format_hours(held)} of {compute.format_hours(approved)} approved hours for "
+        f"course {number} are already recorded for this member"
+        + (" (counting rows above in this file)" if in_file else "")
+        + (
+            f"; at most {compute.format_hours(left)} more can be added"
+            if left > 0
+            else "; no more can be added"
+        )
+    )
+
+
+def hours_held(cur: Any, members: str, courses: str) -> dict[tuple[int, int], dict[date, Decimal]]:
+    """For the members of ``members`` (member_id) and the courses of ``courses`` (course_id):
+    the hours recorded on each date, by (member, course). Approved and pending records hold
+    hours; a rejected one holds none."""
+    held: dict[tuple[int, int], dict[date, Decimal]] = {}
+    for member_id, course_id, day, hours in cur.execute(
+        f"""SELECT member_id, course_id, course_date, sum(hours) FROM ce_records
+            WHERE course_id IN (SELECT course_id FROM {courses})
+              AND member_id IN (SELECT member_id FROM {members}) AND status <> 'rejected'
+            GROUP BY ALL"""  # noqa: S608  (rows is code, see the module docstring)
+    ).fetchall():
+        held.setdefault((int(member_id), int(course_id)), {})[day] = compute.hours(hours)
+    return held
+
+
 def save_record(
     db: Database,
     member_id: int,
@@ -99,6 +133,17 @@ def save_record(
                     f"CE hours {compute.format_hours(v['hours'])} is more than the "
                     f"{compute.format_hours(approved)} hours approved for course {number}."
                 )
+            elif v["status"] != "rejected":
+                other_days = compute.hours(
+                    cur.execute(
+                        """SELECT coalesce(sum(hours), 0) FROM ce_records
+                           WHERE member_id = ? AND course_id = ? AND status <> 'rejected'
+                             AND course_date <> ? AND id IS DISTINCT FROM ?""",
+                        [member_id, v["course_id"], day, record_id],
+                    ).fetchone()[0]
+                )
+                if other_days + v["hours"] > approved:
+                    problems.append(course_hours_used_up(number, other_days, approved) + ".")
             if (first and day < first) or (last and day > last):
                 problems.append(f"The course date is outside course {number}'s dates.")
             same = cur.execute(

@@ -13,10 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from cetracker import audit, config, records, years
+from cetracker import audit, config, messages, records, years
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
+from cetracker.mail import SmtpSettings
 from cetracker.rules import compute
 from cetracker.store.db import Database
 
@@ -64,7 +65,8 @@ def _check_report(
         raise CetrackerError("Enter the date you took the course.")
     if day > config.today():
         raise CetrackerError(
-            "The course date lies in the future; report a course after you took it."
+            f"The course date {day:%m/%d/%Y} is in the future: report a course once you have "
+            "taken it."
         )
     try:
         amount = compute.hours(hours)
@@ -166,6 +168,28 @@ def update_report(
         audit.record(cur, user.username, "reported course edited", "ce_record", record_id)
 
 
+def attach_certificate(
+    db: Database, user: User, record_id: int, certificate: bytes, certificate_name: str
+) -> None:
+    """Add the certificate to a pending report of one's own, or replace the one attached."""
+    mime = sniff_certificate(certificate, certificate_name)
+    with db.transaction() as cur:
+        _own_pending(cur, user, record_id)
+        records.change_one(
+            cur,
+            record_id,
+            {
+                "certificate": certificate,
+                "certificate_name": certificate_name[:200] or None,
+                "certificate_type": mime,
+            },
+            message=years.MEMBER_CLOSED,
+        )
+        audit.record(
+            cur, user.username, "certificate attached", "ce_record", record_id, certificate_name
+        )
+
+
 def withdraw_report(db: Database, user: User, record_id: int) -> None:
     with db.transaction() as cur:
         _own_pending(cur, user, record_id)
@@ -219,19 +243,49 @@ def pending_reports(db: Database) -> pd.DataFrame:
     )
 
 
+def _notice(approve: bool, reason: str, rows: list[tuple[Any, ...]]) -> tuple[str, str]:
+    """The message a member gets about their reports decided at once: subject and body."""
+    # The member's and the office's own words, as typed: the inbox shows Markdown without
+    # raw HTML, and an email carries the text as it is.
+    several = len(rows) > 1
+    courses = "\n".join(
+        f"- {title} ({provider}), {day:%m/%d/%Y}: {compute.format_hours(hours)} "
+        f"hour{'' if hours == 1 else 's'}, {category}, CE year {year}"
+        for title, provider, day, hours, category, year in rows
+    )
+    if approve:
+        return (
+            f"Your reported course{'s were' if several else ' was'} approved",
+            f"The association approved the course{'s' if several else ''} you reported:\n\n"
+            f"{courses}\n\nThe hours now count on your My CE page.",
+        )
+    return (
+        f"Your reported course{'s were' if several else ' was'} not approved",
+        f"The association did not approve the course{'s' if several else ''} you reported:"
+        f"\n\n{courses}\n\nReason: {reason}\n\nIf something is missing, such as "
+        "the certificate, report the course again with it, or contact the office.",
+    )
+
+
 def decide(
     db: Database, actor: User, record_ids: list[int], *, approve: bool, reason: str = ""
 ) -> int:
-    """Approve or reject pending records (admins); a rejection needs a reason the member sees."""
+    """Approve or reject pending records (admins); a rejection needs a reason the member sees.
+
+    Each member whose reports were decided gets a message saying so, with the reason in full,
+    in the app and (when SMTP is set) by email."""
     actor.require("admin")
     if not approve and not reason.strip():
         raise CetrackerError("Say why the course is rejected; the member will read it.")
+    reason = reason.strip()[:500]
     done = 0
+    decided: dict[int, list[tuple[Any, ...]]] = {}
+    notices: list[int] = []
     with db.transaction() as cur:
         years.ensure_open(cur, *records.years_of(cur, record_ids))
         for record_id in record_ids:
             status = "approved" if approve else "rejected"
-            if records.decide_pending(cur, record_id, status, reason.strip()[:500] or None):
+            if records.decide_pending(cur, record_id, status, reason or None):
                 done += 1
                 audit.record(
                     cur,
@@ -239,6 +293,23 @@ def decide(
                     "approved" if approve else "rejected",
                     "ce_record",
                     record_id,
-                    reason.strip() or None,
+                    reason or None,
                 )
+                found = cur.execute(
+                    """SELECT r.member_id, coalesce(c.title, r.title),
+                              coalesce(p.name, r.provider_name, ''), r.course_date, r.hours,
+                              r.category, r.ce_year
+                       FROM ce_records r LEFT JOIN courses c ON c.id = r.course_id
+                       LEFT JOIN providers p ON p.id = c.provider_id WHERE r.id = ?""",
+                    [record_id],
+                ).fetchone()
+                assert found is not None  # the UPDATE above just changed this row
+                decided.setdefault(int(found[0]), []).append(tuple(found[1:]))
+        for member_id, rows in decided.items():
+            subject, body = _notice(approve, reason, rows)
+            notices.append(messages.notify(db, cur, actor.username, member_id, subject, body))
+    smtp = SmtpSettings.from_config()
+    if smtp:
+        for message_id in notices:
+            messages.email_message(db, message_id, smtp)
     return done

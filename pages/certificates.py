@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from cetracker import config
 from cetracker import policy as policies
 from cetracker.files import certificates
 from cetracker.ui import session, widgets
@@ -14,6 +15,14 @@ st.caption(
     "Every member who met the requirement for the CE year earns a certificate. "
     "Each carries a verification code that anyone can check on the Verify page."
 )
+address = config.base_url(session.browsing_base_url())
+if not config.base_url_configured():
+    st.warning(
+        f"The certificates' QR codes and links lead to {address}/verify, the address you are "
+        "using now, because no public address is set. If members and employers reach the app "
+        "at another address, set CETRACKER_BASE_URL to it (see docs/DEPLOYMENT.md).",
+        icon=":material/warning:",
+    )
 filters = widgets.filter_bar(db, user, "cert")
 earned = certificates.earned_certificates(db, filters)
 label = policies.ce_year_label(db, filters.year)
@@ -23,7 +32,7 @@ widgets.show_table(table, empty="Nobody matching these filters earned a certific
 if earned:
     st.download_button(
         "Download all certificates (PDF)",
-        lambda: certificates.certificates_pdf(earned, label),
+        lambda: certificates.certificates_pdf(earned, label, base_url=address),
         file_name=f"certificates-{filters.year}.pdf",
         mime="application/pdf",
         on_click="ignore",
@@ -39,7 +48,7 @@ if earned:
     )
     st.download_button(
         "Download this certificate",
-        lambda: certificates.certificates_pdf([earned[picked]], label),
+        lambda: certificates.certificates_pdf([earned[picked]], label, base_url=address),
         file_name=f"certificate-{filters.year}-{earned[picked].license_number}.pdf",
         mime="application/pdf",
         on_click="ignore",

@@ -48,15 +48,14 @@ share = float(min(mine.credited / mine.required, 1)) if mine.required else 1.0
 st.progress(
     share,
     text=f"Total: {compute.format_hours(mine.credited)} of "
-    f"{compute.format_hours(mine.required)} hours",
+    f"{compute.format_hours(mine.required)} hours · {widgets.hours_to_go(mine.short_by)}",
 )
 for category, (got, minimum) in mine.categories.items():
     to_go = max(compute.ZERO, minimum - got)
     st.progress(
         float(min(got / minimum, 1)),
         text=f"{category}: {compute.format_hours(got)} of {compute.format_hours(minimum)} "
-        + (f"hours, {compute.format_hours(to_go)} to go" if to_go else "hours, met")
-        + " (carried hours do not count here)",
+        + f"hours · {widgets.hours_to_go(to_go, category)} (carried hours do not count here)",
     )
 
 st.header("Why")
@@ -66,7 +65,13 @@ st.markdown("**Courses that count for this year**")
 widgets.show_table(explained.counted, empty="No approved courses in this CE year yet.")
 if not explained.not_counted.empty:
     st.markdown("**Courses that do not count (yet)**")
-    widgets.show_table(explained.not_counted)
+    widgets.show_table(explained.not_counted.drop(columns=["Note"]))
+    # The office's reason in full: a table cell would cut it off.
+    for _, course in explained.not_counted[explained.not_counted["Note"] != ""].iterrows():
+        st.markdown(
+            f"**{widgets.plain(course['Course'])}** ({course['Date']:%m/%d/%Y}), "
+            f"{course['Why not']}: {widgets.plain(course['Note'])}"
+        )
 
 st.header("Hours by year")
 by_year = records.hours_by_year(db, user)
@@ -92,7 +97,9 @@ with cols[0]:
         my_certificate = certificates.member_certificate(db, user.member_id, cert_year)
         st.download_button(
             "Download my certificate",
-            lambda: certificates.certificates_pdf([my_certificate]),
+            lambda: certificates.certificates_pdf(
+                [my_certificate], base_url=session.browsing_base_url()
+            ),
             file_name=f"certificate-{cert_year}.pdf",
             mime="application/pdf",
             on_click="ignore",

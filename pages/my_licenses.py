@@ -2,6 +2,7 @@
 
 from datetime import date
 
+import pandas as pd
 import streamlit as st
 
 from cetracker import config, licenses
@@ -29,12 +30,14 @@ for cycle in licenses.license_progress(db, user):
             share,
             text=f"{compute.format_hours(cycle.earned)} of "
             f"{compute.format_hours(cycle.required)} hours · "
-            f"{compute.format_hours(cycle.remaining)} to go",
+            f"{widgets.hours_to_go(cycle.remaining)}",
         )
         for category, (got, minimum) in cycle.categories.items():
             st.progress(
                 float(min(got / minimum, 1)) if minimum else 1.0,
-                text=f"{category}: {compute.format_hours(got)} of {compute.format_hours(minimum)}",
+                text=f"{category}: {compute.format_hours(got)} of "
+                f"{compute.format_hours(minimum)} hours · "
+                f"{widgets.hours_to_go(cycle.missing(category), category)}",
             )
         st.download_button(
             "Transcript of this cycle (PDF)",
@@ -63,7 +66,25 @@ with st.form("license_form", clear_on_submit=True):
     required = cols[0].number_input(
         "Hours required in the cycle", min_value=0.0, value=40.0, step=1.0
     )
-    ethics = cols[1].number_input("Of which Ethics (0 if none)", min_value=0.0, value=0.0, step=1.0)
+    known = licenses.category_names(db, user)
+    st.markdown("**Category minimums** (optional): the hours the board requires in a category.")
+    minimums = st.data_editor(
+        pd.DataFrame({"Category": pd.Series([], dtype="string"), "Minimum hours": []}),
+        num_rows="dynamic",
+        key="license_minimums",
+        column_config={
+            "Category": st.column_config.TextColumn(
+                "Category",
+                max_chars=60,
+                help="Any category the board names. Courses count by their category: "
+                + ", ".join(known),
+            ),
+            "Minimum hours": st.column_config.NumberColumn(
+                "Minimum hours", min_value=0.0, step=0.5
+            ),
+        },
+        width="stretch",
+    )
     if st.form_submit_button("Add license", type="primary"):
         try:
             licenses.add_license(
@@ -74,7 +95,9 @@ with st.form("license_form", clear_on_submit=True):
                 start=start,
                 end=end,
                 required=required,
-                minimums={"Ethics": ethics},
+                minimums=list(
+                    zip(minimums["Category"].fillna(""), minimums["Minimum hours"], strict=True)
+                ),
             )
             st.rerun()
         except CetrackerError as exc:

@@ -1,5 +1,7 @@
 """Report a Course: log a course taken elsewhere with its certificate; pending until approved."""
 
+from datetime import date
+
 import streamlit as st
 
 from cetracker import config, records, self_reports
@@ -15,23 +17,32 @@ st.caption(
     "It counts once the association approves it."
 )
 limit_mb = config.max_upload_bytes() // 1_048_576
+CERTIFICATE_TYPES = ["pdf", "png", "jpg", "jpeg"]
 with st.form("report_form"):
     cols = st.columns(2)
     title = cols[0].text_input("Course title", max_chars=300, key="rc_title")
     provider = cols[1].text_input(
         "Provider", max_chars=300, key="rc_provider", help="Who gave the course."
     )
+    # The widget allows dates after today: the check then says the date is in the future,
+    # where a max_value of today made the widget clear it into "Enter the date".
     day = cols[0].date_input(
-        "Date taken", value=None, max_value=config.today(), key="rc_date", format="MM/DD/YYYY"
+        "Date taken",
+        value=None,
+        min_value=date(1990, 1, 1),
+        max_value=date(config.today().year + 1, 12, 31),
+        key="rc_date",
+        format="MM/DD/YYYY",
     )
     hours = cols[1].number_input(
         "Hours", min_value=0.0, max_value=100.0, step=0.25, value=None, key="rc_hours"
     )
     category = cols[0].selectbox("Category", self_reports.CATEGORIES, key="rc_category")
     certificate = cols[1].file_uploader(
-        f"Certificate (PDF, PNG or JPEG, up to {limit_mb} MB)",
-        type=["pdf", "png", "jpg", "jpeg"],
+        f"Certificate (PDF, or a photo: PNG or JPEG; up to {limit_mb} MB)",
+        type=CERTIFICATE_TYPES,
         key="rc_file",
+        help="On a phone, choose Take Photo to photograph the paper certificate.",
     )
     if st.form_submit_button("Report this course", type="primary"):
         try:
@@ -57,7 +68,12 @@ reported = mine[mine["Source"] == "self report"]
 if reported.empty:
     st.info("You have not reported any course yourself.")
     st.stop()
-widgets.show_table(reported.drop(columns=["id", "Source"]))
+widgets.show_table(reported.drop(columns=["id", "Source", "Note"]))
+for _, done in reported[reported["Note"] != ""].iterrows():
+    st.markdown(
+        f"**{widgets.plain(done['Course'])}** ({done['Date']:%m/%d/%Y}), {done['Status']}: "
+        f"{widgets.plain(done['Note'])}"
+    )
 pending = reported[reported["Status"] == "pending"]
 if not pending.empty:
     st.markdown("**Change or withdraw a pending report**")
@@ -75,7 +91,11 @@ if not pending.empty:
         new_title = cols[0].text_input("Course title", value=row["Course"], max_chars=300)
         new_provider = cols[1].text_input("Provider", value=row["Provider"], max_chars=300)
         new_day = cols[0].date_input(
-            "Date taken", value=row["Date"], max_value=config.today(), format="MM/DD/YYYY"
+            "Date taken",
+            value=row["Date"],
+            min_value=date(1990, 1, 1),
+            max_value=date(config.today().year + 1, 12, 31),
+            format="MM/DD/YYYY",
         )
         new_hours = cols[1].number_input(
             "Hours", min_value=0.0, max_value=100.0, step=0.25, value=float(row["Hours"])
@@ -109,3 +129,22 @@ if not pending.empty:
                 st.success("Withdrawn.")
             except CetrackerError as exc:
                 st.error(exc.message)
+    with st.form("attach_form", clear_on_submit=True):
+        attached = row["Certificate file"] if isinstance(row["Certificate file"], str) else ""
+        new_file = st.file_uploader(
+            ("Replace the certificate " + f"({attached})" if attached else "Add the certificate")
+            + f" — PDF, PNG or JPEG, up to {limit_mb} MB",
+            type=CERTIFICATE_TYPES,
+            key="rc_attach_file",
+        )
+        if st.form_submit_button("Attach this file", key="rc_attach"):
+            if new_file is None:
+                st.error("Choose the certificate file first.")
+            else:
+                try:
+                    self_reports.attach_certificate(
+                        db, user, int(chosen), new_file.getvalue(), new_file.name
+                    )
+                    st.success(f"{new_file.name} is attached to this report.")
+                except CetrackerError as exc:
+                    st.error(exc.message)

@@ -256,3 +256,9 @@ def test_a_renewal_cycle_counts_its_own_requirement_and_categories():
     assert cycle.categories_to_go == {"Technology": D(2)}
     assert not cycle.met
     assert compute.cycle_standing({"Ethics": D(6)}, D(6), {"Ethics": D(6)}).met
+
+
+def test_a_cycle_minimum_counts_its_category_whatever_the_case():
+    cycle = compute.cycle_standing({"Ethics": D(2), "ETHICS": D(1)}, D(3), {"ethics": D(3)})
+    assert cycle.categories == {"ethics": (D(3), D(3))}
+    assert cycle.met

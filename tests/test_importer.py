@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from cetracker import importer, providers
-from cetracker.errors import RejectedFile
+from cetracker.errors import CetrackerError, RejectedFile
 from cetracker.files.workbook import load
 from cetracker.store.db import Database
 from tests.rosters import HEADER, csv_bytes, with_cached_formula, xlsx_bytes
@@ -443,3 +443,91 @@ def test_killed_import_leaves_nothing(office, tmp_path):
         reopened, roster.read_bytes(), "r.csv", provider_id=pid, uploaded_by="t", today=TODAY
     )
     assert result.counts() == {"processed": 2, "failed": 0, "total": 2}
+
+
+# -- a course's approved hours cap a member's total for it (SPEC §5) ---------------------------
+
+
+def test_course_hours_cap_the_member_across_dates_and_uploads(office):
+    db, pid = office  # C3: "Records Day", 16 hours, 05/01–05/02/2024
+    db.execute("UPDATE courses SET hours = 8, end_date = '2024-05-03' WHERE course_number = 'C3'")
+    first = importer.import_roster(
+        db,
+        csv_bytes([good(CE_Hours=4)]),
+        "day1.csv",
+        provider_id=pid,
+        uploaded_by="t",
+        today=TODAY,
+    )
+    assert first.counts()["processed"] == 1
+    # Days two and three come in a later file: day two fills the 8 hours, day three fails.
+    later = csv_bytes(
+        [
+            good(Course_Date="2024-05-02", CE_Hours=4),
+            good(Course_Date="2024-05-03", CE_Hours=4),
+            good(License_Number="1003", Last_Name="O'Brien", Course_Date="2024-05-03", CE_Hours=8),
+        ]
+    )
+    assert statuses(db, pid, later, "days23.csv") == [
+        (2, OK),
+        (
+            3,
+            "8 of 8 approved hours for course C3 are already recorded for this member "
+            "(counting rows above in this file); no more can be added",
+        ),
+        (4, OK),
+    ]
+    assert db.scalar("SELECT sum(hours) FROM ce_records WHERE member_id = 1") == 8
+
+
+def test_course_hours_cap_counts_earlier_uploads_and_lets_a_smaller_row_fit(office):
+    db, pid = office
+    db.execute("UPDATE courses SET hours = 8, end_date = '2024-05-03' WHERE course_number = 'C3'")
+    statuses(db, pid, csv_bytes([good(CE_Hours=6)]), "day1.csv")
+    assert statuses(
+        db,
+        pid,
+        csv_bytes(
+            [good(Course_Date="2024-05-02", CE_Hours=3), good(Course_Date="05/03/2024", CE_Hours=2)]
+        ),
+        "day2.csv",
+    ) == [
+        (
+            2,
+            "6 of 8 approved hours for course C3 are already recorded for this member; "
+            "at most 2 more can be added",
+        ),
+        (3, OK),  # the row above failed, so it adds nothing
+    ]
+    assert db.scalar("SELECT sum(hours) FROM ce_records") == 8
+
+
+def test_admin_entry_is_capped_by_the_course_hours_too(office):
+    from cetracker import records
+
+    db, pid = office
+    db.execute("UPDATE courses SET hours = 8, end_date = '2024-05-03' WHERE course_number = 'C3'")
+    days = [good(CE_Hours=4), good(Course_Date="2024-05-02", CE_Hours=4)]
+    statuses(db, pid, csv_bytes(days), "days.csv")
+    course_id = db.scalar("SELECT id FROM courses WHERE course_number = 'C3'")
+    third = {
+        "course_id": course_id,
+        "course_date": date(2024, 5, 3),
+        "hours": 4,
+        "category": "General",
+        "status": "approved",
+    }
+    with pytest.raises(CetrackerError, match="8 of 8 approved hours for course C3 are already"):
+        records.save_record(db, 1, third, actor="admin", today=TODAY)
+    # Correcting one of the days is no second helping: its own hours are not counted twice.
+    day_one = db.scalar("SELECT id FROM ce_records WHERE course_date = '2024-05-01'")
+    records.save_record(
+        db,
+        1,
+        {**third, "course_date": date(2024, 5, 1), "hours": 3},
+        actor="admin",
+        record_id=day_one,
+        today=TODAY,
+    )
+    records.save_record(db, 1, {**third, "hours": 1}, actor="admin", today=TODAY)
+    assert db.scalar("SELECT sum(hours) FROM ce_records WHERE member_id = 1") == 8

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import date
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -14,6 +15,8 @@ from cetracker.files import certificates, exports
 from cetracker.files.workbook import load
 from cetracker.filters import Filters, Scope
 from tests.workbooks import OFFICE, write_workbook
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -257,3 +260,41 @@ def test_cutting_the_bold_face_leaves_no_file_open(tmp_path, monkeypatch):
     bold = fonts._bold_path()
     assert bold.parent == tmp_path / "cetracker-fonts" and bold.stat().st_size > 100_000
     assert open_font_files() == before
+
+
+def test_certificates_lead_to_the_configured_address_else_the_one_being_browsed(
+    demo_db, monkeypatch
+):
+    import pypdfium2
+    import zxingcpp
+
+    (cert,) = certificates.earned_certificates(demo_db, Filters(2025))[:1]
+
+    def scanned(**options: str) -> str:
+        page = pypdfium2.PdfDocument(certificates.certificates_pdf([cert], **options))[0]
+        (found,) = zxingcpp.read_barcodes(page.render(scale=200 / 72).to_pil())
+        assert f"Verify at {found.text.split('?')[0]}" in page.get_textpage().get_text_range()
+        return found.text
+
+    monkeypatch.delenv("CETRACKER_BASE_URL", raising=False)
+    browsing = "https://clerks.example.org"
+    assert scanned(base_url=browsing) == f"{browsing}/verify?code={cert.code}"
+    monkeypatch.setenv("CETRACKER_BASE_URL", "https://ce.clerks.org/")
+    assert scanned(base_url=browsing) == f"https://ce.clerks.org/verify?code={cert.code}"
+
+
+def test_certificates_page_warns_until_the_public_address_is_set(demo_db_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    def warnings() -> list[str]:
+        at = AppTest.from_file(str(ROOT / "pages" / "certificates.py"), default_timeout=60)
+        at.session_state["authentication_status"] = True
+        at.session_state["username"] = "admin"
+        at.run()
+        assert not at.exception
+        return [w.value for w in at.warning]
+
+    monkeypatch.delenv("CETRACKER_BASE_URL", raising=False)
+    assert any("no public address is set" in w for w in warnings())
+    monkeypatch.setenv("CETRACKER_BASE_URL", "https://ce.clerks.org")
+    assert not any("no public address" in w for w in warnings())

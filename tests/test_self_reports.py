@@ -17,6 +17,7 @@ from cetracker.accounts import users
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.files import archive, certificates, transcripts
 from cetracker.files.exports import to_pdf
+from cetracker.rules import compute
 
 PAGES = Path(__file__).parents[1] / "pages"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes.fromhex(
@@ -304,9 +305,18 @@ def test_report_course_page_and_approval_page(demo_db_path, demo_db):
     assert demo_db.scalar("SELECT status FROM ce_records WHERE id = ?", [record]) == "approved"
 
 
-def test_cycle_transcript_holds_only_courses_inside_the_cycle(demo_db):
+def test_cycle_transcript_is_about_the_cycle_alone(demo_db):
     me = member(demo_db)
-    inside = report(demo_db, me, title="Inside The Cycle", day=config.today() - timedelta(days=2))
+    inside = report(
+        demo_db,
+        me,
+        title="Inside The Cycle",
+        day=config.today() - timedelta(days=2),
+        hours=3,
+        category="Ethics",
+        certificate=a_pdf("CYCLE-PROOF"),
+        certificate_name="proof.pdf",
+    )
     outside = report(demo_db, me, title="Before The Cycle", day=config.today() - timedelta(days=40))
     self_reports.decide(demo_db, users.load_user(demo_db, "admin"), [inside, outside], approve=True)
     licenses.add_license(
@@ -317,15 +327,164 @@ def test_cycle_transcript_holds_only_courses_inside_the_cycle(demo_db):
         start=config.today() - timedelta(days=10),
         end=config.today() + timedelta(days=300),
         required=10,
+        minimums={"Ethics": 6, "Technology": 2},
     )
     cycle = licenses.license_progress(demo_db, me)[0]
-    text = "".join(
-        p.extract_text()
-        for p in PdfReader(
-            io.BytesIO(transcripts.cycle_transcript(demo_db, me, cycle.license_id))
-        ).pages
-    )
-    assert "Notary Board N-9 renewal cycle" in " ".join(text.split())
+    pdf = transcripts.cycle_transcript(demo_db, me, cycle.license_id)
+    pages = PdfReader(io.BytesIO(pdf)).pages
+    text = " ".join("".join(p.extract_text() for p in pages).split())
+    assert "Notary Board N-9: renewal cycle" in text
+    assert "Required 10 hours in the cycle" in text
+    assert f"Earned {compute.format_hours(cycle.earned)} of 10 hours" in text
+    assert "Ethics 6 h" in text and "Technology 2 h 0 h 2 hours to go" in text
     assert "Inside The Cycle" in text and "Before The Cycle" not in text
+    assert "attached: proof.pdf" in text and "CYCLE-PROOF" in pages[-1].extract_text()
+    # Nothing of the association's yearly rule.
+    assert "credited" not in text and "Carried over" not in text and "CE year" not in text
     with pytest.raises(NotAllowed):
         transcripts.cycle_transcript(demo_db, another_member(demo_db), cycle.license_id)
+
+
+# -- what a member is told (issue 20) ----------------------------------------------------------
+
+
+def test_a_future_date_says_it_is_in_the_future(demo_db):
+    tomorrow = config.today() + timedelta(days=1)
+    with pytest.raises(CetrackerError, match=f"{tomorrow:%m/%d/%Y} is in the future"):
+        report(demo_db, member(demo_db), day=tomorrow)
+
+
+def test_report_course_page_says_a_future_date_is_in_the_future(demo_db_path, demo_db):
+    at = run_as("report_course.py", "member")
+    at.text_input(key="rc_title").input("Next Week's Course")
+    at.text_input(key="rc_provider").input("Somebody")
+    at.date_input(key="rc_date").set_value(config.today() + timedelta(days=7))
+    at.number_input(key="rc_hours").set_value(2.0)
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == [
+        f"The course date {config.today() + timedelta(days=7):%m/%d/%Y} is in the future: "
+        "report a course once you have taken it."
+    ]
+
+
+def test_a_pending_report_gets_its_certificate_later_or_a_new_one(demo_db):
+    me = member(demo_db)
+    record = report(demo_db, me, title="Forgot The File")
+    self_reports.attach_certificate(demo_db, me, record, PNG, "photo.png")
+    assert self_reports.certificate_file(demo_db, me, record) == (PNG, "photo.png", "image/png")
+    self_reports.attach_certificate(demo_db, me, record, a_pdf("better scan"), "scan.pdf")
+    data, name, mime = self_reports.certificate_file(demo_db, me, record)
+    assert (name, mime) == ("scan.pdf", "application/pdf") and data.startswith(b"%PDF")
+    with pytest.raises(CetrackerError, match="is not a PDF, PNG or JPEG"):
+        self_reports.attach_certificate(demo_db, me, record, b"GIF89a", "x.gif")
+    with pytest.raises(NotAllowed):
+        self_reports.attach_certificate(demo_db, another_member(demo_db), record, PNG, "p.png")
+    self_reports.decide(demo_db, users.load_user(demo_db, "admin"), [record], approve=True)
+    with pytest.raises(CetrackerError, match="waiting for approval"):
+        self_reports.attach_certificate(demo_db, me, record, PNG, "late.png")
+
+
+def test_approval_and_rejection_reach_the_members_inbox_and_email(demo_db, monkeypatch):
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    from cetracker import messages
+    from tests.test_messages import Mailbox, free_port
+
+    box, port = Mailbox(), free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        monkeypatch.setenv("CETRACKER_SMTP_HOST", "127.0.0.1")
+        monkeypatch.setenv("CETRACKER_SMTP_PORT", str(port))
+        monkeypatch.setenv("CETRACKER_SMTP_SECURITY", "none")
+        me, admin = member(demo_db), users.load_user(demo_db, "admin")
+        day = config.today() - timedelta(days=2)
+        good = report(demo_db, me, title="Open Records 101", provider="AG", day=day, hours=2)
+        bad = report(demo_db, me, title="Gardening", provider="Club", day=day)
+        reason = (
+            "Gardening is not related to a clerk's duties; only courses on records, elections, "
+            "ethics or court administration count toward CE hours (see the handbook, p. 4)."
+        )
+        self_reports.decide(demo_db, admin, [good], approve=True)
+        self_reports.decide(demo_db, admin, [bad], approve=False, reason=reason)
+    finally:
+        controller.stop()
+    box_now = messages.inbox(demo_db, me)
+    subjects = list(box_now["Subject"][:2])
+    assert subjects == [
+        "Your reported course was not approved",
+        "Your reported course was approved",
+    ]
+    _, body, _ = messages.open_message(demo_db, me, int(box_now["id"].iloc[0]))
+    assert "- Gardening (Club)" in body and f"Reason: {reason}" in body
+    _, approved_body, _ = messages.open_message(demo_db, me, int(box_now["id"].iloc[1]))
+    assert "Open Records 101" in approved_body and f"{day:%m/%d/%Y}" in approved_body
+    emails = [message_from_bytes(content, policy=policy.default) for _, content in box.received]
+    assert [e["Subject"] for e in emails] == [
+        "Your reported course was approved",
+        "Your reported course was not approved",
+    ]
+    assert f"Reason: {reason}" in emails[1].get_body(("plain",)).get_content()
+
+
+def test_license_cycles_take_any_categories_and_say_what_remains(demo_db):
+    me = member(demo_db)
+    year = config.today().year
+    licenses.add_license(
+        demo_db,
+        me,
+        board="Board",
+        license_number="B-1",
+        start=date(year - 1, 1, 1),
+        end=date(year, 12, 31),
+        required=40,
+        minimums=[("ethics", 300 / 100), ("Cultural Competency", "2"), ("Blank", None)],
+    )
+    (cycle,) = licenses.license_progress(demo_db, me)
+    assert set(cycle.categories) == {"ethics", "Cultural Competency"}
+    assert cycle.missing("Cultural Competency") == 2  # no course in that category yet
+    ethics = demo_db.scalar(
+        "SELECT coalesce(sum(hours), 0) FROM ce_records WHERE member_id = ? AND status = "
+        "'approved' AND category = 'Ethics' AND course_date BETWEEN ? AND ?",
+        [me.member_id, date(year - 1, 1, 1), date(year, 12, 31)],
+    )
+    assert cycle.categories["ethics"][0] == ethics  # "ethics" counts the "Ethics" courses
+    for minimums, message in [
+        ([("Ethics", 3), ("ETHICS", 1)], "listed twice"),
+        ([("Ethics", 50)], "more than the 40 hours the cycle requires"),
+        ([("", 3)], "Name the category"),
+        ([("Ethics", "lots")], "not a number of hours"),
+    ]:
+        with pytest.raises(CetrackerError, match=message):
+            licenses.add_license(
+                demo_db,
+                me,
+                board="B",
+                license_number="",
+                start=date(year, 1, 1),
+                end=date(year, 12, 31),
+                required=40,
+                minimums=minimums,
+            )
+
+
+def test_my_ce_says_what_remains_and_shows_a_rejection_reason_in_full(demo_db_path, demo_db):
+    me = member(demo_db)
+    record = report(demo_db, me, title="Gardening", day=config.today() - timedelta(days=1))
+    reason = "Not a clerk course " + "because the catalogue says so " * 8 + "END OF REASON"
+    self_reports.decide(
+        demo_db, users.load_user(demo_db, "admin"), [record], approve=False, reason=reason
+    )
+    from cetracker import messages
+
+    for message_id in messages.inbox(demo_db, me)["id"]:  # read: the page then links no inbox
+        messages.open_message(demo_db, me, int(message_id))
+    at = run_as("my_ce.py", "member")
+    bars = [p.proto.text for p in at.get("progress")]
+    mine = standing.my_standing(demo_db, me, records.my_years(demo_db, me)[0])
+    total = "requirement met" if mine.short_by == 0 else "hours to go"
+    assert total in bars[0], bars
+    assert any("Ethics" in b and ("to go" in b or "minimum met" in b) for b in bars), bars
+    assert any("END OF REASON" in m.value and "rejected" in m.value for m in at.markdown)

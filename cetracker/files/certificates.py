@@ -102,8 +102,8 @@ def verify(db: Database, code: str) -> Verified | None:
     return Verified(row[0], row[1], year, hours, issued)
 
 
-def verify_url(code: str) -> str:
-    return f"{config.base_url()}/verify?code={code}"
+def verify_url(code: str, base: str = "") -> str:
+    return f"{base or config.base_url()}/verify?code={code}"
 
 
 def earned_certificates(
@@ -162,11 +162,12 @@ def _closed_issue_date(db: Database, year: int) -> date | None:
 
 
 class CertificatePDF(FPDF):
-    def __init__(self) -> None:
+    def __init__(self, base_url: str = "") -> None:
         super().__init__(orientation="L", format="Letter")
         fonts.add_fonts(self)
         self.set_auto_page_break(False)
         self.association = config.association_name()
+        self.base_url = config.base_url(base_url)
         self._qr_key: object = None
         self._widths: dict[tuple[str, str, float], float] = {}
         self._qr_strings: tuple[list[str], list[str], list[str], str] = ([], [], [], "")
@@ -213,10 +214,10 @@ class CertificatePDF(FPDF):
         self.text(w - 115 - self.get_string_width("Date issued") / 2, 156, "Date issued")
         # Verification code and its QR code, drawn as vector squares (no image to encode).
         code = cert.code
-        self.qr_code(verify_url(code), x=w - 50, y=h - 52, size=28)
+        self.qr_code(verify_url(code, self.base_url), x=w - 50, y=h - 52, size=28)
         self.set_font(fonts.FAMILY, "", 9)
         self.text(24, h - 32, f"Verification code: {code}")
-        self.text(24, h - 27, f"Verify at {config.base_url()}/verify")
+        self.text(24, h - 27, f"Verify at {self.base_url}/verify")
 
     def qr_code(self, text: str, *, x: float, y: float, size: float) -> None:
         """A QR code as filled squares, one PDF ``re`` per run of dark modules."""
@@ -339,9 +340,12 @@ def qr_rows(text: str) -> list[list[tuple[int, int]]]:
     return result
 
 
-def certificates_pdf(certificates: list[Certificate], year_label: str | None = None) -> bytes:
-    """One printable PDF, one landscape page per certificate."""
-    pdf = CertificatePDF()
+def certificates_pdf(
+    certificates: list[Certificate], year_label: str | None = None, *, base_url: str = ""
+) -> bytes:
+    """One printable PDF, one landscape page per certificate; its QR codes lead to the
+    configured public address, else to ``base_url`` (the address the app is browsed at)."""
+    pdf = CertificatePDF(base_url)
     pdf.set_title("CE certificates")
     for cert in certificates:
         pdf.add_certificate(cert, year_label)

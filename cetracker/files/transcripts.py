@@ -123,6 +123,12 @@ def transcript_pdf(
         f"Produced by CE Tracker for {config.association_name()} on "
         f"{config.today():%B %d, %Y}. Hours are those approved by the association.",
     )
+    return _with_certificates(pdf, attachments)
+
+
+def _with_certificates(pdf: ReportPDF, attachments: list[tuple[int, str, bytes, str]]) -> bytes:
+    """The PDF with each attached certificate after it: a picture on a page of its own, a
+    PDF's pages appended. A damaged file is left out; the transcript stays whole."""
     for _rid, name, data, mime in attachments:
         if mime.startswith("image/"):
             pdf.add_page()
@@ -156,23 +162,137 @@ def _fit(pdf: ReportPDF, text: str, width: float) -> str:
     return text + "…"
 
 
-def cycle_transcript(db: Database, user: User, license_id: int) -> bytes:
-    """The transcript of one renewal cycle: only courses dated inside it."""
+def cycle_transcript(
+    db: Database, user: User, license_id: int, *, with_certificates: bool = True
+) -> bytes:
+    """The transcript of one renewal cycle, about the cycle alone: its window, requirement and
+    category minimums, the progress made, and every approved course dated inside it with its
+    certificate. The association's yearly rule (credited hours, carryover) has no place here:
+    the board counts the courses inside its own window."""
     cycle = next(
         (c for c in licenses.license_progress(db, user) if c.license_id == license_id), None
     )
-    if cycle is None:
+    if cycle is None or user.member_id is None:
         raise NotAllowed("That license is not one of yours.")
-    return transcript_pdf(
-        db,
-        int(user.member_id or 0),
-        policies.ce_year_of(db, cycle.start),
-        policies.ce_year_of(db, cycle.end),
-        window=(cycle.start, cycle.end),
-        heading=(
-            f"{cycle.board} {cycle.license_number} renewal cycle "
-            f"{cycle.start:%m/%d/%Y}–{cycle.end:%m/%d/%Y}: "
-            f"{compute.format_hours(cycle.earned)} of "
-            f"{compute.format_hours(cycle.required)} hours"
-        ),
+    name, member_license = db.one(
+        "SELECT first_name || ' ' || last_name, license_number FROM members WHERE id = ?",
+        [user.member_id],
+    ) or ("", "")
+    courses = db.rows(
+        """SELECT r.id, r.course_date, coalesce(c.title, r.title),
+                  coalesce(p.name, r.provider_name, ''), r.category, r.hours,
+                  r.certificate, r.certificate_name, r.certificate_type
+           FROM ce_records r LEFT JOIN courses c ON c.id = r.course_id
+           LEFT JOIN providers p ON p.id = c.provider_id
+           WHERE r.member_id = ? AND r.status = 'approved' AND r.course_date BETWEEN ? AND ?
+           ORDER BY r.course_date, r.id""",
+        [user.member_id, cycle.start, cycle.end],
     )
+    board = " ".join(p for p in (cycle.board, cycle.license_number) if p)
+    pdf = ReportPDF(
+        f"Renewal-cycle transcript — {name}",
+        f"{board} · cycle {cycle.start:%m/%d/%Y} – {cycle.end:%m/%d/%Y} · "
+        f"member license {member_license}",
+        orientation="P",
+    )
+    pdf.add_page()
+    fmt = compute.format_hours
+    short = ([f"{fmt(cycle.remaining)} hours to go"] if cycle.remaining > 0 else []) + [
+        f"{c}: {fmt(cycle.missing(c))} hours to go" for c in cycle.categories if cycle.missing(c)
+    ]
+    pdf.set_font(fonts.FAMILY, "B", 12)
+    pdf.cell(0, 8, f"{board}: renewal cycle", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(fonts.FAMILY, "", 10)
+    for label, value in [
+        ("Cycle", f"{cycle.start:%B %d, %Y} to {cycle.end:%B %d, %Y}"),
+        ("Required", f"{fmt(cycle.required)} hours in the cycle"),
+        (
+            "Earned",
+            f"{fmt(cycle.earned)} of {fmt(cycle.required)} hours"
+            + (
+                f" · {fmt(cycle.remaining)} hours to go"
+                if cycle.remaining > 0
+                else " · requirement met"
+            ),
+        ),
+        ("Status", "; ".join(short) if short else "every requirement of the cycle is met"),
+    ]:
+        pdf.set_font(fonts.FAMILY, "B", 10)
+        pdf.cell(28, 6, label)
+        pdf.set_font(fonts.FAMILY, "", 10)
+        pdf.cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    if cycle.categories:
+        pdf.set_font(fonts.FAMILY, "B", 10)
+        pdf.cell(0, 7, "Category minimums", new_x="LMARGIN", new_y="NEXT")
+        widths = [70, 30, 30, 50]
+        pdf.set_font(fonts.FAMILY, "B", 8.5)
+        for label, width in zip(
+            ["Category", "Minimum", "Earned", "Remaining"], widths, strict=True
+        ):
+            pdf.cell(width, 5.5, label, border="B")
+        pdf.ln()
+        pdf.set_font(fonts.FAMILY, "", 8.5)
+        for category, (got, minimum) in cycle.categories.items():
+            missing = cycle.missing(category)
+            for text, width in zip(
+                [
+                    category,
+                    f"{fmt(minimum)} h",
+                    f"{fmt(got)} h",
+                    f"{fmt(missing)} hours to go" if missing else "met",
+                ],
+                widths,
+                strict=True,
+            ):
+                pdf.cell(width, 5, _fit(pdf, text, width))
+            pdf.ln()
+        pdf.ln(3)
+    pdf.set_font(fonts.FAMILY, "B", 10)
+    pdf.cell(0, 7, "Courses in the cycle", new_x="LMARGIN", new_y="NEXT")
+    widths = [22, 62, 36, 26, 13, 36]
+    pdf.set_font(fonts.FAMILY, "B", 8.5)
+    for label, width in zip(
+        ["Date", "Course", "Provider", "Category", "Hours", "Certificate"], widths, strict=True
+    ):
+        pdf.cell(width, 5.5, label, border="B")
+    pdf.ln()
+    pdf.set_font(fonts.FAMILY, "", 8.5)
+    attachments: list[tuple[int, str, bytes, str]] = []
+    for rid, day, title, provider, category, hrs, cert, cert_name, mime in courses:
+        if pdf.get_y() > pdf.h - 25:
+            pdf.add_page()
+        shown = cert_name or f"certificate {rid}"
+        certificate = "—"
+        if cert is not None:
+            certificate = f"attached: {shown}" if with_certificates else shown
+            if with_certificates:
+                attachments.append((rid, shown, bytes(cert), mime or ""))
+        for text, width in zip(
+            [f"{day:%m/%d/%Y}", title or "", provider, category, fmt(hrs), certificate],
+            widths,
+            strict=True,
+        ):
+            pdf.cell(width, 5, _fit(pdf, str(text), width))
+        pdf.ln()
+    if not courses:
+        pdf.cell(0, 5, "No approved courses dated inside this cycle yet.", new_x="LMARGIN")
+        pdf.ln()
+    pdf.set_font(fonts.FAMILY, "B", 8.5)
+    pdf.cell(
+        0,
+        6,
+        f"Total: {fmt(cycle.earned)} hours in {len(courses)} course"
+        + ("" if len(courses) == 1 else "s"),
+        new_x="LMARGIN",
+    )
+    pdf.ln(10)
+    pdf.set_font(fonts.FAMILY, "", 8)
+    pdf.multi_cell(
+        0,
+        4,
+        f"Produced by CE Tracker for {config.association_name()} on {date.today():%B %d, %Y}. "
+        "Every course approved by the association and dated inside the cycle counts toward it; "
+        "the certificates on record follow this page.",
+    )
+    return _with_certificates(pdf, attachments)

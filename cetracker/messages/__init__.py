@@ -234,6 +234,22 @@ def send(
     return int(message_id)
 
 
+def notify(db: Database, cur: Any, sender: str, member_id: int, subject: str, body: str) -> int:
+    """A message to one member about their own records (an approval, a rejection, a
+    reminder), written in the caller's transaction: no scope to check, the caller decided who.
+    Email it with ``email_message`` once the transaction has committed."""
+    message_id = db.new_id("message_ids", cur)
+    cur.execute(
+        "INSERT INTO messages (id, subject, body, reply_to, sender) VALUES (?, ?, ?, NULL, ?)",
+        [message_id, subject[:200], body[:20_000], sender],
+    )
+    cur.execute(
+        "INSERT INTO message_recipients (message_id, member_id, email_status) VALUES (?, ?, ?)",
+        [message_id, member_id, "queued" if SmtpSettings.from_config() else None],
+    )
+    return int(message_id)
+
+
 def email_message(
     db: Database,
     message_id: int,

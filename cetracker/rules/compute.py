@@ -286,11 +286,15 @@ def cycle_standing(
     year; remaining = max(0, required − earned); each category's minimum counts only that
     category's hours (nothing carries into a cycle)."""
     earned = sum((hours(h) for h in hours_by_category.values()), ZERO)
+    # A board's "ethics" counts the courses' "Ethics": categories compare ignoring case.
+    folded: dict[str, Decimal] = {}
+    for category, amount in hours_by_category.items():
+        folded[category.casefold()] = folded.get(category.casefold(), ZERO) + hours(amount)
     return CycleStanding(
         earned=earned,
         remaining=max(ZERO, hours(required) - earned),
         categories={
-            c: (hours(hours_by_category.get(c, ZERO)), hours(m))
+            c: (folded.get(c.casefold(), ZERO), hours(m))
             for c, m in sorted(minimums.items())
             if hours(m) > 0
         },

@@ -362,3 +362,20 @@ def state_default(key: str, value: Any) -> Any:
     if key not in st.session_state:
         st.session_state[key] = value
     return st.session_state[key]
+
+
+def browsing_base_url() -> str:
+    """The address this app is being browsed at (scheme, host, port and base path): what a
+    certificate's QR code leads to while no public address is configured."""
+    from urllib.parse import urlsplit
+
+    base_path = str(st.get_option("server.baseUrlPath") or "").strip("/")
+    suffix = f"/{base_path}" if base_path else ""
+    parts = urlsplit(st.context.url or "")
+    if parts.scheme in ("http", "https") and parts.netloc:
+        return f"{parts.scheme}://{parts.netloc}{suffix}"
+    host = st.context.headers.get("Host", "")
+    if host and "/" not in host:
+        scheme = st.context.headers.get("X-Forwarded-Proto", "http").split(",")[0].strip()
+        return f"{scheme if scheme in ('http', 'https') else 'http'}://{host}{suffix}"
+    return ""

@@ -17,6 +17,7 @@ from cetracker.errors import CetrackerError
 from cetracker.files import exports
 from cetracker.filters import Filters
 from cetracker.members import filter_choices
+from cetracker.rules import compute
 from cetracker.store.db import Database
 
 MAX_ROWS_SHOWN = 5000
@@ -297,3 +298,12 @@ def preload_charts() -> None:
     st.html("<style>.st-key-chart_preload {display: none}</style>")
     with st.container(key="chart_preload"):
         st.plotly_chart(go.Figure(), key="chart_preload_figure", config={"staticPlot": True})
+
+
+def hours_to_go(missing: object, category: str = "") -> str:
+    """What remains, as a member reads it: "3 Ethics hours to go", "1 hour to go", "met"."""
+    amount = compute.hours(missing)
+    if amount <= 0:
+        return f"{category} minimum met" if category else "requirement met"
+    unit = "hour" if amount == 1 else "hours"
+    return f"{compute.format_hours(amount)} {category + ' ' if category else ''}{unit} to go"
