@@ -389,10 +389,12 @@ def _read_book_sheet(
 ) -> Sheet | None:
     try:
         grid = book.get_sheet_by_name(name)
-        if grid.height * grid.width > MAX_CELLS:
-            raise _too_many_cells(filename, name, grid.height, grid.width)
+        # Rows come from A1 (the empty area above and left of the first cell included),
+        # so that row numbers are the sheet's own.
+        height, width = (grid.end[0] + 1, grid.end[1] + 1) if grid.end else (0, 0)
+        if height * width > MAX_CELLS:
+            raise _too_many_cells(filename, name, height, width)
         rows = grid.to_python(skip_empty_area=False)
-        start = grid.start or (0, 0)
     except RejectedFile:
         raise
     except Exception as exc:
@@ -403,10 +405,10 @@ def _read_book_sheet(
     if errors is not None and any("" in r for r in rows):
         # Only a row with a blank cell can hide an error: the reader shows an error as "".
         for (row, column), error in errors().items():
-            r, c = row - 1 - start[0], column - 1 - start[1]
+            r, c = row - 1, column - 1
             if 0 <= r < len(rows) and 0 <= c < len(rows[r]) and rows[r][c] == "":
                 rows[r][c] = error
-    sheet = _to_sheet(rows, start[0], name, wanted)
+    sheet = _to_sheet(rows, 0, name, wanted)
     del rows
     return sheet
 
