@@ -53,6 +53,11 @@ upload = st.file_uploader(
     max_upload_size=uploads.uploader_limit_mb(),
     key="roster_file",
 )
+# The browser itself refuses a bigger file (a red mark on its name, no words): say it here.
+st.caption(
+    f"A file over {uploads.limit_text()} is marked red and not sent; split the roster into "
+    "smaller files and upload each."
+)
 if upload is not None:
     data = upload.getvalue()
     # Read once per file, not on every rerun of the page; only the count and the first

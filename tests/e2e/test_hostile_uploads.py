@@ -5,10 +5,35 @@ from __future__ import annotations
 
 import pytest
 
+from cetracker.demo import DEMO_PASSWORDS
 from tests import hostile
-from tests.e2e.test_journeys import log_in, open_page, settle
+from tests.e2e.test_journeys import settle
 
 pytestmark = pytest.mark.timeout(300)
+
+
+def log_in(browser, url: str, role: str):
+    """Sign in as the demo user of ``role`` (patient: the machine may be busy)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(url)
+    page.get_by_label("Username").fill(role)
+    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS[role])
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log out").wait_for()
+    settle(page)
+    for _ in range(100):
+        if any(c["name"] == "cetracker_login" for c in context.cookies()):
+            break
+        page.wait_for_timeout(100)
+    return page
+
+
+def open_page(page, url: str, path: str) -> None:
+    page.goto(f"{url}/{path}")
+    page.get_by_role("button", name="Log out").wait_for()
+    settle(page)
 
 
 def refusal(page, text: str) -> str:
@@ -53,7 +78,8 @@ def test_refused_types_and_the_one_size_limit_are_said_in_words(
     page = log_in(browser, app_url, "provider")
     open_page(page, app_url, "upload-roster")
     # The label and the uploader's own note state the same limit.
-    assert page.get_by_text("Roster file (up to 20 MB)").count() == 1
+    page.get_by_text("Roster file (up to 20 MB)").wait_for()
+    page.screenshot(path=str(artifacts / "upload-roster-empty.png"), full_page=True)
     assert page.get_by_text("20MB per file").count() == 1
     for name, content, words in [
         ("notes.txt", b"hello", "notes.txt is not a file type CE Tracker reads"),
@@ -66,6 +92,15 @@ def test_refused_types_and_the_one_size_limit_are_said_in_words(
         assert words in refusal(page, words)
         settle(page)
     page.screenshot(path=str(artifacts / "hostile-refused-type.png"), full_page=True)
+    big = tmp_path / "big.csv"
+    big.write_bytes(b"x" * (21 * 1024 * 1024))
+    page.locator("input[type=file]").set_input_files(str(big))
+    # The browser refuses it (a red mark on the name); the page says what to do in words.
+    page.locator("[data-testid='stFileUploader']").get_by_text("big.csv").wait_for()
+    assert page.get_by_text(
+        "A file over 20 MB is marked red and not sent; split the roster into smaller files"
+    ).is_visible()
+    page.screenshot(path=str(artifacts / "hostile-too-big.png"), full_page=True)
     ods = tmp_path / "roster.ods"
     ods.write_bytes(hostile.ods_bytes([hostile.GOOD_ROW]))
     page.locator("input[type=file]").set_input_files(str(ods))
