@@ -176,6 +176,11 @@ def _to_sheet(
 
 def _cut_long_text(cells: list[Any]) -> None:
     """No typed cell is longer than Excel holds (32,767 characters): cut any that is."""
+    try:
+        if max(map(len, cells), default=0) <= CELL_LIMIT:
+            return  # the usual column of text, measured in one pass in C
+    except TypeError:
+        pass  # numbers or dates among the cells: only its text cells can be long
     for j, cell in enumerate(cells):
         if type(cell) is str and len(cell) > CELL_LIMIT:
             cells[j] = shorten(cell, CELL_LIMIT)
