@@ -452,7 +452,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "load", parents=[common], help="upsert sheets Members, Providers, Courses, Dues, ..."
     )
-    p.add_argument("workbook")
+    p.add_argument("workbook", help=".xlsx, .xlsm, .xls or .ods")
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("report", parents=[common], help="print or save a report")
@@ -485,7 +485,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_template)
 
     p = sub.add_parser(
-        "import", parents=[common], help="import a provider's roster (.xlsx, .xlsm or .csv)"
+        "import",
+        parents=[common],
+        help="import a provider's roster (.xlsx, .xlsm, .xls, .ods or .csv)",
     )
     p.add_argument("roster")
     p.add_argument("--provider", required=True, help="provider license number")

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from cetracker import config, importer, providers
+from cetracker import importer, providers
 from cetracker.errors import CetrackerError
-from cetracker.files import rosters
+from cetracker.files import rosters, uploads
 from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
@@ -13,7 +13,7 @@ db = session.database()
 
 st.title("Upload Roster")
 st.caption(
-    "Upload the filled roster template (.xlsx, .xlsm or .csv). Every row is checked; "
+    f"Upload the filled roster template ({uploads.SPREADSHEET_TYPES}). Every row is checked; "
     "rows that fail come back with a Status you can fix and upload again."
 )
 
@@ -45,9 +45,19 @@ st.download_button(
     mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 )
 
-limit_mb = config.max_upload_bytes() / 1_048_576
+# Every type is let through the widget (it would refuse others with a red icon and no words):
+# the reader refuses them with a sentence that says what to do. The widget's own size note
+# shows the same one limit.
 upload = st.file_uploader(
-    f"Roster file (up to {limit_mb:.0f} MB)", type=["xlsx", "xlsm", "csv"], key="roster_file"
+    f"Roster file (up to {uploads.limit_text()})",
+    type=None,
+    max_upload_size=uploads.uploader_limit_mb(),
+    key="roster_file",
+)
+# The browser itself refuses a bigger file (a red mark on its name, no words): say it here.
+st.caption(
+    f"A file over {uploads.limit_text()} is marked red and not sent; split the roster into "
+    "smaller files and upload each."
 )
 if upload is not None:
     data = upload.getvalue()

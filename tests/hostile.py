@@ -221,16 +221,20 @@ def ods_bytes(
     for values in [header, *rows]:
         row = TableRow()
         for value in values:
-            if isinstance(value, bool) or value is None:
+            if value is None:
                 cell = TableCell()
+            elif isinstance(value, bool):
+                cell = TableCell(valuetype="boolean", booleanvalue=str(value).lower())
             elif isinstance(value, int | float):
                 cell = TableCell(valuetype="float", value=value)
             elif isinstance(value, date):
                 cell = TableCell(valuetype="date", datevalue=value.isoformat())
             else:
                 cell = TableCell(valuetype="string")
-            if value is not None and not isinstance(value, bool):
-                cell.addElement(P(text=str(value)))
+            if value is not None:
+                cell.addElement(
+                    P(text=str(value).upper() if isinstance(value, bool) else str(value))
+                )
             row.addElement(cell)
         table.addElement(row)
     if tail:

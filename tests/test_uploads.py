@@ -331,3 +331,15 @@ def test_upload_names_and_sizes_are_checked_before_reading(monkeypatch):
     with pytest.raises(RejectedFile, match="more than the 1 MB limit"):
         uploads.read_roster_sheet(b"x" * 2_000_000, "roster.csv", HEADER)
     assert uploads.uploader_limit_mb() == 1
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "xls", "ods"])
+def test_rows_below_blank_rows_keep_their_sheet_row_numbers(office, kind):
+    # Found by the fuzzer: with two empty rows above the header and column A empty, the
+    # first roster row is row 4 of the sheet (it was reported as row 6).
+    from tests.fuzzing import RosterCase, file_bytes
+
+    db, pid = office
+    case = RosterCase(kind, "utf-8", ",", [None, *HEADER], [[None, *good()]], 2)
+    data, _ = file_bytes(case)
+    assert outcomes(db, pid, data, f"r.{kind}") == [(4, OK)]

@@ -176,6 +176,11 @@ def _to_sheet(
 
 def _cut_long_text(cells: list[Any]) -> None:
     """No typed cell is longer than Excel holds (32,767 characters): cut any that is."""
+    try:
+        if max(map(len, cells), default=0) <= CELL_LIMIT:
+            return  # the usual column of text, measured in one pass in C
+    except TypeError:
+        pass  # numbers or dates among the cells: only its text cells can be long
     for j, cell in enumerate(cells):
         if type(cell) is str and len(cell) > CELL_LIMIT:
             cells[j] = shorten(cell, CELL_LIMIT)
@@ -389,10 +394,12 @@ def _read_book_sheet(
 ) -> Sheet | None:
     try:
         grid = book.get_sheet_by_name(name)
-        if grid.height * grid.width > MAX_CELLS:
-            raise _too_many_cells(filename, name, grid.height, grid.width)
+        # Rows come from A1 (the empty area above and left of the first cell included),
+        # so that row numbers are the sheet's own.
+        height, width = (grid.end[0] + 1, grid.end[1] + 1) if grid.end else (0, 0)
+        if height * width > MAX_CELLS:
+            raise _too_many_cells(filename, name, height, width)
         rows = grid.to_python(skip_empty_area=False)
-        start = grid.start or (0, 0)
     except RejectedFile:
         raise
     except Exception as exc:
@@ -403,10 +410,10 @@ def _read_book_sheet(
     if errors is not None and any("" in r for r in rows):
         # Only a row with a blank cell can hide an error: the reader shows an error as "".
         for (row, column), error in errors().items():
-            r, c = row - 1 - start[0], column - 1 - start[1]
+            r, c = row - 1, column - 1
             if 0 <= r < len(rows) and 0 <= c < len(rows[r]) and rows[r][c] == "":
                 rows[r][c] = error
-    sheet = _to_sheet(rows, start[0], name, wanted)
+    sheet = _to_sheet(rows, 0, name, wanted)
     del rows
     return sheet
 
