@@ -302,3 +302,16 @@ def test_a_hostile_cookie_shows_the_login_form_and_is_logged(
     assert cookie[:40] not in refused[0][1]
     # The login form still works beside the bad cookie.
     assert signed_in(login("admin", DEMO_PASSWORDS["admin"], at))
+
+
+def test_an_administrators_reset_on_the_users_page_signs_the_account_out(demo_db_path, demo_db):
+    theirs = sessions.start(demo_db, "director")
+    at = AppTest.from_file(str(Path(APP).parent / "pages" / "users.py"), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "admin"
+    at.run()
+    at.selectbox(key="users_pick").select("director").run()
+    next(t for t in at.text_input if t.label == "New password").input("director-new-2026")
+    next(b for b in at.button if b.label == "Reset password").click().run()
+    assert any("signed out of every browser" in s.value for s in at.success), errors(at)
+    assert "password reset" in refusal(demo_db, theirs.token)
