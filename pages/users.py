@@ -82,7 +82,11 @@ with change_tab:
             if st.form_submit_button(label):
                 try:
                     users.set_disabled(db, chosen, not disabled, actor=user.username)
-                    st.success(f"{chosen} is {'enabled' if disabled else 'disabled'}.")
+                    st.success(
+                        f"{chosen} is enabled."
+                        if disabled
+                        else f"{chosen} is disabled and signed out of every browser."
+                    )
                 except CetrackerError as exc:
                     st.error(exc.message)
         with cols[1].form("reset_form"):
@@ -90,7 +94,10 @@ with change_tab:
             if st.form_submit_button("Reset password"):
                 try:
                     users.reset_password(db, chosen, new_password, actor=user.username)
-                    st.success(f"The password of {chosen} was reset; tell them in person.")
+                    st.success(
+                        f"The password of {chosen} was reset and they are signed out of "
+                        "every browser; tell them the new one in person."
+                    )
                 except CetrackerError as exc:
                     st.error(exc.message)
         with cols[2].form("role_form"):
@@ -112,4 +119,8 @@ with change_tab:
                     st.error(exc.message)
 
 with log_tab:
+    st.caption(
+        "Logins, failed logins (a name is locked for 15 minutes after 5 failures) and "
+        "refused login cookies (forged, foreign, expired or ended sessions)."
+    )
     widgets.show_table(audit.recent(db, action="login", limit=200), empty="No logins recorded yet.")
