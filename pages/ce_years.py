@@ -29,7 +29,7 @@ closed_years = [int(y) for y, c in overview[["CE year", "Closed"]].values if c]
 
 close_col, reopen_col = st.columns(2)
 with close_col, st.form("close_year"):
-    st.subheader("Close a year")
+    st.header("Close a year")
     year = st.selectbox("CE year", open_years, key="close_pick")
     sure = st.checkbox("I understand: its hours become final until it is reopened")
     if st.form_submit_button("Close this year", type="primary", disabled=not open_years):
@@ -46,8 +46,13 @@ with close_col, st.form("close_year"):
                 )
                 st.rerun()
 with reopen_col, st.form("reopen_year"):
-    st.subheader("Reopen a year")
-    again = st.selectbox("Closed CE year", closed_years, key="reopen_pick")
+    st.header("Reopen a year")
+    # Not an empty, greyed-out list: its faded label fails the contrast audit and says less.
+    if not closed_years:
+        st.info("No CE year is closed.")
+    again = (
+        st.selectbox("Closed CE year", closed_years, key="reopen_pick") if closed_years else None
+    )
     reason = st.text_area("Reason (kept in the audit log)", max_chars=500)
     if st.form_submit_button("Reopen this year", disabled=not closed_years):
         try:

@@ -102,6 +102,7 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
             server.wait(timeout=15)
         except subprocess.TimeoutExpired:
             server.kill()
+            server.wait(timeout=15)  # reaped, or Python warns that it still runs
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -86,7 +86,8 @@ def log_in(browser, url: str, role: str):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
     page = context.new_page()
     page.goto(url)
-    page.get_by_label("Username").fill(role)
+    # A cold app on a busy machine takes a while to draw its first page.
+    page.get_by_label("Username").fill(role, timeout=90_000)
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS[role])
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
