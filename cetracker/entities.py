@@ -17,7 +17,14 @@ from typing import Any
 from cetracker import audit
 from cetracker.errors import CetrackerError
 from cetracker.mail import EMAIL
-from cetracker.rules.cells import parse_date, parse_number, text
+from cetracker.rules.cells import (
+    date_problem,
+    number_problem,
+    parse_date,
+    parse_number,
+    quote,
+    text,
+)
 from cetracker.store.db import Database
 
 
@@ -86,7 +93,7 @@ def clean_field(field: Field, value: Any, problems: list[str], today: date) -> A
         elif any(ord(ch) < 32 for ch in written):
             problems.append(f"{field.label} contains control characters; type it again.")
         elif field.kind == "email" and not EMAIL.match(written):
-            problems.append(f"{field.label} “{written}” is not an email address.")
+            problems.append(f"{field.label} {quote(written)} is not an email address.")
         elif field.kind == "choice":
             chosen = next((c for c in field.choices if c.lower() == written.lower()), None)
             if chosen is None:
@@ -99,9 +106,7 @@ def clean_field(field: Field, value: Any, problems: list[str], today: date) -> A
         else:
             parsed = parse_date(value)
             if parsed is None:
-                problems.append(
-                    f"{field.label} “{text(value)}” is not a date (use YYYY-MM-DD or MM/DD/YYYY)."
-                )
+                problems.append(date_problem(value, field.label) + ".")
                 return None
             day = parsed
         if day > today:
@@ -116,20 +121,20 @@ def clean_field(field: Field, value: Any, problems: list[str], today: date) -> A
     if field.kind == "year":
         number = parse_number(value)
         if number is None or number != number.to_integral_value() or not 1900 <= number <= 2200:
-            problems.append(f"{field.label} “{text(value)}” is not a year from 1900 to 2200.")
+            problems.append(f"{field.label} {quote(value)} is not a year from 1900 to 2200.")
             return None
         return int(number)
     # hours, money
     number = value if isinstance(value, Decimal) else parse_number(value)
     if number is None or not number.is_finite():
-        problems.append(f"{field.label} “{text(value)}” is not a number.")
+        problems.append(number_problem(value, field.label) + ".")
         return None
     if number < 0:
         problems.append(f"{field.label} cannot be negative.")
         return None
     limit = Decimal(1000) if field.kind == "hours" else Decimal(1_000_000)
     if number > limit:
-        problems.append(f"{field.label} {number} is more than {limit}; check the figure.")
+        problems.append(f"{field.label} {text(value)} is more than {limit}; check the figure.")
         return None
     if field.kind == "hours" and number == 0:
         problems.append(f"{field.label} must be more than 0.")

@@ -13,6 +13,9 @@ from cetracker.accounts import users
 from cetracker.filters import name_search
 from cetracker.rules.cells import name_key, search_key, search_terms, search_words
 
+# Keys, unique indexes and search SQL are storage: both backends.
+pytestmark = pytest.mark.both_backends
+
 PAGES = Path(__file__).resolve().parents[1] / "pages"
 # The demo's member 3 is José Núñez, his license written "100-003".
 JOSE = "100-003"

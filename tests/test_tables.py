@@ -16,6 +16,9 @@ from cetracker.mail import EMAIL
 from cetracker.store.db import Database
 from tests.workbooks import OFFICE, write_workbook
 
+# Keys, unique indexes and search SQL are storage: both backends.
+pytestmark = pytest.mark.both_backends
+
 COURSE_HEADER = OFFICE["Courses"][0]
 MEMBER_HEADER = OFFICE["Members"][0]
 DUES_HEADER = OFFICE["Dues"][0]
