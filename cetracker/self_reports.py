@@ -6,7 +6,6 @@ reveals nothing. The record itself is written by ``cetracker.records``."""
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -209,25 +208,6 @@ def certificate_file(db: Database, user: User, record_id: int) -> tuple[bytes, s
     if row[1] is None:
         raise CetrackerError("No certificate file is attached to this record.")
     return bytes(row[1]), row[2] or f"certificate-{record_id}", row[3] or "application/pdf"
-
-
-def preview_pages(data: bytes, mime: str, limit: int = 3) -> list[bytes]:
-    """A certificate as PNG pictures to look at on screen (PDF pages rendered with PDFium)."""
-    if mime.startswith("image/"):
-        return [data]
-    import pypdfium2 as pdfium
-
-    try:
-        document = pdfium.PdfDocument(data)
-    except pdfium.PdfiumError:
-        return []
-    pictures = []
-    for index in range(min(limit, len(document))):
-        out = io.BytesIO()
-        document[index].render(scale=1.2).to_pil().save(out, format="PNG")
-        pictures.append(out.getvalue())
-    document.close()
-    return pictures
 
 
 def pending_reports(db: Database) -> pd.DataFrame:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from cetracker import self_reports
 from cetracker.errors import CetrackerError
+from cetracker.files import uploads
 from cetracker.ui import session, widgets
 
 user = session.require("admin")
@@ -31,7 +32,7 @@ try:
 except CetrackerError as exc:
     st.info(exc.message)
 else:
-    pictures = self_reports.preview_pages(data, mime)
+    pictures = uploads.preview_certificate(data, mime)
     for picture in pictures:
         st.image(picture, caption=name, width=700)
     if not pictures:

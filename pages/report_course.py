@@ -6,6 +6,7 @@ import streamlit as st
 
 from cetracker import config, records, self_reports
 from cetracker.errors import CetrackerError
+from cetracker.files import uploads
 from cetracker.ui import session, widgets
 
 user = session.require("member")
@@ -46,6 +47,8 @@ with st.form("report_form"):
     )
     if st.form_submit_button("Report this course", type="primary"):
         try:
+            if certificate is not None:  # opened in a bounded child first (a picture bomb)
+                uploads.check_certificate_file(certificate.getvalue(), certificate.name)
             self_reports.report_course(
                 db,
                 user,
@@ -142,6 +145,7 @@ if not pending.empty:
                 st.error("Choose the certificate file first.")
             else:
                 try:
+                    uploads.check_certificate_file(new_file.getvalue(), new_file.name)
                     self_reports.attach_certificate(
                         db, user, int(chosen), new_file.getvalue(), new_file.name
                     )

@@ -166,7 +166,7 @@ def test_filters_and_scope(two_areas):
     db = two_areas
     assert list(hour_summary(db, Filters(2024, areas=("Area 2",))).license_number) == ["L1"]
     assert list(hour_summary(db, Filters(2024, short_only=True)).license_number) == ["L1"]
-    assert list(hour_summary(db, Filters(2024, name="n000")).license_number) == ["L0"]
+    assert list(hour_summary(db, Filters(2024, name="l0")).license_number) == ["L0"]
     scoped = Filters(2024, scope=Scope(areas=("Area 1",)))
     assert list(hour_summary(db, scoped).license_number) == ["L0"]
     # A filter outside the scope widens nothing.
