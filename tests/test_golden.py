@@ -73,7 +73,7 @@ OFFICE = {
         + ["Deputy Clerk", "active", ""],
         ["TX-1003", "Łukasz", "Nowak", "lukasz@example.org", "", "", "Travis", "Area 3"]
         + ["District Clerk", "active", "2020-07-15"],
-        ["TX-1004", "+Bob", '=HYPERLINK("http://x")', "@bob", "", "", "Bexar", "Area 3"]
+        ["TX-1004", "+Bob", '=HYPERLINK("http://x")', "+bob@example.org", "", "", "Bexar", "Area 3"]
         + ["-Deputy", "inactive", ""],
     ],
     "Providers": [
@@ -120,7 +120,7 @@ OFFICE = {
     ],
     "Dues": [
         ["License Number", "Year", "Amount Due", "Amount Paid", "Paid Date", "Status"],
-        ["TX-1001", 2024, 50, 20, "", "partial"],
+        ["TX-1001", 2024, 50, 0, "", "unpaid"],
         ["TX-1002", 2024, 50, 50, "2024-02-01", "paid"],
         ["TX-1004", 2024, 50, 0, "", "waived"],
     ],

@@ -592,9 +592,9 @@ def test_dues_outstanding_is_one_rule_in_sql_and_compute(db, rows):
         cur.execute("DELETE FROM members")
         for i in range(len(rows) + 1):  # the last member has no dues row for the year
             cur.execute(
-                "INSERT INTO members (id, license_number, first_name, last_name, status)"
-                " VALUES (?, ?, 'A', 'B', 'active')",
-                [i + 1, f"D{i}"],
+                "INSERT INTO members (id, license_number, license_key, first_name, last_name,"
+                " status) VALUES (?, ?, ?, 'A', 'B', 'active')",
+                [i + 1, f"D{i}", f"D{i}"],
             )
         for i, (due, paid, status) in enumerate(rows):
             cur.execute(
@@ -628,7 +628,11 @@ def test_every_writer_files_a_date_in_the_same_ce_year_after_a_start_month_chang
     assert demo_db.scalar("SELECT ce_year FROM ce_records WHERE id = ?", [added]) == 2023
     course_number, provider_license = demo_db.one(
         """SELECT c.course_number, p.license_number FROM courses c
-           JOIN providers p ON p.id = c.provider_id ORDER BY c.id LIMIT 1"""
+           JOIN providers p ON p.id = c.provider_id
+           WHERE c.id NOT IN (SELECT course_id FROM ce_records
+                              WHERE member_id = ? AND course_id IS NOT NULL)
+           ORDER BY c.id LIMIT 1""",
+        [member_id],
     )
     with demo_db.transaction() as cur:
         cur.execute(
