@@ -90,7 +90,7 @@ def log_in(browser, url: str, role: str):
     page.get_by_label("Username").fill(role, timeout=90_000)
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS[role])
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Log out").wait_for(timeout=120_000)
     settle(page)
     # The login cookie lets a typed address open straight into the signed-in app.
     for _ in range(100):
@@ -110,8 +110,8 @@ def fetch(page, button: str) -> str:
 
 
 def open_page(page, url: str, path: str) -> None:
-    page.goto(f"{url}/{path}")
-    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    page.goto(f"{url}/{path}", timeout=90_000)
+    page.get_by_role("button", name="Log out").wait_for(timeout=90_000)
     settle(page)
 
 
@@ -372,7 +372,7 @@ def test_the_login_form_is_not_rerun_under_a_typing_person(browser, app_url):
     page.get_by_label("Username").fill("admin")
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["admin"])
     page.get_by_role("button", name="Log in").click()
-    page.get_by_role("button", name="Log out").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Log out").wait_for(timeout=120_000)
     context.close()
 
 
