@@ -120,7 +120,12 @@ if result is not None:
         st.success("Every row was processed.")
     else:
         st.markdown("**Failed rows** — fix them in the file below and upload it again.")
-        widgets.show_table(failed, empty="No failed rows.")
+        # What is wrong comes first, so that it shows without scrolling sideways.
+        widgets.show_table(
+            failed,
+            empty="No failed rows.",
+            column_order=["Status", *(c for c in failed.columns if c != "Status")],
+        )
         st.download_button(
             "Download the failed rows (.xlsx)",
             lambda: rosters.failed_rows_xlsx(db, provider_id, failed),

@@ -88,12 +88,19 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A PostgreSQL case that its parameters do not mark, or that is ``embedded_only``, is
-    deselected (not skipped): the server run covers exactly what is marked."""
+    deselected (not skipped): the server run covers exactly what is marked.
+
+    The browser tests share one worker: one Chromium and one app server at a time, while the
+    other worker runs the rest (two browsers on two cores slow both and every other test)."""
     every = config.getoption("all_backends")
+    browser_tests = Path(__file__).parent / "e2e"
     keep, drop = [], []
     for item in items:
+        if browser_tests in item.path.parents:
+            item.add_marker(pytest.mark.xdist_group("browser"))
         callspec = getattr(item, "callspec", None)
         on_server = callspec is not None and callspec.params.get("backend") == "postgresql"
         unwanted = item.get_closest_marker("embedded_only") or not (
@@ -103,6 +110,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-xdist has read the groups
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Refuse to run when the browser group did not take: its tests would run on both
+    workers at once (as they did under pytest 9.2, whose ids pytest-xdist 3.8 cannot mark)."""
+    if getattr(session.config.option, "loadgroup", False):
+        loose = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group")]
+        loose = [nodeid for nodeid in loose if not nodeid.endswith("@browser")]
+        if loose:
+            raise pytest.UsageError(
+                f"pytest-xdist did not group {len(loose)} browser tests ({loose[0]}): "
+                "check the pytest and pytest-xdist versions in pyproject.toml"
+            )
 
 
 @pytest.fixture(scope="session")

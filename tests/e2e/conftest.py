@@ -105,15 +105,6 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
             server.wait(timeout=15)  # reaped, or Python warns that it still runs
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist the browser tests share one worker (``--dist loadgroup``): one
-    Chromium and one app server at a time, while the other worker runs the rest."""
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
-
-
 @pytest.fixture(scope="session")
 def app_url(
     tmp_path_factory: pytest.TempPathFactory, demo_copy: Callable[[], str]

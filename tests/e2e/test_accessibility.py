@@ -1,4 +1,5 @@
-"""Accessibility (SPEC §8): axe-core over every page for every role, and keyboard-only use.
+"""Every page for every role in Chromium: it renders (a title, no error, not refused) and
+it is accessible (SPEC §8: axe-core), and keyboard-only use.
 
 axe-core comes pinned inside the PyPI package axe-playwright-python (its axe.min.js);
 it is injected into the page and run there, never fetched. A serious or critical
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import assert_no_error, log_in, open_page, settle
 from tests.e2e.conftest import ROOT
-from tests.e2e.test_journeys import log_in, open_page, settle
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -77,7 +78,7 @@ def record(artifacts: Path, role: str, found: dict[str, list[dict]]) -> None:
 
 
 @pytest.mark.parametrize("role", ["admin", "director", "provider", "member", "anonymous"])
-def test_every_page_passes_axe_with_no_serious_or_critical_violation(
+def test_every_page_renders_and_passes_axe_with_no_serious_or_critical_violation(
     browser, app_url, artifacts, role
 ):
     if role == "anonymous":
@@ -94,7 +95,12 @@ def test_every_page_passes_axe_with_no_serious_or_critical_violation(
         else:
             # A role's first page is its home page, which Streamlit serves at "/".
             open_page(page, app_url, "" if index == 0 else path)
-        found[path or "home"] = audit(page)
+        name = path or "home"
+        page.screenshot(path=str(artifacts / f"{role}-{name}.png"), full_page=True)
+        assert_no_error(page, f"{role} {name}")
+        assert page.locator("h1").count() >= 1, f"{role} {name} has no title"
+        assert "Not allowed" not in page.content(), f"{role} may not open {name}"
+        found[name] = audit(page)
     page.context.close()
     record(artifacts, role, found)
     failing = {

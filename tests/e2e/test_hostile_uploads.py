@@ -5,42 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from cetracker.demo import DEMO_PASSWORDS
 from tests import hostile
-from tests.e2e.test_journeys import settle
+from tests.e2e.browser import log_in, open_page, refusal, settle
 
 pytestmark = pytest.mark.timeout(600)  # a busy machine is slow, not wrong
-
-
-def log_in(browser, url: str, role: str):
-    """Sign in as the demo user of ``role`` (patient: the machine may be busy)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    page.goto(url)
-    page.get_by_label("Username").fill(role)
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS[role])
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("button", name="Log out").wait_for()
-    settle(page)
-    for _ in range(100):
-        if any(c["name"] == "cetracker_login" for c in context.cookies()):
-            break
-        page.wait_for_timeout(100)
-    return page
-
-
-def open_page(page, url: str, path: str) -> None:
-    page.goto(f"{url}/{path}")
-    page.get_by_role("button", name="Log out").wait_for()
-    settle(page)
-
-
-def refusal(page, text: str) -> str:
-    """The words of the page's error box that holds ``text``, once it shows."""
-    box = page.locator("[data-testid='stAlertContentError']").filter(has_text=text)
-    box.wait_for(timeout=90_000)
-    return box.inner_text()
 
 
 def test_far_cell_roster_is_refused_and_another_user_carries_on(
@@ -104,5 +72,5 @@ def test_refused_types_and_the_one_size_limit_are_said_in_words(
     ods = tmp_path / "roster.ods"
     ods.write_bytes(hostile.ods_bytes([hostile.GOOD_ROW]))
     page.locator("input[type=file]").set_input_files(str(ods))
-    page.get_by_text("1 rows to import").wait_for(timeout=60_000)
+    page.get_by_text("1 row to import").wait_for(timeout=60_000)
     page.context.close()

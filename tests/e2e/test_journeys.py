@@ -13,119 +13,9 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from cetracker.demo import DEMO_PASSWORDS
+from tests.e2e.browser import assert_no_error, fetch, log_in, open_page, settle
 
 pytestmark = pytest.mark.timeout(300)
-
-PAGES_BY_ROLE = {
-    "admin": [
-        "dashboard",
-        "hour-summary",
-        "conference-detail",
-        "certificates",
-        "conference-report",
-        "clerk-list",
-        "dues",
-        "carryover",
-        "upload-roster",
-        "import-history",
-        "approvals",
-        "members",
-        "providers",
-        "courses",
-        "dues-entry",
-        "ce-rules",
-        "ce-years",
-        "backup",
-        "users",
-        "audit",
-        "verify",
-    ],
-    "director": [
-        "dashboard",
-        "hour-summary",
-        "conference-detail",
-        "certificates",
-        "conference-report",
-        "clerk-list",
-        "dues",
-        "carryover",
-        "verify",
-    ],
-    "provider": ["provider", "ce-details", "upload-roster", "import-history", "verify"],
-    "member": ["my-ce", "report-course", "my-licenses", "verify"],
-}
-
-
-# The app is connected and its script has run to the end: Streamlit's own marks on the page.
-SETTLED = """() => {
-    const app = document.querySelector('[data-testid="stApp"]');
-    return app !== null
-        && app.dataset.testConnectionState === 'CONNECTED'
-        && app.dataset.testScriptState === 'notRunning'
-        && !document.querySelector('[data-testid="stStatusWidget"]');
-}"""
-
-
-def settle(page) -> None:
-    """Wait until Streamlit has finished running the script.
-
-    A widget change sends its rerun request without marking the page (the mark turns to
-    "running" only when the server answers), so a run may still be on its way: the short
-    grace covers that; the rest is waiting for the state.
-    """
-    page.wait_for_timeout(400)
-    page.wait_for_function(SETTLED, timeout=60_000)
-
-
-def assert_no_error(page, where: str) -> None:
-    assert page.locator("[data-testid='stException']").count() == 0, f"exception on {where}"
-    assert page.get_by_text("Page not found").count() == 0, f"page not found: {where}"
-
-
-def log_in(browser, url: str, role: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    page.goto(url)
-    # A cold app on a busy machine takes a while to draw its first page.
-    page.get_by_label("Username").fill(role, timeout=90_000)
-    page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS[role])
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("button", name="Log out").wait_for(timeout=120_000)
-    settle(page)
-    # The login cookie lets a typed address open straight into the signed-in app.
-    for _ in range(100):
-        if any(c["name"] == "cetracker_login" for c in context.cookies()):
-            break
-        page.wait_for_timeout(100)
-    return page
-
-
-def fetch(page, button: str) -> str:
-    """Click a download button and return the downloaded file's path."""
-    target = page.get_by_role("button", name=button)
-    target.wait_for(timeout=30_000)
-    with page.expect_download(timeout=90_000) as download:
-        target.click()
-    return download.value.path()
-
-
-def open_page(page, url: str, path: str) -> None:
-    page.goto(f"{url}/{path}", timeout=90_000)
-    page.get_by_role("button", name="Log out").wait_for(timeout=90_000)
-    settle(page)
-
-
-@pytest.mark.parametrize("role", sorted(PAGES_BY_ROLE))
-def test_every_page_for_every_role_renders_without_errors(browser, app_url, artifacts, role):
-    page = log_in(browser, app_url, role)
-    for index, path in enumerate(PAGES_BY_ROLE[role]):
-        # A role's first page is its home page, which Streamlit serves at "/".
-        open_page(page, app_url, "" if index == 0 else path)
-        page.screenshot(path=str(artifacts / f"{role}-{path}.png"), full_page=True)
-        assert_no_error(page, f"{role} {path}")
-        assert page.locator("h1").count() >= 1, f"{role} {path} has no title"
-        assert "Not allowed" not in page.content()
-    page.context.close()
 
 
 def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, artifacts, tmp_path):
@@ -339,13 +229,15 @@ def test_member_reports_a_course_admin_approves_member_reads_message(
 
     open_page(member, app_url, "")
     wait_for_metric(member, "Earned", f"{before + 2.5:g}")
-    member.get_by_text("You have 1 unread message").wait_for(timeout=30_000)
+    # Two unread: the approval of the reported course, and the welcome.
+    member.get_by_text("You have 2 unread messages").wait_for(timeout=30_000)
     open_page(member, app_url, "messages")
     member.get_by_role("combobox", name="Open a message").click()
     member.get_by_role("option", name=re.compile("Welcome to CE Tracker")).click()
     member.get_by_text("Dear Nguyễn Thị, your course is approved.").wait_for(timeout=30_000)
-    # Opening it marks it read: the menu's counter goes at once, without another click.
-    member.get_by_text("Messages (1 unread)").wait_for(state="detached", timeout=30_000)
+    # Opening it marks it read: the menu's counter drops at once, without another click.
+    member.get_by_text("Messages (1 unread)").wait_for(timeout=30_000)
+    assert member.get_by_text("Messages (2 unread)").count() == 0
     member.screenshot(path=str(artifacts / "journey-member-message.png"), full_page=True)
     open_page(member, app_url, "")
     transcript = fetch(member, "Download my transcript (PDF)")

@@ -10,38 +10,11 @@ import json
 import pytest
 
 from cetracker.demo import DEMO_PASSWORDS
+from tests.e2e.browser import LOGIN_COOKIE as COOKIE
+from tests.e2e.browser import log_in, login_cookie, new_page
 
 pytestmark = pytest.mark.timeout(300)
-COOKIE = "cetracker_login"
 PUBLIC_LINKS = {"Log in", "Verify a certificate", "Sign Up"}
-
-
-def new_page(browser, cookies: list[dict] | None = None):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    context.set_default_timeout(60_000)  # a shared machine under load is slow, not wrong
-    if cookies:
-        context.add_cookies(cookies)
-    return context.new_page()
-
-
-def login_cookie(page, other_than: str | None = None) -> dict:
-    """The login cookie once the browser holds it (waits for the app to send it)."""
-    for _ in range(300):
-        found = [c for c in page.context.cookies() if c["name"] == COOKIE]
-        if found and found[0]["value"] != other_than:
-            return found[0]
-        page.wait_for_timeout(100)
-    raise AssertionError("the app never sent a login cookie")
-
-
-def log_in(browser, url: str, username: str, password: str):
-    page = new_page(browser)
-    page.goto(url)
-    page.get_by_label("Username").fill(username)
-    page.get_by_role("textbox", name="Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.get_by_role("button", name="Log out").wait_for(timeout=60_000)
-    return page
 
 
 def shows_the_login_form(browser, url: str, cookie: dict) -> bool:
@@ -93,7 +66,7 @@ def test_the_first_visitor_after_a_start_sees_only_the_public_pages(browser, own
 
 
 def test_a_cookie_copied_before_logout_no_longer_signs_in(browser, own_app_url):
-    page = log_in(browser, own_app_url, "member", DEMO_PASSWORDS["member"])
+    page = log_in(browser, own_app_url, "member")
     copied = login_cookie(page)
     assert not shows_the_login_form(browser, own_app_url, copied)  # the copy works now
     page.get_by_role("button", name="Log out").click()
@@ -103,7 +76,7 @@ def test_a_cookie_copied_before_logout_no_longer_signs_in(browser, own_app_url):
 
 
 def test_a_cookie_copied_before_a_password_change_no_longer_signs_in(browser, own_app_url):
-    page = log_in(browser, own_app_url, "provider", DEMO_PASSWORDS["provider"])
+    page = log_in(browser, own_app_url, "provider")
     copied = login_cookie(page)
     page.goto(f"{own_app_url}/account")
     page.get_by_role("textbox", name="Current password").fill(DEMO_PASSWORDS["provider"])

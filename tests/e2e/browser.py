@@ -1,0 +1,120 @@
+"""What every browser test does: sign in, open a page, wait for Streamlit, download, read a grid.
+
+The waits wait for a state of the page, never for a length of time: a shared machine under
+load is slow, not wrong.
+"""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+from cetracker.demo import DEMO_PASSWORDS
+
+LOGIN_COOKIE = "cetracker_login"
+WAIT_MS = 120_000  # the longest any one state may take to come on a loaded machine
+
+# The app is connected and its script is not running: Streamlit's own marks on the page,
+# held for QUIET_MS in a row. A widget change sends its rerun request without marking the
+# page (the mark turns to "running" only when the server answers), and a first visit may
+# start a second run (the login cookie's answer): a state that lasts is the settled one.
+QUIET_MS = 700
+SETTLED = """(quiet) => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const idle = app !== null
+        && app.dataset.testConnectionState === 'CONNECTED'
+        && app.dataset.testScriptState === 'notRunning'
+        && !document.querySelector('[data-testid="stStatusWidget"]');
+    const now = performance.now();
+    if (!idle) { window.__ceIdleSince = undefined; return false; }
+    if (window.__ceIdleSince === undefined) { window.__ceIdleSince = now; }
+    return now - window.__ceIdleSince >= quiet;
+}"""
+
+
+def settle(page) -> None:
+    """Wait until Streamlit has run the script to its end and started no other run."""
+    page.evaluate("() => { window.__ceIdleSince = undefined; }")
+    page.wait_for_function(SETTLED, arg=QUIET_MS, timeout=WAIT_MS, polling=100)
+
+
+def new_page(browser, cookies: list[dict] | None = None):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    context.set_default_timeout(WAIT_MS)
+    if cookies:
+        context.add_cookies(cookies)
+    return context.new_page()
+
+
+def login_cookie(page, other_than: str | None = None) -> dict:
+    """The login cookie once the browser holds it (waits for the app to send it)."""
+    for _ in range(600):
+        found = [c for c in page.context.cookies() if c["name"] == LOGIN_COOKIE]
+        if found and found[0]["value"] != other_than:
+            return found[0]
+        page.wait_for_timeout(100)
+    raise AssertionError("the app never sent a login cookie")
+
+
+def sign_in(browser, url: str, username: str, password: str):
+    """A new browser signed in as ``username``, its login cookie held."""
+    page = new_page(browser)
+    page.goto(url)
+    page.get_by_label("Username").fill(username)
+    page.get_by_role("textbox", name="Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("button", name="Log out").wait_for()
+    settle(page)
+    login_cookie(page)  # then a typed address opens straight into the signed-in app
+    return page
+
+
+def log_in(browser, url: str, role: str):
+    """Sign in as the demo user of ``role``."""
+    return sign_in(browser, url, role, DEMO_PASSWORDS[role])
+
+
+def open_page(page, url: str, path: str) -> None:
+    page.goto(f"{url}/{path}")
+    page.get_by_role("button", name="Log out").wait_for()
+    settle(page)
+
+
+def assert_no_error(page, where: str) -> None:
+    assert page.locator("[data-testid='stException']").count() == 0, f"exception on {where}"
+    assert page.get_by_text("Page not found").count() == 0, f"page not found: {where}"
+
+
+def fetch(page, button: str) -> str:
+    """Click a download button and return the downloaded file's path."""
+    settle(page)
+    target = page.get_by_role("button", name=button)
+    with page.expect_download() as download:
+        target.click()
+    return download.value.path()
+
+
+def search(page, label: str, text: str) -> None:
+    box = page.get_by_role("textbox", name=label)
+    box.fill(text)
+    box.press("Enter")
+    settle(page)
+
+
+def grid(page):
+    """The page's first table (a data grid, whose visible cells are in the page as text)."""
+    return page.locator("[data-testid='stDataFrame']").first
+
+
+def expect_in_grid(page, *texts: str | re.Pattern) -> None:
+    """Each of ``texts`` shows in the page's first table (which draws after its run ends)."""
+    for text in texts:
+        expect(grid(page)).to_contain_text(text, timeout=WAIT_MS)
+
+
+def refusal(page, text: str) -> str:
+    """The words of the page's error box that holds ``text``, once it shows."""
+    box = page.locator("[data-testid='stAlertContentError']").filter(has_text=text)
+    box.wait_for()
+    return box.inner_text()
