@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/app.py [--db data/bench-scale.duckdb] [--typing-delay MS]
 
-Starts `streamlit run` on a free port, logs in as the benchmark admin, times the
+Starts the app's server (cetracker.ui.server) on a free port, logs in as the benchmark admin, times the
 landing page (the Dashboard) and a tour of the report pages, and reads the app
 process's resident memory after the tour. Build the database first with bench/run.py.
 """
@@ -73,7 +73,7 @@ def main() -> int:
         "CETRACKER_LOGIN_SLEEP": "0",
     }
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        [sys.executable, "-m", "cetracker.ui.server",
          "--server.address", "127.0.0.1", "--server.port", str(port),
          "--server.headless", "true", "--browser.gatherUsageStats", "false"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""A real app in a real browser: `streamlit run` on a free port, Debian's Chromium via Playwright."""
+"""A real app in a real browser: its server (cetracker.ui.server) on a free port, Debian's Chromium via Playwright."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def wait_healthy(url: str, seconds: float = 60) -> None:
 
 @contextmanager
 def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> Iterator[str]:
-    """`streamlit run` on a database (a demo file in ``folder`` unless another is named);
+    """The app's server on a database (a demo file in ``folder`` unless another is named);
     yields the app's address. ``demo=False``: the database is filled already."""
     if not Path(CHROMIUM).exists():
         pytest.fail(
@@ -76,9 +76,7 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
         [
             sys.executable,
             "-m",
-            "streamlit",
-            "run",
-            str(ROOT / "app.py"),
+            "cetracker.ui.server",
             "--server.address",
             "127.0.0.1",
             "--server.port",
