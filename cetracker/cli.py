@@ -333,17 +333,7 @@ def cmd_message(args: argparse.Namespace) -> int:
     if chosen.empty:
         print("Nobody matches these filters; no message was sent.")
         return 0
-    fields = {
-        int(r.member_id): {
-            "year": year,
-            "earned": _num(r.earned),
-            "carried_in": _num(r.carried_in),
-            "credited": _num(r.credited),
-            "required": _num(r.required),
-            "short_by": _num(r.short_by),
-        }
-        for r in chosen.itertuples()
-    }
+    fields = messages.fields_of(chosen, year)
     smtp = mail.SmtpSettings.from_config()
     message_id = messages.send(
         db,
@@ -359,12 +349,6 @@ def cmd_message(args: argparse.Namespace) -> int:
         json.dumps({"message": message_id, "recipients": len(fields), "emailed": smtp is not None})
     )
     return 0
-
-
-def _num(value: float) -> str:
-    from cetracker.rules.compute import format_hours
-
-    return format_hours(value)
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

@@ -115,13 +115,17 @@ def standing_fields(
 ) -> dict[int, dict[str, Any]]:
     """{year}, {earned}, {carried_in}, {credited}, {required}, {short_by} per member, for
     the CE year ``year``, as the command line's ``message send`` fills them in."""
-    from cetracker.rules.compute import format_hours
     from cetracker.standing import hour_summary
 
     _can_send(sender)
-    chosen = set(member_ids)
     frame = hour_summary(db, Filters(year=year, scope=sender.scope), detail=True)
-    frame = frame[frame["member_id"].isin(chosen)]
+    return fields_of(frame[frame["member_id"].isin(set(member_ids))], year)
+
+
+def fields_of(frame: pd.DataFrame, year: int) -> dict[int, dict[str, Any]]:
+    """The standing merge fields of each member of an hour-summary frame (detail=True)."""
+    from cetracker.rules.compute import format_hours
+
     return {
         int(r.member_id): {
             "year": year,
