@@ -106,7 +106,13 @@ def show_table(
             "the downloads below hold every row."
         )
         df = df.head(MAX_ROWS_SHOWN)
-    order = [c for c in column_order if c in df.columns] if column_order else None
+    # st.dataframe shows only the columns its order names: the others follow, never hidden.
+    order = (
+        [c for c in column_order if c in df.columns]
+        + [c for c in df.columns if c not in column_order]
+        if column_order
+        else None
+    )
     st.dataframe(
         df, hide_index=True, width="stretch", column_config=column_config, column_order=order
     )
