@@ -231,6 +231,7 @@ def export(name: str, frame, fmt: str, title: str, filters: Filters) -> tuple[st
     return ".pdf.txt", pdf_as_text(exports.to_pdf(frame, title, filters.describe()))
 
 
+@pytest.mark.both_backends  # the reports' SQL: the server must give the same files
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 @pytest.mark.parametrize("name", sorted(reports.REPORTS))
 def test_golden_exports(office, name, scenario):
