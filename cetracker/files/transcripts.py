@@ -291,7 +291,7 @@ def cycle_transcript(
     pdf.multi_cell(
         0,
         4,
-        f"Produced by CE Tracker for {config.association_name()} on {date.today():%B %d, %Y}. "
+        f"Produced by CE Tracker for {config.association_name()} on {config.today():%B %d, %Y}. "
         "Every course approved by the association and dated inside the cycle counts toward it; "
         "the certificates on record follow this page.",
     )
