@@ -108,9 +108,10 @@ if not pending.empty:
     )
     row = pending.loc[pending["id"] == chosen].iloc[0]
     with st.form("edit_form"):
-        cols = st.columns(2)
+        cols = st.columns(2)  # a row at a time, as in the form above
         new_title = cols[0].text_input("Course title", value=row["Course"], max_chars=300)
         new_provider = cols[1].text_input("Provider", value=row["Provider"], max_chars=300)
+        cols = st.columns(2)
         new_day = cols[0].date_input(
             "Date taken",
             value=row["Date"],
@@ -121,6 +122,7 @@ if not pending.empty:
         new_hours = cols[1].number_input(
             "Hours", min_value=0.0, max_value=100.0, step=0.25, value=float(row["Hours"])
         )
+        cols = st.columns(2)
         new_category = cols[0].selectbox(
             "Category",
             self_reports.CATEGORIES,
