@@ -17,7 +17,6 @@ st.caption(
     "Took a course that is not on your record? Log it here with its certificate. "
     "It counts once the association approves it."
 )
-limit_mb = config.max_upload_bytes() // 1_048_576
 CERTIFICATE_TYPES = ["pdf", "png", "jpg", "jpeg"]
 with st.form("report_form"):
     # Two fields to a row, each row its own columns: a phone stacks the columns of a
@@ -45,8 +44,9 @@ with st.form("report_form"):
     cols = st.columns(2)
     category = cols[0].selectbox("Category", self_reports.CATEGORIES, key="rc_category")
     certificate = cols[1].file_uploader(
-        f"Certificate (PDF, or a photo: PNG or JPEG; up to {limit_mb} MB)",
+        f"Certificate (PDF, or a photo: PNG or JPEG; up to {uploads.limit_text()})",
         type=CERTIFICATE_TYPES,
+        max_upload_size=uploads.uploader_limit_mb(),
         key="rc_file",
         help="On a phone, choose Take Photo to photograph the paper certificate.",
     )
@@ -156,8 +156,9 @@ if not pending.empty:
         attached = row["Certificate file"] if isinstance(row["Certificate file"], str) else ""
         new_file = st.file_uploader(
             ("Replace the certificate " + f"({attached})" if attached else "Add the certificate")
-            + f" — PDF, PNG or JPEG, up to {limit_mb} MB",
+            + f" — PDF, PNG or JPEG, up to {uploads.limit_text()}",
             type=CERTIFICATE_TYPES,
+            max_upload_size=uploads.uploader_limit_mb(),
             key="rc_attach_file",
         )
         if st.form_submit_button("Attach this file", key="rc_attach"):
