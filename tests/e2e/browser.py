@@ -124,3 +124,15 @@ def refusal(page, text: str) -> str:
     box = page.locator("[data-testid='stAlertContentError']").filter(has_text=text)
     box.wait_for()
     return box.inner_text()
+
+
+def fill_course_report(page, title: str, provider: str, day: str, hours: str, file) -> None:
+    """Report a Course's form filled in; ``day`` typed as MMDDYYYY (React Aria's date field
+    takes month, day and year in separate spin buttons)."""
+    form = page.locator("[data-testid='stForm']").first
+    form.get_by_role("textbox", name="Course title").fill(title)
+    form.get_by_role("textbox", name="Provider").fill(provider)
+    form.get_by_role("spinbutton", name="month, Date taken").click()
+    page.keyboard.type(day)
+    form.locator("[data-testid='stNumberInput'] input").fill(hours)
+    form.locator("input[type=file]").set_input_files(str(file))

@@ -15,7 +15,15 @@ from pypdf import PdfReader
 from cetracker import messages
 from cetracker.accounts import users
 from cetracker.store.db import Database
-from tests.e2e.browser import assert_no_error, fetch, grid, log_in, new_page, settle
+from tests.e2e.browser import (
+    assert_no_error,
+    fetch,
+    fill_course_report,
+    grid,
+    log_in,
+    new_page,
+    settle,
+)
 from tests.e2e.conftest import serve
 
 pytestmark = pytest.mark.timeout(300)
@@ -129,15 +137,12 @@ def test_a_member_on_a_phone(browser, phone_app_url, artifacts, tmp_path):
 
     # Report a Course through the menu, the certificate a photo taken on the phone.
     go_by_menu(member, "Report a Course", "Report a Course")
-    form = member.locator("[data-testid='stForm']").first
-    form.get_by_role("textbox", name="Course title").fill("Records Retention for Clerks")
-    form.get_by_role("textbox", name="Provider").fill("State Library")
-    form.get_by_role("spinbutton", name="month, Date taken").tap()
-    member.keyboard.type("10142026")
-    form.locator("[data-testid='stNumberInput'] input").fill("3")
     photo = tmp_path / "IMG_2041.JPG"  # as a phone names it
     photo.write_bytes(certificate_photo())
-    form.locator("input[type=file]").set_input_files(str(photo))
+    fill_course_report(
+        member, "Records Retention for Clerks", "State Library", "10142026", "3", photo
+    )
+    form = member.locator("[data-testid='stForm']").first
     form.get_by_text("IMG_2041.JPG").wait_for()
     settle(member)
     screenshot(member, artifacts, "report-form")
