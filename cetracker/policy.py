@@ -131,7 +131,7 @@ def check_proposal(db: Database, proposal: Proposal) -> None:
     """Refuse a change that is out of range or would rewrite a closed year or stored CE years."""
     p = proposal.policy
     problems = []
-    if not 1900 <= p.effective_year <= 2200:
+    if not compute.is_ce_year(p.effective_year):
         problems.append(f"Effective year {p.effective_year} is not a year.")
     if not 0 < p.required_hours <= 1000:
         problems.append("Required hours must be more than 0 and at most 1,000.")
