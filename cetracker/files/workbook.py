@@ -188,13 +188,23 @@ def _dues(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _policy(r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "effective_year": _int(
+    policy = compute.Policy(
+        effective_year=_int(
             r["Effective Year"], "Effective Year", compute.FIRST_CE_YEAR, compute.LAST_CE_YEAR
         ),
-        "required_hours": _number(r["Required Hours"], "Required Hours", default=Decimal(20)),
-        "carryover_cap": _number(r["Carryover Cap"], "Carryover Cap", default=Decimal(10)),
-        "ce_year_start_month": _int(r["Year Start Month"] or 1, "Year Start Month", 1, 12),
+        required_hours=_number(r["Required Hours"], "Required Hours", default=Decimal(20))
+        or Decimal(0),
+        carryover_cap=_number(r["Carryover Cap"], "Carryover Cap", default=Decimal(10))
+        or Decimal(0),
+        ce_year_start_month=_int(r["Year Start Month"] or 1, "Year Start Month", 1, 12),
+    )
+    if problems := policies.range_problems(policy):
+        raise RowError(" ".join(problems))
+    return {
+        "effective_year": policy.effective_year,
+        "required_hours": policy.required_hours,
+        "carryover_cap": policy.carryover_cap,
+        "ce_year_start_month": policy.ce_year_start_month,
     }
 
 
