@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 MAX_DAYS_BEFORE = 366
 
-DEFAULT_SUBJECT = "Your CE hours for {year}"
+DEFAULT_SUBJECT = "Reminder: you are short of CE hours"
 DEFAULT_BODY = (
     "Dear {first_name},\n\n"
     "The {year} CE year is coming to an end. CE Tracker shows {credited} of the "
@@ -259,7 +259,7 @@ def preview(db: Database, user: User, subject: str, body: str) -> Preview | None
     fields = messages.standing_fields(db, user, year, [member_id]).get(member_id, {})
     return Preview(
         member=f"{first['first_name']} {first['last_name']}",
-        subject=messages.preview(subject, person, fields),
+        subject=subject.strip(),  # shown in the app as typed, as every message's subject
         body=messages.preview(body, person, fields),
         short_members=len(short),
         year=year,
