@@ -183,6 +183,13 @@ def start(db: Database) -> Scheduler | None:
     if not interval:
         log.info("The scheduler is off (CETRACKER_SCHEDULER_MINUTES=0)")
         return None
+    if not log.handlers and not logging.getLogger().handlers:
+        # Nothing configured logging (``streamlit run`` sets up only its own loggers): the
+        # office still sees in the server's output what the scheduler sent and backed up.
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        log.setLevel(logging.INFO)
     with _lock:
         for scheduler in list(_all):
             if scheduler.db is db and not scheduler._ended:

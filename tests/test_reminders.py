@@ -325,3 +325,20 @@ def test_admin_page_adds_previews_deactivates_and_lists_sends(demo_db_path, demo
     sends = at.dataframe[1].value
     assert list(sends["Members"]) == [len(reminders.short_members(demo_db, 2026))]
     assert list(sends["Sent by"]) == ["scheduler"]
+
+
+def test_backup_page_tells_of_the_latest_nightly_backup(
+    demo_db_path, demo_db, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(scheduler, "start", lambda db: None)  # no thread of its own here
+    monkeypatch.setenv("CETRACKER_SCHEDULER_MINUTES", "5")
+    made = backups.nightly(demo_db, tmp_path / "nightly", day=date(2026, 11, 15))
+    assert made is not None
+    at = AppTest.from_file(str(PAGES / "backup.py"), default_timeout=60)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "admin"
+    at.run()
+    assert not at.exception, at.exception
+    assert any(f"the latest, of 11/15/2026, is `{made.name}`" in c.value for c in at.caption), [
+        c.value for c in at.caption
+    ]
