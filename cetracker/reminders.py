@@ -256,7 +256,7 @@ def preview(db: Database, user: User, subject: str, body: str) -> Preview | None
     first = short.iloc[0]
     member_id = int(first["member_id"])
     person = {"first_name": first["first_name"], "last_name": first["last_name"]}
-    fields = messages.standing_fields(db, user, year, [member_id]).get(member_id, {})
+    fields = messages.fields_of(short.head(1), year).get(member_id, {})
     return Preview(
         member=f"{first['first_name']} {first['last_name']}",
         subject=subject.strip(),  # shown in the app as typed, as every message's subject
@@ -326,7 +326,7 @@ def send(
                 body=reminder.body,
                 member_ids=member_ids,
                 smtp=smtp,
-                fields=messages.standing_fields(db, sender, year, member_ids),
+                fields=messages.fields_of(short, year),
                 within=claim,
             )
         else:
