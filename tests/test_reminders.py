@@ -6,7 +6,11 @@ own thread driven by its wake-up and its count of checks (no waiting for time).
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from email import message_from_bytes, policy
@@ -190,6 +194,52 @@ def test_never_sent_twice_even_by_two_processes_racing(demo_db_path, demo_db):
     # And once more later: still once.
     assert reminders.run_due(demo_db) == []
     assert demo_db.scalar("SELECT count(*) FROM messages WHERE sender = 'scheduler'") == 1
+
+
+RACER = """
+import json, sys, time
+from pathlib import Path
+from cetracker import reminders
+from cetracker.store.db import Database
+db = Database(sys.argv[1])
+Path(sys.argv[3]).touch()
+while not Path(sys.argv[2]).exists():  # every process starts sending at once
+    time.sleep(0.005)
+print(json.dumps([s.members for s in reminders.run_due(db)]))
+db.close()
+"""
+
+
+@pytest.mark.both_backends
+def test_two_app_processes_on_one_server_send_a_reminder_once(backend, demo_db_path, tmp_path):
+    if backend == "duckdb":
+        pytest.skip("one process at a time opens a DuckDB file; the threads above race on it")
+    db = Database(demo_db_path)
+    add(db, 60)
+    db.close()
+    go, ready = tmp_path / "go", [tmp_path / f"ready-{i}" for i in range(2)]
+    racers = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, demo_db_path, str(go), str(flag)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for flag in ready
+    ]
+    while not all(f.exists() for f in ready) and all(r.poll() is None for r in racers):
+        time.sleep(0.01)  # waiting for both processes to have opened the database
+    go.touch()
+    outputs = [r.communicate(timeout=180) for r in racers]
+    assert all(r.returncode == 0 for r in racers), outputs
+    sent = sorted(json.loads(out) for out, _ in outputs)
+    db = Database(demo_db_path)
+    try:
+        members = int(db.scalar("SELECT members FROM reminder_sends"))
+        assert sent == [[], [members]] and members > 0
+        assert db.scalar("SELECT count(*) FROM messages WHERE sender = 'scheduler'") == 1
+    finally:
+        db.close()
 
 
 def test_nobody_short_is_recorded_once_with_no_message(db):
