@@ -58,7 +58,9 @@ def save_dues(
         raise entities.Invalid(problems)
     key = {"member_id": member_id, "year": year}
     seen = entities.current(db, DUES, key) if isinstance(loaded, str) else loaded
-    return entities.save(db, DUES, key, cleaned, seen, actor, lambda _c, _v: None, "dues")
+    return entities.save(
+        db, DUES, key, cleaned, seen, actor, lambda _c, _v: None, "dues", tracked=True
+    )
 
 
 def outstanding_sql(alias: str) -> str:
@@ -112,7 +114,7 @@ def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> in
         {"amount_due": amount},
         config.today(),
     )
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         added = cur.execute(
             """INSERT INTO dues (member_id, year, amount_due, amount_paid, status)
                SELECT id, $y, $a, 0, 'unpaid' FROM members m

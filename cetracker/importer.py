@@ -605,7 +605,7 @@ def _record(
     """
     passing, distinct = _passing_table(checked)
     provider_id, uploaded_by, filename = upload.provider_id, upload.by, upload.file
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         cur.register("roster_passing", passing)
         cur.register("roster_records", distinct)
         # Checked again inside the transaction so that concurrent uploads cannot both add.

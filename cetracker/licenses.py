@@ -60,7 +60,7 @@ def add_license(
     if needed <= 0:
         raise CetrackerError("Enter the hours the board requires for the cycle (more than 0).")
     cleaned = {c: str(compute.hours(h)) for c, h in (minimums or {}).items() if h}
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         cur.execute(
             """INSERT INTO member_licenses (member_id, board, license_number, cycle_start,
                                             cycle_end, required_hours, minimums)
@@ -79,7 +79,7 @@ def add_license(
 
 
 def remove_license(db: Database, user: User, license_id: int) -> None:
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         owner = cur.execute(
             "SELECT member_id FROM member_licenses WHERE id = ?", [license_id]
         ).fetchone()

@@ -11,7 +11,7 @@ import pandas as pd
 from cetracker import audit, config, entities
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters, Scope
-from cetracker.store.db import Database
+from cetracker.store.db import Database, note
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,7 @@ def save_member(
     cleaned = entities.check_values(MEMBER, values, today or config.today())
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
+        note(members=[member_id if member_id is not None else new_id])
         other = entities.unique_id(cur, "members", "license_number", v["license_number"], member_id)
         if other is not None:
             name = cur.execute(
@@ -102,21 +103,26 @@ def save_member(
                 [f"License number {v['license_number']} already belongs to {name}."]
             )
 
+    new_id = db.new_id("member_ids") if member_id is None else member_id
     if member_id is None:
-        new_id = db.new_id("member_ids")
-        entities.save(db, MEMBER, {"id": int(new_id)}, cleaned, None, actor, checks, "member")
+        entities.save(
+            db, MEMBER, {"id": int(new_id)}, cleaned, None, actor, checks, "member", tracked=True
+        )
         return int(new_id)
     if loaded is None:
         loaded = entities.current(db, MEMBER, {"id": member_id})
         if loaded is None:
             raise CetrackerError("That member no longer exists. Reload the page.")
-    entities.save(db, MEMBER, {"id": member_id}, cleaned, loaded, actor, checks, "member")
+    entities.save(
+        db, MEMBER, {"id": member_id}, cleaned, loaded, actor, checks, "member", tracked=True
+    )
     return member_id
 
 
 def delete_member(db: Database, member_id: int, *, actor: str) -> None:
     """Remove a member added by mistake; one with any records, dues or account stays."""
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
+        note(members=[member_id])
         row = cur.execute(
             "SELECT license_number, first_name || ' ' || last_name FROM members WHERE id = ?",
             [member_id],

@@ -144,10 +144,14 @@ def save_provider(
 
     if provider_id is None:
         new_id = db.new_id("provider_ids")
-        entities.save(db, PROVIDER, {"id": new_id}, cleaned, None, actor, checks, "provider")
+        entities.save(
+            db, PROVIDER, {"id": new_id}, cleaned, None, actor, checks, "provider", tracked=True
+        )
         return new_id
     loaded = loaded or entities.current(db, PROVIDER, {"id": provider_id})
-    entities.save(db, PROVIDER, {"id": provider_id}, cleaned, loaded, actor, checks, "provider")
+    entities.save(
+        db, PROVIDER, {"id": provider_id}, cleaned, loaded, actor, checks, "provider", tracked=True
+    )
     return provider_id
 
 

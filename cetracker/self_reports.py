@@ -93,7 +93,7 @@ def report_course(
     member_id = _member_id(user)
     amount, year = _check_report(title, provider, day, hours, category, db)
     mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         record_id = db.new_id("record_ids", cur)
         records.add_one(
             cur,
@@ -148,7 +148,7 @@ def update_report(
     category: str,
 ) -> None:
     amount, year = _check_report(title, provider, day, hours, category, db)
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         _own_pending(cur, user, record_id)
         records.change_one(
             cur,
@@ -167,7 +167,7 @@ def update_report(
 
 
 def withdraw_report(db: Database, user: User, record_id: int) -> None:
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         _own_pending(cur, user, record_id)
         records.delete_one(cur, record_id, message=years.MEMBER_CLOSED)
         audit.record(cur, user.username, "reported course withdrawn", "ce_record", record_id)
@@ -227,7 +227,7 @@ def decide(
     if not approve and not reason.strip():
         raise CetrackerError("Say why the course is rejected; the member will read it.")
     done = 0
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         years.ensure_open(cur, *records.years_of(cur, record_ids))
         for record_id in record_ids:
             status = "approved" if approve else "rejected"

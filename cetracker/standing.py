@@ -16,9 +16,10 @@ from cetracker.accounts.users import User
 from cetracker.errors import NotAllowed
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.store.db import Database
+from cetracker.store.db import Database, Touched
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
 
 HOUR_SUMMARY_COLUMNS = [
@@ -44,7 +45,7 @@ WITH yearly AS (
            sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev,
            count(*) FILTER (WHERE ce_year = $year) AS courses
     FROM ce_records
-    WHERE status = 'approved' AND ce_year IN ($year, $year - 1)
+    WHERE status = 'approved' AND ce_year IN ($year, $year - 1) {records_of}
     GROUP BY member_id
 ),
 minimums AS (
@@ -55,7 +56,7 @@ category_hours AS (
     SELECT member_id, category, sum(hours) AS got
     FROM ce_records
     WHERE status = 'approved' AND ce_year = $year
-      AND category IN (SELECT category FROM minimums)
+      AND category IN (SELECT category FROM minimums) {records_of}
     GROUP BY member_id, category
 ),
 categories_short AS (
@@ -65,7 +66,7 @@ categories_short AS (
                       '; ' ORDER BY mn.category) AS reasons
     FROM members m CROSS JOIN minimums mn
     LEFT JOIN category_hours g ON g.member_id = m.id AND g.category = mn.category
-    WHERE coalesce(g.got, 0) < mn.minimum
+    WHERE coalesce(g.got, 0) < mn.minimum {members_of}
     GROUP BY m.id
 ),
 standing AS (
@@ -155,13 +156,22 @@ def hour_summary_query(
     detail: bool = False,
     rules: Rules | None = None,
     live: bool = False,
+    members: list[int] | None = None,
 ) -> tuple[str, dict[str, object]]:
     """The SQL and parameters of the Hour Summary (used for tables and streamed exports).
 
-    A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules.
+    A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules;
+    ``members`` limits it to those member ids (what a write touched).
     """
     year = filters.year
     where, params = filters.member_where("m")
+    records_of = members_of = ""
+    if members is not None:
+        # Only these members' rows and records are read (a write's few, not a million).
+        records_of = "AND member_id IN (SELECT unnest($only::INTEGER[]))"
+        members_of = "AND m.id IN (SELECT unnest($only::INTEGER[]))"
+        where = f"{where} {members_of}"
+        params["only"] = [int(m) for m in members]
     if not live and rules is None and snapshot_year(db, year):
         extra = (
             ", s.status, s.categories_short, m.id AS member_id, (SELECT count(*) FROM ce_records r"
@@ -187,7 +197,9 @@ def hour_summary_query(
         if filters.short_only
         else ""
     )
-    sql = _HOUR_SUMMARY_SQL.format(where=where, extra=extra, having=having)
+    sql = _HOUR_SUMMARY_SQL.format(
+        where=where, extra=extra, having=having, records_of=records_of, members_of=members_of
+    )
     params.update(
         year=year,
         required=this_year.required_hours,
@@ -199,33 +211,94 @@ def hour_summary_query(
     return sql, params
 
 
+# A write touching more members than this rebuilds a year's table instead of patching it.
+PATCH_LIMIT = 250_000
+
+
+def _touched_members(changes: list[Touched], year: int) -> set[int] | None:
+    """Members whose standing for ``year`` the changes can alter (None: the year's rules
+    or closed state changed, so every member)."""
+    touched: set[int] = set()
+    for change in changes:
+        if year in change.years:
+            return None
+        touched |= change.members_for(year)
+    return touched
+
+
+def _standing_rows(sql: str) -> str:
+    return f"""SELECT *, lower(first_name || ' ' || last_name || ' ' || license_number) AS search
+               FROM ({sql})"""  # noqa: S608 - composed of fixed SQL
+
+
 def year_standing(db: Database, year: int) -> str:
-    """Every member's standing for ``year`` (or its snapshot), computed once per data version.
+    """Every member's standing for ``year`` (or its snapshot), kept up to date across writes.
 
     Returns the name of an in-memory table: a filter change then reads it instead of
-    the 4 million records; filters, the director's scope and the sort apply to it in SQL.
+    the records; filters, the director's scope and the sort apply to it in SQL. Built once;
+    a write then recomputes only the members it touched, in the years it can change (its
+    records' year and the next, through carried hours); a change of the year's rules, its
+    closing or reopening, or a write of unknown reach rebuilds it.
     """
     sql, params = hour_summary_query(db, Filters(year=year), detail=True)
-    return db.scratch_table(
+
+    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched]) -> bool:
+        touched = _touched_members(changes, year)
+        if touched is None or len(touched) > PATCH_LIMIT:
+            return False
+        if touched:
+            ids = sorted(touched)
+            some, some_params = hour_summary_query(db, Filters(year=year), detail=True, members=ids)
+            cur.execute(
+                f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
+                {"ids": ids},
+            )
+            cur.execute(f"INSERT INTO {table} {_standing_rows(some)}", some_params)  # noqa: S608
+        return True
+
+    return db.maintained_table(
         f"standing_{int(year)}",
-        f"""SELECT *, lower(first_name || ' ' || last_name || ' ' || license_number) AS search
-            FROM ({sql}) ORDER BY last_name, first_name, license_number""",  # noqa: S608
+        f"{_standing_rows(sql)} ORDER BY last_name, first_name, license_number",
         params,
+        patch,
     )
 
 
-def year_records(db: Database, year: int) -> str:
-    """The year's approved records (what Conference Detail lists), once per data version.
+_YEAR_RECORDS_SQL = """SELECT member_id, course_date, course_id, title, source, hours
+                       FROM ce_records WHERE ce_year = $year AND status = 'approved' {only}"""
 
-    A tenth of the records table, ordered by member: joining a page of members with it
-    reads ~430,000 rows at 200,000 members instead of scanning all 4 million.
+
+def year_records(db: Database, year: int) -> str:
+    """The year's approved records (what Conference Detail lists), kept up to date.
+
+    A tenth of the records table: joining a page of members with it reads the year's
+    rows instead of scanning all of them. A write replaces the touched members' rows.
     """
-    return db.scratch_table(
+
+    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched]) -> bool:
+        # (Rules and closing leave records where they are: a start month cannot change
+        # under recorded years.)
+        touched = set().union(*(change.records.get(year, set()) for change in changes))
+        if len(touched) > PATCH_LIMIT:
+            return False
+        if touched:
+            ids = sorted(touched)
+            cur.execute(
+                f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
+                {"ids": ids},
+            )
+            only = "AND member_id IN (SELECT unnest($ids::INTEGER[]))"
+            cur.execute(
+                f"INSERT INTO {table} {_YEAR_RECORDS_SQL.format(only=only)}",  # noqa: S608
+                {"year": int(year), "ids": ids},
+            )
+        return True
+
+    return db.maintained_table(
         f"records_{int(year)}",
-        """SELECT member_id, course_date, course_id, title, source, hours
-           FROM ce_records WHERE ce_year = $year AND status = 'approved'
-           ORDER BY member_id""",
+        _YEAR_RECORDS_SQL.format(only="") + " ORDER BY member_id",
         {"year": int(year)},
+        patch,
     )
 
 
