@@ -166,8 +166,57 @@ def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:
     return int(pid), path.read_bytes()
 
 
-def undo_import(db: Database, import_id: int) -> None:
+def make_variety_roster(db: Database, rows: int, path: Path) -> tuple[str, bytes]:
+    """A provider's two years of online courses: 50 courses, 730 dates, 7 hour values
+    (~80,000 distinct course, date and hours combinations), licenses written with a dash."""
     with db.transaction() as cur:
+        cur.execute(
+            """INSERT INTO providers (license_number, name) SELECT 'BENCH-V', 'Bench online'
+               WHERE NOT EXISTS (SELECT 1 FROM providers WHERE license_number = 'BENCH-V')"""
+        )
+        pid = cur.execute("SELECT id FROM providers WHERE license_number = 'BENCH-V'").fetchone()[0]
+        cur.execute(
+            """INSERT INTO courses (course_number, title, provider_id, category, hours,
+                                   start_date, end_date)
+               SELECT 'BENCH-V-' || i, 'Online course ' || i, ?, 'General', 8,
+                      DATE '2025-01-01', DATE '2026-11-30'
+               FROM range(1, 51) t(i)
+               WHERE NOT EXISTS (SELECT 1 FROM courses WHERE course_number = 'BENCH-V-1')""",
+            [pid],
+        )
+    members = db.frame(
+        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {int(rows)} ROWS"  # noqa: S608
+    )
+    rng = np.random.default_rng(11)
+    days = [date(2025, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 730, rows)]
+    licenses = members["license_number"].astype(str)
+    frame = pd.DataFrame(
+        {
+            "First Name": members["first_name"],
+            "Last Name": members["last_name"],
+            "License Number": licenses.str[:3] + "-" + licenses.str[3:],
+            "Course Number": [f"BENCH-V-{i}" for i in rng.integers(1, 51, rows)],
+            "CE Year": [d.year for d in days],
+            "Course Date": [d.strftime("%m/%d/%Y") for d in days],
+            "CE Hours": rng.choice([0.5, 1, 1.5, 2, 3, 4, 6], rows).astype(object),
+        }
+    )
+    frame.to_excel(path, index=False)
+    return "BENCH-V", path.read_bytes()
+
+
+def undo_import(db: Database, import_id: int) -> None:
+    """Remove an import's records (saying which members and years, as the app's writes do,
+    so that the maintained standing is patched rather than rebuilt)."""
+    from cetracker.store.db import note
+
+    with db.transaction(tracked=True) as cur:
+        note(
+            records=cur.execute(
+                "SELECT DISTINCT ce_year, member_id FROM ce_records WHERE import_id = ?",
+                [import_id],
+            ).fetchall()
+        )
         cur.execute("DELETE FROM ce_records WHERE import_id = ?", [import_id])
         cur.execute("DELETE FROM import_rows WHERE import_id = ?", [import_id])
         cur.execute("DELETE FROM imports WHERE id = ?", [import_id])

@@ -348,6 +348,17 @@ def hour_summary(
     return frame
 
 
+def hour_summary_csv_query(db: Database, filters: Filters) -> tuple[str, dict[str, object]]:
+    """The Hour Summary CSV's rows (SPEC §7's columns, report order) as SQL over the
+    year's standing, for an export that DuckDB streams to a file."""
+    return _over_standing(
+        db,
+        filters,
+        ", ".join(HOUR_SUMMARY_COLUMNS),
+        "ORDER BY last_name, first_name, license_number",
+    )
+
+
 @dataclass(frozen=True)
 class Counts:
     members: int
