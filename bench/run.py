@@ -46,19 +46,22 @@ from cetracker.filters import Filters  # noqa: E402
 from cetracker.standing import hour_summary  # noqa: E402
 from cetracker.store.db import Database, is_server_url  # noqa: E402
 
-TARGETS = {  # seconds (medians unless noted), from the issues
-    "hour summary, all members": 0.05,
-    "hour summary, one area": 0.05,
-    "hour summary, one county": 0.05,
-    "hour summary, short only": 0.05,
-    "hour summary, name search": 0.05,
-    "carryover report": 0.05,
+TARGETS = {  # seconds (the p95 must meet it), from the issues (#21 for a million members)
+    "hour summary, all members": 0.1,
+    "hour summary, one area": 0.1,
+    "hour summary, one county": 0.1,
+    "hour summary, short only": 0.1,
+    "hour summary, name search": 0.1,
+    "carryover report": 0.1,
     "conference detail, one member": 0.05,
-    "conference detail, one area": 0.05,
+    "conference detail, one area": 0.1,
     "dashboard figures right after a write to the current year": 0.3,
-    "CSV export, all members": 1.0,
+    "hour summary right after one approval": 0.1,
+    "dashboard figures right after one approval": 0.1,
+    "hour summary right after a 100,000-row import": 0.3,
+    "dashboard figures right after a 100,000-row import": 0.3,
+    "CSV export, all members (streamed to a file)": 2.0,
     "10,000 certificates (one PDF)": 10.0,
-    "roster import, 100,000 rows": 1.5,
     **{
         f"{p.replace('_', ' ')} page rerun after a filter change": 0.25
         for p in (
@@ -401,11 +404,14 @@ def main() -> int:
         step = iter(range(1_000_000))
 
         def write_this_year() -> None:
+            from cetracker import records
+
             change = 1 if next(step) % 2 == 0 else -1
-            with db.transaction() as cur:
-                cur.execute(
-                    "UPDATE ce_records SET hours = hours + ? WHERE id = ?", [change, record]
-                )
+            with db.transaction(tracked=True) as cur:  # as the app's writes do
+                hours = cur.execute(
+                    "SELECT hours FROM ce_records WHERE id = ?", [record]
+                ).fetchone()
+                records.change_one(cur, record, {"hours": hours[0] + change})
 
         dashboard.figures(db, Scope(), now)
         name = "dashboard figures right after a write to the current year"
@@ -431,8 +437,22 @@ def main() -> int:
         ):  # fmt: skip
             results[name] = timed(lambda s=scope: dashboard.figures(db, s, now), r, write_and_wait)
             print(f"  {name}: median {statistics.median(results[name]) * 1000:.0f} ms", flush=True)
-    everyone = hour_summary(db, Filters(year))
-    measure("CSV export, all members", lambda: exports.to_csv(everyone), repeat=5)
+    if wanted("after one approval"):
+        approval_figures(db, r, page, results)
+    if wanted("CSV export"):
+        import tempfile
+
+        from cetracker.standing import hour_summary_csv_query
+
+        with tempfile.TemporaryDirectory() as folder:
+
+            def stream_csv() -> None:
+                sql, params = hour_summary_csv_query(db, Filters(year))
+                cur = db.cursor()
+                exports.query_to_csv(cur, sql, params, Path(folder) / "hs.csv")
+                cur.close()
+
+            measure("CSV export, all members (streamed to a file)", stream_csv, repeat=5)
     if not args.quick:
         area = hour_summary(db, Filters(year, areas=("Area 3",)))
         measure(
@@ -464,8 +484,18 @@ def main() -> int:
             ),
             repeat=5,
         )
-        times = []
+        times: list[float] = []
+        after: dict[str, list[float]] = {
+            "hour summary right after a 100,000-row import": [],
+            "dashboard figures right after a 100,000-row import": [],
+        }
+        from cetracker import policy
+        from cetracker.filters import Scope
+
+        now = policy.current_ce_year(db)
         for _ in range(5):
+            page(Filters(year))()  # what viewers had open before the import
+            dashboard.figures(db, Scope(), now)
             start = time.perf_counter()
             result = importer.import_roster(
                 db, data, "bench.xlsx", provider_id=pid, uploaded_by="bench", today=date(2026, 1, 1)
@@ -474,8 +504,17 @@ def main() -> int:
             # Like the upload page, keep the counts and failed rows, not every row's cells.
             kept = result.summary()
             del result
+            for name, look in zip(
+                after,
+                (page(Filters(year)), lambda: dashboard.figures(db, Scope(), now)),
+                strict=True,
+            ):
+                start = time.perf_counter()
+                look()
+                after[name].append(time.perf_counter() - start)
             undo_import(db, kept.import_id)
         results["roster import, 100,000 rows"] = times
+        results.update(after)
         print(
             f"  roster import: {kept.processed:,} processed, {kept.failed:,} failed,"
             f" median {statistics.median(times):.2f} s"
@@ -490,11 +529,16 @@ def main() -> int:
         if wanted(name) or wanted("page rerun"):
             results[name] = page_rerun(db_path, max(5, r // 2), page, key)
 
+    if wanted("roster import") and not is_server_url(db_path):
+        variety_cli_figures(Path(db_path), results)
+    import resource
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rows = []
     for name, values in results.items():
         median, high = statistics.median(values), p95(values)
         target = TARGETS.get(name)
-        verdict = "" if target is None else ("ok" if median <= target else "MISSED")
+        verdict = "" if target is None else ("ok" if high <= target else "MISSED")
         rows.append(
             {
                 "name": name,
@@ -513,6 +557,9 @@ def main() -> int:
             f"{row['name']:<58} {row['median_s'] * 1000:>8.0f}ms {row['p95_s'] * 1000:>8.0f}ms "
             f"{target:>9} {row['verdict']}"
         )
+    print(
+        f"Peak resident memory of this process (the app's work and the page tours): {peak_mb:,.0f} MB"
+    )
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(parents=True, exist_ok=True)
     kind = "server-" if db.server else ""
@@ -529,6 +576,96 @@ def main() -> int:
                 flag = "  REGRESSION (> 20 % slower)" if ratio > 1.2 else ""
                 print(f"  {row['name']:<58} ×{ratio:.2f}{flag}")
     return 0
+
+
+def approval_figures(
+    db: Database,
+    repeat: int,
+    page: Callable[[Filters], Callable[[], object]],
+    results: dict[str, list[float]],
+) -> None:
+    """One member's self-report approved, then the Hour Summary and the Dashboard of the
+    current year as the next viewer sees them (nothing else written meanwhile)."""
+    from cetracker import policy, records, self_reports
+    from cetracker.accounts.users import User
+    from cetracker.filters import Scope
+
+    now = policy.current_ce_year(db)
+    admin = User("bench-admin", "admin")
+    sample = [int(m) for (m,) in db.rows("SELECT id FROM members USING SAMPLE 100 ROWS")]
+    names = (
+        "one approval",
+        "hour summary right after one approval",
+        "dashboard figures right after one approval",
+    )
+    times: dict[str, list[float]] = {n: [] for n in names}
+    made = []
+    for i in range(repeat):
+        member = User("bench-member", "member", member_id=sample[i % len(sample)])
+        made.append(
+            self_reports.report_course(
+                db, member, title=f"Bench webinar {i}", provider="Bench", day=date(now, 2, 1),
+                hours=2, category="General",
+            )
+        )  # fmt: skip
+        page(Filters(now))()  # what viewers had open before the approval
+        dashboard.figures(db, Scope(), now)
+        steps = (
+            lambda: self_reports.decide(db, admin, [made[-1]], approve=True),
+            page(Filters(now)),
+            lambda: dashboard.figures(db, Scope(), now),
+        )
+        for name, step in zip(names, steps, strict=True):
+            start = time.perf_counter()
+            step()
+            times[name].append(time.perf_counter() - start)
+    with db.transaction(tracked=True) as cur:  # leave the database as it was
+        for record in made:
+            records.delete_one(cur, record)
+    for name in names:
+        results[name] = times[name]
+        print(f"  {name}: median {statistics.median(times[name]) * 1000:.0f} ms", flush=True)
+
+
+def variety_cli_figures(db_path: Path, results: dict[str, list[float]]) -> None:
+    """A provider's year of online courses (~80,000 distinct course, date and hours
+    combinations, licenses with a dash) through the whole ``cetracker import`` process,
+    beside a whole process that only reads the file with calamine (the floor)."""
+    roster = ROOT / "data" / "bench-roster-variety.xlsx"
+    db = Database(db_path)
+    provider, _ = make_variety_roster(db, 100_000, roster)
+    db.close()
+    read = [
+        sys.executable,
+        "-c",
+        "import sys, python_calamine as c;"
+        "c.CalamineWorkbook.from_path(sys.argv[1]).get_sheet_by_index(0).to_python()",
+        str(roster),
+    ]
+    cli = [
+        sys.executable, "-m", "cetracker.cli", "--db", str(db_path), "import", str(roster),
+        "--provider", provider, "--user", "bench",
+    ]  # fmt: skip
+    floor, whole, imported = [], [], []
+    for _ in range(5):
+        start = time.perf_counter()
+        subprocess.run(read, check=True)
+        floor.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        out = subprocess.run(cli, check=True, capture_output=True, text=True, cwd=ROOT)
+        whole.append(time.perf_counter() - start)
+        imported.append(json.loads(out.stdout.strip().splitlines()[-1])["processed"])
+        db = Database(db_path)
+        undo_import(db, int(db.scalar("SELECT max(id) FROM imports")))
+        db.close()
+    results["whole process: calamine read of the variety roster (the floor)"] = floor
+    results["whole process: cetracker import of the variety roster"] = whole
+    ratio = statistics.median(whole) / statistics.median(floor)
+    print(
+        f"  variety roster: {imported[-1]:,} rows processed; cetracker import "
+        f"{statistics.median(whole):.2f} s = {ratio:.1f}x the read alone",
+        flush=True,
+    )
 
 
 def on_server(args: argparse.Namespace) -> int:
