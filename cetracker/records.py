@@ -17,9 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cetracker import config, entities, standing, years
 from cetracker import policy as policies
@@ -27,6 +25,9 @@ from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.rules import compute
 from cetracker.store.db import Database, note, noting
+
+if TYPE_CHECKING:  # the roster import's command needs no pandas
+    import pandas as pd
 
 RECORD_STATUSES = ("approved", "pending", "rejected")
 
