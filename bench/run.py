@@ -570,8 +570,8 @@ def main() -> int:
         )
     print(f"\nCE Tracker benchmark · {os.cpu_count()} cores · {datetime.now():%Y-%m-%d %H:%M}")
     print(
-        "Load average at the start {:.1f}, at the end {:.1f} (other work on the machine "
-        "slows every figure alike)".format(load_at_start, os.getloadavg()[0])
+        f"Load average at the start {load_at_start:.1f}, at the end {os.getloadavg()[0]:.1f} (other work on the machine "
+        "slows every figure alike)"
     )
     print(f"{'operation':<58} {'median':>10} {'p95':>10} {'target':>9}")
     for row in rows:

@@ -9,7 +9,7 @@ import plotly.express as px
 
 from cetracker import dues
 from cetracker.filters import Filters, Scope
-from cetracker.standing import eligibility_by_area, year_records
+from cetracker.standing import eligibility_by_area, eligibility_counts, year_records
 from cetracker.store.db import Database
 
 if TYPE_CHECKING:
@@ -74,16 +74,21 @@ def _figures(db: Database, scope: Scope, year: int) -> Figures:
 def compliance_trend(db: Database, scope: Scope, years: range) -> pd.DataFrame:
     """Share of active members eligible, year by year.
 
-    Each year's figures come from its standing (``year_standing``: a closed year's
-    snapshot, an open year's kept up to date across writes), so a write recounts only
-    the members it touched, in the years it can change.
+    The last year's figures come from its standing (which the Dashboard reads anyway),
+    the earlier years' from their slim eligibility tables; a closed year's from its
+    snapshot. All are kept up to date across writes, so a write recounts only the
+    members it touched, in the years it can change.
     """
     import pandas as pd
 
     shares = []
     for y in years:
-        areas = eligibility_by_area(db, Filters(year=y, scope=scope))
-        members, eligible = int(areas["members"].sum()), int(areas["eligible"].sum())
+        filters = Filters(year=y, scope=scope)
+        if y == years[-1]:
+            areas = eligibility_by_area(db, filters)
+            members, eligible = int(areas["members"].sum()), int(areas["eligible"].sum())
+        else:
+            members, eligible = eligibility_counts(db, filters)
         shares.append((str(y), eligible / members if members else 0.0))
     return pd.DataFrame(shares, columns=["year", "eligible"])
 

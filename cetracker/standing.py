@@ -7,6 +7,7 @@ this query against ``compute.standing`` on random member histories.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -231,15 +232,9 @@ def _standing_rows(sql: str) -> str:
                FROM ({sql})"""  # noqa: S608 - composed of fixed SQL
 
 
-def year_standing(db: Database, year: int) -> str:
-    """Every member's standing for ``year`` (or its snapshot), kept up to date across writes.
-
-    Returns the name of an in-memory table: a filter change then reads it instead of
-    the records; filters, the director's scope and the sort apply to it in SQL. Built once;
-    a write then recomputes only the members it touched, in the years it can change (its
-    records' year and the next, through carried hours); a change of the year's rules, its
-    closing or reopening, or a write of unknown reach rebuilds it.
-    """
+def _kept_standing(db: Database, year: int, family: str, rows: Callable[[str], str]) -> str:
+    """A maintained table of ``rows`` over the year's Hour Summary query: built once, then
+    patched by each write for the members it touched (see ``year_standing``)."""
     sql, params = hour_summary_query(db, Filters(year=year), detail=True)
 
     def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched]) -> bool:
@@ -253,15 +248,53 @@ def year_standing(db: Database, year: int) -> str:
                 f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
                 {"ids": ids},
             )
-            cur.execute(f"INSERT INTO {table} {_standing_rows(some)}", some_params)  # noqa: S608
+            cur.execute(f"INSERT INTO {table} {rows(some)}", some_params)  # noqa: S608
         return True
 
-    return db.maintained_table(
-        f"standing_{int(year)}",
-        f"{_standing_rows(sql)} ORDER BY last_name, first_name, license_number",
-        params,
-        patch,
+    return db.maintained_table(f"{family}_{int(year)}", rows(sql), params, patch)
+
+
+def year_standing(db: Database, year: int) -> str:
+    """Every member's standing for ``year`` (or its snapshot), kept up to date across writes.
+
+    Returns the name of an in-memory table: a filter change then reads it instead of
+    the records; filters, the director's scope and the sort apply to it in SQL. Built once;
+    a write then recomputes only the members it touched, in the years it can change (its
+    records' year and the next, through carried hours); a change of the year's rules, its
+    closing or reopening, or a write of unknown reach rebuilds it.
+    """
+    return _kept_standing(
+        db,
+        year,
+        "standing",
+        lambda sql: f"{_standing_rows(sql)} ORDER BY last_name, first_name, license_number",
     )
+
+
+def year_eligibility(db: Database, year: int) -> str:
+    """Each member's eligibility for ``year`` with status, area and county: what the
+    compliance trend counts for its earlier years, a sliver of ``year_standing`` (a
+    twentieth of its memory at a million members), kept up to date the same way."""
+    return _kept_standing(
+        db,
+        year,
+        "eligibility",
+        lambda sql: f"SELECT member_id, status, area, county, eligible FROM ({sql})",  # noqa: S608
+    )
+
+
+def eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
+    """Active members and how many are eligible, for the filters' year and scope, from the
+    year's slim eligibility table (``year_eligibility``)."""
+    where, params = filters.member_where("s")
+    row = db.one(
+        f"""SELECT count(*), count(*) FILTER (WHERE eligible)
+            FROM {year_eligibility(db, filters.year)} s
+            WHERE status = 'active' AND {where}""",  # noqa: S608 - fixed clauses, values are parameters
+        params,
+    )
+    assert row is not None  # an aggregate always yields a row
+    return int(row[0]), int(row[1])
 
 
 _YEAR_RECORDS_SQL = """SELECT member_id, course_date, course_id, title, source, hours

@@ -23,7 +23,7 @@ from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.standing import hour_summary_query, year_records, year_standing
+from cetracker.standing import hour_summary_query, year_eligibility, year_records, year_standing
 from cetracker.store.db import Database
 
 pytestmark = pytest.mark.both_backends
@@ -181,6 +181,18 @@ def _recomputed(db: Database, year: int) -> list[tuple]:
     return db.rows(f"SELECT * FROM ({sql}) ORDER BY member_id", params)  # noqa: S608
 
 
+def _eligibility_kept(db: Database, year: int) -> list[tuple]:
+    return db.rows(f"SELECT * FROM {year_eligibility(db, year)} ORDER BY member_id")  # noqa: S608
+
+
+def _eligibility_now(db: Database, year: int) -> list[tuple]:
+    sql, params = hour_summary_query(db, Filters(year=year), detail=True)
+    return db.rows(
+        f"SELECT member_id, status, area, county, eligible FROM ({sql}) ORDER BY member_id",  # noqa: S608
+        params,
+    )
+
+
 def _records_kept(db: Database, year: int) -> list[tuple]:
     return db.rows(
         f"SELECT * FROM {year_records(db, year)} ORDER BY ALL"  # noqa: S608
@@ -199,14 +211,15 @@ def _check(db: Database, after: object) -> None:
     for year in YEARS:
         assert _maintained(db, year) == _recomputed(db, year), (year, after)
         assert _records_kept(db, year) == _records_now(db, year), (year, after)
+        assert _eligibility_kept(db, year) == _eligibility_now(db, year), (year, after)
 
 
 @settings(
-    max_examples=12,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
-@given(st.lists(ops, min_size=1, max_size=7))
+@given(st.lists(ops, min_size=1, max_size=6))
 def test_the_maintained_standing_equals_a_full_recompute_after_every_write(db, sequence):
     _fresh(db)
     _check(db, "start")  # builds every year's tables once
@@ -244,13 +257,18 @@ def test_a_write_patches_only_the_years_it_can_change(db, monkeypatch):
         db, policies.Proposal(compute.Policy(2025, D(12), D(5)), {}), actor="admin"
     )
     _check(db, "policy")
-    assert sorted(built) == ["standing_2025", "standing_2026"]
+    assert sorted(built) == [
+        "eligibility_2025",
+        "eligibility_2026",
+        "standing_2025",
+        "standing_2026",
+    ]
     built.clear()
     with db.transaction() as cur:
         cur.execute("UPDATE members SET area = 'Area 9' WHERE id = 1")
     _check(db, "untracked")
     assert sorted(built) == sorted(
-        [f"standing_{y}" for y in YEARS] + [f"records_{y}" for y in YEARS]
+        f"{family}_{y}" for y in YEARS for family in ("standing", "records", "eligibility")
     )
 
 
