@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 
 from hypothesis import HealthCheck, Phase, given, seed, settings  # noqa: E402
 
-from cetracker import importer  # noqa: E402
+from cetracker import providers  # noqa: E402
 from cetracker.errors import CetrackerError  # noqa: E402
 from cetracker.files.workbook import load  # noqa: E402
 from cetracker.store.db import Database  # noqa: E402
@@ -44,7 +44,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="cetracker-fuzz-"))
     db = Database(str(folder / "fuzz.duckdb"))
     load(db, write_workbook(folder / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
-    provider_id = importer.provider_id_for(db, "P-1")
+    provider_id = providers.provider_by_license(db, "P-1")
     # Every case is generated and checked, none replayed or shrunk: a crash is counted, not
     # raised, and the first few are printed in full.
     run = settings(

@@ -9,7 +9,7 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from cetracker import importer
+from cetracker import importer, providers
 from cetracker.errors import RejectedFile
 from cetracker.files import rosters
 from cetracker.files.workbook import load
@@ -24,7 +24,7 @@ def office(tmp_path, database_location) -> tuple[Database, int]:
     """The importer tests' members, providers and courses."""
     db = Database(database_location)
     load(db, write_workbook(tmp_path / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
-    return db, importer.provider_id_for(db, "P-1")
+    return db, providers.provider_by_license(db, "P-1")
 
 
 def _import(db, pid, data: bytes, name: str = "r.xlsx") -> importer.ImportResult:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from cetracker import importer
+from cetracker import providers
 from cetracker.errors import CetrackerError
 from cetracker.files.workbook import load
 from cetracker.store.db import Database
@@ -33,7 +33,7 @@ def fuzz_office(tmp_path_factory: pytest.TempPathFactory) -> tuple[Database, int
     folder: Path = tmp_path_factory.mktemp("fuzz")
     db = Database(str(folder / "fuzz.duckdb"))
     load(db, write_workbook(folder / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
-    return db, importer.provider_id_for(db, "P-1")
+    return db, providers.provider_by_license(db, "P-1")
 
 
 def test_roster_reader_keeps_its_invariant(fuzz_office):

@@ -635,7 +635,7 @@ def test_every_writer_files_a_date_in_the_same_ce_year_after_a_start_month_chang
             "UPDATE courses SET start_date = NULL, end_date = NULL WHERE course_number = ?",
             [course_number],
         )
-    provider_id = importer.provider_id_for(demo_db, provider_license)
+    provider_id = providers.provider_by_license(demo_db, provider_license)
     rows = [
         ["A", last_name, license_number, course_number, year, "08/15/2023", 1]
         for year in (2023, 2024)

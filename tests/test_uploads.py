@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cetracker import importer
+from cetracker import importer, providers
 from cetracker.errors import RejectedFile
 from cetracker.files import bounded, uploads
 from cetracker.files.spreadsheets import Sheet
@@ -32,7 +32,7 @@ OK = "Processed"
 def office(tmp_path, database_location) -> tuple[Database, int]:
     db = Database(database_location)
     load(db, write_workbook(tmp_path / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
-    return db, importer.provider_id_for(db, "P-1")
+    return db, providers.provider_by_license(db, "P-1")
 
 
 def outcomes(db: Database, pid: int, data: bytes, name: str) -> list[tuple[int, str]]:
