@@ -80,7 +80,9 @@ def save_dues(
     del cleaned["year"]
     key = {"member_id": member_id, "year": year}
     seen = entities.current(db, DUES, key) if isinstance(loaded, str) else loaded
-    return entities.save(db, DUES, key, cleaned, seen, actor, lambda _c, _v: None, "dues")
+    return entities.save(
+        db, DUES, key, cleaned, seen, actor, lambda _c, _v: None, "dues", tracked=True
+    )
 
 
 def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
@@ -171,7 +173,7 @@ def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> in
         {"amount_due": amount},
         config.today(),
     )
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         added = cur.execute(
             """INSERT INTO dues (member_id, year, amount_due, amount_paid, status)
                SELECT id, $y, $a, 0, 'unpaid' FROM members m

@@ -7,6 +7,7 @@ this query against ``compute.standing`` on random member histories.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -16,9 +17,10 @@ from cetracker.accounts.users import User
 from cetracker.errors import NotAllowed
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.store.db import Database
+from cetracker.store.db import Database, Touched
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
 
 HOUR_SUMMARY_COLUMNS = [
@@ -46,7 +48,7 @@ category_hours AS (
     SELECT member_id, category, sum(hours) AS got
     FROM ce_records
     WHERE status = 'approved' AND ce_year = $year
-      AND category IN (SELECT category FROM minimums)
+      AND category IN (SELECT category FROM minimums) {records_of}
     GROUP BY member_id, category
 ),
 categories_short AS (
@@ -56,7 +58,7 @@ categories_short AS (
                       '; ' ORDER BY mn.category) AS reasons
     FROM members m CROSS JOIN minimums mn
     LEFT JOIN category_hours g ON g.member_id = m.id AND g.category = mn.category
-    WHERE coalesce(g.got, 0) < mn.minimum
+    WHERE coalesce(g.got, 0) < mn.minimum {members_of}
     GROUP BY m.id
 ),
 """
@@ -68,7 +70,7 @@ WITH yearly AS (
            sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev,
            count(*) FILTER (WHERE ce_year = $year) AS courses
     FROM ce_records
-    WHERE status = 'approved' AND ce_year IN ($year, $year - 1)
+    WHERE status = 'approved' AND ce_year IN ($year, $year - 1) {records_of}
     GROUP BY member_id
 ),
 {category_ctes}standing AS (
@@ -158,13 +160,24 @@ def hour_summary_query(
     detail: bool = False,
     rules: Rules | None = None,
     live: bool = False,
+    members: list[int] | None = None,
 ) -> tuple[str, dict[str, object]]:
     """The SQL and parameters of the Hour Summary (used for tables and streamed exports).
 
-    A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules.
+    A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules;
+    ``members`` limits it to those member ids (what a write touched).
     """
     year = filters.year
     where, params = filters.member_where("m")
+    records_of = members_of = ""
+    if members is not None:
+        # Only these members' rows and records are read (a write's few, not a million).
+        records_of = "AND member_id IN (SELECT unnest($only::INTEGER[]))"
+        members_of = "AND m.id IN (SELECT unnest($only::INTEGER[]))"
+        where = f"{where} {members_of}"
+        params["only"] = [int(m) for m in members]
+    # The category reasons are shared with the closed-year snapshot's SQL.
+    ctes = _CATEGORY_CTES.format(records_of=records_of, members_of=members_of)
     if not live and rules is None and snapshot_year(db, year):
         extra = (
             ", s.status, s.categories_short, m.id AS member_id, (SELECT count(*) FROM ce_records r"
@@ -181,7 +194,7 @@ def hour_summary_query(
         minimums = compute.binding_minimums(policies.load_minimum_sets(db), year)
         params.update(year=year, min_categories=list(minimums), min_hours=list(minimums.values()))
         sql = _SNAPSHOT_SQL.format(
-            where=where, extra=extra, short=short, category_ctes=_CATEGORY_CTES.rstrip(",\n")
+            where=where, extra=extra, short=short, category_ctes=ctes.rstrip(",\n")
         )
         return sql, params
     rules = rules or Rules.of(db)
@@ -195,7 +208,7 @@ def hour_summary_query(
         else ""
     )
     sql = _HOUR_SUMMARY_SQL.format(
-        where=where, extra=extra, having=having, category_ctes=_CATEGORY_CTES
+        where=where, extra=extra, having=having, records_of=records_of, category_ctes=ctes
     )
     params.update(
         year=year,
@@ -208,34 +221,127 @@ def hour_summary_query(
     return sql, params
 
 
+# A write touching more members than this rebuilds a year's table instead of patching it.
+PATCH_LIMIT = 250_000
+
+
+def _touched_members(changes: list[Touched], year: int) -> set[int] | None:
+    """Members whose standing for ``year`` the changes can alter (None: the year's rules
+    or closed state changed, so every member)."""
+    touched: set[int] = set()
+    for change in changes:
+        if year in change.years:
+            return None
+        touched |= change.members_for(year)
+    return touched
+
+
+def _standing_rows(sql: str) -> str:
+    # The name search reads the members' own search key (the one rule: filters.name_search).
+    return f"""SELECT s.*, m.search_key AS search
+               FROM ({sql}) s JOIN members m ON m.id = s.member_id"""  # noqa: S608 - fixed SQL
+
+
+def _kept_standing(db: Database, year: int, family: str, rows: Callable[[str], str]) -> str:
+    """A maintained table of ``rows`` over the year's Hour Summary query: built once, then
+    patched by each write for the members it touched (see ``year_standing``)."""
+    sql, params = hour_summary_query(db, Filters(year=year), detail=True)
+
+    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched]) -> bool:
+        touched = _touched_members(changes, year)
+        if touched is None or len(touched) > PATCH_LIMIT:
+            return False
+        if touched:
+            ids = sorted(touched)
+            some, some_params = hour_summary_query(db, Filters(year=year), detail=True, members=ids)
+            cur.execute(
+                f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
+                {"ids": ids},
+            )
+            cur.execute(f"INSERT INTO {table} {rows(some)}", some_params)  # noqa: S608
+        return True
+
+    return db.maintained_table(f"{family}_{int(year)}", rows(sql), params, patch)
+
+
 def year_standing(db: Database, year: int) -> str:
-    """Every member's standing for ``year`` (or its snapshot), computed once per data version.
+    """Every member's standing for ``year`` (or its snapshot), kept up to date across writes.
 
     Returns the name of an in-memory table: a filter change then reads it instead of
-    the 4 million records; filters, the director's scope and the sort apply to it in SQL.
+    the records; filters, the director's scope and the sort apply to it in SQL. Built once;
+    a write then recomputes only the members it touched, in the years it can change (its
+    records' year and the next, through carried hours); a change of the year's rules, its
+    closing or reopening, or a write of unknown reach rebuilds it.
     """
-    sql, params = hour_summary_query(db, Filters(year=year), detail=True)
-    return db.scratch_table(
-        f"standing_{int(year)}",
-        f"""SELECT s.*, m.search_key AS search
-            FROM ({sql}) s JOIN members m ON m.id = s.member_id
-            ORDER BY s.last_name, s.first_name, s.license_number""",  # noqa: S608
-        params,
+    return _kept_standing(
+        db,
+        year,
+        "standing",
+        lambda sql: f"{_standing_rows(sql)} ORDER BY last_name, first_name, license_number",
     )
 
 
-def year_records(db: Database, year: int) -> str:
-    """The year's approved records (what Conference Detail lists), once per data version.
+def year_eligibility(db: Database, year: int) -> str:
+    """Each member's eligibility for ``year`` with status, area and county: what the
+    compliance trend counts for its earlier years, a sliver of ``year_standing`` (a
+    twentieth of its memory at a million members), kept up to date the same way."""
+    return _kept_standing(
+        db,
+        year,
+        "eligibility",
+        lambda sql: f"SELECT member_id, status, area, county, eligible FROM ({sql})",  # noqa: S608
+    )
 
-    A tenth of the records table, ordered by member: joining a page of members with it
-    reads ~430,000 rows at 200,000 members instead of scanning all 4 million.
+
+def eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
+    """Active members and how many are eligible, for the filters' year and scope, from the
+    year's slim eligibility table (``year_eligibility``)."""
+    where, params = filters.member_where("s")
+    row = db.one(
+        f"""SELECT count(*), count(*) FILTER (WHERE eligible)
+            FROM {year_eligibility(db, filters.year)} s
+            WHERE status = 'active' AND {where}""",  # noqa: S608 - fixed clauses, values are parameters
+        params,
+    )
+    assert row is not None  # an aggregate always yields a row
+    return int(row[0]), int(row[1])
+
+
+_YEAR_RECORDS_SQL = """SELECT member_id, course_date, course_id, title, source, hours
+                       FROM ce_records WHERE ce_year = $year AND status = 'approved' {only}"""
+
+
+def year_records(db: Database, year: int) -> str:
+    """The year's approved records (what Conference Detail lists), kept up to date.
+
+    A tenth of the records table: joining a page of members with it reads the year's
+    rows instead of scanning all of them. A write replaces the touched members' rows.
     """
-    return db.scratch_table(
+
+    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched]) -> bool:
+        # (Rules and closing leave records where they are: a start month cannot change
+        # under recorded years.)
+        touched = set().union(*(change.records.get(year, set()) for change in changes))
+        if len(touched) > PATCH_LIMIT:
+            return False
+        if touched:
+            ids = sorted(touched)
+            cur.execute(
+                f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
+                {"ids": ids},
+            )
+            only = "AND member_id IN (SELECT unnest($ids::INTEGER[]))"
+            cur.execute(
+                f"INSERT INTO {table} {_YEAR_RECORDS_SQL.format(only=only)}",  # noqa: S608
+                {"year": int(year), "ids": ids},
+            )
+        return True
+
+    return db.maintained_table(
         f"records_{int(year)}",
-        """SELECT member_id, course_date, course_id, title, source, hours
-           FROM ce_records WHERE ce_year = $year AND status = 'approved'
-           ORDER BY member_id""",
+        _YEAR_RECORDS_SQL.format(only="") + " ORDER BY member_id",
         {"year": int(year)},
+        patch,
     )
 
 
@@ -283,6 +389,17 @@ def hour_summary(
         repr(("hour_summary", filters, detail, limit, only, reasons)), lambda: db.frame(sql, params)
     )
     return frame
+
+
+def hour_summary_csv_query(db: Database, filters: Filters) -> tuple[str, dict[str, object]]:
+    """The Hour Summary CSV's rows (SPEC §7's columns, report order) as SQL over the
+    year's standing, for an export that DuckDB streams to a file."""
+    return _over_standing(
+        db,
+        filters,
+        ", ".join(HOUR_SUMMARY_COLUMNS),
+        "ORDER BY last_name, first_name, license_number",
+    )
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,11 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +51,59 @@ SEQUENCES = {
     "audit_ids": "audit_log",
     "license_ids": "member_licenses",
 }
+
+
+@dataclass
+class Touched:
+    """What one committed write changed of what the standing is computed from.
+
+    A write in a ``tracked`` transaction says so through ``note`` (``cetracker.records``
+    for CE records, ``members``, ``policy`` and ``years`` for theirs); derived tables
+    (a year's standing) then recompute only those members or years. A write in an
+    untracked transaction counts as having changed everything.
+    """
+
+    # CE year -> members whose records in that year were added, changed or removed
+    records: dict[int, set[int]] = field(default_factory=dict)
+    # members whose own row changed (status, name, area, county, position; added, deleted)
+    members: set[int] = field(default_factory=set)
+    # CE years whose rules or closed state changed: everything in them
+    years: set[int] = field(default_factory=set)
+
+    def members_for(self, year: int) -> set[int]:
+        """The members whose standing for ``year`` this write can change: their records
+        in ``year`` or in the year before (carried hours), or their own row."""
+        return self.members | self.records.get(year, set()) | self.records.get(year - 1, set())
+
+
+_noting: ContextVar[Touched | None] = ContextVar("cetracker_noting", default=None)
+
+
+def noting() -> bool:
+    """Whether the running transaction is tracked (``note`` is then worth its query)."""
+    return _noting.get() is not None
+
+
+def note(
+    *,
+    records: Iterable[tuple[int, int]] = (),
+    members: Iterable[int] = (),
+    years: Iterable[int] = (),
+) -> None:
+    """Say what the running tracked transaction changes: ``records`` as (CE year, member id)
+    pairs, members' own rows, whole years. Nothing to do in an untracked transaction."""
+    touched = _noting.get()
+    if touched is None:
+        return
+    for year, member in records:
+        touched.records.setdefault(int(year), set()).add(int(member))
+    touched.members.update(int(m) for m in members)
+    touched.years.update(int(y) for y in years)
+
+
+# A position in the stream of committed writes: (this process's report-write count, the
+# server's shared counter or 0). Derived tables remember the mark they were computed at.
+Mark = tuple[int, int]
 
 
 def redacted(location: str | Path) -> str:
@@ -105,6 +161,14 @@ class Database:
         self._shared_at = float("-inf")
         self.schema_ready = False  # the server's write counters exist (migration 6)
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
+        # What each report write of this process changed, by the local version it made
+        # (None: unknown, so everything); derived tables catch up from here.
+        self._journal: deque[tuple[int, Touched | None]] = deque(maxlen=2000)
+        # Server mode: the shared counter's values this process's own writes drew; any
+        # other value between two marks is another process's write.
+        self._own_shared: deque[int] = deque(maxlen=2000)
+        # family -> (table, the mark it is up to date with)
+        self._maintained: dict[str, tuple[str, Mark]] = {}
         self._kept: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
         # One build per key at a time: a second session asking for the same result
@@ -128,38 +192,100 @@ class Database:
         self._scratch_tables: dict[str, list[tuple[str, float | None]]] = {}
         self._scratch_serial = itertools.count()
 
+    def _new_scratch(self, family: str, build_sql: str, params: Params) -> str:
+        """Create a table of ``family`` from ``build_sql``; drop the family's long superseded."""
+        # The name is made of this object's counters only: a family names a year
+        # ("standing_2024"), and nothing a caller passes goes into an identifier.
+        name = f"{SCRATCH}.{self._scratch_prefix}_t{next(self._scratch_serial)}"
+        assert _SCRATCH_NAME.fullmatch(name), name
+        cur = self.cursor()
+        try:
+            cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)
+            now = time.monotonic()
+            with self._cache_lock:
+                # A table is dropped once superseded for a while, not at once: another
+                # session may be reading the name it was handed a moment ago.
+                older = self._scratch_tables.setdefault(family, [])
+                if older:
+                    older[-1] = (older[-1][0], now)
+                older.append((name, None))
+                stale = [n for n, since in older[:-2] if since is not None and now - since > 10]
+                older[:] = [entry for entry in older if entry[0] not in stale]
+            for old in stale:
+                cur.execute(f"DROP TABLE IF EXISTS {old}")
+        finally:
+            cur.close()
+        return name
+
     def scratch_table(self, family: str, build_sql: str, params: Params = None) -> str:
         """A derived in-memory table of ``family``, rebuilt once per data version.
 
         Returns its qualified name; the family's table before the previous one is dropped.
         """
-
-        def build() -> str:
-            # The name is made of this object's counters only: a family names a year
-            # ("standing_2024"), and nothing a caller passes goes into an identifier.
-            name = f"{SCRATCH}.{self._scratch_prefix}_t{next(self._scratch_serial)}"
-            assert _SCRATCH_NAME.fullmatch(name), name
-            cur = self.cursor()
-            try:
-                cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)
-                now = time.monotonic()
-                with self._cache_lock:
-                    # A table is dropped once superseded for a while, not at once: another
-                    # session may be reading the name it was handed a moment ago.
-                    older = self._scratch_tables.setdefault(family, [])
-                    if older:
-                        older[-1] = (older[-1][0], now)
-                    older.append((name, None))
-                    stale = [n for n, since in older[:-2] if since is not None and now - since > 10]
-                    older[:] = [entry for entry in older if entry[0] not in stale]
-                for old in stale:
-                    cur.execute(f"DROP TABLE IF EXISTS {old}")
-            finally:
-                cur.close()
-            return name
-
-        table: str = self.cached(f"scratch:{family}", build)
+        table: str = self.cached(
+            f"scratch:{family}", lambda: self._new_scratch(family, build_sql, params)
+        )
         return table
+
+    def maintained_table(
+        self,
+        family: str,
+        build_sql: str,
+        params: Params,
+        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched]], bool],
+    ) -> str:
+        """A derived in-memory table of ``family`` kept up to date across writes.
+
+        Built once from ``build_sql``; after writes, ``patch(cursor, table, changes)``
+        brings it up to date from what the writes noted (inside one transaction, so a
+        reader sees it before or after, never half-way) or returns False to have it
+        rebuilt. Writes whose changes are unknown (untracked, or on a server another
+        process's) rebuild it. Returns the table's qualified name.
+        """
+
+        def current() -> str:
+            mark = self.mark()  # before reading: a write landing meanwhile is patched again
+            with self._cache_lock:
+                held = self._maintained.get(family)
+            if held is not None:
+                table, since = held
+                changes = self.changes_since(since, mark)
+                if changes is not None:
+                    if changes and not self._patch(table, changes, patch):
+                        changes = None
+                    if changes is not None:
+                        with self._cache_lock:
+                            self._maintained[family] = (table, mark)
+                        return table
+            table = self._new_scratch(family, build_sql, params)
+            with self._cache_lock:
+                self._maintained[family] = (table, mark)
+            return table
+
+        table: str = self.cached(f"maintained:{family}", current)
+        return table
+
+    def _patch(
+        self,
+        table: str,
+        changes: list[Touched],
+        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched]], bool],
+    ) -> bool:
+        cur = self.cursor()
+        try:
+            cur.begin()
+            try:
+                done = patch(cur, table, changes)
+            except BaseException:
+                cur.rollback()
+                raise
+            if done:
+                cur.commit()
+            else:
+                cur.rollback()
+            return done
+        finally:
+            cur.close()
 
     @staticmethod
     def _connect_server(url: str) -> duckdb.DuckDBPyConnection:
@@ -271,8 +397,29 @@ class Database:
         counters = "nextval(''write_versions'') AS w" + (
             ", nextval(''data_versions'') AS d" if reports else ""
         )
-        self.one(f"SELECT * FROM postgres_query('{SERVER}', 'SELECT {counters}')")  # noqa: S608 - constants
+        row = self.one(f"SELECT * FROM postgres_query('{SERVER}', 'SELECT {counters}')")  # noqa: S608 - constants
+        if reports and row is not None:
+            with self._cache_lock:
+                self._own_shared.append(int(row[1]))
         self._shared_at = float("-inf")
+
+    def mark(self) -> Mark:
+        """Where the stream of report writes stands now (see ``changes_since``)."""
+        return (self._data_version, self._shared_versions()[1])
+
+    def changes_since(self, since: Mark, until: Mark | None = None) -> list[Touched] | None:
+        """What the report writes between two marks changed, or None when that is not
+        known: an untracked write, one too old to remember, or another process's."""
+        local, shared = until if until is not None else self.mark()
+        with self._cache_lock:
+            if shared != since[1]:
+                own = set(self._own_shared)
+                if any(v not in own for v in range(since[1] + 1, shared + 1)):
+                    return None
+            entries = [(v, t) for v, t in self._journal if since[0] < v <= local]
+        if len(entries) != local - since[0] or any(t is None for _, t in entries):
+            return None
+        return [t for _, t in entries if t is not None]
 
     # -- reading -------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -365,32 +512,44 @@ class Database:
             self._kept[key] = value
 
     def forget_cache(self) -> None:
-        """Forget every remembered result (what ``cached`` and ``keep`` hold)."""
+        """Forget every remembered result (what ``cached`` and ``keep`` hold, and the
+        maintained tables: the next asks rebuild them)."""
         with self._cache_lock:
             self._cache.clear()
             self._kept.clear()
+            self._maintained.clear()
 
     # -- writing -------------------------------------------------------------
     @contextmanager
-    def transaction(self, *, reports: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(
+        self, *, reports: bool = True, tracked: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """One all-or-nothing write: commit on success, roll back on any error.
 
         ``reports=False`` for writes no report reads (logins, messages, the audit log
-        alone): they leave the reports' cached results in place.
+        alone): they leave the reports' cached results in place. ``tracked=True`` promises
+        that whatever the transaction changes of CE records, members, rules or closed
+        years is said with ``note`` (derived tables then patch; see ``Touched``).
         """
         with self._write_lock:
+            touched = Touched() if tracked else None
+            token = _noting.set(touched)
             cur = self.cursor()
             cur.begin()
             try:
                 yield cur
             except BaseException:
+                _noting.reset(token)
                 cur.rollback()
                 cur.close()
                 raise
+            _noting.reset(token)
             cur.commit()
             cur.close()
             self._version += 1
             if reports:
+                with self._cache_lock:  # the entry first: a reader of the version finds it
+                    self._journal.append((self._data_version + 1, touched))
                 self._data_version += 1
             if self.server and self.schema_ready:
                 self._announce(reports)
