@@ -216,16 +216,6 @@ class Database:
             cur.close()
         return name
 
-    def scratch_table(self, family: str, build_sql: str, params: Params = None) -> str:
-        """A derived in-memory table of ``family``, rebuilt once per data version.
-
-        Returns its qualified name; the family's table before the previous one is dropped.
-        """
-        table: str = self.cached(
-            f"scratch:{family}", lambda: self._new_scratch(family, build_sql, params)
-        )
-        return table
-
     def maintained_table(
         self,
         family: str,
@@ -510,13 +500,14 @@ class Database:
                 self._kept.clear()
             self._kept[key] = value
 
-    def forget_cache(self) -> None:
-        """Forget every remembered result (what ``cached`` and ``keep`` hold, and the
-        maintained tables: the next asks rebuild them)."""
+    def forget_cache(self, *, tables: bool = True) -> None:
+        """Forget every remembered result (what ``cached`` and ``keep`` hold) and, unless
+        ``tables`` is False, the maintained tables (the next asks rebuild them)."""
         with self._cache_lock:
             self._cache.clear()
             self._kept.clear()
-            self._maintained.clear()
+            if tables:
+                self._maintained.clear()
 
     # -- writing -------------------------------------------------------------
     @contextmanager
