@@ -385,12 +385,12 @@ def main() -> int:
     measure(
         "year standing built from scratch (every member; a process's first)",
         lambda: summary.year_standing(db, year),
-        repeat=3,
+        repeat=2,
     )
     measure(
         "year's approved records built from scratch (Conference Detail's table)",
         lambda: summary.year_records(db, year),
-        repeat=3,
+        repeat=2,
     )
 
     def page(filters: Filters) -> Callable[[], object]:
@@ -436,6 +436,7 @@ def main() -> int:
     measure(
         "dashboard figures, nothing remembered (a process's first)",
         lambda: dashboard.figures(db, Scope(), year),
+        repeat=2,
     )
     if wanted("dashboard figures right after"):
         # What the Dashboard costs when someone opens it the moment a write lands: one

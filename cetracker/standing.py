@@ -45,7 +45,7 @@ WITH yearly AS (
            sum(hours) FILTER (WHERE ce_year = $year) AS earned,
            sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev,
            count(*) FILTER (WHERE ce_year = $year) AS courses
-    FROM ce_records
+    FROM {records}
     WHERE status = 'approved' AND ce_year IN ($year, $year - 1) {records_of}
     GROUP BY member_id
 ),
@@ -55,7 +55,7 @@ minimums AS (
 ),
 category_hours AS (
     SELECT member_id, category, sum(hours) AS got
-    FROM ce_records
+    FROM {records}
     WHERE status = 'approved' AND ce_year = $year
       AND category IN (SELECT category FROM minimums) {records_of}
     GROUP BY member_id, category
@@ -158,11 +158,14 @@ def hour_summary_query(
     rules: Rules | None = None,
     live: bool = False,
     members: list[int] | None = None,
+    records: str = "ce_records",
 ) -> tuple[str, dict[str, object]]:
     """The SQL and parameters of the Hour Summary (used for tables and streamed exports).
 
     A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules;
-    ``members`` limits it to those member ids (what a write touched).
+    ``members`` limits it to those member ids (what a write touched); ``records`` is where
+    the records of the year and the year before come from (SQL of code, never of input:
+    columns member_id, ce_year, hours, category, status).
     """
     year = filters.year
     where, params = filters.member_where("m")
@@ -199,7 +202,12 @@ def hour_summary_query(
         else ""
     )
     sql = _HOUR_SUMMARY_SQL.format(
-        where=where, extra=extra, having=having, records_of=records_of, members_of=members_of
+        where=where,
+        extra=extra,
+        having=having,
+        records_of=records_of,
+        members_of=members_of,
+        records=records,
     )
     params.update(
         year=year,
@@ -232,18 +240,36 @@ def _standing_rows(sql: str) -> str:
                FROM ({sql})"""  # noqa: S608 - composed of fixed SQL
 
 
-def _kept_standing(db: Database, year: int, family: str, rows: Callable[[str], str]) -> str:
-    """A maintained table of ``rows`` over the year's Hour Summary query: built once, then
-    patched by each write for the members it touched (see ``year_standing``)."""
-    sql, params = hour_summary_query(db, Filters(year=year), detail=True)
+def _two_years(db: Database, year: int) -> str:
+    """The approved records of ``year`` and the year before, from their maintained tables
+    (``year_records``), as the Hour Summary query reads records."""
+    return f"""(SELECT member_id, $year::INTEGER AS ce_year, hours, category,
+                       'approved' AS status FROM {year_records(db, year)}
+                UNION ALL
+                SELECT member_id, ($year - 1)::INTEGER, hours, category, 'approved'
+                FROM {year_records(db, year - 1)})"""  # noqa: S608 - names of our tables
 
-    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched]) -> bool:
+
+def _kept_standing(db: Database, year: int, family: str, rows: Callable[[str], str]) -> str:
+    """A maintained table of ``rows`` over the year's Hour Summary query, computed from the
+    maintained tables of the year's and the year before's records (in memory: a write's
+    members are recomputed without reading the records table); see ``year_standing``."""
+
+    def build(records: str) -> tuple[str, dict[str, object]]:
+        sql, params = hour_summary_query(db, Filters(year=year), detail=True, records=records)
+        return rows(sql), params
+
+    def patch(
+        cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], records: str
+    ) -> bool:
         touched = _touched_members(changes, year)
         if touched is None or len(touched) > PATCH_LIMIT:
             return False
         if touched:
             ids = sorted(touched)
-            some, some_params = hour_summary_query(db, Filters(year=year), detail=True, members=ids)
+            some, some_params = hour_summary_query(
+                db, Filters(year=year), detail=True, members=ids, records=records
+            )
             cur.execute(
                 f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
                 {"ids": ids},
@@ -251,7 +277,7 @@ def _kept_standing(db: Database, year: int, family: str, rows: Callable[[str], s
             cur.execute(f"INSERT INTO {table} {rows(some)}", some_params)  # noqa: S608
         return True
 
-    return db.maintained_table(f"{family}_{int(year)}", rows(sql), params, patch)
+    return db.maintained_table(f"{family}_{int(year)}", build, patch, lambda: _two_years(db, year))
 
 
 def year_standing(db: Database, year: int) -> str:
@@ -297,25 +323,26 @@ def eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-_YEAR_RECORDS_SQL = """SELECT member_id, course_date, course_id, title, source, hours
+_YEAR_RECORDS_SQL = """SELECT member_id, course_date, course_id, title, source, hours, category
                        FROM ce_records WHERE ce_year = $year AND status = 'approved' {only}"""
 
 
 def year_records(db: Database, year: int) -> str:
-    """The year's approved records (what Conference Detail lists), kept up to date.
+    """The year's approved records, kept up to date across writes (in memory).
 
-    A tenth of the records table: joining a page of members with it reads the year's
-    rows instead of scanning all of them. A write replaces the touched members' rows.
+    What Conference Detail lists and what a year's standing is computed from: a tenth of
+    the records table. A write adds the records it added (a roster's rows are not read
+    again) and reads again the records of the members whose records it otherwise changed.
     """
 
-    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched]) -> bool:
+    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], _: None) -> bool:
         # (Rules and closing leave records where they are: a start month cannot change
         # under recorded years.)
-        touched = set().union(*(change.records.get(year, set()) for change in changes))
-        if len(touched) > PATCH_LIMIT:
+        again = set().union(*(change.rewritten.get(year, set()) for change in changes))
+        if len(again) > PATCH_LIMIT:
             return False
-        if touched:
-            ids = sorted(touched)
+        ids = sorted(again)
+        if ids:
             cur.execute(
                 f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
                 {"ids": ids},
@@ -325,12 +352,30 @@ def year_records(db: Database, year: int) -> str:
                 f"INSERT INTO {table} {_YEAR_RECORDS_SQL.format(only=only)}",  # noqa: S608
                 {"year": int(year), "ids": ids},
             )
+        for change in changes:
+            for added in change.added:
+                # Added rows the table holds already (it was built after they were) are
+                # skipped: a record is unique by member, course and date.
+                cur.register("kept_added", added)
+                cur.execute(
+                    f"""INSERT INTO {table}
+                        SELECT a.member_id, a.course_date, a.course_id, a.title, a.source,
+                               a.hours, a.category
+                        FROM kept_added a
+                        WHERE a.ce_year = $year AND a.status = 'approved'
+                          AND a.member_id NOT IN (SELECT unnest($ids::INTEGER[]))
+                          AND NOT EXISTS (
+                              SELECT 1 FROM {table} t
+                              WHERE t.member_id = a.member_id AND t.course_id = a.course_id
+                                AND t.course_date = a.course_date)""",  # noqa: S608
+                    {"year": int(year), "ids": ids},
+                )
+                cur.unregister("kept_added")
         return True
 
     return db.maintained_table(
         f"records_{int(year)}",
-        _YEAR_RECORDS_SQL.format(only="") + " ORDER BY member_id",
-        {"year": int(year)},
+        lambda _: (_YEAR_RECORDS_SQL.format(only="") + " ORDER BY member_id", {"year": int(year)}),
         patch,
     )
 
