@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cetracker import entities, importer, members, records, self_reports, years
+from cetracker import dues, entities, importer, members, records, self_reports, years
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
@@ -133,6 +133,20 @@ def _apply(db: Database, op: tuple) -> None:  # noqa: C901 - one branch per kind
         values = {**loaded, "status": "inactive" if loaded["status"] == "active" else "active"}
         values["area"] = args[1]
         members.save_member(db, values, actor="admin", member_id=member_id, loaded=loaded)
+    elif kind == "dues":
+        member_id, paid = args[0] + 1, D(args[1])
+        dues.save_dues(
+            db,
+            member_id,
+            2026,
+            {
+                "amount_due": D(50),
+                "amount_paid": paid,
+                "paid_date": TODAY if paid else None,
+                "status": "paid" if paid == 50 else "partial" if paid else "unpaid",
+            },
+            actor="admin",
+        )
     elif kind == "untracked":  # a write that says nothing of what it changed
         with db.transaction() as cur:
             cur.execute("UPDATE ce_records SET hours = hours + 1 WHERE id = ?", [args[0] + 1000])
@@ -166,6 +180,7 @@ ops = st.one_of(
     st.tuples(st.just("close"), st.integers(2022, 2025)),
     st.tuples(st.just("reopen"), st.integers(2022, 2025)),
     st.tuples(st.just("status"), member, st.sampled_from(["Area 1", "Area 2"])),
+    st.tuples(st.just("dues"), member, st.sampled_from([0, 20, 50])),
     st.tuples(st.just("untracked"), st.integers(0, 20)),
 )
 
@@ -212,6 +227,7 @@ def _check(db: Database, after: object) -> None:
         assert _maintained(db, year) == _recomputed(db, year), (year, after)
         assert _records_kept(db, year) == _records_now(db, year), (year, after)
         assert _eligibility_kept(db, year) == _eligibility_now(db, year), (year, after)
+    assert dues.totals(db, Filters(2026)) == dues._totals(db, Filters(2026)), after
 
 
 @settings(

@@ -74,6 +74,8 @@ class Touched:
     members: set[int] = field(default_factory=set)
     # CE years whose rules or closed state changed: everything in them
     years: set[int] = field(default_factory=set)
+    # other tables the write changed that remembered values read ("dues")
+    tables: set[str] = field(default_factory=set)
 
     def members_for(self, year: int) -> set[int]:
         """The members whose standing for ``year`` this write can change: their records
@@ -95,6 +97,7 @@ def note(
     members: Iterable[int] = (),
     years: Iterable[int] = (),
     added: Any = None,
+    tables: Iterable[str] = (),
 ) -> None:
     """Say what the running tracked transaction changes: ``records`` as (CE year, member id)
     pairs, members' own rows, whole years. With ``added`` (the rows, see ``Touched``), the
@@ -111,6 +114,7 @@ def note(
         touched.added.append(added)
     touched.members.update(int(m) for m in members)
     touched.years.update(int(y) for y in years)
+    touched.tables.update(tables)
 
 
 # Rows of added records the journal holds at most (older additions are forgotten, and a
@@ -186,6 +190,8 @@ class Database:
         self._own_shared: deque[int] = deque(maxlen=2000)
         # family -> (table, the mark it is up to date with)
         self._maintained: dict[str, tuple[str, Mark]] = {}
+        # key -> (value, the mark it was computed at)
+        self._values: dict[str, tuple[Any, Mark]] = {}
         self._kept: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
         # One build per key at a time: a second session asking for the same result
@@ -277,6 +283,32 @@ class Database:
 
         table: str = self.cached(f"maintained:{family}", current)
         return table
+
+    def maintained_value(
+        self, key: str, build: Callable[[], Any], affected: Callable[[Touched], bool]
+    ) -> Any:
+        """``build()`` remembered under ``key`` until a write ``affected`` says changes it
+        (or one of unknown reach). Read-only; the key must name all the value depends on
+        besides the data."""
+
+        def current() -> Any:
+            mark = self.mark()  # before reading, as for a maintained table
+            with self._cache_lock:
+                held = self._values.get(key)
+            if held is not None:
+                changes = self.changes_since(held[1], mark)
+                if changes is not None and not any(map(affected, changes)):
+                    with self._cache_lock:
+                        self._values[key] = (held[0], mark)
+                    return held[0]
+            value = build()
+            with self._cache_lock:
+                if len(self._values) >= 256:
+                    self._values.clear()
+                self._values[key] = (value, mark)
+            return value
+
+        return self.cached(f"value:{key}", current)
 
     def _patch(
         self,
@@ -545,6 +577,7 @@ class Database:
             self._kept.clear()
             if tables:
                 self._maintained.clear()
+                self._values.clear()
 
     # -- writing -------------------------------------------------------------
     @contextmanager
