@@ -311,7 +311,18 @@ def year_eligibility(db: Database, year: int) -> str:
 
 def eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
     """Active members and how many are eligible, for the filters' year and scope, from the
-    year's slim eligibility table (``year_eligibility``)."""
+    year's slim eligibility table (``year_eligibility``); remembered until a write can
+    change the year's standing (a write into the current year leaves earlier years be)."""
+    year = filters.year
+    counts: tuple[int, int] = db.maintained_value(
+        repr(("eligibility counts", filters)),
+        lambda: _eligibility_counts(db, filters),
+        lambda change: year in change.years or bool(change.members_for(year)),
+    )
+    return counts
+
+
+def _eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
     where, params = filters.member_where("s")
     row = db.one(
         f"""SELECT count(*), count(*) FILTER (WHERE eligible)

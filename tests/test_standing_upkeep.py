@@ -23,7 +23,14 @@ from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.standing import hour_summary_query, year_eligibility, year_records, year_standing
+from cetracker.standing import (
+    _eligibility_counts,
+    eligibility_counts,
+    hour_summary_query,
+    year_eligibility,
+    year_records,
+    year_standing,
+)
 from cetracker.store.db import Database
 
 pytestmark = pytest.mark.both_backends
@@ -228,6 +235,8 @@ def _check(db: Database, after: object) -> None:
         assert _records_kept(db, year) == _records_now(db, year), (year, after)
         assert _eligibility_kept(db, year) == _eligibility_now(db, year), (year, after)
     assert dues.totals(db, Filters(2026)) == dues._totals(db, Filters(2026)), after
+    for year in YEARS:
+        assert eligibility_counts(db, Filters(year)) == _eligibility_counts(db, Filters(year))
 
 
 @settings(
