@@ -62,9 +62,7 @@ category_hours AS (
 ),
 categories_short AS (
     SELECT m.id AS member_id, count(*) AS short_count,
-           string_agg(mn.category || ': ' || rtrim(rtrim(coalesce(g.got, 0)::DECIMAL(18, 2)::VARCHAR, '0'), '.') || ' of ' || rtrim(rtrim(mn.minimum::DECIMAL(18, 2)::VARCHAR, '0'), '.')
-                      || CASE WHEN mn.minimum = 1 THEN ' hour' ELSE ' hours' END,
-                      '; ' ORDER BY mn.category) AS reasons
+           {reasons}
     FROM members m CROSS JOIN minimums mn
     LEFT JOIN category_hours g ON g.member_id = m.id AND g.category = mn.category
     WHERE coalesce(g.got, 0) < mn.minimum {members_of}
@@ -92,19 +90,36 @@ SELECT license_number, first_name, last_name, county, area, position,
        greatest(0, $required - earned_hours - carried_hours)::DOUBLE AS short_by,
        (status = 'active' AND earned_hours + carried_hours >= $required
         AND categories_short = 0) AS eligible,
-       concat_ws('; ',
-                 CASE WHEN status <> 'active' THEN 'inactive' END,
-                 CASE WHEN earned_hours + carried_hours < $required
-                      THEN rtrim(rtrim(($required - earned_hours - carried_hours)::DECIMAL(18, 2)
-                                       ::VARCHAR, '0'), '.')
-                           || CASE WHEN $required - earned_hours - carried_hours = 1
-                                   THEN ' hour short' ELSE ' hours short' END END,
-                 category_reasons) AS why_not_eligible
+       {why}
        {extra}
 FROM standing
 {having}
-ORDER BY last_name, first_name, license_number
+{order}
 """
+
+
+# The words of why a member is not eligible (as ``compute.reasons`` writes them): the
+# categories a member is short in, then all reasons. Left out (NULL) where only
+# eligibility is wanted: building the text is most of a million members' cost.
+_CATEGORY_REASONS = """
+    -- In category order (as compute.reasons): a list sorted after the grouping costs a
+    -- fraction of an ordered string_agg over a million groups.
+    array_to_string(list_transform(list_sort(list({
+        'category': mn.category,
+        'text': mn.category || ': '
+                || rtrim(rtrim(coalesce(g.got, 0)::DECIMAL(18, 2)::VARCHAR, '0'), '.')
+                || ' of ' || rtrim(rtrim(mn.minimum::DECIMAL(18, 2)::VARCHAR, '0'), '.')
+                || CASE WHEN mn.minimum = 1 THEN ' hour' ELSE ' hours' END})),
+        lambda r: r.text), '; ') AS reasons"""
+_WHY_NOT_ELIGIBLE = """
+    concat_ws('; ',
+              CASE WHEN status <> 'active' THEN 'inactive' END,
+              CASE WHEN earned_hours + carried_hours < $required
+                   THEN rtrim(rtrim(($required - earned_hours - carried_hours)::DECIMAL(18, 2)
+                                    ::VARCHAR, '0'), '.')
+                        || CASE WHEN $required - earned_hours - carried_hours = 1
+                                THEN ' hour short' ELSE ' hours short' END END,
+              category_reasons) AS why_not_eligible"""
 
 
 _SNAPSHOT_SQL = """
@@ -130,7 +145,7 @@ SELECT m.license_number, m.first_name, m.last_name, m.county, m.area, m.position
        {extra}
 FROM year_snapshots s JOIN members m ON m.id = s.member_id
 WHERE s.ce_year = $year AND {where} {short}
-ORDER BY m.last_name, m.first_name, m.license_number
+{order}
 """
 
 
@@ -159,14 +174,19 @@ def hour_summary_query(
     live: bool = False,
     members: list[int] | None = None,
     records: str = "ce_records",
+    ordered: bool = True,
+    reasons: bool = True,
 ) -> tuple[str, dict[str, object]]:
     """The SQL and parameters of the Hour Summary (used for tables and streamed exports).
 
     A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules;
     ``members`` limits it to those member ids (what a write touched); ``records`` is where
     the records of the year and the year before come from (SQL of code, never of input:
-    columns member_id, ce_year, hours, category, status).
+    columns member_id, ce_year, hours, category, status); ``ordered=False`` leaves the rows
+    unsorted (a table that every reader sorts anyway); ``reasons=False`` leaves
+    why_not_eligible empty (NULL) when only eligibility is wanted.
     """
+    order = "ORDER BY last_name, first_name, license_number" if ordered else ""
     year = filters.year
     where, params = filters.member_where("m")
     records_of = members_of = ""
@@ -190,7 +210,8 @@ def hour_summary_query(
             else ""
         )
         params["year"] = year
-        return _SNAPSHOT_SQL.format(where=where, extra=extra, short=short), params
+        order = order.replace("ORDER BY ", "ORDER BY m.").replace(", ", ", m.")
+        return _SNAPSHOT_SQL.format(where=where, extra=extra, short=short, order=order), params
     rules = rules or Rules.of(db)
     this_year = compute.policy_for_year(rules.policies, year)
     previous = compute.policy_for_year(rules.policies, year - 1)
@@ -208,6 +229,9 @@ def hour_summary_query(
         records_of=records_of,
         members_of=members_of,
         records=records,
+        order=order,
+        reasons=_CATEGORY_REASONS if reasons else "NULL::VARCHAR AS reasons",
+        why=_WHY_NOT_ELIGIBLE if reasons else "NULL::VARCHAR AS why_not_eligible",
     )
     params.update(
         year=year,
@@ -250,13 +274,17 @@ def _two_years(db: Database, year: int) -> str:
                 FROM {year_records(db, year - 1)})"""  # noqa: S608 - names of our tables
 
 
-def _kept_standing(db: Database, year: int, family: str, rows: Callable[[str], str]) -> str:
+def _kept_standing(
+    db: Database, year: int, family: str, rows: Callable[[str], str], *, reasons: bool = True
+) -> str:
     """A maintained table of ``rows`` over the year's Hour Summary query, computed from the
     maintained tables of the year's and the year before's records (in memory: a write's
     members are recomputed without reading the records table); see ``year_standing``."""
 
     def build(records: str) -> tuple[str, dict[str, object]]:
-        sql, params = hour_summary_query(db, Filters(year=year), detail=True, records=records)
+        sql, params = hour_summary_query(
+            db, Filters(year=year), detail=True, records=records, ordered=False, reasons=reasons
+        )
         return rows(sql), params
 
     def patch(
@@ -268,7 +296,13 @@ def _kept_standing(db: Database, year: int, family: str, rows: Callable[[str], s
         if touched:
             ids = sorted(touched)
             some, some_params = hour_summary_query(
-                db, Filters(year=year), detail=True, members=ids, records=records
+                db,
+                Filters(year=year),
+                detail=True,
+                members=ids,
+                records=records,
+                ordered=False,
+                reasons=reasons,
             )
             cur.execute(
                 f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
@@ -293,7 +327,7 @@ def year_standing(db: Database, year: int) -> str:
         db,
         year,
         "standing",
-        lambda sql: f"{_standing_rows(sql)} ORDER BY last_name, first_name, license_number",
+        _standing_rows,
     )
 
 
@@ -306,6 +340,7 @@ def year_eligibility(db: Database, year: int) -> str:
         year,
         "eligibility",
         lambda sql: f"SELECT member_id, status, area, county, eligible FROM ({sql})",  # noqa: S608
+        reasons=False,
     )
 
 
