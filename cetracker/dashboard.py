@@ -48,10 +48,11 @@ def _figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ())
     # joined only to limit them to a director's scope or the chosen areas.
     join = "" if scope.everyone and not areas else "JOIN members m ON m.id = r.member_id"
     months = db.frame(
-        f"""SELECT strftime(r.course_date, '%Y-%m') AS month, sum(r.hours)::DOUBLE AS hours
-            FROM {year_records(db, year)} r {join}
-            WHERE {where if join else "true"}
-            GROUP BY month ORDER BY month""",  # noqa: S608 - fixed clause, values are parameters
+        f"""SELECT strftime(first, '%Y-%m') AS month, hours FROM (
+                SELECT date_trunc('month', r.course_date) AS first, sum(r.hours)::DOUBLE AS hours
+                FROM {year_records(db, year)} r {join}
+                WHERE {where if join else "true"}
+                GROUP BY first) ORDER BY month""",  # noqa: S608 - fixed clause, values are parameters
         params if join else {},
     )
     dues_figures = dues.totals(db, filters)

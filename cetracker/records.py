@@ -295,14 +295,41 @@ def _guard_years(cur: Any, rows: str) -> None:
     years.ensure_open(cur, *found)
 
 
-def _note_rows(cur: Any, rows: str) -> None:
-    """Say which members' records in which CE years ``rows`` change (for the standing)."""
+def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None:
+    """Say which members' records in which CE years ``rows`` change (for the standing).
+
+    ``added``: the rows are new records with this source and status; they are noted with
+    their values (when each has a course: unique by member, course and date), so that the
+    year's table of records adds them instead of reading those members' records again.
+    """
     if not noting():
         return
-    for year, members in cur.execute(
-        f"SELECT ce_year, list(DISTINCT member_id) FROM {rows} GROUP BY ce_year"  # noqa: S608
-    ).fetchall():
-        note(records=((year, m) for m in members))
+    pairs = [
+        (year, m)
+        for year, members in cur.execute(
+            f"SELECT ce_year, list(DISTINCT member_id) FROM {rows} GROUP BY ce_year"  # noqa: S608
+        ).fetchall()
+        for m in members
+    ]
+    with_course = (
+        added is not None
+        and not cur.execute(
+            f"SELECT count(*) FROM {rows} WHERE course_id IS NULL"  # noqa: S608
+        ).fetchone()[0]
+    )
+    if not with_course or added is None:
+        note(records=pairs)
+        return
+    values = cur.execute(
+        f"""SELECT member_id::INTEGER AS member_id, ce_year::INTEGER AS ce_year,
+                   course_date::DATE AS course_date, course_id::INTEGER AS course_id,
+                   title::VARCHAR AS title, $source::VARCHAR AS source,
+                   hours::DECIMAL(8, 2) AS hours, category::VARCHAR AS category,
+                   $status::VARCHAR AS status
+            FROM {rows}""",  # noqa: S608
+        added,
+    ).to_arrow_table()
+    note(records=pairs, added=values)
 
 
 def _note_record(cur: Any, record_id: int) -> None:
@@ -327,7 +354,7 @@ def insert_many(
     """Insert every row of ``rows`` (member_id, course_id, title, provider_name, ce_year,
     course_date, hours, category), checked by the caller; refused whole for a closed year."""
     _guard_years(cur, rows)
-    _note_rows(cur, rows)
+    _note_rows(cur, rows, {"source": source, "status": status})
     cur.execute(
         f"""INSERT INTO ce_records (member_id, course_id, title, provider_name, ce_year,
                                     course_date, hours, category, source, status, import_id,
@@ -370,16 +397,16 @@ def upsert_history(cur: Any, rows: str, *, created_by: str) -> None:
     """Records from an older system (workbook load): the same member, course (or title) and
     date updates the record held, anything else is added; all approved."""
     _guard_years(cur, rows)
-    if noting():  # an updated record may move between years: its member's every year
-        note(
-            members=(
-                m
-                for (m,) in cur.execute(f"SELECT DISTINCT member_id FROM {rows}").fetchall()  # noqa: S608
-            )
-        )
     same = """r.member_id = i.member_id AND r.course_date = i.course_date
               AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
                    OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title))"""
+    if noting():  # an updated record may move between years: its old year and its new
+        note(
+            records=cur.execute(
+                f"""SELECT r.ce_year, r.member_id FROM ce_records r JOIN {rows} i ON {same}
+                    UNION SELECT ce_year, member_id FROM {rows}"""  # noqa: S608
+            ).fetchall()
+        )
     # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
     # inside a transaction, so no delete here).
     cur.execute(

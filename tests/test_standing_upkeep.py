@@ -17,13 +17,20 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cetracker import entities, importer, members, records, self_reports, years
+from cetracker import dues, entities, importer, members, records, self_reports, years
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.standing import hour_summary_query, year_eligibility, year_records, year_standing
+from cetracker.standing import (
+    _eligibility_counts,
+    eligibility_counts,
+    hour_summary_query,
+    year_eligibility,
+    year_records,
+    year_standing,
+)
 from cetracker.store.db import Database
 
 pytestmark = pytest.mark.both_backends
@@ -133,6 +140,20 @@ def _apply(db: Database, op: tuple) -> None:  # noqa: C901 - one branch per kind
         values = {**loaded, "status": "inactive" if loaded["status"] == "active" else "active"}
         values["area"] = args[1]
         members.save_member(db, values, actor="admin", member_id=member_id, loaded=loaded)
+    elif kind == "dues":
+        member_id, paid = args[0] + 1, D(args[1])
+        dues.save_dues(
+            db,
+            member_id,
+            2026,
+            {
+                "amount_due": D(50),
+                "amount_paid": paid,
+                "paid_date": TODAY if paid else None,
+                "status": "paid" if paid == 50 else "partial" if paid else "unpaid",
+            },
+            actor="admin",
+        )
     elif kind == "untracked":  # a write that says nothing of what it changed
         with db.transaction() as cur:
             cur.execute("UPDATE ce_records SET hours = hours + 1 WHERE id = ?", [args[0] + 1000])
@@ -166,6 +187,7 @@ ops = st.one_of(
     st.tuples(st.just("close"), st.integers(2022, 2025)),
     st.tuples(st.just("reopen"), st.integers(2022, 2025)),
     st.tuples(st.just("status"), member, st.sampled_from(["Area 1", "Area 2"])),
+    st.tuples(st.just("dues"), member, st.sampled_from([0, 20, 50])),
     st.tuples(st.just("untracked"), st.integers(0, 20)),
 )
 
@@ -201,8 +223,8 @@ def _records_kept(db: Database, year: int) -> list[tuple]:
 
 def _records_now(db: Database, year: int) -> list[tuple]:
     return db.rows(
-        """SELECT member_id, course_date, course_id, title, source, hours FROM ce_records
-           WHERE ce_year = ? AND status = 'approved' ORDER BY ALL""",
+        """SELECT member_id, course_date, course_id, title, source, hours, category
+           FROM ce_records WHERE ce_year = ? AND status = 'approved' ORDER BY ALL""",
         [year],
     )
 
@@ -212,6 +234,9 @@ def _check(db: Database, after: object) -> None:
         assert _maintained(db, year) == _recomputed(db, year), (year, after)
         assert _records_kept(db, year) == _records_now(db, year), (year, after)
         assert _eligibility_kept(db, year) == _eligibility_now(db, year), (year, after)
+    assert dues.totals(db, Filters(2026)) == dues._totals(db, Filters(2026)), after
+    for year in YEARS:
+        assert eligibility_counts(db, Filters(year)) == _eligibility_counts(db, Filters(year))
 
 
 @settings(
@@ -268,7 +293,8 @@ def test_a_write_patches_only_the_years_it_can_change(db, monkeypatch):
         cur.execute("UPDATE members SET area = 'Area 9' WHERE id = 1")
     _check(db, "untracked")
     assert sorted(built) == sorted(
-        f"{family}_{y}" for y in YEARS for family in ("standing", "records", "eligibility")
+        [f"{family}_{y}" for y in YEARS for family in ("standing", "records", "eligibility")]
+        + [f"records_{YEARS[0] - 1}"]  # what the first year's carried hours come from
     )
 
 

@@ -65,10 +65,18 @@ class Touched:
 
     # CE year -> members whose records in that year were added, changed or removed
     records: dict[int, set[int]] = field(default_factory=dict)
+    # CE year -> the members of ``records`` whose records changed other than by an addition
+    # below (a year's table of records reads theirs again; the added rows it just adds)
+    rewritten: dict[int, set[int]] = field(default_factory=dict)
+    # records added, as Arrow tables (member_id, ce_year, course_date, course_id, title,
+    # source, hours, category, status), each row unique by member, course and date
+    added: list[Any] = field(default_factory=list)
     # members whose own row changed (status, name, area, county, position; added, deleted)
     members: set[int] = field(default_factory=set)
     # CE years whose rules or closed state changed: everything in them
     years: set[int] = field(default_factory=set)
+    # other tables the write changed that remembered values read ("dues")
+    tables: set[str] = field(default_factory=set)
 
     def members_for(self, year: int) -> set[int]:
         """The members whose standing for ``year`` this write can change: their records
@@ -89,16 +97,30 @@ def note(
     records: Iterable[tuple[int, int]] = (),
     members: Iterable[int] = (),
     years: Iterable[int] = (),
+    added: Any = None,
+    tables: Iterable[str] = (),
 ) -> None:
     """Say what the running tracked transaction changes: ``records`` as (CE year, member id)
-    pairs, members' own rows, whole years. Nothing to do in an untracked transaction."""
+    pairs, members' own rows, whole years. With ``added`` (the rows, see ``Touched``), the
+    ``records`` pairs are those rows' and nothing else of those members changed. Nothing
+    to do in an untracked transaction."""
     touched = _noting.get()
     if touched is None:
         return
     for year, member in records:
         touched.records.setdefault(int(year), set()).add(int(member))
+        if added is None:
+            touched.rewritten.setdefault(int(year), set()).add(int(member))
+    if added is not None:
+        touched.added.append(added)
     touched.members.update(int(m) for m in members)
     touched.years.update(int(y) for y in years)
+    touched.tables.update(tables)
+
+
+# Rows of added records the journal holds at most (older additions are forgotten, and a
+# table that has not caught up with them since is rebuilt).
+JOURNAL_ROWS = 2_000_000
 
 
 # A position in the stream of committed writes: (this process's report-write count, the
@@ -169,6 +191,8 @@ class Database:
         self._own_shared: deque[int] = deque(maxlen=2000)
         # family -> (table, the mark it is up to date with)
         self._maintained: dict[str, tuple[str, Mark]] = {}
+        # key -> (value, the mark it was computed at)
+        self._values: dict[str, tuple[Any, Mark]] = {}
         self._kept: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
         # One build per key at a time: a second session asking for the same result
@@ -217,47 +241,43 @@ class Database:
             cur.close()
         return name
 
-    def scratch_table(self, family: str, build_sql: str, params: Params = None) -> str:
-        """A derived in-memory table of ``family``, rebuilt once per data version.
-
-        Returns its qualified name; the family's table before the previous one is dropped.
-        """
-        table: str = self.cached(
-            f"scratch:{family}", lambda: self._new_scratch(family, build_sql, params)
-        )
-        return table
-
     def maintained_table(
         self,
         family: str,
-        build_sql: str,
-        params: Params,
-        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched]], bool],
+        build: Callable[[Any], tuple[str, Params]],
+        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched], Any], bool],
+        sources: Callable[[], Any] = lambda: None,
     ) -> str:
         """A derived in-memory table of ``family`` kept up to date across writes.
 
-        Built once from ``build_sql``; after writes, ``patch(cursor, table, changes)``
-        brings it up to date from what the writes noted (inside one transaction, so a
-        reader sees it before or after, never half-way) or returns False to have it
+        ``sources()`` brings up to date what the table is computed from (other maintained
+        tables; its result is handed on). The table is built once from the SQL and
+        parameters ``build(sources)`` gives; after writes, ``patch(cursor, table, changes,
+        sources)`` brings it up to date from what the writes noted (in one transaction, so
+        a reader sees it before or after, never half-way) or returns False to have it
         rebuilt. Writes whose changes are unknown (untracked, or on a server another
         process's) rebuild it. Returns the table's qualified name.
         """
 
         def current() -> str:
-            mark = self.mark()  # before reading: a write landing meanwhile is patched again
+            # The mark first: a write landing meanwhile is patched again next time (the
+            # sources may be newer than the mark, never older).
+            mark = self.mark()
+            ready = sources()
             with self._cache_lock:
                 held = self._maintained.get(family)
             if held is not None:
                 table, since = held
                 changes = self.changes_since(since, mark)
                 if changes is not None:
-                    if changes and not self._patch(table, changes, patch):
+                    if changes and not self._patch(table, changes, patch, ready):
                         changes = None
                     if changes is not None:
                         with self._cache_lock:
                             self._maintained[family] = (table, mark)
                         return table
-            table = self._new_scratch(family, build_sql, params)
+            sql, params = build(ready)
+            table = self._new_scratch(family, sql, params)
             with self._cache_lock:
                 self._maintained[family] = (table, mark)
             return table
@@ -265,17 +285,44 @@ class Database:
         table: str = self.cached(f"maintained:{family}", current)
         return table
 
+    def maintained_value(
+        self, key: str, build: Callable[[], Any], affected: Callable[[Touched], bool]
+    ) -> Any:
+        """``build()`` remembered under ``key`` until a write ``affected`` says changes it
+        (or one of unknown reach). Read-only; the key must name all the value depends on
+        besides the data."""
+
+        def current() -> Any:
+            mark = self.mark()  # before reading, as for a maintained table
+            with self._cache_lock:
+                held = self._values.get(key)
+            if held is not None:
+                changes = self.changes_since(held[1], mark)
+                if changes is not None and not any(map(affected, changes)):
+                    with self._cache_lock:
+                        self._values[key] = (held[0], mark)
+                    return held[0]
+            value = build()
+            with self._cache_lock:
+                if len(self._values) >= 256:
+                    self._values.clear()
+                self._values[key] = (value, mark)
+            return value
+
+        return self.cached(f"value:{key}", current)
+
     def _patch(
         self,
         table: str,
         changes: list[Touched],
-        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched]], bool],
+        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched], Any], bool],
+        ready: Any,
     ) -> bool:
         cur = self.cursor()
         try:
             cur.begin()
             try:
-                done = patch(cur, table, changes)
+                done = patch(cur, table, changes, ready)
             except BaseException:
                 cur.rollback()
                 raise
@@ -403,6 +450,18 @@ class Database:
                 self._own_shared.append(int(row[1]))
         self._shared_at = float("-inf")
 
+    def _trim_journal(self) -> None:
+        """Forget the oldest additions beyond ``JOURNAL_ROWS`` rows (their entries become
+        unknown writes)."""
+        held = 0
+        for i in range(len(self._journal) - 1, -1, -1):
+            version, touched = self._journal[i]
+            if touched is None:
+                continue
+            held += sum(len(rows) for rows in touched.added)
+            if held > JOURNAL_ROWS:
+                self._journal[i] = (version, None)
+
     def mark(self) -> Mark:
         """Where the stream of report writes stands now (see ``changes_since``)."""
         return (self._data_version, self._shared_versions()[1])
@@ -511,13 +570,15 @@ class Database:
                 self._kept.clear()
             self._kept[key] = value
 
-    def forget_cache(self) -> None:
-        """Forget every remembered result (what ``cached`` and ``keep`` hold, and the
-        maintained tables: the next asks rebuild them)."""
+    def forget_cache(self, *, tables: bool = True) -> None:
+        """Forget every remembered result (what ``cached`` and ``keep`` hold) and, unless
+        ``tables`` is False, the maintained tables (the next asks rebuild them)."""
         with self._cache_lock:
             self._cache.clear()
             self._kept.clear()
-            self._maintained.clear()
+            if tables:
+                self._maintained.clear()
+                self._values.clear()
 
     # -- writing -------------------------------------------------------------
     @contextmanager
@@ -550,6 +611,7 @@ class Database:
             if reports:
                 with self._cache_lock:  # the entry first: a reader of the version finds it
                     self._journal.append((self._data_version + 1, touched))
+                    self._trim_journal()
                 self._data_version += 1
             if self.server and self.schema_ready:
                 self._announce(reports)
