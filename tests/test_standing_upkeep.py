@@ -23,6 +23,7 @@ from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
 from cetracker.rules import compute
+from cetracker.rules.cells import license_key, search_key
 from cetracker.standing import (
     _eligibility_counts,
     eligibility_counts,
@@ -49,11 +50,22 @@ def _fresh(db: Database) -> None:
             cur.execute(f'DELETE FROM "{table}"')  # noqa: S608 - names from the catalog
         for i in range(MEMBERS):
             cur.execute(
-                "INSERT INTO members (id, license_number, first_name, last_name, county, area,"
-                " position, status) VALUES (?, ?, 'F', ?, 'Travis', ?, 'Clerk', 'active')",
-                [i + 1, f"L{i}", f"N{i}", f"Area {i % 2 + 1}"],
+                "INSERT INTO members (id, license_number, license_key, search_key, first_name,"
+                " last_name, county, area, position, status)"
+                " VALUES (?, ?, ?, ?, 'F', ?, 'Travis', ?, 'Clerk', 'active')",
+                [
+                    i + 1,
+                    f"L{i}",
+                    license_key(f"L{i}"),
+                    search_key("F", f"N{i}", f"L{i}"),
+                    f"N{i}",
+                    f"Area {i % 2 + 1}",
+                ],
             )
-        cur.execute("INSERT INTO providers (id, license_number, name) VALUES (1, 'P1', 'P')")
+        cur.execute(
+            "INSERT INTO providers (id, license_number, license_key, name)"
+            " VALUES (1, 'P1', 'P1', 'P')"
+        )
         for cid, category in ((1, "General"), (2, "Ethics")):
             cur.execute(
                 "INSERT INTO courses (id, course_number, title, provider_id, category, hours,"
