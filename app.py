@@ -147,6 +147,7 @@ if user is None:
     with st.sidebar:
         for entry in public:
             st.page_link(entry)
+        widgets.fold_menu_on_phones()
     chosen.run()
     st.stop()
 
@@ -178,5 +179,6 @@ with st.sidebar:
         f"{widgets.plain(config.association_name())}"
     )
     session.logout_button()
+    widgets.fold_menu_on_phones()
 session.keep_login_cookie()
 chosen.run()

@@ -210,16 +210,17 @@ def eligible_trend(trend: pd.DataFrame) -> go.Figure:
     return _finish(fig)
 
 
-def short_by_area(by_area: pd.DataFrame) -> go.Figure:
-    """Active members short of hours per area (columns ``area``, ``short``)."""
+def not_eligible_by_area(by_area: pd.DataFrame) -> go.Figure:
+    """Active members not eligible per area (columns ``area``, ``not_eligible``): short of
+    hours, of a category's minimum or of dues, as the Hour Summary counts them."""
     if by_area.empty:
         return _empty("No active members match these filters.")
     fig = px.bar(
         by_area,
         x="area",
-        y="short",
-        text="short",
-        labels={"area": "Area", "short": "Members short of hours"},
+        y="not_eligible",
+        text="not_eligible",
+        labels={"area": "Area", "not_eligible": "Active members not eligible"},
         color_discrete_sequence=[BLUE],
     )
     fig.update_xaxes(type="category")

@@ -426,7 +426,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def ce_year(text: str) -> int:
-    """A CE year argument: a whole number from 1900 to 2200."""
+    """A CE year argument: a whole number in compute's CE-year range."""
     cleaned = text.strip()
     if not re.fullmatch(r"[+-]?\d{1,9}", cleaned):
         raise argparse.ArgumentTypeError(

@@ -21,7 +21,7 @@ class Figures:
     eligible_share: float
     dues_paid_share: float
     pending: int
-    short_by_area: pd.DataFrame
+    not_eligible_by_area: pd.DataFrame
     hours_by_month: pd.DataFrame
     trend: pd.DataFrame
 
@@ -40,8 +40,8 @@ def _figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ())
     per_area = eligibility_by_area(db, filters)
     members = int(per_area["members"].sum())
     eligible = int(per_area["eligible"].sum())
-    by_area = per_area.assign(short=per_area["members"] - per_area["eligible"])[
-        ["area", "members", "short"]
+    by_area = per_area.assign(not_eligible=per_area["members"] - per_area["eligible"])[
+        ["area", "members", "not_eligible"]
     ]
     where, params = filters.member_where("m")
     # The year's approved records are kept in memory (``year_records``); members are
@@ -69,7 +69,7 @@ def _figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ())
         eligible_share=eligible / members if members else 0.0,
         dues_paid_share=dues_figures.paid_share,
         pending=int(pending or 0),
-        short_by_area=by_area,
+        not_eligible_by_area=by_area,
         hours_by_month=months,
     )
 

@@ -17,6 +17,7 @@ from typing import Any
 from cetracker import audit
 from cetracker.errors import CetrackerError
 from cetracker.mail import EMAIL
+from cetracker.rules import compute
 from cetracker.rules.cells import (
     date_problem,
     number_problem,
@@ -120,8 +121,15 @@ def clean_field(field: Field, value: Any, problems: list[str], today: date) -> A
             return None
     if field.kind == "year":
         number = parse_number(value)
-        if number is None or number != number.to_integral_value() or not 1900 <= number <= 2200:
-            problems.append(f"{field.label} {quote(value)} is not a year from 1900 to 2200.")
+        if (
+            number is None
+            or number != number.to_integral_value()
+            or not compute.is_ce_year(int(number))
+        ):
+            problems.append(
+                f"{field.label} {quote(value)} is not a year from "
+                f"{compute.FIRST_CE_YEAR} to {compute.LAST_CE_YEAR}."
+            )
             return None
         return int(number)
     # hours, money

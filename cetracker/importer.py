@@ -509,7 +509,7 @@ def validate(
             year = parse_int(year_cell)
             if error := excel_error(year_cell):
                 reasons.append(error_reason("CE Year", error))
-            elif year is None or not 1900 <= year <= 2200:
+            elif year is None or not compute.is_ce_year(year):
                 reasons.append(f"CE Year {quote(year_cell)} is not a year")
                 year = None
             elif day is not None:

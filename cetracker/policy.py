@@ -127,11 +127,11 @@ def parse_minimums(text: str) -> dict[str, Decimal]:
     return minimums
 
 
-def check_proposal(db: Database, proposal: Proposal) -> None:
-    """Refuse a change that is out of range or would rewrite a closed year or stored CE years."""
-    p = proposal.policy
+def range_problems(p: compute.Policy, minimums: dict[str, Decimal] | None = None) -> list[str]:
+    """What is out of range in a policy and its category minimums: the CE Rules form and a
+    workbook's Policy sheet are held to the same limits."""
     problems = []
-    if not 1900 <= p.effective_year <= 2200:
+    if not compute.is_ce_year(p.effective_year):
         problems.append(f"Effective year {p.effective_year} is not a year.")
     if not 0 < p.required_hours <= 1000:
         problems.append("Required hours must be more than 0 and at most 1,000.")
@@ -139,12 +139,19 @@ def check_proposal(db: Database, proposal: Proposal) -> None:
         problems.append("The carryover cap must be between 0 (no carryover) and 1,000 hours.")
     if not 1 <= p.ce_year_start_month <= 12:
         problems.append("The CE-year start month must be a month from 1 to 12.")
-    total = sum(proposal.minimums.values(), Decimal(0))
+    total = sum((minimums or {}).values(), Decimal(0))
     if total > p.required_hours:
         problems.append(
             f"The category minimums add up to {compute.format_hours(total)} hours, more than "
             f"the {compute.format_hours(p.required_hours)} hours required."
         )
+    return problems
+
+
+def check_proposal(db: Database, proposal: Proposal) -> None:
+    """Refuse a change that is out of range or would rewrite a closed year or stored CE years."""
+    p = proposal.policy
+    problems = range_problems(p, proposal.minimums)
     if problems:
         raise CetrackerError(" ".join(problems), title="Please correct")
     current = policy_for_year(db, p.effective_year)

@@ -124,7 +124,7 @@ def warm(db: Database) -> None:
 
     figures = dashboard.figures(db, EVERYONE, policies.current_ce_year(db))
     # Drawing the first chart of a process loads most of plotly (~0.7 s): do it here too.
-    charts.short_by_area(figures.short_by_area)
+    charts.not_eligible_by_area(figures.not_eligible_by_area)
 
 
 _lock = threading.Lock()

@@ -12,7 +12,7 @@ db = session.database()
 st.title("My Account")
 st.markdown(f"Signed in as **{widgets.plain(user.username)}** ({user.role}).")
 
-st.subheader("Change my password")
+st.header("Change my password")
 st.caption(
     "Changing it signs you out everywhere else: other browsers and devices must log in "
     "with the new password."

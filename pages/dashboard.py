@@ -35,7 +35,9 @@ cols[3].metric("Self-reported courses awaiting review", f"{figures.pending:,}")
 left, right = st.columns(2)
 with left:
     widgets.chart(
-        charts.short_by_area(figures.short_by_area), "Short of hours, by area", "dash_short"
+        charts.not_eligible_by_area(figures.not_eligible_by_area),
+        "Not eligible, by area",
+        "dash_not_eligible",
     )
 with right:
     widgets.chart(

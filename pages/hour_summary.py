@@ -58,6 +58,7 @@ widgets.show_table(
         "Required",
         "Short by",
         "Eligible",
+        "Why not eligible",
         "Area",
         "County",
         "Position",

@@ -24,7 +24,8 @@ chosen = st.selectbox(
     placeholder="Choose a message to read",
     format_func=lambda i: (
         ("● " if not box.loc[box["id"] == i, "Read"].iloc[0] else "")
-        + "{} — {:%m/%d/%Y}".format(*box.loc[box["id"] == i, ["Subject", "Sent"]].iloc[0])
+        # The date first: a phone's narrow box cuts the end of a long subject off.
+        + "{1:%m/%d/%Y} — {0}".format(*box.loc[box["id"] == i, ["Subject", "Sent"]].iloc[0])
     ),
 )
 if chosen is not None:
@@ -35,7 +36,7 @@ if chosen is not None:
         # marked the message read: run the page again so that they count it as read.
         st.rerun()
     with st.container(border=True):
-        st.header(widgets.plain(subject))
+        st.subheader(widgets.plain(subject), anchor=False)
         st.markdown(body)  # Markdown only: raw HTML is shown as text, never run
         if reply_to:
             st.caption(f"To reply, write to {widgets.plain(reply_to)}")

@@ -27,12 +27,14 @@ year = st.selectbox(
 )
 mine = standing.my_standing(db, user, year)
 
-cols = st.columns(5)
-cols[0].metric("Earned", compute.format_hours(mine.earned))
-cols[1].metric("Carried in", compute.format_hours(mine.carried_in))
-cols[2].metric("Credited", compute.format_hours(mine.credited))
-cols[3].metric("Required", compute.format_hours(mine.required))
-cols[4].metric("Short by", compute.format_hours(mine.short_by))
+# A row that wraps: on a phone, five columns would stack into a screen of one figure
+# each, with "Short by" below the fold; these sit two or three to a line.
+with st.container(horizontal=True, horizontal_alignment="distribute", key="my_figures"):
+    st.metric("Earned", compute.format_hours(mine.earned), width="content")
+    st.metric("Carried in", compute.format_hours(mine.carried_in), width="content")
+    st.metric("Credited", compute.format_hours(mine.credited), width="content")
+    st.metric("Required", compute.format_hours(mine.required), width="content")
+    st.metric("Short by", compute.format_hours(mine.short_by), width="content")
 if mine.eligible:
     st.success(
         f"You have met the CE requirement for {year}: you may vote, be elected Clerk "

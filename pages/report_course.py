@@ -17,14 +17,17 @@ st.caption(
     "Took a course that is not on your record? Log it here with its certificate. "
     "It counts once the association approves it."
 )
-limit_mb = config.max_upload_bytes() // 1_048_576
 CERTIFICATE_TYPES = ["pdf", "png", "jpg", "jpeg"]
 with st.form("report_form"):
+    # Two fields to a row, each row its own columns: a phone stacks the columns of a
+    # row in turn, so the fields keep this order there (title, provider, date, hours,
+    # category, certificate) instead of one column's fields and then the other's.
     cols = st.columns(2)
     title = cols[0].text_input("Course title", max_chars=300, key="rc_title")
     provider = cols[1].text_input(
         "Provider", max_chars=300, key="rc_provider", help="Who gave the course."
     )
+    cols = st.columns(2)
     # The widget allows dates after today: the check then says the date is in the future,
     # where a max_value of today made the widget clear it into "Enter the date".
     day = cols[0].date_input(
@@ -38,10 +41,12 @@ with st.form("report_form"):
     hours = cols[1].number_input(
         "Hours", min_value=0.0, max_value=100.0, step=0.25, value=None, key="rc_hours"
     )
+    cols = st.columns(2)
     category = cols[0].selectbox("Category", self_reports.CATEGORIES, key="rc_category")
     certificate = cols[1].file_uploader(
-        f"Certificate (PDF, or a photo: PNG or JPEG; up to {limit_mb} MB)",
+        f"Certificate (PDF, or a photo: PNG or JPEG; up to {uploads.limit_text()})",
         type=CERTIFICATE_TYPES,
+        max_upload_size=uploads.uploader_limit_mb(),
         key="rc_file",
         help="On a phone, choose Take Photo to photograph the paper certificate.",
     )
@@ -71,7 +76,20 @@ reported = mine[mine["Source"] == "self report"]
 if reported.empty:
     st.info("You have not reported any course yourself.")
     st.stop()
-widgets.show_table(reported.drop(columns=["id", "Source", "Note"]))
+# What a member looks for first, in the columns a phone shows without scrolling the table.
+widgets.show_table(
+    reported.drop(columns=["id", "Source", "Note"]),
+    column_order=[
+        "Course",
+        "Status",
+        "Hours",
+        "Date",
+        "Category",
+        "Provider",
+        "CE year",
+        "Certificate file",
+    ],
+)
 for _, done in reported[reported["Note"] != ""].iterrows():
     st.markdown(
         f"**{widgets.plain(done['Course'])}** ({done['Date']:%m/%d/%Y}), {done['Status']}: "
@@ -90,9 +108,10 @@ if not pending.empty:
     )
     row = pending.loc[pending["id"] == chosen].iloc[0]
     with st.form("edit_form"):
-        cols = st.columns(2)
+        cols = st.columns(2)  # a row at a time, as in the form above
         new_title = cols[0].text_input("Course title", value=row["Course"], max_chars=300)
         new_provider = cols[1].text_input("Provider", value=row["Provider"], max_chars=300)
+        cols = st.columns(2)
         new_day = cols[0].date_input(
             "Date taken",
             value=row["Date"],
@@ -103,6 +122,7 @@ if not pending.empty:
         new_hours = cols[1].number_input(
             "Hours", min_value=0.0, max_value=100.0, step=0.25, value=float(row["Hours"])
         )
+        cols = st.columns(2)
         new_category = cols[0].selectbox(
             "Category",
             self_reports.CATEGORIES,
@@ -136,8 +156,9 @@ if not pending.empty:
         attached = row["Certificate file"] if isinstance(row["Certificate file"], str) else ""
         new_file = st.file_uploader(
             ("Replace the certificate " + f"({attached})" if attached else "Add the certificate")
-            + f" — PDF, PNG or JPEG, up to {limit_mb} MB",
+            + f" — PDF, PNG or JPEG, up to {uploads.limit_text()}",
             type=CERTIFICATE_TYPES,
+            max_upload_size=uploads.uploader_limit_mb(),
             key="rc_attach_file",
         )
         if st.form_submit_button("Attach this file", key="rc_attach"):

@@ -51,4 +51,4 @@ if code.strip():
         cols[0].markdown(f"**Name**  \n{widgets.plain(found.name)}")
         cols[1].markdown(f"**CE year**  \n{found.year}")
         cols[2].markdown(f"**Hours credited**  \n{compute.format_hours(found.hours)}")
-        cols[3].markdown(f"**Issued**  \n{found.issued:%B %d, %Y}")
+        cols[3].markdown(f"**Issued**  \n{compute.long_date(found.issued)}")

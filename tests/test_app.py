@@ -126,6 +126,14 @@ def test_admin_filters_hour_summary(demo_db_path):
     at.toggle(key="hs_short").set_value(True).run()
     short = at.dataframe[0].value
     assert len(short) < len(frame) and not short["Eligible"].any()
+    # Every column is shown (the order puts the hours first, and hides none): a member
+    # short of nothing but not eligible is told why.
+    shown = at.dataframe[0].proto.column_order
+    assert set(shown) == set(short.columns) and "Why not eligible" in shown
+    at.toggle(key="hs_short").set_value(False).run()
+    frame = at.dataframe[0].value
+    puzzling = frame[(frame["Short by"] == 0) & ~frame["Eligible"]]
+    assert len(puzzling) > 0 and (puzzling["Why not eligible"].str.len() > 0).all()
 
 
 def test_conference_detail_lines_without_a_date_show_blank_not_none(demo_db_path):

@@ -79,7 +79,7 @@ def test_the_dashboard_trend_has_whole_years_and_honours_the_area_filter(demo_db
     director = dashboard.figures(demo_db, AREA3, 2025)
     assert area3.members == director.members < everyone.members
     assert list(area3.trend["eligible"]) == pytest.approx(list(director.trend["eligible"]))
-    assert set(area3.short_by_area["area"]) == {"Area 3"}
+    assert set(area3.not_eligible_by_area["area"]) == {"Area 3"}
 
 
 def test_an_empty_chart_says_so():
@@ -106,3 +106,16 @@ def test_report_pages_draw_their_charts_for_a_director(demo_db_path, page, chart
     at.run()
     assert not at.exception
     assert len(at.get("plotly_chart")) == charts_shown
+
+
+def test_the_dashboard_counts_not_eligible_members_as_the_hour_summary_does(demo_db):
+    # The bar chart once said "short of hours" over members - eligible, which also holds
+    # members short of a category's minimum or of dues: it names what it counts.
+    figures = dashboard.figures(demo_db, Scope(), 2026)
+    summary = hour_summary(demo_db, Filters(year=2026), detail=True)
+    active = summary[summary["status"] == "active"]
+    assert int(figures.not_eligible_by_area["not_eligible"].sum()) == int(
+        (~active["eligible"]).sum()
+    )
+    fig = charts.not_eligible_by_area(figures.not_eligible_by_area)
+    assert fig.layout.yaxis.title.text == "Active members not eligible"

@@ -169,6 +169,11 @@ def test_load_is_an_upsert(office):
             "Year Start Month '13' must be a whole number from 1 to 12",
         ),
         (
+            # The same limits as the CE Rules form (policy.range_problems).
+            {"Policy": [OFFICE["Policy"][0], [2024, 0, 10, 1]]},
+            "sheet Policy, row 2: Required hours must be more than 0 and at most 1,000.",
+        ),
+        (
             {"CE Records": [OFFICE["CE Records"][0], ["1001", "C2", 2023, "2024-03-01", 3]]},
             "CE Year 2023 does not match the course date",
         ),

@@ -10,32 +10,41 @@ Each report is exported as the command line and the download buttons do
 (``reports.run_report`` then ``exports``) and compared with ``tests/golden/``:
 
 - CSV literally (``NAME.csv``);
-- Excel as text (``NAME.xlsx.txt``): sheet name, frozen cell, column widths, then
-  every cell's address, type, number format and value, read back with openpyxl;
-- PDF as its extracted text (``NAME.pdf.txt``, pypdf), the production date masked.
+- Excel as text (``NAME.xlsx.txt``): each sheet's name, frozen cell, column widths and
+  checks on typing (drop-downs), then every cell's address, type, number format and
+  value (and note), and the runs of empty cells formatted in advance, read back with
+  openpyxl;
+- PDF as its extracted text (``NAME.pdf.txt``, pypdf). Nothing is masked: the tests pin
+  today's date (``CETRACKER_TODAY``), so the production dates hold still.
 
-After an intended change to a report, regenerate the files and review the diff:
+tests/test_golden_files.py does the same for the other files people download (the roster
+template, the failed-rows file, certificates, transcripts) with the helpers here. After an
+intended change, regenerate the files and review the diff:
 
-    CETRACKER_REGENERATE_GOLDEN=1 .venv/bin/pytest -k "golden and not postgresql" tests/test_golden.py
+    CETRACKER_REGENERATE_GOLDEN=1 .venv/bin/pytest -n 0 -k "not postgresql" \
+        tests/test_golden.py tests/test_golden_files.py
 
-(the PostgreSQL run then checks that the server gives the same files).
+(a PostgreSQL run of the tests marked ``both_backends`` then checks that the server gives
+the same files).
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
 from pypdf import PdfReader
 
 from cetracker import reports
 from cetracker.files import exports
 from cetracker.files.workbook import load
 from cetracker.filters import Filters, Scope
+from cetracker.store.db import Database
 from tests.workbooks import write_workbook
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -134,32 +143,83 @@ OPTIONS = {"conference": {"course_number": "C3"}}
 FORMATS = ["csv", "xlsx", "pdf"]
 
 
-@pytest.fixture
-def office(db, tmp_path):
-    load(db, write_workbook(tmp_path / "office.xlsx", OFFICE).read_bytes(), "office.xlsx")
+def load_office(db: Database, folder: Path) -> Database:
+    """The fixed office, loaded into ``db`` as an office loads its workbook."""
+    load(db, write_workbook(folder / "office.xlsx", OFFICE).read_bytes(), "office.xlsx")
     return db
 
 
+@pytest.fixture
+def office(db, tmp_path):
+    return load_office(db, tmp_path)
+
+
 def xlsx_as_text(data: bytes) -> str:
-    """What a person's spreadsheet program finds in the file, one line per cell."""
-    book = load_workbook(io.BytesIO(data))
-    sheet = book.active
+    """What a person's spreadsheet program finds in the file, sheet by sheet."""
+    return "".join(_sheet_as_text(sheet) for sheet in load_workbook(io.BytesIO(data)).worksheets)
+
+
+def _sheet_as_text(sheet: Worksheet) -> str:
+    """The sheet's name, frozen cell, column widths and checks on typing (drop-downs), then a
+    line per cell (address, type, number format, value) and its note, and a line per run of
+    empty cells formatted in advance (the rows of a template waiting to be filled in)."""
     lines = [f"sheet {sheet.title!r}, frozen at {sheet.freeze_panes}"]
     widths = {k: round(v.width) for k, v in sorted(sheet.column_dimensions.items()) if v.width}
     lines.append("widths " + " ".join(f"{k}={w}" for k, w in widths.items()))
+    for check in sheet.data_validations.dataValidation:
+        rule = " ".join(str(p) for p in (check.type, check.operator, check.formula1) if p)
+        blank = "blank allowed" if check.allow_blank else "blank refused"
+        title = f" {check.errorTitle!r}" if check.errorTitle else ""
+        stops = f"\tstops with{title}: {check.error!r}" if check.showErrorMessage else ""
+        lines.append(f"check {check.sqref}\t{rule}\t{blank}{stops}")
+    runs: list[list[Any]] = []  # [column, first row, last row, number format]
+    for column in sheet.iter_cols():
+        for cell in column:
+            if cell.value is not None or cell.number_format == "General":
+                continue
+            run = runs[-1] if runs else None
+            if (
+                run
+                and run[0] == cell.column_letter
+                and run[2:] == [cell.row - 1, cell.number_format]
+            ):
+                run[2] = cell.row
+            else:
+                runs.append([cell.column_letter, cell.row, cell.row, cell.number_format])
     for row in sheet.iter_rows():
         for cell in row:
             if cell.value is not None:
                 lines.append(
                     f"{cell.coordinate}\t{cell.data_type}\t{cell.number_format}\t{cell.value!r}"
                 )
+            if cell.comment is not None:
+                lines.append(
+                    f"{cell.coordinate}\tnote by {cell.comment.author}\t{cell.comment.text!r}"
+                )
+    lines += [f"{c}{first}:{c}{last}\tempty\t{fmt}" for c, first, last, fmt in runs]
     return "\n".join(lines) + "\n"
 
 
 def pdf_as_text(data: bytes) -> str:
+    """The PDF's text, page by page (nothing masked: the tests pin today's date)."""
     pages = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages]
-    text = "\n--- page break ---\n".join(pages)
-    return re.sub(r"produced \d{4}-\d{2}-\d{2}", "produced <date>", text) + "\n"
+    return "\n--- page break ---\n".join(pages) + "\n"
+
+
+def assert_golden(name: str, got: str, db: Database) -> None:
+    """``got`` is the golden file ``name``; the DuckDB run writes it when regenerating, and
+    a PostgreSQL run then checks that the server gives the same file."""
+    path = GOLDEN / name
+    if REGENERATE and not db.server:
+        GOLDEN.mkdir(exist_ok=True)
+        path.write_bytes(got.encode())
+    assert path.exists(), (
+        f"{path.name} is missing: regenerate (see tests/test_golden.py's docstring)"
+    )
+    assert got == path.read_bytes().decode(), (
+        f"{path.name} differs from the file made now; if the change is intended, regenerate it "
+        "(see tests/test_golden.py's docstring) and review the diff"
+    )
 
 
 def export(name: str, frame, fmt: str, title: str, filters: Filters) -> tuple[str, str]:
@@ -171,6 +231,7 @@ def export(name: str, frame, fmt: str, title: str, filters: Filters) -> tuple[st
     return ".pdf.txt", pdf_as_text(exports.to_pdf(frame, title, filters.describe()))
 
 
+@pytest.mark.both_backends  # the reports' SQL: the server must give the same files
 @pytest.mark.parametrize("scenario", sorted(SCENARIOS))
 @pytest.mark.parametrize("name", sorted(reports.REPORTS))
 def test_golden_exports(office, name, scenario):
@@ -179,15 +240,7 @@ def test_golden_exports(office, name, scenario):
     title = reports.REPORTS[name].title
     for fmt in FORMATS:
         suffix, got = export(name, frame, fmt, title, filters)
-        path = GOLDEN / f"{name}-{scenario}{suffix}"
-        if REGENERATE and office.path.endswith(".duckdb"):
-            GOLDEN.mkdir(exist_ok=True)
-            path.write_bytes(got.encode())
-        assert path.exists(), f"{path.name} is missing: regenerate (see this module's docstring)"
-        assert got == path.read_bytes().decode(), (
-            f"{path.name} differs from the export; if the change is intended, regenerate it "
-            "(see this module's docstring) and review the diff"
-        )
+        assert_golden(f"{name}-{scenario}{suffix}", got, office)
 
 
 def test_the_golden_office_covers_what_broke_before(office):

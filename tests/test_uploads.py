@@ -343,3 +343,23 @@ def test_rows_below_blank_rows_keep_their_sheet_row_numbers(office, kind):
     case = RosterCase(kind, "utf-8", ",", [None, *HEADER], [[None, *good()]], 2)
     data, _ = file_bytes(case)
     assert outcomes(db, pid, data, f"r.{kind}") == [(4, OK)]
+
+
+def test_every_uploader_states_the_one_size_limit():
+    # Streamlit's uploader prints its own limit ("200MB per file" unless told): each one is
+    # given the app's, so the page never shows two different limits.
+    import ast
+    from pathlib import Path
+
+    pages = Path(__file__).resolve().parents[1] / "pages"
+    uploaders = [
+        (page.name, call)
+        for page in sorted(pages.glob("*.py"))
+        for call in ast.walk(ast.parse(page.read_text(encoding="utf-8")))
+        if isinstance(call, ast.Call)
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr == "file_uploader"
+    ]
+    assert len(uploaders) >= 3
+    for name, call in uploaders:
+        assert "max_upload_size" in {k.arg for k in call.keywords}, name

@@ -208,7 +208,7 @@ class CertificatePDF(FPDF):
         self.set_font(fonts.FAMILY, "", 11)
         self.line(40, 150, 120, 150)
         self.text(80 - self.get_string_width("Executive Director") / 2, 156, "Executive Director")
-        issued = cert.issued.strftime("%B %d, %Y").replace(" 0", " ")
+        issued = compute.long_date(cert.issued)
         self.line(w - 150, 150, w - 80, 150)
         self.text(w - 115 - self.get_string_width(issued) / 2, 147, issued)
         self.text(w - 115 - self.get_string_width("Date issued") / 2, 156, "Date issued")

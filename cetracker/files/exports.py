@@ -296,6 +296,7 @@ class ReportPDF(FPDF):
             4.5,
             f"{config.association_name()} · {self.report_subtitle} · "
             f"produced {config.today().isoformat()}",
+            align="L",  # fpdf2 justifies by default: a long line came out with gaps
             new_x="LMARGIN",
             new_y="NEXT",
         )

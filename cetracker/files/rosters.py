@@ -20,7 +20,6 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cetracker import config
 from cetracker import policy as policies
-from cetracker.files.exports import neutralise
 from cetracker.importer import EXAMPLE_ROW, TEMPLATE_COLUMNS
 from cetracker.rules.cells import parse_date, parse_int
 from cetracker.store.db import Database
@@ -101,7 +100,10 @@ def _roster_book(
     listing = book.create_sheet("Courses")
     listing.append(["Course Number", "Title", "Approved Hours", "Start Date"])
     for number, title, hours, day in courses:
-        listing.append([number, neutralise(title or ""), float(hours), day])
+        listing.append([number, title or "", float(hours), day])
+        # A title stays text ("=Tricky Title" is no formula), and dates read as the Roster's.
+        listing.cell(listing.max_row, 2).data_type = "s"
+        listing.cell(listing.max_row, 4).number_format = DATE_FORMAT
     for col, width in zip("ABCD", (16, 50, 15, 13), strict=True):
         listing.column_dimensions[col].width = width
     if courses:

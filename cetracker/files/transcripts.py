@@ -121,7 +121,7 @@ def transcript_pdf(
         0,
         4,
         f"Produced by CE Tracker for {config.association_name()} on "
-        f"{config.today():%B %d, %Y}. Hours are those approved by the association.",
+        f"{compute.long_date(config.today())}. Hours are those approved by the association.",
     )
     return _with_certificates(pdf, attachments)
 
@@ -204,7 +204,7 @@ def cycle_transcript(
     pdf.cell(0, 8, f"{board}: renewal cycle", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(fonts.FAMILY, "", 10)
     for label, value in [
-        ("Cycle", f"{cycle.start:%B %d, %Y} to {cycle.end:%B %d, %Y}"),
+        ("Cycle", f"{compute.long_date(cycle.start)} to {compute.long_date(cycle.end)}"),
         ("Required", f"{fmt(cycle.required)} hours in the cycle"),
         (
             "Earned",
@@ -291,7 +291,7 @@ def cycle_transcript(
     pdf.multi_cell(
         0,
         4,
-        f"Produced by CE Tracker for {config.association_name()} on {date.today():%B %d, %Y}. "
+        f"Produced by CE Tracker for {config.association_name()} on {compute.long_date(config.today())}. "
         "Every course approved by the association and dated inside the cycle counts toward it; "
         "the certificates on record follow this page.",
     )

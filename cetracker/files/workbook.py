@@ -188,17 +188,31 @@ def _dues(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def _policy(r: dict[str, Any]) -> dict[str, Any]:
+    policy = compute.Policy(
+        effective_year=_int(
+            r["Effective Year"], "Effective Year", compute.FIRST_CE_YEAR, compute.LAST_CE_YEAR
+        ),
+        required_hours=_number(r["Required Hours"], "Required Hours", default=Decimal(20))
+        or Decimal(0),
+        carryover_cap=_number(r["Carryover Cap"], "Carryover Cap", default=Decimal(10))
+        or Decimal(0),
+        ce_year_start_month=_int(r["Year Start Month"] or 1, "Year Start Month", 1, 12),
+    )
+    if problems := policies.range_problems(policy):
+        raise RowError(" ".join(problems))
     return {
-        "effective_year": _int(r["Effective Year"], "Effective Year", 1900, 2200),
-        "required_hours": _number(r["Required Hours"], "Required Hours", default=Decimal(20)),
-        "carryover_cap": _number(r["Carryover Cap"], "Carryover Cap", default=Decimal(10)),
-        "ce_year_start_month": _int(r["Year Start Month"] or 1, "Year Start Month", 1, 12),
+        "effective_year": policy.effective_year,
+        "required_hours": policy.required_hours,
+        "carryover_cap": policy.carryover_cap,
+        "ce_year_start_month": policy.ce_year_start_month,
     }
 
 
 def _minimum(r: dict[str, Any]) -> dict[str, Any]:
     return {
-        "effective_year": _int(r["Effective Year"], "Effective Year", 1900, 2200),
+        "effective_year": _int(
+            r["Effective Year"], "Effective Year", compute.FIRST_CE_YEAR, compute.LAST_CE_YEAR
+        ),
         "category": text(r["Category"]),
         "minimum_hours": _number(
             r["Minimum Hours"], "Minimum Hours", required=bool(text(r["Category"]))
@@ -216,7 +230,7 @@ def _record(r: dict[str, Any]) -> dict[str, Any]:
         "course_number": course or None,
         "title": title or None,
         "provider_name": provider or None,
-        "ce_year": _int(r["CE Year"], "CE Year", 1900, 2200),
+        "ce_year": _int(r["CE Year"], "CE Year", compute.FIRST_CE_YEAR, compute.LAST_CE_YEAR),
         "course_date": _date(r["Course Date"], "Course Date", required=True),
         "hours": _number(r["Hours"], "Hours", positive=True),
         "category": text(r["Category"]) or None,

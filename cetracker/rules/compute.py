@@ -35,6 +35,11 @@ def hours(value: object) -> Decimal:
     return Decimal(str(value))
 
 
+def long_date(day: date) -> str:
+    """A date as a certificate or transcript writes it: "September 1, 2023"."""
+    return f"{day:%B} {day.day}, {day.year}"
+
+
 def format_hours(value: object) -> str:
     """Hours as people write them: 20, 22.5, 0.25 (no trailing zeros)."""
     number = hours(value).normalize()

@@ -17,8 +17,11 @@ import streamlit as st
 
 from cetracker import audit, entities
 from cetracker.errors import CetrackerError
+from cetracker.rules import compute
 
-FIRST_DAY = date(1900, 1, 1)
+# The date pickers span the CE years a record may have.
+FIRST_DAY = date(compute.FIRST_CE_YEAR, 1, 1)
+LAST_DAY = date(compute.LAST_CE_YEAR, 12, 31)
 
 
 def loaded(key: str, load: Callable[[], dict[str, Any] | None]) -> dict[str, Any] | None:
@@ -74,7 +77,7 @@ def field_input(
             label,
             value=value,
             min_value=FIRST_DAY,
-            max_value=max_date or date(2200, 12, 31),
+            max_value=max_date or LAST_DAY,
             format="MM/DD/YYYY",
             key=key,
         )

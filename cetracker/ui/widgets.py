@@ -106,7 +106,13 @@ def show_table(
             "the downloads below hold every row."
         )
         df = df.head(MAX_ROWS_SHOWN)
-    order = [c for c in column_order if c in df.columns] if column_order else None
+    # st.dataframe shows only the columns its order names: the others follow, never hidden.
+    order = (
+        [c for c in column_order if c in df.columns]
+        + [c for c in df.columns if c not in column_order]
+        if column_order
+        else None
+    )
     st.dataframe(
         df, hide_index=True, width="stretch", column_config=column_config, column_order=order
     )
@@ -307,3 +313,27 @@ def hours_to_go(missing: object, category: str = "") -> str:
         return f"{category} minimum met" if category else "requirement met"
     unit = "hour" if amount == 1 else "hours"
     return f"{compute.format_hours(amount)} {category + ' ' if category else ''}{unit} to go"
+
+
+# Streamlit's own page menu folds away after a tap on a phone; the links app.py draws in
+# the sidebar (st.page_link) do not, and the open menu then covered three quarters of the
+# new page until the person tapped beside it. Streamlit folds the sidebar when the page
+# beside it is pressed, below its own width breakpoint: a tap on a menu link presses the
+# page for the person, so the same rule (and breakpoint) applies. A fixed script, no input
+# in it; added once per browser tab.
+_FOLD_MENU_ON_PHONES = """<script>
+if (!window.ceFoldsMenu) {
+  window.ceFoldsMenu = true;
+  document.addEventListener("click", (event) => {
+    if (event.target.closest('[data-testid="stSidebar"] [data-testid="stPageLink-NavLink"]')) {
+      document.querySelector('[data-testid="stMain"]')
+        ?.dispatchEvent(new MouseEvent("mousedown", { bubbles: true }));
+    }
+  });
+}
+</script>"""
+
+
+def fold_menu_on_phones() -> None:
+    """After a tap on a menu link, a phone shows the page, not the menu over it."""
+    st.html(_FOLD_MENU_ON_PHONES, unsafe_allow_javascript=True)

@@ -39,8 +39,13 @@ def settle(page) -> None:
     page.wait_for_function(SETTLED, arg=QUIET_MS, timeout=WAIT_MS, polling=100)
 
 
-def new_page(browser, cookies: list[dict] | None = None):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+DESKTOP = {"width": 1400, "height": 1000}
+
+
+def new_page(browser, cookies: list[dict] | None = None, *, viewport: dict | None = None, **device):
+    """A page in a new browser context of ``viewport`` (a desktop screen unless given);
+    ``device`` are Playwright's other context options (is_mobile, has_touch, ...)."""
+    context = browser.new_context(viewport=viewport or DESKTOP, accept_downloads=True, **device)
     context.set_default_timeout(WAIT_MS)
     if cookies:
         context.add_cookies(cookies)
@@ -57,9 +62,10 @@ def login_cookie(page, other_than: str | None = None) -> dict:
     raise AssertionError("the app never sent a login cookie")
 
 
-def sign_in(browser, url: str, username: str, password: str):
-    """A new browser signed in as ``username``, its login cookie held."""
-    page = new_page(browser)
+def sign_in(browser, url: str, username: str, password: str, **screen):
+    """A new browser signed in as ``username``, its login cookie held; ``screen`` as for
+    ``new_page``."""
+    page = new_page(browser, **screen)
     page.goto(url)
     page.get_by_label("Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
@@ -70,9 +76,9 @@ def sign_in(browser, url: str, username: str, password: str):
     return page
 
 
-def log_in(browser, url: str, role: str):
-    """Sign in as the demo user of ``role``."""
-    return sign_in(browser, url, role, DEMO_PASSWORDS[role])
+def log_in(browser, url: str, role: str, **screen):
+    """Sign in as the demo user of ``role``; ``screen`` as for ``new_page``."""
+    return sign_in(browser, url, role, DEMO_PASSWORDS[role], **screen)
 
 
 def open_page(page, url: str, path: str) -> None:
@@ -118,3 +124,15 @@ def refusal(page, text: str) -> str:
     box = page.locator("[data-testid='stAlertContentError']").filter(has_text=text)
     box.wait_for()
     return box.inner_text()
+
+
+def fill_course_report(page, title: str, provider: str, day: str, hours: str, file) -> None:
+    """Report a Course's form filled in; ``day`` typed as MMDDYYYY (React Aria's date field
+    takes month, day and year in separate spin buttons)."""
+    form = page.locator("[data-testid='stForm']").first
+    form.get_by_role("textbox", name="Course title").fill(title)
+    form.get_by_role("textbox", name="Provider").fill(provider)
+    form.get_by_role("spinbutton", name="month, Date taken").click()
+    page.keyboard.type(day)
+    form.locator("[data-testid='stNumberInput'] input").fill(hours)
+    form.locator("input[type=file]").set_input_files(str(file))

@@ -13,7 +13,14 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from cetracker.demo import DEMO_PASSWORDS
-from tests.e2e.browser import assert_no_error, fetch, log_in, open_page, settle
+from tests.e2e.browser import (
+    assert_no_error,
+    fetch,
+    fill_course_report,
+    log_in,
+    open_page,
+    settle,
+)
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -189,14 +196,10 @@ def test_member_reports_a_course_admin_approves_member_reads_message(
     member = log_in(browser, app_url, "member")
     before = float(metric(member, "Earned"))
     open_page(member, app_url, "report-course")
+    fill_course_report(
+        member, "Budget Workshop E2E", "State Comptroller", "11022026", "2.5", certificate
+    )
     form = member.locator("[data-testid='stForm']").first
-    form.get_by_role("textbox", name="Course title").fill("Budget Workshop E2E")
-    form.get_by_role("textbox", name="Provider").fill("State Comptroller")
-    # React Aria's date field: month, day and year are typed into separate spin buttons.
-    form.get_by_role("spinbutton", name="month, Date taken").click()
-    member.keyboard.type("11022026")
-    form.locator("[data-testid='stNumberInput'] input").fill("2.5")
-    form.locator("input[type=file]").set_input_files(str(certificate))
     settle(member)
     member.screenshot(path=str(artifacts / "journey-member-report-form.png"), full_page=True)
     form.get_by_role("button", name="Report this course").click()
