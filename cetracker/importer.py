@@ -355,7 +355,7 @@ settled AS (
       AND t.day <= $today
       AND (t.start_date IS NULL OR t.day >= t.start_date)
       AND (t.end_date IS NULL OR t.day <= t.end_date)
-      AND t.year BETWEEN 1900 AND 2200
+      AND t.year BETWEEN $first_year AND $last_year  -- compute.is_ce_year
       AND t.year = CASE WHEN t.day <= e.ends THEN year(t.day) ELSE year(t.day) + 1 END
 )
 SELECT r.i, s.course_id, s.day, s.which, s.category, s.year AS ce_year, s.hours
@@ -406,8 +406,9 @@ def _settled(
             "end_date": pa.array([c[6] for c in mine], pa.date32()),
         }
     )
-    # The CE-year rule for each calendar year a date can fall in (compute.ce_year_of).
-    calendar = range(1899, 2202)
+    # The CE-year rule for each calendar year a date of a CE year can fall in
+    # (compute.ce_year_of), the range's edges included.
+    calendar = range(compute.FIRST_CE_YEAR - 1, compute.LAST_CE_YEAR + 2)
     ends = pa.table(
         {
             "calendar_year": pa.array(calendar, pa.int32()),
@@ -421,7 +422,14 @@ def _settled(
         cur.register("roster_cells", cells)
         cur.register("roster_courses", course_table)
         cur.register("roster_year_ends", ends)
-        found = cur.execute(_FAST_SQL, {"today": today}).to_arrow_table()
+        found = cur.execute(
+            _FAST_SQL,
+            {
+                "today": today,
+                "first_year": compute.FIRST_CE_YEAR,
+                "last_year": compute.LAST_CE_YEAR,
+            },
+        ).to_arrow_table()
         cur.register("roster_settled", found)
         distinct = cur.execute(
             """SELECT DISTINCT which, course_id, category, ce_year, day AS course_date, hours
