@@ -70,6 +70,7 @@ PAGES = [
         "sent-messages",
         {"admin", "director"},
     ),
+    ("Messages", "reminders.py", "Reminders", "alarm", "reminders", {"admin"}),
     ("Provider", "provider_home.py", "CE Profile", "badge", "provider", {"provider"}),
     (
         "Rosters",

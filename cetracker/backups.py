@@ -7,11 +7,13 @@ file), besides the server's own pg_dump.
 from __future__ import annotations
 
 import shutil
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
 
+from cetracker import audit
 from cetracker.errors import CetrackerError
 from cetracker.store.db import Database
 
@@ -51,6 +53,56 @@ def backup(db: Database, folder: Path) -> Path:
         cur.execute("DETACH backup_target")
     partial.rename(target)
     return target
+
+
+def nightly(db: Database, folder: Path, *, day: date, actor: str = "scheduler") -> Path | None:
+    """The nightly backup of ``day``, once across every app process on this database.
+
+    The day is claimed first (its row's key); None when another run had claimed it. A
+    backup that fails is recorded with its reason and tried again the next day.
+    """
+    try:
+        with db.transaction(reports=False) as cur:
+            cur.execute("INSERT INTO nightly_backups (day, made_by) VALUES (?, ?)", [day, actor])
+    except Exception:
+        if db.scalar("SELECT count(*) FROM nightly_backups WHERE day = ?", [day]):
+            return None
+        raise
+    try:
+        made = backup(db, folder)
+    except Exception as exc:
+        with db.transaction(reports=False) as cur:
+            cur.execute(
+                "UPDATE nightly_backups SET finished_at = current_timestamp, error = ?"
+                " WHERE day = ?",
+                [str(exc)[:500], day],
+            )
+            audit.record(cur, actor, "nightly backup failed", "backup", day, {"error": exc})
+        raise
+    with db.transaction(reports=False) as cur:
+        cur.execute(
+            "UPDATE nightly_backups SET finished_at = current_timestamp, file = ? WHERE day = ?",
+            [str(made), day],
+        )
+        audit.record(cur, actor, "nightly backup made", "backup", made.name, {"folder": folder})
+    return made
+
+
+@dataclass(frozen=True)
+class NightlyBackup:
+    day: date
+    file: str | None
+    error: str | None
+    finished: bool
+
+
+def last_nightly(db: Database) -> NightlyBackup | None:
+    """The latest nightly backup: its file, or why it failed (None: none has run yet)."""
+    row = db.one(
+        "SELECT day, file, error, finished_at IS NOT NULL FROM nightly_backups"
+        " ORDER BY day DESC LIMIT 1"
+    )
+    return None if row is None else NightlyBackup(row[0], row[1], row[2], bool(row[3]))
 
 
 def _catalog(cur: duckdb.DuckDBPyConnection) -> str:

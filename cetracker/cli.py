@@ -27,6 +27,7 @@ from cetracker.rules import compute
 from cetracker.store.db import Database, holds_database, open_database, redacted
 
 if TYPE_CHECKING:
+    from cetracker import reminders
     from cetracker.demo import DemoLogin
 
 # Heavy modules (pandas exports, fpdf2, Faker) are imported by the commands that use them,
@@ -387,6 +388,49 @@ def cmd_message(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reminders(args: argparse.Namespace) -> int:
+    """The reminder schedules, and (--run) the due ones sent now: for an office that runs
+    CE Tracker's scheduled work from cron with the app stopped."""
+    from cetracker import mail, reminders
+
+    db = _db(args)
+    year, end = reminders.current_year(db)
+    done = reminders.sent_for(db, year)
+    listed = reminders.schedules(db)
+    print(f"CE year {year} ends on {end:%m/%d/%Y}.")
+    if not listed:
+        print("No reminders are scheduled; an admin adds them on the Reminders page.")
+    for s in listed:
+        state = (
+            f"sent {done[s.id]:%m/%d/%Y}"
+            if s.id in done
+            else f"sends on {reminders.sends_on(end, s.days_before):%m/%d/%Y}"
+            if s.active
+            else "inactive"
+        )
+        print(f"{s.id}\t{s.days_before} days before\t{state}\t{s.subject}")
+    if not args.run:
+        return 0
+    try:
+        sent = reminders.run_due(db, actor="cli", smtp=mail.SmtpSettings.from_config())
+    except reminders.RemindersFailed as exc:
+        _print_sent(exc.sent)
+        raise
+    _print_sent(sent)
+    return 0
+
+
+def _print_sent(sent: list[reminders.Sent]) -> None:
+    if not sent:
+        print("No reminder is due now; nothing was sent.")
+    for s in sent:
+        print(
+            f"Sent reminder {s.schedule_id} ({s.days_before} days before) for CE year "
+            f"{s.ce_year} to {s.members} members short of hours"
+            + (", in the app and by email." if s.emailed else ", in the app.")
+        )
+
+
 def cmd_backup(args: argparse.Namespace) -> int:
     from cetracker import backups
 
@@ -547,6 +591,16 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--short-only", action="store_true", help="only members short of hours")
     m.add_argument("--year", type=ce_year, help="CE year of the figures (default: the current one)")
     p.set_defaults(func=cmd_message)
+
+    p = sub.add_parser(
+        "reminders",
+        parents=[common],
+        help="list the reminder schedules; --run sends the due ones now",
+    )
+    p.add_argument(
+        "--run", action="store_true", help="send the reminders due today (each once per CE year)"
+    )
+    p.set_defaults(func=cmd_reminders)
 
     p = sub.add_parser(
         "backup", parents=[common], help="write a consistent copy of the database into DIR"

@@ -66,6 +66,18 @@ SETTINGS = [
         "unset, the app uses the address its admin is browsing and says so.",
     ),
     Setting(
+        "CETRACKER_SCHEDULER_MINUTES",
+        "5",
+        "Minutes between the app's checks for due reminders and the nightly backup; "
+        "0 = the app runs no scheduled work (run `cetracker reminders --run` from cron).",
+    ),
+    Setting(
+        "CETRACKER_BACKUP_HOUR",
+        "2",
+        "Hour of the day (0-23, the server's clock) from which the app makes the day's "
+        "nightly backup into the backup folder; off = no nightly backup.",
+    ),
+    Setting(
         "CETRACKER_TODAY",
         "",
         "Today's date as YYYY-MM-DD, for tests and demonstrations; empty = the real date.",
@@ -126,6 +138,30 @@ def get_login_sleep() -> float:
         return max(0.0, float(get("CETRACKER_LOGIN_SLEEP")))
     except ValueError:
         return 0.5
+
+
+def scheduler_seconds() -> float:
+    """Seconds between the scheduler's checks; 0 = no scheduler."""
+    text = get("CETRACKER_SCHEDULER_MINUTES")
+    try:
+        minutes = float(text)
+    except ValueError as exc:
+        raise CetrackerError(
+            f"CETRACKER_SCHEDULER_MINUTES is {text!r}: write a number of minutes (0 = off)."
+        ) from exc
+    return max(0.0, minutes * 60)
+
+
+def backup_hour() -> int | None:
+    """The hour from which the day's nightly backup is made; None = no nightly backup."""
+    text = get("CETRACKER_BACKUP_HOUR").strip().lower()
+    if text in ("off", "none", "no"):
+        return None
+    if not text.isdigit() or not 0 <= int(text) <= 23:
+        raise CetrackerError(
+            f"CETRACKER_BACKUP_HOUR is {text!r}: write an hour from 0 to 23, or off."
+        )
+    return int(text)
 
 
 def today() -> date:

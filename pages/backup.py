@@ -17,6 +17,32 @@ st.markdown(
     "and the audit log. Keep it somewhere safe; it contains personal data and password hashes."
 )
 folder = config.backup_folder()
+nightly = backups.last_nightly(db)
+try:
+    scheduled, problem = config.backup_hour() is not None and config.scheduler_seconds() > 0, ""
+except CetrackerError as exc:
+    scheduled, problem = False, exc.message
+if not scheduled:
+    st.caption(
+        "The app makes no nightly backup"
+        + (f": {problem}" if problem else " (CETRACKER_BACKUP_HOUR, CETRACKER_SCHEDULER_MINUTES).")
+    )
+elif nightly is None:
+    st.caption(f"The app makes a backup into `{folder}` every night; none has been made yet.")
+elif nightly.error:
+    st.warning(
+        f"The nightly backup of {nightly.day:%m/%d/%Y} failed: {nightly.error}. "
+        "The app tries again tomorrow; make one now below."
+    )
+else:
+    st.caption(
+        f"The app makes a backup every night; the latest, of {nightly.day:%m/%d/%Y}, is "
+        + (
+            f"`{Path(nightly.file).name}` in `{Path(nightly.file).parent}`."
+            if nightly.file
+            else "being made."
+        )
+    )
 if st.button("Make a backup now", type="primary", icon=":material/backup:"):
     try:
         with st.spinner("Copying the database…"):

@@ -41,6 +41,9 @@ TODAY = date(2026, 11, 15)
 os.environ.setdefault("CETRACKER_SECRET_KEY", "test-secret-key-not-for-production")
 os.environ["CETRACKER_LOGIN_SLEEP"] = "0"
 os.environ["CETRACKER_TODAY"] = TODAY.isoformat()
+# No scheduler thread in the app processes tests start (pages under AppTest, the browser
+# tests' servers): it would back up every test's database. tests/test_reminders.py drives it.
+os.environ["CETRACKER_SCHEDULER_MINUTES"] = "0"
 
 
 BACKENDS = ["duckdb", "postgresql"]

@@ -30,6 +30,7 @@ ALLOWED = {
     "inbox.py": {"member"},
     "messages_compose.py": {"admin", "director"},
     "messages_sent.py": {"admin", "director"},
+    "reminders.py": {"admin"},
     "provider_home.py": {"provider"},
     "upload_roster.py": {"admin", "provider"},
     "import_history.py": {"admin", "provider"},

@@ -27,6 +27,9 @@ OWNERS = {
     "providers": "cetracker.providers",
     "courses": "cetracker.courses",
     "dues": "cetracker.dues",
+    "reminder_schedules": "cetracker.reminders",
+    "reminder_sends": "cetracker.reminders",
+    "nightly_backups": "cetracker.backups",
 }
 # Schema migrations reshape tables while upgrading a database (migration 8 fills the
 # license keys); they are no second owner of any table's rows.

@@ -56,6 +56,15 @@ class Delivery:
     errors: dict[int, str] = field(default_factory=dict)
 
 
+MAX_SUBJECT = 200
+MAX_BODY = 20_000
+
+
+def check_lengths(subject: str, body: str) -> None:
+    if len(subject) > MAX_SUBJECT or len(body) > MAX_BODY:
+        raise CetrackerError("Keep the subject under 200 and the message under 20,000 characters.")
+
+
 def _can_send(user: User) -> None:
     user.require("admin", "director")
 
@@ -165,11 +174,13 @@ def send(
     fields: dict[int, dict[str, Any]] | None = None,
     progress: Callable[[float, str], None] | None = None,
     include_inactive: bool = False,
+    within: Callable[[Any, int], None] | None = None,
 ) -> int:
     """Store the message for each recipient (one transaction), then email it when SMTP is set.
 
     Inactive members among ``member_ids`` are refused unless ``include_inactive``: the
-    sender chose them knowingly.
+    sender chose them knowingly. ``within(cur, message_id)`` runs first in that
+    transaction (a reminder claims its send there): when it raises, nothing is stored.
     """
     _can_send(sender)
     subject, body, reply_to = subject.strip(), body.strip(), reply_to.strip()
@@ -177,8 +188,7 @@ def send(
         raise CetrackerError("Enter a subject.")
     if not body:
         raise CetrackerError("Write the message.")
-    if len(subject) > 200 or len(body) > 20_000:
-        raise CetrackerError("Keep the subject under 200 and the message under 20,000 characters.")
+    check_lengths(subject, body)
     if reply_to and not EMAIL.match(reply_to):
         raise CetrackerError("The reply-to address is not an email address; correct or clear it.")
     if not member_ids:
@@ -199,6 +209,8 @@ def send(
         )
     with db.transaction(reports=False) as cur:
         message_id = db.new_id("message_ids", cur)
+        if within is not None:
+            within(cur, message_id)
         cur.execute(
             "INSERT INTO messages (id, subject, body, reply_to, sender) VALUES (?, ?, ?, ?, ?)",
             [message_id, subject, body, reply_to or None, sender.username],

@@ -50,6 +50,7 @@ SEQUENCES = {
     "message_ids": "messages",
     "audit_ids": "audit_log",
     "license_ids": "member_licenses",
+    "reminder_ids": "reminder_schedules",
 }
 
 

@@ -415,6 +415,44 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[Upgrade], None]]] = [
             WHERE coalesce(failed_logins, 0) > 0 OR locked_until > current_timestamp;
         """,
     ),
+    (
+        10,
+        "reminders that send themselves; the nightly backup's record",
+        # A send is claimed by its (schedule, CE year) key in the transaction that stores
+        # the messages, so two app processes on one server cannot both send it; a day's
+        # nightly backup is claimed by its date the same way.
+        """
+        CREATE SEQUENCE reminder_ids;
+        CREATE TABLE reminder_schedules (
+            id INTEGER PRIMARY KEY DEFAULT nextval('reminder_ids'),
+            days_before INTEGER NOT NULL,
+            subject VARCHAR NOT NULL,
+            body VARCHAR NOT NULL,
+            active BOOLEAN NOT NULL DEFAULT true,
+            created_by VARCHAR NOT NULL,
+            created_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            updated_by VARCHAR,
+            updated_at TIMESTAMP
+        );
+        CREATE TABLE reminder_sends (
+            schedule_id INTEGER NOT NULL,
+            ce_year INTEGER NOT NULL,
+            sent_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            sent_by VARCHAR NOT NULL,
+            members INTEGER NOT NULL,
+            message_id INTEGER,
+            PRIMARY KEY (schedule_id, ce_year)
+        );
+        CREATE TABLE nightly_backups (
+            day DATE PRIMARY KEY,
+            started_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+            finished_at TIMESTAMP,
+            made_by VARCHAR NOT NULL,
+            file VARCHAR,
+            error VARCHAR
+        );
+        """,
+    ),
 ]
 
 # Migrations that change only how the embedded database stores things; a server

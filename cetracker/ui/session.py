@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 import streamlit_authenticator as stauth
 
-from cetracker import config, rate_limit, warmup
+from cetracker import config, rate_limit, scheduler, warmup
 from cetracker.accounts import sessions, users
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
@@ -30,6 +30,7 @@ COOKIE_NAME = "cetracker_login"
 def _database(path: str) -> Database:
     db = open_database(path)
     warmup.start(db)  # the Dashboard's figures, ready before the first login
+    scheduler.start(db)  # reminders when due, the nightly backup
     return db
 
 

@@ -103,6 +103,22 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
             server.wait(timeout=15)  # reaped, or Python warns that it still runs
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
+    """A failed browser test's report holds what each open page said at that moment: in CI
+    the log is all there is to read (a timeout alone does not say what was on the screen)."""
+    report = yield
+    browser = getattr(item, "funcargs", {}).get("browser")
+    if report.failed and call.when == "call" and browser is not None:
+        for number, page in enumerate(p for c in browser.contexts for p in c.pages):
+            try:
+                text = page.locator("body").inner_text(timeout=5_000)
+            except Exception as exc:  # the page itself may be what broke
+                text = f"(unreadable: {exc})"
+            report.sections.append((f"page {number}: {page.url}", text[:3000]))
+    return report
+
+
 @pytest.fixture(scope="session")
 def app_url(
     tmp_path_factory: pytest.TempPathFactory, demo_copy: Callable[[], str]
