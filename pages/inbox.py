@@ -36,7 +36,7 @@ if chosen is not None:
         # marked the message read: run the page again so that they count it as read.
         st.rerun()
     with st.container(border=True):
-        st.subheader(widgets.plain(subject), anchor=False)
+        st.header(widgets.plain(subject), anchor=False)  # h2: under the h1, no level skipped
         st.markdown(body)  # Markdown only: raw HTML is shown as text, never run
         if reply_to:
             st.caption(f"To reply, write to {widgets.plain(reply_to)}")

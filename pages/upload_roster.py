@@ -72,6 +72,8 @@ if upload is not None:
             st.stop()
         preview = (upload.file_id, len(roster), importer.preview_frame(roster, 10))
         st.session_state["roster_preview"] = preview
+        # A new file: the previous file's result would sit under its preview as if its own.
+        st.session_state.pop("last_import", None)
         del roster
     st.header("Preview")
     st.caption(f"{plural(preview[1], 'row')} to import for {provider_name}. The first rows:")

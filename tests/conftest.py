@@ -91,19 +91,30 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+# The browser tests' files in two groups of about equal time (the rest: browser-journeys).
+BROWSER_GROUPS = {
+    "test_accessibility.py": "browser-pages",
+    "test_hostile_uploads.py": "browser-pages",
+    "test_fresh_server.py": "browser-pages",
+    "test_sessions_journey.py": "browser-pages",
+}
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A PostgreSQL case that its parameters do not mark, or that is ``embedded_only``, is
     deselected (not skipped): the server run covers exactly what is marked.
 
-    The browser tests share one worker: one Chromium and one app server at a time, while the
-    other worker runs the rest (two browsers on two cores slow both and every other test)."""
+    The browser tests are two groups (``BROWSER_GROUPS``), each on one worker: a browser
+    test mostly waits for the app and the browser (about half a core), so two of them and
+    a third worker with the rest keep two cores busy (``./ce test`` starts three)."""
     every = config.getoption("all_backends")
     browser_tests = Path(__file__).parent / "e2e"
     keep, drop = [], []
     for item in items:
         if browser_tests in item.path.parents:
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            group = BROWSER_GROUPS.get(item.path.name, "browser-journeys")
+            item.add_marker(pytest.mark.xdist_group(group))
         callspec = getattr(item, "callspec", None)
         on_server = callspec is not None and callspec.params.get("backend") == "postgresql"
         unwanted = item.get_closest_marker("embedded_only") or not (
@@ -117,11 +128,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(trylast=True)  # after pytest-xdist has read the groups
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Refuse to run when the browser group did not take: its tests would run on both
-    workers at once (as they did under pytest 9.2, whose ids pytest-xdist 3.8 cannot mark)."""
+    """Refuse to run when the browser groups did not take: their tests would run on every
+    worker at once (as they did under pytest 9.2, whose ids pytest-xdist 3.8 cannot mark)."""
     if getattr(session.config.option, "loadgroup", False):
         loose = [i.nodeid for i in session.items if i.get_closest_marker("xdist_group")]
-        loose = [nodeid for nodeid in loose if not nodeid.endswith("@browser")]
+        loose = [nodeid for nodeid in loose if "@browser-" not in nodeid]
         if loose:
             raise pytest.UsageError(
                 f"pytest-xdist did not group {len(loose)} browser tests ({loose[0]}): "

@@ -223,7 +223,7 @@ def login_form(db: Database) -> None:
     """
     authn = authenticator()
     with st.form("login_form"):
-        st.subheader("Log in to CE Tracker")
+        st.header("Log in to CE Tracker")
         typed = st.text_input("Username", max_chars=200, key="login_username")
         password = st.text_input("Password", type="password", max_chars=200, key="login_password")
         submitted = st.form_submit_button("Log in")

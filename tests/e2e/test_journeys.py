@@ -50,6 +50,8 @@ def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, a
     second.write_text(roster.read_text() + "Third,Row,100002,NOPE,2024,2024-01-02,1\n")
     page.locator("input[type=file]").set_input_files(str(second))
     page.get_by_text("3 rows to import").wait_for(timeout=30_000)
+    settle(page)
+    assert page.get_by_text("Result of roster.csv").count() == 0  # not under the new preview
 
     open_page(page, app_url, "hour-summary")
     page.get_by_role("combobox", name="Area").click()
