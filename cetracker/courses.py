@@ -113,10 +113,14 @@ def save_course(
 
     if course_id is None:
         new_id = db.new_id("course_ids")
-        entities.save(db, COURSE, {"id": new_id}, cleaned, None, actor, checks, "course")
+        entities.save(
+            db, COURSE, {"id": new_id}, cleaned, None, actor, checks, "course", tracked=True
+        )
         return new_id
     loaded = loaded or entities.current(db, COURSE, {"id": course_id})
-    entities.save(db, COURSE, {"id": course_id}, cleaned, loaded, actor, checks, "course")
+    entities.save(
+        db, COURSE, {"id": course_id}, cleaned, loaded, actor, checks, "course", tracked=True
+    )
     return course_id
 
 

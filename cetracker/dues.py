@@ -11,7 +11,7 @@ import pandas as pd
 
 from cetracker import audit, config, entities
 from cetracker.filters import Filters
-from cetracker.store.db import Database
+from cetracker.store.db import Database, note
 
 DUES_STATUSES = ("paid", "partial", "unpaid", "waived")
 
@@ -80,7 +80,17 @@ def save_dues(
     del cleaned["year"]
     key = {"member_id": member_id, "year": year}
     seen = entities.current(db, DUES, key) if isinstance(loaded, str) else loaded
-    return entities.save(db, DUES, key, cleaned, seen, actor, lambda _c, _v: None, "dues")
+    return entities.save(
+        db,
+        DUES,
+        key,
+        cleaned,
+        seen,
+        actor,
+        lambda _c, _v: note(tables=["dues"]),
+        "dues",
+        tracked=True,
+    )
 
 
 def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
@@ -149,6 +159,17 @@ class DuesTotals:
 
 
 def totals(db: Database, filters: Filters) -> DuesTotals:
+    """The year's dues figures for the filters' members (remembered until dues or members
+    change: a roster or an approval leaves them be)."""
+    totals: DuesTotals = db.maintained_value(
+        repr(("dues totals", filters)),
+        lambda: _totals(db, filters),
+        lambda change: bool(change.members or "dues" in change.tables),
+    )
+    return totals
+
+
+def _totals(db: Database, filters: Filters) -> DuesTotals:
     where, params = filters.member_where("m")
     row = db.one(
         f"""SELECT count(*), count(d.member_id), coalesce(sum(d.amount_paid), 0)::DOUBLE,
@@ -171,7 +192,8 @@ def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> in
         {"amount_due": amount},
         config.today(),
     )
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
+        note(tables=["dues"])
         added = cur.execute(
             """INSERT INTO dues (member_id, year, amount_due, amount_paid, status)
                SELECT id, $y, $a, 0, 'unpaid' FROM members m

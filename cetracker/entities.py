@@ -202,13 +202,17 @@ def save(
     checks: Callable[[Any, dict[str, Any]], None],
     label: str,
     extra: dict[str, Any] | None = None,
+    *,
+    tracked: bool = False,
 ) -> dict[str, list[Any]]:
     """Insert (``loaded`` None) or update one row, refusing a stale edit; audited.
 
     ``extra`` columns follow from the checked values (a record's CE year) and are written too.
+    ``tracked``: the caller's ``checks`` note what the row changes of what the standing
+    reads (see ``Database.transaction``); a table the standing does not read notes nothing.
     """
     extra = extra or {}
-    with db.transaction() as cur:
+    with db.transaction(tracked=tracked) as cur:
         where = " AND ".join(f"{k} = ${k}" for k in key) if key else "false"
         row = cur.execute(_select(entity, where), key).fetchone() if key else None
         now = (

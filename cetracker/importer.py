@@ -12,7 +12,7 @@ import hashlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from itertools import compress
 from operator import not_
@@ -183,7 +183,8 @@ class Checked:
     rows: list[int] = field(default_factory=list)
     members: list[int] = field(default_factory=list)
     which: list[int] = field(default_factory=list)
-    records: list[tuple[int, str, int, date, Decimal]] = field(default_factory=list)
+    records: Any = None  # Arrow: which, course_id, category, ce_year, course_date, hours
+    record_years: list[int] = field(default_factory=list)  # each record's CE year, by which
     courses: dict[int, tuple[str, Decimal]] = field(default_factory=dict)  # number, approved
 
     def fail(self, i: int, reason: str) -> None:
@@ -292,12 +293,21 @@ def _holders(
         keys = [None if n is None else name_key(n) for n in coded.dictionary.to_pylist()]
         return pc.take(pa.array(keys, pa.string()), coded.indices)
 
-    # Each distinct license number's key, worked out once (a roster names a member per
-    # row, and often the same members on several rows).
+    # The key is ``license_key``'s, exactly. ASCII license numbers get it in Arrow (what
+    # ``license_key`` drops of ASCII is \t-\r, \x1c-\x1f, space and "-"; ``upper`` of ASCII
+    # is ``ascii_upper``); only the others, once per distinct number, need Python's.
     given = pa.array(licenses, pa.string())
-    coded = pc.dictionary_encode(given)
-    keys = [license_key(n) or None for n in coded.dictionary.to_pylist()]
-    rows = pa.table({"key": pc.take(pa.array(keys, pa.string()), coded.indices)})
+    ascii_ = pc.string_is_ascii(given)
+    stripped = pc.ascii_upper(pc.replace_substring_regex(given, r"[\t-\r\x1c-\x1f -]", ""))
+    keys = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
+    others = pc.indices_nonzero(pc.invert(pc.fill_null(ascii_, True))).to_pylist()
+    if others:
+        wider = {n: license_key(n) or None for n in {licenses[i] for i in others}}
+        listed = keys.to_pylist()
+        for i in others:
+            listed[i] = wider[licenses[i]]
+        keys = pa.array(listed, pa.string())
+    rows = pa.table({"key": keys})
     cur = db.cursor()
     try:
         cur.register("roster_who", rows)
@@ -315,6 +325,121 @@ def _holders(
     mine = folded(pa.array(last_names, pa.string()))
     mismatch = pc.and_(pc.not_equal(pa.array(last_names), ""), pc.not_equal(mine, theirs))
     return found.column("id").to_pylist(), mismatch.to_pylist()
+
+
+# The usual row settled in columns: its course known and the provider's, its hours, date and
+# CE year written plainly and right. DuckDB checks every row at once, whatever the roster's
+# shape (one course on 300 dates, or 50 courses on 730 dates with 7 hour values); only the
+# rows it cannot settle (mistakes, unusual ways of writing) get a Python step, once per
+# distinct (course, hours, date, year).
+_FAST_SQL = r"""
+WITH typed AS (
+    SELECT r.i, c.course_id, c.category, c.hours AS approved, c.start_date, c.end_date,
+           CASE WHEN regexp_full_match(r.hours, '[0-9]{1,6}(\.[0-9]{1,2})?')
+                THEN r.hours::DECIMAL(8, 2) END AS hours,
+           coalesce(r.day, CASE
+               WHEN regexp_full_match(r.day_text, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}')
+               THEN try_strptime(r.day_text, '%m/%d/%Y')::DATE
+               WHEN regexp_full_match(r.day_text, '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}')
+               THEN try_strptime(r.day_text, '%Y-%m-%d')::DATE END) AS day,
+           CASE WHEN regexp_full_match(r.year, '[0-9]{4}') THEN r.year::INTEGER END AS year
+    FROM roster_cells r JOIN roster_courses c ON c.number = upper(r.number)
+    WHERE regexp_full_match(r.number, '[ -~]*')  -- ASCII: upper-cased alike in Python
+),
+settled AS (
+    SELECT t.*,
+           (dense_rank() OVER (ORDER BY t.course_id, t.category, t.year, t.day, t.hours) - 1)
+               ::INTEGER AS which
+    FROM typed t JOIN roster_year_ends e ON e.calendar_year = year(t.day)
+    WHERE t.hours > 0 AND t.hours <= t.approved
+      AND t.day <= $today
+      AND (t.start_date IS NULL OR t.day >= t.start_date)
+      AND (t.end_date IS NULL OR t.day <= t.end_date)
+      AND t.year BETWEEN $first_year AND $last_year  -- compute.is_ce_year
+      AND t.year = CASE WHEN t.day <= e.ends THEN year(t.day) ELSE year(t.day) + 1 END
+)
+SELECT r.i, s.course_id, s.day, s.which, s.category, s.year AS ce_year, s.hours
+FROM roster_cells r LEFT JOIN settled s USING (i)
+ORDER BY r.i
+"""
+
+
+def _settled(
+    db: Database,
+    roster: Roster,
+    courses: dict[str, tuple[int, int, str, Decimal, date | None, date | None]],
+    provider_id: int,
+    loaded_policies: list[compute.Policy],
+    today: date,
+) -> tuple[Any, Any]:
+    """For every row (in order): the course id, day and record index (``which``) DuckDB
+    settled, all None for a row it left to Python; and the settled rows' distinct records
+    (which, course id, category, CE year, date, hours). Arrow tables."""
+    import pyarrow as pa
+
+    dates = roster.cells["course_date"]
+    kinds = set(map(type, dates))
+    typed_days: list[date | None] = (
+        [None] * len(dates)
+        if kinds <= {str, type(None)}
+        else [v.date() if type(v) is datetime else v if type(v) is date else None for v in dates]
+    )
+    t = roster.texts
+    cells = pa.table(
+        {
+            "i": pa.array(range(len(roster)), pa.int32()),
+            "number": pa.array(t["course_number"], pa.string()),
+            "hours": pa.array(t["ce_hours"], pa.string()),
+            "day": pa.array(typed_days, pa.date32()),
+            "day_text": pa.array(t["course_date"], pa.string()),
+            "year": pa.array(t["ce_year"], pa.string()),
+        }
+    )
+    mine = [(n, *c) for n, c in courses.items() if c[1] == provider_id]
+    course_table = pa.table(
+        {
+            "number": pa.array([c[0] for c in mine], pa.string()),
+            "course_id": pa.array([c[1] for c in mine], pa.int32()),
+            "category": pa.array([c[3] for c in mine], pa.string()),
+            "hours": pa.array([c[4] for c in mine], pa.decimal128(8, 2)),
+            "start_date": pa.array([c[5] for c in mine], pa.date32()),
+            "end_date": pa.array([c[6] for c in mine], pa.date32()),
+        }
+    )
+    # The CE-year rule for each calendar year a date of a CE year can fall in
+    # (compute.ce_year_of), the range's edges included.
+    calendar = range(compute.FIRST_CE_YEAR - 1, compute.LAST_CE_YEAR + 2)
+    ends = pa.table(
+        {
+            "calendar_year": pa.array(calendar, pa.int32()),
+            "ends": pa.array(
+                [compute.ce_year_end(y, loaded_policies) for y in calendar], pa.date32()
+            ),
+        }
+    )
+    cur = db.cursor()
+    try:
+        cur.register("roster_cells", cells)
+        cur.register("roster_courses", course_table)
+        cur.register("roster_year_ends", ends)
+        found = cur.execute(
+            _FAST_SQL,
+            {
+                "today": today,
+                "first_year": compute.FIRST_CE_YEAR,
+                "last_year": compute.LAST_CE_YEAR,
+            },
+        ).to_arrow_table()
+        cur.register("roster_settled", found)
+        distinct = cur.execute(
+            """SELECT DISTINCT which, course_id, category, ce_year, day AS course_date, hours
+               FROM roster_settled WHERE which IS NOT NULL ORDER BY which"""
+        ).to_arrow_table()
+        for name in ("roster_cells", "roster_courses", "roster_year_ends", "roster_settled"):
+            cur.unregister(name)
+    finally:
+        cur.close()
+    return found.select(["course_id", "day", "which"]), distinct
 
 
 def validate(
@@ -409,22 +534,40 @@ def validate(
         return _What(tuple(reasons), course[0] if course else None, day, record)
 
     n = len(roster)
+    settled, distinct = _settled(db, roster, courses, provider_id, loaded_policies, today)
+    course_of: list[int | None] = settled.column("course_id").to_pylist()
+    day_of: list[date | None] = settled.column("day").to_pylist()
+    record_of: list[int | None] = settled.column("which").to_pylist()
+    course_reasons: dict[int, tuple[str, ...]] = {}
+    # The rows left over: one check per distinct (course, hours, date, year). Cells are
+    # keyed by value, and by type as well where a TRUE could be taken for the number 1.
+    left = [i for i, which in enumerate(record_of) if which is None]
+    offset = len(distinct)
     years, dates, hours = (roster.cells[f] for f in ("ce_year", "course_date", "ce_hours"))
     number = t["course_number"]
-    # What: one check per distinct (course, hours, date, year). Cells are keyed by value,
-    # and by type as well where a TRUE could be taken for the number 1.
-    typed = any(bool in set(map(type, column)) for column in (years, dates, hours))
-    keys: list[tuple[object, ...]] = (
-        [
-            (c, type(h), h, type(d), d, type(y), y)
-            for c, h, d, y in zip(number, hours, dates, years, strict=True)
-        ]
-        if typed
-        else list(zip(number, hours, dates, years, strict=True))
-    )
-    first_of = dict(zip(keys, range(n), strict=True))
-    whats = {key: what(number[i], hours[i], dates[i], years[i]) for key, i in first_of.items()}
-    found = list(map(whats.__getitem__, keys))
+    typed = any(bool in {type(column[i]) for i in left} for column in (years, dates, hours))
+    whats: dict[tuple[object, ...], _What] = {}
+    for i in left:
+        key = (
+            (
+                number[i],
+                type(hours[i]),
+                hours[i],
+                type(dates[i]),
+                dates[i],
+                type(years[i]),
+                years[i],
+            )
+            if typed
+            else (number[i], hours[i], dates[i], years[i])
+        )
+        found = whats.get(key)
+        if found is None:
+            found = whats[key] = what(number[i], hours[i], dates[i], years[i])
+        course_of[i], day_of[i] = found.course_id, found.day
+        record_of[i] = None if found.record is None else offset + found.record
+        if found.reasons:
+            course_reasons[i] = found.reasons
     complete = list(map(all, zip(*(t[f] for f in FIELDS), strict=True)))
     # A cell showing an Excel error (#REF!, #N/A) is no value: its row is looked at below.
     for f in FIELDS:
@@ -433,10 +576,9 @@ def validate(
                 if cell in EXCEL_ERRORS:
                     complete[i] = False
     # The first row holding each member, course and date (a later one repeats it).
-    same = list(zip(member_ids, [w.course_id for w in found], [w.day for w in found], strict=True))
+    same = list(zip(member_ids, course_of, day_of, strict=True))
     first_of_same = dict(zip(reversed(same), reversed(roster.row_numbers), strict=True))
     earliest = list(map(first_of_same.__getitem__, same))
-    record_of = [w.record for w in found]
     # The usual row: all there, its member found, its course, date, hours and year good,
     # and not a repeat. Only the others are looked at one by one.
     usual = [
@@ -448,7 +590,7 @@ def validate(
     passing = list(compress(range(n), usual))
     reasons = checked.reasons
     for i in compress(range(n), map(not_, usual)):
-        member_id, course = member_ids[i], found[i]
+        member_id = member_ids[i]
         if not complete[i]:
             reasons[i] = [
                 f"{label} is missing" if not t[f][i] else error_reason(label, t[f][i])
@@ -464,24 +606,42 @@ def validate(
                 )
         elif mismatches[i] and t["last_name"][i] not in EXCEL_ERRORS:
             checked.fail(i, NAME_MISMATCH)
-        if course.reasons:
-            reasons[i] = [*(reasons[i] or ()), *course.reasons]
-        if member_id is not None and course.day is not None and course.course_id is not None:
+        if i in course_reasons:
+            reasons[i] = [*(reasons[i] or ()), *course_reasons[i]]
+        if member_id is not None and day_of[i] is not None and course_of[i] is not None:
             if earliest[i] != roster.row_numbers[i]:
                 checked.fail(
                     i,
                     "The same member, course and date appears earlier in this file "
                     f"(row {earliest[i]})",
                 )
-        if reasons[i] is None and member_id is not None and course.record is not None:
+        if reasons[i] is None and member_id is not None and record_of[i] is not None:
             passing.append(i)
     passing.sort()
     checked.rows = passing
     checked.members = [member_ids[i] for i in passing]
     checked.which = [cast(int, record_of[i]) for i in passing]
-    checked.records = list(records)
+    checked.records = _records_table(distinct, list(records))
+    checked.record_years = checked.records.column("ce_year").to_pylist()
     checked.courses = {c[0]: (number, c[3]) for number, c in courses.items()}
     return checked
+
+
+def _records_table(settled: Any, more: list[tuple[int, str, int, date, Decimal]]) -> Any:
+    """The distinct records: those DuckDB settled, then those of rows checked one by one."""
+    import pyarrow as pa
+
+    extra = pa.table(
+        {
+            "which": pa.array(range(len(settled), len(settled) + len(more)), pa.int32()),
+            "course_id": pa.array([r[0] for r in more], pa.int32()),
+            "category": pa.array([r[1] for r in more], pa.string()),
+            "ce_year": pa.array([r[2] for r in more], pa.int32()),
+            "course_date": pa.array([r[3] for r in more], pa.date32()),
+            "hours": pa.array([r[4] for r in more], pa.decimal128(8, 2)),
+        }
+    )
+    return pa.concat_tables([settled.cast(extra.schema), extra])
 
 
 def _passing_table(checked: Checked) -> tuple[Any, Any]:
@@ -495,17 +655,7 @@ def _passing_table(checked: Checked) -> tuple[Any, Any]:
             "which": pa.array(checked.which, pa.int32()),
         }
     )
-    records = pa.table(
-        {
-            "which": pa.array(range(len(checked.records)), pa.int32()),
-            "course_id": pa.array([r[0] for r in checked.records], pa.int32()),
-            "category": pa.array([r[1] for r in checked.records], pa.string()),
-            "ce_year": pa.array([r[2] for r in checked.records], pa.int32()),
-            "course_date": pa.array([r[3] for r in checked.records], pa.date32()),
-            "hours": pa.array([r[4] for r in checked.records], pa.decimal128(8, 2)),
-        }
-    )
-    return rows, records
+    return rows, checked.records
 
 
 def import_roster(
@@ -608,15 +758,15 @@ def _record(
     """
     passing, distinct = _passing_table(checked)
     provider_id, uploaded_by, filename = upload.provider_id, upload.by, upload.file
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         cur.register("roster_passing", passing)
         cur.register("roster_records", distinct)
         # Checked again inside the transaction so that concurrent uploads cannot both add.
-        shut = set(years.closed_in(cur, {r[2] for r in checked.records}))
+        shut = set(years.closed_in(cur, set(checked.record_years)))
         held = records.existing(cur, _ROSTER_ROWS)
         confirm: list[int] = []
         for i, which in zip(checked.rows, checked.which, strict=True) if shut or held else ():
-            year = checked.records[which][2]
+            year = checked.record_years[which]
             status = held.get(i)
             if year in shut:
                 checked.fail(
@@ -699,7 +849,8 @@ def _over_course_hours(cur: Any, checked: Checked) -> set[int]:
         return set()
     held = records.hours_held(cur, "roster_passing", "roster_records")
     # Each passing row's (member, course) as one number, to find repeats without a tuple a row.
-    course_of = np.array([r[0] for r in checked.records], dtype=np.int64)
+    # ``checked.records`` is Arrow, in ``which`` order (its row i is record i).
+    course_of = checked.records.column("course_id").to_numpy().astype(np.int64)
     keys = (np.array(checked.members, dtype=np.int64) << 32) | course_of[checked.which]
     found, counts = np.unique(keys, return_counts=True)
     watched = found[counts > 1]
@@ -708,6 +859,8 @@ def _over_course_hours(cur: Any, checked: Checked) -> set[int]:
         watched = np.union1d(watched, np.intersect1d(found, held_keys, assume_unique=True))
     if not watched.size:
         return set()
+    record_days = checked.records.column("course_date").to_pylist()
+    record_hours = checked.records.column("hours").to_pylist()
     over: set[int] = set()
     state: dict[tuple[int, int], dict[date, Decimal]] = {}
     from_file: dict[tuple[int, int], set[date]] = {}  # dates that rows above added
@@ -715,7 +868,7 @@ def _over_course_hours(cur: Any, checked: Checked) -> set[int]:
         i, which = checked.rows[j], checked.which[j]
         if checked.reasons[i]:  # failed in the transaction: adds nothing
             continue
-        course_id, _, _, day, hours = checked.records[which]
+        course_id, day, hours = int(course_of[which]), record_days[which], record_hours[which]
         pair = (checked.members[j], course_id)
         by_day = state.setdefault(pair, dict(held.get(pair, {})))
         other = sum((h for d, h in by_day.items() if d != day), compute.ZERO)

@@ -65,7 +65,7 @@ def add_license(
     if needed <= 0:
         raise CetrackerError("Enter the hours the board requires for the cycle (more than 0).")
     cleaned = _clean_minimums(minimums or {}, needed)
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         cur.execute(
             """INSERT INTO member_licenses (member_id, board, license_number, cycle_start,
                                             cycle_end, required_hours, minimums)
@@ -118,7 +118,7 @@ def _clean_minimums(
 
 
 def remove_license(db: Database, user: User, license_id: int) -> None:
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         owner = cur.execute(
             "SELECT member_id FROM member_licenses WHERE id = ?", [license_id]
         ).fetchone()

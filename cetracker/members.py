@@ -18,7 +18,7 @@ from cetracker import audit, config, entities
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters, Scope, name_search
 from cetracker.rules.cells import license_key, name_key, search_key
-from cetracker.store.db import Database
+from cetracker.store.db import Database, note
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,7 @@ def save_member(
     keys = _keys(cleaned)
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
+        note(members=[member_id if member_id is not None else new_id])
         other = cur.execute(
             """SELECT first_name || ' ' || last_name FROM members
                WHERE license_key = ? AND id IS DISTINCT FROM ?""",
@@ -151,18 +152,38 @@ def save_member(
         if other is not None:
             raise entities.Invalid([_taken(v["license_number"], other[0])])
 
+    new_id = db.new_id("member_ids") if member_id is None else member_id
     try:
         if member_id is None:
-            new_id = db.new_id("member_ids")
             entities.save(
-                db, MEMBER, {"id": int(new_id)}, cleaned, None, actor, checks, "member", keys
+                db,
+                MEMBER,
+                {"id": int(new_id)},
+                cleaned,
+                None,
+                actor,
+                checks,
+                "member",
+                keys,
+                tracked=True,
             )
             return int(new_id)
         if loaded is None:
             loaded = entities.current(db, MEMBER, {"id": member_id})
             if loaded is None:
                 raise CetrackerError("That member no longer exists. Reload the page.")
-        entities.save(db, MEMBER, {"id": member_id}, cleaned, loaded, actor, checks, "member", keys)
+        entities.save(
+            db,
+            MEMBER,
+            {"id": member_id},
+            cleaned,
+            loaded,
+            actor,
+            checks,
+            "member",
+            keys,
+            tracked=True,
+        )
     except Exception as exc:
         # Another app process saved the same license between the check and the write.
         if not db.is_duplicate_key(exc) or isinstance(exc, CetrackerError):
@@ -249,7 +270,8 @@ def ids_by_key(cur: Any) -> dict[str, int]:
 
 def delete_member(db: Database, member_id: int, *, actor: str) -> None:
     """Remove a member added by mistake; one with any records, dues or account stays."""
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
+        note(members=[member_id])
         row = cur.execute(
             "SELECT license_number, first_name || ' ' || last_name FROM members WHERE id = ?",
             [member_id],

@@ -9,7 +9,7 @@ from decimal import Decimal, InvalidOperation
 from cetracker import audit, config
 from cetracker.errors import CetrackerError
 from cetracker.rules import compute
-from cetracker.store.db import Database
+from cetracker.store.db import Database, note
 
 
 def load_policies(db: Database) -> list[compute.Policy]:
@@ -188,11 +188,30 @@ def affected_years(db: Database, proposal: Proposal) -> list[int]:
     return list(range(proposal.effective_year, max(end, proposal.effective_year + 1)))
 
 
+def governed_years(db: Database, proposal: Proposal) -> range:
+    """Every CE year whose standing the proposal can change: from its effective year until
+    the later of the next policy and the next minimum set (that year included, since its
+    carried hours follow the year before's rules), or on without end when none follows."""
+    later = [
+        min(
+            [
+                y.effective_year
+                for y in load_policies(db)
+                if y.effective_year > proposal.effective_year
+            ],
+            default=2200,
+        ),
+        min([y for y in load_minimum_sets(db) if y > proposal.effective_year], default=2200),
+    ]
+    return range(proposal.effective_year, max(later) + 1)
+
+
 def save_proposal(db: Database, proposal: Proposal, *, actor: str) -> dict[str, list[object]]:
     """Write the policy and its minimums for the effective year; audited before → after."""
     check_proposal(db, proposal)
     year = proposal.effective_year
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
+        note(years=governed_years(db, proposal))
         row = cur.execute(
             "SELECT required_hours, carryover_cap, ce_year_start_month FROM policy"
             " WHERE effective_year = ?",

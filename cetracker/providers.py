@@ -184,12 +184,30 @@ def save_provider(
         if provider_id is None:
             new_id = db.new_id("provider_ids")
             entities.save(
-                db, PROVIDER, {"id": new_id}, cleaned, None, actor, checks, "provider", keys
+                db,
+                PROVIDER,
+                {"id": new_id},
+                cleaned,
+                None,
+                actor,
+                checks,
+                "provider",
+                keys,
+                tracked=True,
             )
             return new_id
         loaded = loaded or entities.current(db, PROVIDER, {"id": provider_id})
         entities.save(
-            db, PROVIDER, {"id": provider_id}, cleaned, loaded, actor, checks, "provider", keys
+            db,
+            PROVIDER,
+            {"id": provider_id},
+            cleaned,
+            loaded,
+            actor,
+            checks,
+            "provider",
+            keys,
+            tracked=True,
         )
     except Exception as exc:
         if not db.is_duplicate_key(exc) or isinstance(exc, CetrackerError):

@@ -19,16 +19,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cetracker import config, entities, standing, years
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.rules import compute
-from cetracker.store.db import Database
+from cetracker.store.db import Database, note, noting
+
+if TYPE_CHECKING:  # the roster import's command needs no pandas
+    import pandas as pd
 
 RECORD_STATUSES = ("approved", "pending", "rejected")
 
@@ -119,6 +120,7 @@ def save_record(
             else None
         )
         years.ensure_open(cur, year, *([old_year[0]] if old_year else []))
+        note(records=[(year, member_id), *([(old_year[0], member_id)] if old_year else [])])
         if v["course_id"] is not None:
             course = cur.execute(
                 "SELECT course_number, hours, start_date, end_date FROM courses WHERE id = ?",
@@ -166,13 +168,35 @@ def save_record(
             "source": "admin entry",
             "created_by": actor,
         }
-        entities.save(db, RECORD, {"id": new_id}, cleaned, None, actor, checks, "CE record", extra)
+        entities.save(
+            db,
+            RECORD,
+            {"id": new_id},
+            cleaned,
+            None,
+            actor,
+            checks,
+            "CE record",
+            extra,
+            tracked=True,
+        )
         return new_id
     key = {"id": record_id}
     loaded = loaded or entities.current(db, RECORD, key)
     if loaded is None:
         raise CetrackerError("That record no longer exists. Reload the page.")
-    entities.save(db, RECORD, key, cleaned, loaded, actor, checks, "CE record", {"ce_year": year})
+    entities.save(
+        db,
+        RECORD,
+        key,
+        cleaned,
+        loaded,
+        actor,
+        checks,
+        "CE record",
+        {"ce_year": year},
+        tracked=True,
+    )
     return record_id
 
 
@@ -271,6 +295,53 @@ def _guard_years(cur: Any, rows: str) -> None:
     years.ensure_open(cur, *found)
 
 
+def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None:
+    """Say which members' records in which CE years ``rows`` change (for the standing).
+
+    ``added``: the rows are new records with this source and status; they are noted with
+    their values (when each has a course: unique by member, course and date), so that the
+    year's table of records adds them instead of reading those members' records again.
+    """
+    if not noting():
+        return
+    pairs = [
+        (year, m)
+        for year, members in cur.execute(
+            f"SELECT ce_year, list(DISTINCT member_id) FROM {rows} GROUP BY ce_year"  # noqa: S608
+        ).fetchall()
+        for m in members
+    ]
+    with_course = (
+        added is not None
+        and not cur.execute(
+            f"SELECT count(*) FROM {rows} WHERE course_id IS NULL"  # noqa: S608
+        ).fetchone()[0]
+    )
+    if not with_course or added is None:
+        note(records=pairs)
+        return
+    values = cur.execute(
+        f"""SELECT member_id::INTEGER AS member_id, ce_year::INTEGER AS ce_year,
+                   course_date::DATE AS course_date, course_id::INTEGER AS course_id,
+                   title::VARCHAR AS title, $source::VARCHAR AS source,
+                   hours::DECIMAL(8, 2) AS hours, category::VARCHAR AS category,
+                   $status::VARCHAR AS status
+            FROM {rows}""",  # noqa: S608
+        added,
+    ).to_arrow_table()
+    note(records=pairs, added=values)
+
+
+def _note_record(cur: Any, record_id: int) -> None:
+    """Note one record's CE year and member as held now (before a change or removal)."""
+    if noting():
+        note(
+            records=cur.execute(
+                "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
+            ).fetchall()
+        )
+
+
 def insert_many(
     cur: Any,
     rows: str,
@@ -283,6 +354,7 @@ def insert_many(
     """Insert every row of ``rows`` (member_id, course_id, title, provider_name, ce_year,
     course_date, hours, category), checked by the caller; refused whole for a closed year."""
     _guard_years(cur, rows)
+    _note_rows(cur, rows, {"source": source, "status": status})
     cur.execute(
         f"""INSERT INTO ce_records (member_id, course_id, title, provider_name, ce_year,
                                     course_date, hours, category, source, status, import_id,
@@ -309,6 +381,7 @@ def existing(cur: Any, rows: str) -> dict[int, str]:
 
 def confirm_pending(cur: Any, rows: str, *, import_id: int) -> None:
     """A roster row confirms the member's own pending report of the same course and date."""
+    _note_rows(cur, rows)
     cur.execute(
         f"""UPDATE ce_records r
             SET status = 'approved', import_id = $import_id, hours = s.hours,
@@ -327,6 +400,13 @@ def upsert_history(cur: Any, rows: str, *, created_by: str) -> None:
     same = """r.member_id = i.member_id AND r.course_date = i.course_date
               AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
                    OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title))"""
+    if noting():  # an updated record may move between years: its old year and its new
+        note(
+            records=cur.execute(
+                f"""SELECT r.ce_year, r.member_id FROM ce_records r JOIN {rows} i ON {same}
+                    UNION SELECT ce_year, member_id FROM {rows}"""  # noqa: S608
+            ).fetchall()
+        )
     # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
     # inside a transaction, so no delete here).
     cur.execute(
@@ -351,6 +431,7 @@ def add_one(
 ) -> None:
     """Insert one record (a self-report); ``values`` names its columns. Closed years refused."""
     years.ensure_open(cur, int(values["ce_year"]), message=message)
+    note(records=[(int(values["ce_year"]), int(values["member_id"]))])
     names = ["id", *values]
     cur.execute(
         f"INSERT INTO ce_records ({', '.join(names)}) "  # noqa: S608  (names are code)
@@ -377,6 +458,15 @@ def change_one(
         *([values["ce_year"]] if "ce_year" in values else []),
         message=message,
     )
+    for year, member in cur.execute(
+        "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
+    ).fetchall():
+        note(
+            records=[
+                (year, member),
+                (values.get("ce_year", year), values.get("member_id", member)),
+            ]
+        )
     sets = ", ".join(f"{n} = ?" for n in values)
     cur.execute(
         f"UPDATE ce_records SET {sets} WHERE id = ?",  # noqa: S608  (names are code)
@@ -386,12 +476,14 @@ def change_one(
 
 def delete_one(cur: Any, record_id: int, *, message: str | None = None) -> None:
     years.ensure_open(cur, *years_of(cur, [record_id]), message=message)
+    _note_record(cur, record_id)
     cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
 
 
 def decide_pending(cur: Any, record_id: int, status: str, reason: str | None) -> bool:
     """Approve or reject one pending record; False when it was not pending (any more)."""
     years.ensure_open(cur, *years_of(cur, [record_id]))
+    _note_record(cur, record_id)
     changed = cur.execute(
         """UPDATE ce_records SET status = ?, status_reason = ?
            WHERE id = ? AND status = 'pending'""",

@@ -94,7 +94,7 @@ def report_course(
     member_id = _member_id(user)
     amount, year = _check_report(title, provider, day, hours, category, db)
     mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         record_id = db.new_id("record_ids", cur)
         records.add_one(
             cur,
@@ -149,7 +149,7 @@ def update_report(
     category: str,
 ) -> None:
     amount, year = _check_report(title, provider, day, hours, category, db)
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         _own_pending(cur, user, record_id)
         records.change_one(
             cur,
@@ -172,7 +172,7 @@ def attach_certificate(
 ) -> None:
     """Add the certificate to a pending report of one's own, or replace the one attached."""
     mime = sniff_certificate(certificate, certificate_name)
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         _own_pending(cur, user, record_id)
         records.change_one(
             cur,
@@ -190,7 +190,7 @@ def attach_certificate(
 
 
 def withdraw_report(db: Database, user: User, record_id: int) -> None:
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         _own_pending(cur, user, record_id)
         records.delete_one(cur, record_id, message=years.MEMBER_CLOSED)
         audit.record(cur, user.username, "reported course withdrawn", "ce_record", record_id)
@@ -261,7 +261,7 @@ def decide(
     done = 0
     decided: dict[int, list[tuple[Any, ...]]] = {}
     notices: list[int] = []
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
         years.ensure_open(cur, *records.years_of(cur, record_ids))
         for record_id in record_ids:
             status = "approved" if approve else "rejected"

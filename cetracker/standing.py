@@ -7,6 +7,7 @@ this query against ``compute.standing`` on random member histories.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -16,9 +17,10 @@ from cetracker.accounts.users import User
 from cetracker.errors import NotAllowed
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.store.db import Database
+from cetracker.store.db import Database, Touched
 
 if TYPE_CHECKING:
+    import duckdb
     import pandas as pd
 
 HOUR_SUMMARY_COLUMNS = [
@@ -37,6 +39,7 @@ HOUR_SUMMARY_COLUMNS = [
     "eligible",
 ]
 
+# Why members are short in categories: shared by the live query and a closed year's snapshot.
 _CATEGORY_CTES = """
 minimums AS (
     SELECT unnest($min_categories::VARCHAR[]) AS category,
@@ -44,19 +47,17 @@ minimums AS (
 ),
 category_hours AS (
     SELECT member_id, category, sum(hours) AS got
-    FROM ce_records
+    FROM {records}
     WHERE status = 'approved' AND ce_year = $year
-      AND category IN (SELECT category FROM minimums)
+      AND category IN (SELECT category FROM minimums) {records_of}
     GROUP BY member_id, category
 ),
 categories_short AS (
     SELECT m.id AS member_id, count(*) AS short_count,
-           string_agg(mn.category || ': ' || rtrim(rtrim(coalesce(g.got, 0)::DECIMAL(18, 2)::VARCHAR, '0'), '.') || ' of ' || rtrim(rtrim(mn.minimum::DECIMAL(18, 2)::VARCHAR, '0'), '.')
-                      || CASE WHEN mn.minimum = 1 THEN ' hour' ELSE ' hours' END,
-                      '; ' ORDER BY mn.category) AS reasons
+           {reasons}
     FROM members m CROSS JOIN minimums mn
     LEFT JOIN category_hours g ON g.member_id = m.id AND g.category = mn.category
-    WHERE coalesce(g.got, 0) < mn.minimum
+    WHERE coalesce(g.got, 0) < mn.minimum {members_of}
     GROUP BY m.id
 ),
 """
@@ -67,8 +68,8 @@ WITH yearly AS (
            sum(hours) FILTER (WHERE ce_year = $year) AS earned,
            sum(hours) FILTER (WHERE ce_year = $year - 1) AS earned_prev,
            count(*) FILTER (WHERE ce_year = $year) AS courses
-    FROM ce_records
-    WHERE status = 'approved' AND ce_year IN ($year, $year - 1)
+    FROM {records}
+    WHERE status = 'approved' AND ce_year IN ($year, $year - 1) {records_of}
     GROUP BY member_id
 ),
 {category_ctes}standing AS (
@@ -93,23 +94,40 @@ SELECT license_number, first_name, last_name, county, area, position,
        greatest(0, $required - earned_hours - carried_hours)::DOUBLE AS short_by,
        (status = 'active' AND earned_hours + carried_hours >= $required
         AND categories_short = 0) AS eligible,
-       concat_ws('; ',
-                 CASE WHEN status <> 'active' THEN 'inactive' END,
-                 CASE WHEN earned_hours + carried_hours < $required
-                      THEN rtrim(rtrim(($required - earned_hours - carried_hours)::DECIMAL(18, 2)
-                                       ::VARCHAR, '0'), '.')
-                           || CASE WHEN $required - earned_hours - carried_hours = 1
-                                   THEN ' hour short' ELSE ' hours short' END END,
-                 category_reasons) AS why_not_eligible
+       {why}
        {extra}
 FROM standing
 {having}
-ORDER BY last_name, first_name, license_number
+{order}
 """
 
 
+# The words of why a member is not eligible (as ``compute.reasons`` writes them): the
+# categories a member is short in, then all reasons. Left out (NULL) where only
+# eligibility is wanted: building the text is most of a million members' cost.
+_CATEGORY_REASONS = """
+    -- In category order (as compute.reasons): a list sorted after the grouping costs a
+    -- fraction of an ordered string_agg over a million groups.
+    array_to_string(list_transform(list_sort(list({
+        'category': mn.category,
+        'text': mn.category || ': '
+                || rtrim(rtrim(coalesce(g.got, 0)::DECIMAL(18, 2)::VARCHAR, '0'), '.')
+                || ' of ' || rtrim(rtrim(mn.minimum::DECIMAL(18, 2)::VARCHAR, '0'), '.')
+                || CASE WHEN mn.minimum = 1 THEN ' hour' ELSE ' hours' END})),
+        lambda r: r.text), '; ') AS reasons"""
+_WHY_NOT_ELIGIBLE = """
+    concat_ws('; ',
+              CASE WHEN status <> 'active' THEN 'inactive' END,
+              CASE WHEN earned_hours + carried_hours < $required
+                   THEN rtrim(rtrim(($required - earned_hours - carried_hours)::DECIMAL(18, 2)
+                                    ::VARCHAR, '0'), '.')
+                        || CASE WHEN $required - earned_hours - carried_hours = 1
+                                THEN ' hour short' ELSE ' hours short' END END,
+              category_reasons) AS why_not_eligible"""
+
+
 _SNAPSHOT_SQL = """
-WITH {category_ctes}
+{with_reasons}
 SELECT m.license_number, m.first_name, m.last_name, m.county, m.area, m.position,
        $year::INTEGER AS year,
        s.earned::DOUBLE AS earned,
@@ -118,21 +136,24 @@ SELECT m.license_number, m.first_name, m.last_name, m.county, m.area, m.position
        s.required::DOUBLE AS required,
        greatest(0, s.required - s.earned - s.carried_in)::DOUBLE AS short_by,
        s.eligible,
-       concat_ws('; ',
-                 CASE WHEN s.status <> 'active' THEN 'inactive' END,
-                 CASE WHEN s.earned + s.carried_in < s.required
-                      THEN rtrim(rtrim((s.required - s.earned - s.carried_in)::DECIMAL(18, 2)
-                                       ::VARCHAR, '0'), '.')
-                           || CASE WHEN s.required - s.earned - s.carried_in = 1
-                                   THEN ' hour short' ELSE ' hours short' END END,
-                 c.reasons) AS why_not_eligible
+       {why}
        {extra}
 FROM year_snapshots s JOIN members m ON m.id = s.member_id
--- A closed year's records and minimums are frozen, so its category reasons read live.
-LEFT JOIN categories_short c ON c.member_id = m.id
+{reasons_join}
 WHERE s.ce_year = $year AND {where} {short}
-ORDER BY m.last_name, m.first_name, m.license_number
+{order}
 """
+_SNAPSHOT_WHY = """
+    concat_ws('; ',
+              CASE WHEN s.status <> 'active' THEN 'inactive' END,
+              CASE WHEN s.earned + s.carried_in < s.required
+                   THEN rtrim(rtrim((s.required - s.earned - s.carried_in)::DECIMAL(18, 2)
+                                    ::VARCHAR, '0'), '.')
+                        || CASE WHEN s.required - s.earned - s.carried_in = 1
+                                THEN ' hour short' ELSE ' hours short' END END,
+              c.reasons) AS why_not_eligible"""
+# A closed year's records and minimums are frozen, so its category reasons read live.
+_SNAPSHOT_REASONS_JOIN = "LEFT JOIN categories_short c ON c.member_id = m.id"
 
 
 @dataclass(frozen=True)
@@ -158,13 +179,37 @@ def hour_summary_query(
     detail: bool = False,
     rules: Rules | None = None,
     live: bool = False,
+    members: list[int] | None = None,
+    records: str = "ce_records",
+    ordered: bool = True,
+    reasons: bool = True,
 ) -> tuple[str, dict[str, object]]:
     """The SQL and parameters of the Hour Summary (used for tables and streamed exports).
 
-    A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules.
+    A closed year reads its snapshot unless ``live``; ``rules`` computes under proposed rules;
+    ``members`` limits it to those member ids (what a write touched); ``records`` is where
+    the records of the year and the year before come from (SQL of code, never of input:
+    columns member_id, ce_year, hours, category, status); ``ordered=False`` leaves the rows
+    unsorted (a table that every reader sorts anyway); ``reasons=False`` leaves
+    why_not_eligible empty (NULL) when only eligibility is wanted.
     """
+    order = "ORDER BY last_name, first_name, license_number" if ordered else ""
     year = filters.year
     where, params = filters.member_where("m")
+    records_of = members_of = ""
+    if members is not None:
+        # Only these members' rows and records are read (a write's few, not a million).
+        records_of = "AND member_id IN (SELECT unnest($only::INTEGER[]))"
+        members_of = "AND m.id IN (SELECT unnest($only::INTEGER[]))"
+        where = f"{where} {members_of}"
+        params["only"] = [int(m) for m in members]
+    # The category reasons are shared with the closed-year snapshot's SQL.
+    ctes = _CATEGORY_CTES.format(
+        records=records,
+        records_of=records_of,
+        members_of=members_of,
+        reasons=_CATEGORY_REASONS if reasons else "NULL::VARCHAR AS reasons",
+    )
     if not live and rules is None and snapshot_year(db, year):
         extra = (
             ", s.status, s.categories_short, m.id AS member_id, (SELECT count(*) FROM ce_records r"
@@ -178,10 +223,24 @@ def hour_summary_query(
             if filters.short_only
             else ""
         )
-        minimums = compute.binding_minimums(policies.load_minimum_sets(db), year)
-        params.update(year=year, min_categories=list(minimums), min_hours=list(minimums.values()))
+        params["year"] = year
+        order = order.replace("ORDER BY ", "ORDER BY m.").replace(", ", ", m.")
+        with_reasons = why = reasons_join = ""
+        if reasons:
+            minimums = compute.binding_minimums(policies.load_minimum_sets(db), year)
+            params.update(min_categories=list(minimums), min_hours=list(minimums.values()))
+            with_reasons = f"WITH {ctes.rstrip().rstrip(',')}"
+            why, reasons_join = _SNAPSHOT_WHY, _SNAPSHOT_REASONS_JOIN
+        else:
+            why = "NULL::VARCHAR AS why_not_eligible"
         sql = _SNAPSHOT_SQL.format(
-            where=where, extra=extra, short=short, category_ctes=_CATEGORY_CTES.rstrip(",\n")
+            with_reasons=with_reasons,
+            why=why,
+            reasons_join=reasons_join,
+            where=where,
+            extra=extra,
+            short=short,
+            order=order,
         )
         return sql, params
     rules = rules or Rules.of(db)
@@ -195,7 +254,14 @@ def hour_summary_query(
         else ""
     )
     sql = _HOUR_SUMMARY_SQL.format(
-        where=where, extra=extra, having=having, category_ctes=_CATEGORY_CTES
+        where=where,
+        extra=extra,
+        having=having,
+        records=records,
+        records_of=records_of,
+        category_ctes=ctes,
+        order=order,
+        why=_WHY_NOT_ELIGIBLE if reasons else "NULL::VARCHAR AS why_not_eligible",
     )
     params.update(
         year=year,
@@ -208,34 +274,186 @@ def hour_summary_query(
     return sql, params
 
 
+# A write touching more members than this rebuilds a year's table instead of patching it.
+PATCH_LIMIT = 250_000
+
+
+def _touched_members(changes: list[Touched], year: int) -> set[int] | None:
+    """Members whose standing for ``year`` the changes can alter (None: the year's rules
+    or closed state changed, so every member)."""
+    touched: set[int] = set()
+    for change in changes:
+        if year in change.years:
+            return None
+        touched |= change.members_for(year)
+    return touched
+
+
+def _standing_rows(sql: str) -> str:
+    # The name search reads the members' own search key (the one rule: filters.name_search).
+    return f"""SELECT s.*, m.search_key AS search
+               FROM ({sql}) s JOIN members m ON m.id = s.member_id"""  # noqa: S608 - fixed SQL
+
+
+def _two_years(db: Database, year: int) -> str:
+    """The approved records of ``year`` and the year before, from their maintained tables
+    (``year_records``), as the Hour Summary query reads records."""
+    return f"""(SELECT member_id, $year::INTEGER AS ce_year, hours, category,
+                       'approved' AS status FROM {year_records(db, year)}
+                UNION ALL
+                SELECT member_id, ($year - 1)::INTEGER, hours, category, 'approved'
+                FROM {year_records(db, year - 1)})"""  # noqa: S608 - names of our tables
+
+
+def _kept_standing(
+    db: Database, year: int, family: str, rows: Callable[[str], str], *, reasons: bool = True
+) -> str:
+    """A maintained table of ``rows`` over the year's Hour Summary query, computed from the
+    maintained tables of the year's and the year before's records (in memory: a write's
+    members are recomputed without reading the records table); see ``year_standing``."""
+
+    def build(records: str) -> tuple[str, dict[str, object]]:
+        sql, params = hour_summary_query(
+            db, Filters(year=year), detail=True, records=records, ordered=False, reasons=reasons
+        )
+        return rows(sql), params
+
+    def patch(
+        cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], records: str
+    ) -> bool:
+        touched = _touched_members(changes, year)
+        if touched is None or len(touched) > PATCH_LIMIT:
+            return False
+        if touched:
+            ids = sorted(touched)
+            some, some_params = hour_summary_query(
+                db,
+                Filters(year=year),
+                detail=True,
+                members=ids,
+                records=records,
+                ordered=False,
+                reasons=reasons,
+            )
+            cur.execute(
+                f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
+                {"ids": ids},
+            )
+            cur.execute(f"INSERT INTO {table} {rows(some)}", some_params)  # noqa: S608
+        return True
+
+    return db.maintained_table(f"{family}_{int(year)}", build, patch, lambda: _two_years(db, year))
+
+
 def year_standing(db: Database, year: int) -> str:
-    """Every member's standing for ``year`` (or its snapshot), computed once per data version.
+    """Every member's standing for ``year`` (or its snapshot), kept up to date across writes.
 
     Returns the name of an in-memory table: a filter change then reads it instead of
-    the 4 million records; filters, the director's scope and the sort apply to it in SQL.
+    the records; filters, the director's scope and the sort apply to it in SQL. Built once;
+    a write then recomputes only the members it touched, in the years it can change (its
+    records' year and the next, through carried hours); a change of the year's rules, its
+    closing or reopening, or a write of unknown reach rebuilds it.
     """
-    sql, params = hour_summary_query(db, Filters(year=year), detail=True)
-    return db.scratch_table(
-        f"standing_{int(year)}",
-        f"""SELECT s.*, m.search_key AS search
-            FROM ({sql}) s JOIN members m ON m.id = s.member_id
-            ORDER BY s.last_name, s.first_name, s.license_number""",  # noqa: S608
-        params,
+    return _kept_standing(
+        db,
+        year,
+        "standing",
+        _standing_rows,
     )
 
 
-def year_records(db: Database, year: int) -> str:
-    """The year's approved records (what Conference Detail lists), once per data version.
+def year_eligibility(db: Database, year: int) -> str:
+    """Each member's eligibility for ``year`` with status, area and county: what the
+    compliance trend counts for its earlier years, a sliver of ``year_standing`` (a
+    twentieth of its memory at a million members), kept up to date the same way."""
+    return _kept_standing(
+        db,
+        year,
+        "eligibility",
+        lambda sql: f"SELECT member_id, status, area, county, eligible FROM ({sql})",  # noqa: S608
+        reasons=False,
+    )
 
-    A tenth of the records table, ordered by member: joining a page of members with it
-    reads ~430,000 rows at 200,000 members instead of scanning all 4 million.
+
+def eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
+    """Active members and how many are eligible, for the filters' year and scope, from the
+    year's slim eligibility table (``year_eligibility``); remembered until a write can
+    change the year's standing (a write into the current year leaves earlier years be)."""
+    year = filters.year
+    counts: tuple[int, int] = db.maintained_value(
+        repr(("eligibility counts", filters)),
+        lambda: _eligibility_counts(db, filters),
+        lambda change: year in change.years or bool(change.members_for(year)),
+    )
+    return counts
+
+
+def _eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
+    where, params = filters.member_where("s")
+    row = db.one(
+        f"""SELECT count(*), count(*) FILTER (WHERE eligible)
+            FROM {year_eligibility(db, filters.year)} s
+            WHERE status = 'active' AND {where}""",  # noqa: S608 - fixed clauses, values are parameters
+        params,
+    )
+    assert row is not None  # an aggregate always yields a row
+    return int(row[0]), int(row[1])
+
+
+_YEAR_RECORDS_SQL = """SELECT member_id, course_date, course_id, title, source, hours, category
+                       FROM ce_records WHERE ce_year = $year AND status = 'approved' {only}"""
+
+
+def year_records(db: Database, year: int) -> str:
+    """The year's approved records, kept up to date across writes (in memory).
+
+    What Conference Detail lists and what a year's standing is computed from: a tenth of
+    the records table. A write adds the records it added (a roster's rows are not read
+    again) and reads again the records of the members whose records it otherwise changed.
     """
-    return db.scratch_table(
+
+    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], _: None) -> bool:
+        # (Rules and closing leave records where they are: a start month cannot change
+        # under recorded years.)
+        again = set().union(*(change.rewritten.get(year, set()) for change in changes))
+        if len(again) > PATCH_LIMIT:
+            return False
+        ids = sorted(again)
+        if ids:
+            cur.execute(
+                f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
+                {"ids": ids},
+            )
+            only = "AND member_id IN (SELECT unnest($ids::INTEGER[]))"
+            cur.execute(
+                f"INSERT INTO {table} {_YEAR_RECORDS_SQL.format(only=only)}",  # noqa: S608
+                {"year": int(year), "ids": ids},
+            )
+        for change in changes:
+            for added in change.added:
+                # Added rows the table holds already (it was built after they were) are
+                # skipped: a record is unique by member, course and date.
+                cur.register("kept_added", added)
+                cur.execute(
+                    f"""INSERT INTO {table}
+                        SELECT a.member_id, a.course_date, a.course_id, a.title, a.source,
+                               a.hours, a.category
+                        FROM kept_added a
+                        WHERE a.ce_year = $year AND a.status = 'approved'
+                          AND a.member_id NOT IN (SELECT unnest($ids::INTEGER[]))
+                          AND NOT EXISTS (
+                              SELECT 1 FROM {table} t
+                              WHERE t.member_id = a.member_id AND t.course_id = a.course_id
+                                AND t.course_date = a.course_date)""",  # noqa: S608
+                    {"year": int(year), "ids": ids},
+                )
+                cur.unregister("kept_added")
+        return True
+
+    return db.maintained_table(
         f"records_{int(year)}",
-        """SELECT member_id, course_date, course_id, title, source, hours
-           FROM ce_records WHERE ce_year = $year AND status = 'approved'
-           ORDER BY member_id""",
-        {"year": int(year)},
+        lambda _: (_YEAR_RECORDS_SQL.format(only="") + " ORDER BY member_id", {"year": int(year)}),
+        patch,
     )
 
 
@@ -283,6 +501,17 @@ def hour_summary(
         repr(("hour_summary", filters, detail, limit, only, reasons)), lambda: db.frame(sql, params)
     )
     return frame
+
+
+def hour_summary_csv_query(db: Database, filters: Filters) -> tuple[str, dict[str, object]]:
+    """The Hour Summary CSV's rows (SPEC §7's columns, report order) as SQL over the
+    year's standing, for an export that DuckDB streams to a file."""
+    return _over_standing(
+        db,
+        filters,
+        ", ".join(HOUR_SUMMARY_COLUMNS),
+        "ORDER BY last_name, first_name, license_number",
+    )
 
 
 @dataclass(frozen=True)

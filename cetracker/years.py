@@ -14,7 +14,7 @@ from cetracker import audit, config
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
-from cetracker.store.db import Database
+from cetracker.store.db import Database, note
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ def close_year(db: Database, year: int, *, actor: str, today: date | None = None
             f"CE year {label} ends on {deadline(db, year):%m/%d/%Y}; it can be closed after that."
         )
     sql, params = hour_summary_query(db, Filters(year=year), detail=True, live=True)
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
+        note(years=[year])  # its reports now read the snapshot
         if closed_in(cur, [year]):
             raise CetrackerError(f"CE year {label} is already closed.")
         cur.execute(
@@ -125,7 +126,8 @@ def reopen_year(db: Database, year: int, *, actor: str, reason: str) -> None:
             "Say why the year is reopened (at least 10 characters); the reason is kept in the "
             "audit log."
         )
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:
+        note(years=[year])  # its reports compute from the records again
         if not closed_in(cur, [year]):
             raise CetrackerError(f"CE year {year} is not closed.")
         cur.execute("DELETE FROM year_snapshots WHERE ce_year = ?", [year])

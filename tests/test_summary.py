@@ -166,6 +166,7 @@ def test_filters_and_scope(two_areas):
     db = two_areas
     assert list(hour_summary(db, Filters(2024, areas=("Area 2",))).license_number) == ["L1"]
     assert list(hour_summary(db, Filters(2024, short_only=True)).license_number) == ["L1"]
+    # A word with a digit is a license number to the name search (filters.name_search).
     assert list(hour_summary(db, Filters(2024, name="l0")).license_number) == ["L0"]
     scoped = Filters(2024, scope=Scope(areas=("Area 1",)))
     assert list(hour_summary(db, scoped).license_number) == ["L0"]
@@ -219,9 +220,21 @@ def test_cached_standing_shows_a_new_import_at_once_and_keeps_scopes_apart(demo_
     assert first_page.equals(hour_summary(demo_db, Filters(year)).head(50))
 
 
-def test_the_one_pass_compliance_trend_matches_each_years_hour_summary(demo_db):
+def _recounted_share(db: Database, year: int, scope: Scope) -> float:
+    """Active members eligible in ``year`` within ``scope``, from the Hour Summary query run
+    from scratch (not the maintained standing the trend reads)."""
+    from cetracker.standing import hour_summary_query
+
+    sql, params = hour_summary_query(db, Filters(year=year, scope=scope), detail=True)
+    members, eligible = db.one(
+        f"SELECT count(*), count(*) FILTER (WHERE eligible) FROM ({sql}) WHERE status = 'active'",  # noqa: S608
+        params,
+    )
+    return eligible / members if members else 0.0
+
+
+def test_the_compliance_trend_matches_each_years_hour_summary(demo_db):
     from cetracker import dashboard, years
-    from cetracker.standing import eligibility_by_area
 
     # Rules that change over the years: a new minimum set and a carryover cap of 0.
     with demo_db.transaction() as cur:
@@ -236,10 +249,10 @@ def test_the_one_pass_compliance_trend_matches_each_years_hour_summary(demo_db):
     ):
         trend = dashboard.compliance_trend(demo_db, scope, range(2021, 2027))
         for year, share in zip(trend["year"], trend["eligible"], strict=True):
-            areas = eligibility_by_area(demo_db, Filters(int(year), scope=scope))
-            members = int(areas["members"].sum())
-            expected = int(areas["eligible"].sum()) / members if members else 0.0
-            assert share == pytest.approx(expected), (scope, year)
+            assert share == pytest.approx(_recounted_share(demo_db, int(year), scope)), (
+                scope,
+                year,
+            )
 
 
 def test_logins_messages_and_audit_entries_keep_the_report_caches(demo_db):
@@ -272,57 +285,65 @@ def test_a_category_minimum_of_zero_hours_is_met_without_hours_in_it(db):
     assert hour_summary(db, Filters(year=2021, short_only=True)).empty
 
 
-@pytest.mark.embedded_only  # on a server the trend is counted once per data version
-def test_the_trend_keeps_the_years_a_write_did_not_touch(demo_db, monkeypatch):
-    from cetracker import dashboard
-    from cetracker.standing import eligibility_by_area
+def test_the_trend_patches_the_years_a_write_can_change_and_rebuilds_none(demo_db, monkeypatch):
+    from cetracker import dashboard, entities, members, records
 
-    counted: list[list[int]] = []
-    real = dashboard._trend_groups
+    built: list[str] = []
+    real = demo_db._new_scratch
 
-    def counting(db, years):
-        counted.append(list(years))
-        return real(db, years)
+    def counting(family, sql, params):
+        built.append(family)
+        return real(family, sql, params)
 
-    monkeypatch.setattr(dashboard, "_trend_groups", counting)
+    monkeypatch.setattr(demo_db, "_new_scratch", counting)
 
-    def trend_matches_the_hour_summaries() -> None:
+    def trend_matches_a_recount() -> None:
         trend = dashboard.compliance_trend(demo_db, Scope(), range(2022, 2027))
         for year, share in zip(trend["year"], trend["eligible"], strict=True):
-            areas = eligibility_by_area(demo_db, Filters(int(year)))
-            expected = int(areas["eligible"].sum()) / int(areas["members"].sum())
-            assert share == pytest.approx(expected), year
+            assert share == pytest.approx(_recounted_share(demo_db, int(year), Scope())), year
 
-    def not_eligible_in(year: int) -> int:
+    def not_eligible_in(year: int) -> int:  # (read from scratch: builds no table)
+        from cetracker.standing import hour_summary_query
+
+        sql, params = hour_summary_query(demo_db, Filters(year), detail=True)
         return int(
-            hour_summary(
-                demo_db, Filters(year), detail=True, only="NOT eligible AND status = 'active'"
-            ).iloc[0]["member_id"]
+            demo_db.scalar(
+                f"SELECT min(member_id) FROM ({sql}) WHERE NOT eligible AND status = 'active'",  # noqa: S608
+                params,
+            )
         )
 
     def add_hours(member_id: int, year: int) -> None:
-        with demo_db.transaction() as cur:
-            cur.execute(
-                "INSERT INTO ce_records (member_id, ce_year, course_date, hours, category,"
-                " source, title) VALUES (?, ?, ?, 40, 'General', 'admin entry', 'Catch-up')",
-                [member_id, year, date(year, 6, 1)],
-            )
-
-    trend_matches_the_hour_summaries()
-    assert counted == [[2022, 2023, 2024, 2025]]  # 2026 from its standing
-    counted.clear()
-    add_hours(not_eligible_in(2026), 2026)  # the current year: the four before are kept
-    trend_matches_the_hour_summaries()
-    assert counted == []
-    add_hours(not_eligible_in(2024), 2024)  # 2024, and 2025 that it carries into
-    trend_matches_the_hour_summaries()
-    assert counted == [[2024, 2025]]
-    counted.clear()
-    with demo_db.transaction() as cur:  # a member moved to another area: every year
-        cur.execute(
-            "UPDATE members SET area = CASE area WHEN 'Area 1' THEN 'Area 2' ELSE 'Area 1' END"
-            " WHERE id = ?",
-            [not_eligible_in(2023)],
+        records.save_record(
+            demo_db,
+            member_id,
+            {
+                "title": "Catch-up",
+                "course_date": date(year, 6, 1),
+                "hours": 40,
+                "category": "General",
+                "status": "approved",
+            },
+            actor="admin",
         )
-    trend_matches_the_hour_summaries()
-    assert counted == [[2022, 2023, 2024, 2025]]
+
+    trend_matches_a_recount()
+    assert sorted(built) == [
+        *(f"eligibility_{y}" for y in range(2022, 2026)),
+        *(f"records_{y}" for y in range(2021, 2027)),
+        "standing_2026",
+    ]
+    built.clear()
+    add_hours(not_eligible_in(2026), 2026)  # the current year
+    trend_matches_a_recount()
+    add_hours(not_eligible_in(2024), 2024)  # 2024, and 2025 that it carries into
+    trend_matches_a_recount()
+    moved = not_eligible_in(2023)  # a member moved to another area: every year, one member
+    loaded = entities.current(demo_db, members.MEMBER, {"id": moved})
+    assert loaded is not None
+    area = "Area 2" if loaded["area"] == "Area 1" else "Area 1"
+    members.save_member(
+        demo_db, {**loaded, "area": area}, actor="admin", member_id=moved, loaded=loaded
+    )
+    trend_matches_a_recount()
+    assert built == []  # patched, never rebuilt

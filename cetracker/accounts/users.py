@@ -102,7 +102,7 @@ def add_user(
         )
         if provider_id is None:
             raise CetrackerError(f"No provider holds license number {provider_license}.")
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:  # users: nothing the standing reads
         if cur.execute(
             "SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]
         ).fetchone():
@@ -381,7 +381,7 @@ def _require_user(cur: Any, username: str) -> None:
 
 
 def set_disabled(db: Database, username: str, disabled: bool, *, actor: str) -> None:
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:  # users: nothing the standing reads
         _require_user(cur, username)
         if disabled and username == actor:
             raise CetrackerError("You cannot disable your own account.")
@@ -395,7 +395,7 @@ def reset_password(db: Database, username: str, password: str, *, actor: str) ->
     """An administrator's reset (no email needed, or a reset code's): lifts a lock after
     failed logins and signs the account out of every browser."""
     check_password_rules(username, password)
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:  # users: nothing the standing reads
         _require_user(cur, username)
         cur.execute(
             "UPDATE users SET password_hash = ? WHERE username = ?",
@@ -418,7 +418,7 @@ def change_role(
     """Change a staff account's role and a director's scope (members and providers keep theirs)."""
     if role not in ("admin", "director"):
         raise CetrackerError("Only staff roles can be changed here: admin or director.")
-    with db.transaction() as cur:
+    with db.transaction(tracked=True) as cur:  # users: nothing the standing reads
         row = cur.execute(
             "SELECT role, scope_areas, scope_counties FROM users WHERE username = ?", [username]
         ).fetchone()

@@ -10,11 +10,13 @@ from __future__ import annotations
 import io
 import math
 import numbers
+import shutil
 import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -55,6 +57,63 @@ def _shown(value: object) -> str:
     return str(value)
 
 
+def _csv_expression(ref: str, kind: str) -> str:
+    """SQL writing one column's value as the CSV shows it (``kind``: bool, float, datetime,
+    number or text): formulas neutralised, whole hours without a trailing ".0"."""
+    if kind == "bool":
+        return f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
+    if kind == "float":
+        return (
+            f"CASE WHEN {ref} = trunc({ref}) AND abs({ref}) < 1e15 "
+            f"THEN CAST(CAST({ref} AS BIGINT) AS VARCHAR) "
+            f"ELSE CAST(round({ref}, 4) AS VARCHAR) END"
+        )
+    if kind == "datetime":
+        return (
+            f"CASE WHEN {ref} = date_trunc('day', {ref}) THEN strftime({ref}, '%Y-%m-%d')"
+            f" ELSE strftime({ref}, '%Y-%m-%dT%H:%M:%S') END"
+        )
+    if kind == "number":
+        return f"CAST({ref} AS VARCHAR)"
+    text = f"CAST({ref} AS VARCHAR)"
+    quote = "''''"  # an SQL string holding one apostrophe
+    return (
+        f"CASE WHEN left({text}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
+        f"THEN {quote} || {text} ELSE {text} END"
+    )
+
+
+def _frame_kind(column: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(column):
+        return "bool"
+    if pd.api.types.is_float_dtype(column):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(column):
+        return "number"
+    return "text"
+
+
+def _sql_kind(name: str) -> str:
+    if name == "BOOLEAN":
+        return "bool"
+    if name in ("DOUBLE", "FLOAT", "REAL") or name.startswith("DECIMAL"):
+        return "float"
+    if name == "DATE" or name.startswith("TIMESTAMP"):
+        return "datetime"
+    if name in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UINTEGER", "UBIGINT"):
+        return "number"
+    return "text"
+
+
+_COPY_OPTIONS = "(HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR '')"
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
 def to_csv(df: pd.DataFrame) -> bytes:
     """CSV text (UTF-8, header row, minimal quoting) of every row of ``df``.
 
@@ -62,38 +121,14 @@ def to_csv(df: pd.DataFrame) -> bytes:
     SELECT neutralises formulas and writes whole hours without a trailing ".0".
     """
     import duckdb
-    import pandas as pd
 
     header = ",".join(_csv_field(str(c)) for c in df.columns) + "\n"
     if df.empty:
         return header.encode()
-    columns = []
-    for i, name in enumerate(df.columns):
-        ref = f'"c{i}"'
-        column = df[name]
-        if pd.api.types.is_bool_dtype(column):
-            expr = f"CASE WHEN {ref} THEN 'true' WHEN NOT {ref} THEN 'false' END"
-        elif pd.api.types.is_float_dtype(column):
-            expr = (
-                f"CASE WHEN {ref} = trunc({ref}) AND abs({ref}) < 1e15 "
-                f"THEN CAST(CAST({ref} AS BIGINT) AS VARCHAR) "
-                f"ELSE CAST(round({ref}, 4) AS VARCHAR) END"
-            )
-        elif pd.api.types.is_datetime64_any_dtype(column):
-            expr = (
-                f"CASE WHEN {ref} = date_trunc('day', {ref}) THEN strftime({ref}, '%Y-%m-%d')"
-                f" ELSE strftime({ref}, '%Y-%m-%dT%H:%M:%S') END"
-            )
-        elif pd.api.types.is_numeric_dtype(column):
-            expr = f"CAST({ref} AS VARCHAR)"
-        else:
-            text = f"CAST({ref} AS VARCHAR)"
-            quote = "''''"  # an SQL string holding one apostrophe
-            expr = (
-                f"CASE WHEN left({text}, 1) IN ('=', '+', '-', '@', chr(9), chr(13)) "
-                f"THEN {quote} || {text} ELSE {text} END"
-            )
-        columns.append(f'{expr} AS "c{i}"')
+    columns = [
+        f"{_csv_expression(_quoted(f'c{i}'), _frame_kind(df[name]))} AS {_quoted(f'c{i}')}"
+        for i, name in enumerate(df.columns)
+    ]
     frame = df.copy(deep=False)
     frame.columns = [f"c{i}" for i in range(len(df.columns))]
     con = duckdb.connect()
@@ -102,12 +137,39 @@ def to_csv(df: pd.DataFrame) -> bytes:
         with tempfile.TemporaryDirectory() as folder:
             target = Path(folder) / "out.csv"
             con.execute(
-                f"COPY (SELECT {', '.join(columns)} FROM frame) TO '{target}' "  # noqa: S608
-                "(HEADER false, DELIMITER ',', QUOTE '\"', ESCAPE '\"', NULLSTR '')"
+                f"COPY (SELECT {', '.join(columns)} FROM frame) TO '{target}' {_COPY_OPTIONS}"  # noqa: S608
             )
             return header.encode() + target.read_bytes()
     finally:
         con.close()
+
+
+def query_to_csv(cur: Any, sql: str, params: Any, target: Path) -> None:
+    """Write the rows of ``sql`` to ``target`` as ``to_csv`` writes a frame of them.
+
+    DuckDB streams the rows from the query into the file: nothing is held in Python, so
+    memory stays flat however many rows there are (a million members in about a second).
+    """
+    described = cur.execute(f"DESCRIBE {sql}", params).fetchall()
+    names = [str(row[0]) for row in described]
+    header = ",".join(_csv_field(n) for n in names) + "\n"
+    renamed = ", ".join(f"{_quoted(n)} AS {_quoted(f'c{i}')}" for i, n in enumerate(names))
+    columns = [
+        f"{_csv_expression(_quoted(f'c{i}'), _sql_kind(str(row[1])))} AS {_quoted(f'c{i}')}"
+        for i, row in enumerate(described)
+    ]
+    rows = target.with_name(f".{target.name}.rows")
+    try:
+        cur.execute(
+            f"COPY (SELECT {', '.join(columns)} FROM (SELECT {renamed} FROM ({sql})))"  # noqa: S608 - composed of fixed SQL
+            f" TO '{str(rows).replace(chr(39), chr(39) * 2)}' {_COPY_OPTIONS}",
+            params,
+        )
+        with target.open("wb") as out, rows.open("rb") as body:
+            out.write(header.encode())
+            shutil.copyfileobj(body, out, 1 << 20)
+    finally:
+        rows.unlink(missing_ok=True)
 
 
 def _csv_field(text: str) -> str:

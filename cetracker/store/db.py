@@ -16,8 +16,11 @@ import itertools
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +52,81 @@ SEQUENCES = {
     "license_ids": "member_licenses",
     "reminder_ids": "reminder_schedules",
 }
+
+
+@dataclass
+class Touched:
+    """What one committed write changed of what the standing is computed from.
+
+    A write in a ``tracked`` transaction says so through ``note`` (``cetracker.records``
+    for CE records, ``members``, ``policy`` and ``years`` for theirs); derived tables
+    (a year's standing) then recompute only those members or years. A write in an
+    untracked transaction counts as having changed everything.
+    """
+
+    # CE year -> members whose records in that year were added, changed or removed
+    records: dict[int, set[int]] = field(default_factory=dict)
+    # CE year -> the members of ``records`` whose records changed other than by an addition
+    # below (a year's table of records reads theirs again; the added rows it just adds)
+    rewritten: dict[int, set[int]] = field(default_factory=dict)
+    # records added, as Arrow tables (member_id, ce_year, course_date, course_id, title,
+    # source, hours, category, status), each row unique by member, course and date
+    added: list[Any] = field(default_factory=list)
+    # members whose own row changed (status, name, area, county, position; added, deleted)
+    members: set[int] = field(default_factory=set)
+    # CE years whose rules or closed state changed: everything in them
+    years: set[int] = field(default_factory=set)
+    # other tables the write changed that remembered values read ("dues")
+    tables: set[str] = field(default_factory=set)
+
+    def members_for(self, year: int) -> set[int]:
+        """The members whose standing for ``year`` this write can change: their records
+        in ``year`` or in the year before (carried hours), or their own row."""
+        return self.members | self.records.get(year, set()) | self.records.get(year - 1, set())
+
+
+_noting: ContextVar[Touched | None] = ContextVar("cetracker_noting", default=None)
+
+
+def noting() -> bool:
+    """Whether the running transaction is tracked (``note`` is then worth its query)."""
+    return _noting.get() is not None
+
+
+def note(
+    *,
+    records: Iterable[tuple[int, int]] = (),
+    members: Iterable[int] = (),
+    years: Iterable[int] = (),
+    added: Any = None,
+    tables: Iterable[str] = (),
+) -> None:
+    """Say what the running tracked transaction changes: ``records`` as (CE year, member id)
+    pairs, members' own rows, whole years. With ``added`` (the rows, see ``Touched``), the
+    ``records`` pairs are those rows' and nothing else of those members changed. Nothing
+    to do in an untracked transaction."""
+    touched = _noting.get()
+    if touched is None:
+        return
+    for year, member in records:
+        touched.records.setdefault(int(year), set()).add(int(member))
+        if added is None:
+            touched.rewritten.setdefault(int(year), set()).add(int(member))
+    if added is not None:
+        touched.added.append(added)
+    touched.members.update(int(m) for m in members)
+    touched.years.update(int(y) for y in years)
+    touched.tables.update(tables)
+
+
+# Rows of added records the journal holds at most (older additions are forgotten, and a
+# table that has not caught up with them since is rebuilt).
+JOURNAL_ROWS = 2_000_000
+
+
+# A position in the stream of committed writes: (this process's report-write count, the
+# server's shared counter or 0). Derived tables remember the mark they were computed at.
+Mark = tuple[int, int]
 
 
 def redacted(location: str | Path) -> str:
@@ -106,6 +184,16 @@ class Database:
         self._shared_at = float("-inf")
         self.schema_ready = False  # the server's write counters exist (migration 6)
         self._cache: dict[str, tuple[int, pd.DataFrame]] = {}
+        # What each report write of this process changed, by the local version it made
+        # (None: unknown, so everything); derived tables catch up from here.
+        self._journal: deque[tuple[int, Touched | None]] = deque(maxlen=2000)
+        # Server mode: the shared counter's values this process's own writes drew; any
+        # other value between two marks is another process's write.
+        self._own_shared: deque[int] = deque(maxlen=2000)
+        # family -> (table, the mark it is up to date with)
+        self._maintained: dict[str, tuple[str, Mark]] = {}
+        # key -> (value, the mark it was computed at)
+        self._values: dict[str, tuple[Any, Mark]] = {}
         self._kept: dict[str, Any] = {}
         self._cache_lock = threading.Lock()
         # One build per key at a time: a second session asking for the same result
@@ -129,38 +217,123 @@ class Database:
         self._scratch_tables: dict[str, list[tuple[str, float | None]]] = {}
         self._scratch_serial = itertools.count()
 
-    def scratch_table(self, family: str, build_sql: str, params: Params = None) -> str:
-        """A derived in-memory table of ``family``, rebuilt once per data version.
+    def _new_scratch(self, family: str, build_sql: str, params: Params) -> str:
+        """Create a table of ``family`` from ``build_sql``; drop the family's long superseded."""
+        # The name is made of this object's counters only: a family names a year
+        # ("standing_2024"), and nothing a caller passes goes into an identifier.
+        name = f"{SCRATCH}.{self._scratch_prefix}_t{next(self._scratch_serial)}"
+        assert _SCRATCH_NAME.fullmatch(name), name
+        cur = self.cursor()
+        try:
+            cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)
+            now = time.monotonic()
+            with self._cache_lock:
+                # A table is dropped once superseded for a while, not at once: another
+                # session may be reading the name it was handed a moment ago.
+                older = self._scratch_tables.setdefault(family, [])
+                if older:
+                    older[-1] = (older[-1][0], now)
+                older.append((name, None))
+                stale = [n for n, since in older[:-2] if since is not None and now - since > 10]
+                older[:] = [entry for entry in older if entry[0] not in stale]
+            for old in stale:
+                cur.execute(f"DROP TABLE IF EXISTS {old}")
+        finally:
+            cur.close()
+        return name
 
-        Returns its qualified name; the family's table before the previous one is dropped.
+    def maintained_table(
+        self,
+        family: str,
+        build: Callable[[Any], tuple[str, Params]],
+        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched], Any], bool],
+        sources: Callable[[], Any] = lambda: None,
+    ) -> str:
+        """A derived in-memory table of ``family`` kept up to date across writes.
+
+        ``sources()`` brings up to date what the table is computed from (other maintained
+        tables; its result is handed on). The table is built once from the SQL and
+        parameters ``build(sources)`` gives; after writes, ``patch(cursor, table, changes,
+        sources)`` brings it up to date from what the writes noted (in one transaction, so
+        a reader sees it before or after, never half-way) or returns False to have it
+        rebuilt. Writes whose changes are unknown (untracked, or on a server another
+        process's) rebuild it. Returns the table's qualified name.
         """
 
-        def build() -> str:
-            # The name is made of this object's counters only: a family names a year
-            # ("standing_2024"), and nothing a caller passes goes into an identifier.
-            name = f"{SCRATCH}.{self._scratch_prefix}_t{next(self._scratch_serial)}"
-            assert _SCRATCH_NAME.fullmatch(name), name
-            cur = self.cursor()
-            try:
-                cur.execute(f"CREATE TABLE {name} AS {build_sql}", params)
-                now = time.monotonic()
-                with self._cache_lock:
-                    # A table is dropped once superseded for a while, not at once: another
-                    # session may be reading the name it was handed a moment ago.
-                    older = self._scratch_tables.setdefault(family, [])
-                    if older:
-                        older[-1] = (older[-1][0], now)
-                    older.append((name, None))
-                    stale = [n for n, since in older[:-2] if since is not None and now - since > 10]
-                    older[:] = [entry for entry in older if entry[0] not in stale]
-                for old in stale:
-                    cur.execute(f"DROP TABLE IF EXISTS {old}")
-            finally:
-                cur.close()
-            return name
+        def current() -> str:
+            # The mark first: a write landing meanwhile is patched again next time (the
+            # sources may be newer than the mark, never older).
+            mark = self.mark()
+            ready = sources()
+            with self._cache_lock:
+                held = self._maintained.get(family)
+            if held is not None:
+                table, since = held
+                changes = self.changes_since(since, mark)
+                if changes is not None:
+                    if changes and not self._patch(table, changes, patch, ready):
+                        changes = None
+                    if changes is not None:
+                        with self._cache_lock:
+                            self._maintained[family] = (table, mark)
+                        return table
+            sql, params = build(ready)
+            table = self._new_scratch(family, sql, params)
+            with self._cache_lock:
+                self._maintained[family] = (table, mark)
+            return table
 
-        table: str = self.cached(f"scratch:{family}", build)
+        table: str = self.cached(f"maintained:{family}", current)
         return table
+
+    def maintained_value(
+        self, key: str, build: Callable[[], Any], affected: Callable[[Touched], bool]
+    ) -> Any:
+        """``build()`` remembered under ``key`` until a write ``affected`` says changes it
+        (or one of unknown reach). Read-only; the key must name all the value depends on
+        besides the data."""
+
+        def current() -> Any:
+            mark = self.mark()  # before reading, as for a maintained table
+            with self._cache_lock:
+                held = self._values.get(key)
+            if held is not None:
+                changes = self.changes_since(held[1], mark)
+                if changes is not None and not any(map(affected, changes)):
+                    with self._cache_lock:
+                        self._values[key] = (held[0], mark)
+                    return held[0]
+            value = build()
+            with self._cache_lock:
+                if len(self._values) >= 256:
+                    self._values.clear()
+                self._values[key] = (value, mark)
+            return value
+
+        return self.cached(f"value:{key}", current)
+
+    def _patch(
+        self,
+        table: str,
+        changes: list[Touched],
+        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched], Any], bool],
+        ready: Any,
+    ) -> bool:
+        cur = self.cursor()
+        try:
+            cur.begin()
+            try:
+                done = patch(cur, table, changes, ready)
+            except BaseException:
+                cur.rollback()
+                raise
+            if done:
+                cur.commit()
+            else:
+                cur.rollback()
+            return done
+        finally:
+            cur.close()
 
     @staticmethod
     def _connect_server(url: str) -> duckdb.DuckDBPyConnection:
@@ -272,8 +445,41 @@ class Database:
         counters = "nextval(''write_versions'') AS w" + (
             ", nextval(''data_versions'') AS d" if reports else ""
         )
-        self.one(f"SELECT * FROM postgres_query('{SERVER}', 'SELECT {counters}')")  # noqa: S608 - constants
+        row = self.one(f"SELECT * FROM postgres_query('{SERVER}', 'SELECT {counters}')")  # noqa: S608 - constants
+        if reports and row is not None:
+            with self._cache_lock:
+                self._own_shared.append(int(row[1]))
         self._shared_at = float("-inf")
+
+    def _trim_journal(self) -> None:
+        """Forget the oldest additions beyond ``JOURNAL_ROWS`` rows (their entries become
+        unknown writes)."""
+        held = 0
+        for i in range(len(self._journal) - 1, -1, -1):
+            version, touched = self._journal[i]
+            if touched is None:
+                continue
+            held += sum(len(rows) for rows in touched.added)
+            if held > JOURNAL_ROWS:
+                self._journal[i] = (version, None)
+
+    def mark(self) -> Mark:
+        """Where the stream of report writes stands now (see ``changes_since``)."""
+        return (self._data_version, self._shared_versions()[1])
+
+    def changes_since(self, since: Mark, until: Mark | None = None) -> list[Touched] | None:
+        """What the report writes between two marks changed, or None when that is not
+        known: an untracked write, one too old to remember, or another process's."""
+        local, shared = until if until is not None else self.mark()
+        with self._cache_lock:
+            if shared != since[1]:
+                own = set(self._own_shared)
+                if any(v not in own for v in range(since[1] + 1, shared + 1)):
+                    return None
+            entries = [(v, t) for v, t in self._journal if since[0] < v <= local]
+        if len(entries) != local - since[0] or any(t is None for _, t in entries):
+            return None
+        return [t for _, t in entries if t is not None]
 
     # -- reading -------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -365,33 +571,48 @@ class Database:
                 self._kept.clear()
             self._kept[key] = value
 
-    def forget_cache(self) -> None:
-        """Forget every remembered result (what ``cached`` and ``keep`` hold)."""
+    def forget_cache(self, *, tables: bool = True) -> None:
+        """Forget every remembered result (what ``cached`` and ``keep`` hold) and, unless
+        ``tables`` is False, the maintained tables (the next asks rebuild them)."""
         with self._cache_lock:
             self._cache.clear()
             self._kept.clear()
+            if tables:
+                self._maintained.clear()
+                self._values.clear()
 
     # -- writing -------------------------------------------------------------
     @contextmanager
-    def transaction(self, *, reports: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(
+        self, *, reports: bool = True, tracked: bool = False
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
         """One all-or-nothing write: commit on success, roll back on any error.
 
         ``reports=False`` for writes no report reads (logins, messages, the audit log
-        alone): they leave the reports' cached results in place.
+        alone): they leave the reports' cached results in place. ``tracked=True`` promises
+        that whatever the transaction changes of CE records, members, rules or closed
+        years is said with ``note`` (derived tables then patch; see ``Touched``).
         """
         with self._write_lock:
+            touched = Touched() if tracked else None
+            token = _noting.set(touched)
             cur = self.cursor()
             cur.begin()
             try:
                 yield cur
             except BaseException:
+                _noting.reset(token)
                 cur.rollback()
                 cur.close()
                 raise
+            _noting.reset(token)
             cur.commit()
             cur.close()
             self._version += 1
             if reports:
+                with self._cache_lock:  # the entry first: a reader of the version finds it
+                    self._journal.append((self._data_version + 1, touched))
+                    self._trim_journal()
                 self._data_version += 1
             if self.server and self.schema_ready:
                 self._announce(reports)

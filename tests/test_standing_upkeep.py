@@ -1,0 +1,332 @@
+"""The maintained standing against a full recompute, after every write of a random sequence.
+
+A year's standing is built once and then patched by each write for the members it touched
+(``standing.year_standing``); these tests apply imports, self-reports, approvals and
+rejections, admin edits, deletions, policy changes, closes and reopens and member status
+changes in random order and compare, after each, every year's maintained table with the
+Hour Summary query run from scratch (which a property test of its own checks against
+``compute.py``), on both backends.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cetracker import dues, entities, importer, members, records, self_reports, years
+from cetracker import policy as policies
+from cetracker.accounts.users import User
+from cetracker.errors import CetrackerError
+from cetracker.filters import Filters
+from cetracker.rules import compute
+from cetracker.rules.cells import license_key, search_key
+from cetracker.standing import (
+    _eligibility_counts,
+    eligibility_counts,
+    hour_summary_query,
+    year_eligibility,
+    year_records,
+    year_standing,
+)
+from cetracker.store.db import Database
+
+pytestmark = pytest.mark.both_backends
+
+D = Decimal
+YEARS = range(2022, 2027)  # 2026 is the current CE year (config.today() is pinned in tests)
+MEMBERS = 5
+ADMIN = User("admin", "admin")
+TODAY = date(2026, 11, 15)
+
+
+def _fresh(db: Database) -> None:
+    """Empty the database, then five members, two courses of one provider, one policy."""
+    with db.transaction() as cur:
+        for table in db.tables():
+            cur.execute(f'DELETE FROM "{table}"')  # noqa: S608 - names from the catalog
+        for i in range(MEMBERS):
+            cur.execute(
+                "INSERT INTO members (id, license_number, license_key, search_key, first_name,"
+                " last_name, county, area, position, status)"
+                " VALUES (?, ?, ?, ?, 'F', ?, 'Travis', ?, 'Clerk', 'active')",
+                [
+                    i + 1,
+                    f"L{i}",
+                    license_key(f"L{i}"),
+                    search_key("F", f"N{i}", f"L{i}"),
+                    f"N{i}",
+                    f"Area {i % 2 + 1}",
+                ],
+            )
+        cur.execute(
+            "INSERT INTO providers (id, license_number, license_key, name)"
+            " VALUES (1, 'P1', 'P1', 'P')"
+        )
+        for cid, category in ((1, "General"), (2, "Ethics")):
+            cur.execute(
+                "INSERT INTO courses (id, course_number, title, provider_id, category, hours,"
+                " start_date, end_date) VALUES (?, ?, 'Course', 1, ?, 12, ?, ?)",
+                [cid, f"C{cid}", category, date(2021, 1, 1), date(2026, 12, 31)],
+            )
+        policies.save_policy(cur, compute.Policy(2020, D(10), D(5)))
+        policies.save_minimum_set(cur, 2023, {"Ethics": D(2)})
+    db.advance_sequence("record_ids", 1000)
+
+
+def _day(n: int) -> date:
+    return date.fromordinal(date(2022, 1, 1).toordinal() + n)
+
+
+def _member(i: int) -> User:
+    return User(f"m{i}", "member", member_id=i + 1)
+
+
+def _some_record(db: Database, pick: int, where: str = "true") -> int | None:
+    ids = [r for (r,) in db.rows(f"SELECT id FROM ce_records WHERE {where} ORDER BY id")]  # noqa: S608
+    return int(ids[pick % len(ids)]) if ids else None
+
+
+def _import(db: Database, rows: list[tuple[int, int, int, int]]) -> None:
+    lines = ["First Name,Last Name,License Number,Course Number,CE Year,Course Date,CE Hours"]
+    for member, course, day, hrs in rows:
+        d = _day(day)
+        lines.append(f"F,N{member},L{member},C{course},{d.year},{d:%m/%d/%Y},{hrs}")
+    importer.import_roster(
+        db, "\n".join(lines).encode(), "r.csv", provider_id=1, uploaded_by="p", today=TODAY
+    )
+
+
+def _apply(db: Database, op: tuple) -> None:  # noqa: C901 - one branch per kind of write
+    kind, *args = op
+    if kind == "import":
+        _import(db, args[0])
+    elif kind == "report":
+        member, day, hrs, category = args
+        d = _day(day)
+        self_reports.report_course(
+            db, _member(member), title="T", provider="P", day=d, hours=hrs, category=category
+        )
+    elif kind == "decide":
+        record = _some_record(db, args[0], "status = 'pending'")
+        if record is not None:
+            self_reports.decide(db, ADMIN, [record], approve=args[1], reason="no proof")
+    elif kind == "edit":
+        record = _some_record(db, args[0])
+        if record is None:
+            return
+        loaded = entities.current(db, records.RECORD, {"id": record})
+        assert loaded is not None
+        member_id = int(db.scalar("SELECT member_id FROM ce_records WHERE id = ?", [record]))
+        values = dict(loaded)
+        values["hours"] = args[1]
+        values["status"] = args[2]
+        values["course_date"] = _day(args[3])
+        values["course_id"] = None  # a course's dates and hours limits do not apply
+        values["title"] = values.get("title") or "Edited"
+        records.save_record(
+            db, member_id, values, actor="admin", record_id=record, loaded=loaded, today=TODAY
+        )
+    elif kind == "delete":
+        record = _some_record(db, args[0])
+        if record is not None:
+            with db.transaction(tracked=True) as cur:
+                records.delete_one(cur, record)
+    elif kind == "policy":
+        year, required, cap, ethics = args
+        proposal = policies.Proposal(
+            compute.Policy(year, D(required), D(cap)), {"Ethics": D(ethics)} if ethics else {}
+        )
+        policies.save_proposal(db, proposal, actor="admin")
+    elif kind == "close":
+        years.close_year(db, args[0], actor="admin", today=TODAY)
+    elif kind == "reopen":
+        years.reopen_year(db, args[0], actor="admin", reason="a correction came in")
+    elif kind == "status":
+        member_id = args[0] + 1
+        loaded = entities.current(db, members.MEMBER, {"id": member_id})
+        assert loaded is not None
+        values = {**loaded, "status": "inactive" if loaded["status"] == "active" else "active"}
+        values["area"] = args[1]
+        members.save_member(db, values, actor="admin", member_id=member_id, loaded=loaded)
+    elif kind == "dues":
+        member_id, paid = args[0] + 1, D(args[1])
+        dues.save_dues(
+            db,
+            member_id,
+            2026,
+            {
+                "amount_due": D(50),
+                "amount_paid": paid,
+                "paid_date": TODAY if paid else None,
+                "status": "paid" if paid == 50 else "partial" if paid else "unpaid",
+            },
+            actor="admin",
+        )
+    elif kind == "untracked":  # a write that says nothing of what it changed
+        with db.transaction() as cur:
+            cur.execute("UPDATE ce_records SET hours = hours + 1 WHERE id = ?", [args[0] + 1000])
+
+
+day = st.integers(0, 365 * 5 - 1)  # 2022-01-01 … 2026-12-30 (future dates are refused)
+hours = st.sampled_from([D(1), D(2), D("2.5"), D(6), D(12)])
+member = st.integers(0, MEMBERS - 1)
+ops = st.one_of(
+    st.tuples(
+        st.just("import"),
+        st.lists(st.tuples(member, st.integers(1, 2), day, st.integers(1, 12)), max_size=6),
+    ),
+    st.tuples(st.just("report"), member, day, hours, st.sampled_from(["General", "Ethics"])),
+    st.tuples(st.just("decide"), st.integers(0, 50), st.booleans()),
+    st.tuples(
+        st.just("edit"),
+        st.integers(0, 50),
+        hours,
+        st.sampled_from(["approved", "pending", "rejected"]),
+        day,
+    ),
+    st.tuples(st.just("delete"), st.integers(0, 50)),
+    st.tuples(
+        st.just("policy"),
+        st.integers(2021, 2027),
+        st.integers(1, 30),
+        st.integers(0, 10),
+        st.integers(0, 3),
+    ),
+    st.tuples(st.just("close"), st.integers(2022, 2025)),
+    st.tuples(st.just("reopen"), st.integers(2022, 2025)),
+    st.tuples(st.just("status"), member, st.sampled_from(["Area 1", "Area 2"])),
+    st.tuples(st.just("dues"), member, st.sampled_from([0, 20, 50])),
+    st.tuples(st.just("untracked"), st.integers(0, 20)),
+)
+
+
+def _maintained(db: Database, year: int) -> list[tuple]:
+    return db.rows(
+        f"SELECT * EXCLUDE (search) FROM {year_standing(db, year)} ORDER BY member_id"  # noqa: S608
+    )
+
+
+def _recomputed(db: Database, year: int) -> list[tuple]:
+    sql, params = hour_summary_query(db, Filters(year=year), detail=True)
+    return db.rows(f"SELECT * FROM ({sql}) ORDER BY member_id", params)  # noqa: S608
+
+
+def _eligibility_kept(db: Database, year: int) -> list[tuple]:
+    return db.rows(f"SELECT * FROM {year_eligibility(db, year)} ORDER BY member_id")  # noqa: S608
+
+
+def _eligibility_now(db: Database, year: int) -> list[tuple]:
+    sql, params = hour_summary_query(db, Filters(year=year), detail=True)
+    return db.rows(
+        f"SELECT member_id, status, area, county, eligible FROM ({sql}) ORDER BY member_id",  # noqa: S608
+        params,
+    )
+
+
+def _records_kept(db: Database, year: int) -> list[tuple]:
+    return db.rows(
+        f"SELECT * FROM {year_records(db, year)} ORDER BY ALL"  # noqa: S608
+    )
+
+
+def _records_now(db: Database, year: int) -> list[tuple]:
+    return db.rows(
+        """SELECT member_id, course_date, course_id, title, source, hours, category
+           FROM ce_records WHERE ce_year = ? AND status = 'approved' ORDER BY ALL""",
+        [year],
+    )
+
+
+def _check(db: Database, after: object) -> None:
+    for year in YEARS:
+        assert _maintained(db, year) == _recomputed(db, year), (year, after)
+        assert _records_kept(db, year) == _records_now(db, year), (year, after)
+        assert _eligibility_kept(db, year) == _eligibility_now(db, year), (year, after)
+    assert dues.totals(db, Filters(2026)) == dues._totals(db, Filters(2026)), after
+    for year in YEARS:
+        assert eligibility_counts(db, Filters(year)) == _eligibility_counts(db, Filters(year))
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(ops, min_size=1, max_size=6))
+def test_the_maintained_standing_equals_a_full_recompute_after_every_write(db, sequence):
+    _fresh(db)
+    _check(db, "start")  # builds every year's tables once
+    for op in sequence:
+        try:
+            _apply(db, op)
+        except CetrackerError:
+            pass  # refused (a closed year, a duplicate, …): nothing was written
+        _check(db, op)
+
+
+def test_a_write_patches_only_the_years_it_can_change(db, monkeypatch):
+    """An approval in 2024 patches 2024 and 2025; no year is rebuilt; a policy change
+    rebuilds the years it governs, an untracked write every year."""
+    _fresh(db)
+    _import(db, [(0, 1, 800, 12), (1, 2, 900, 6)])
+    _check(db, "start")
+    built: list[str] = []
+    real = db._new_scratch
+
+    def counting(family, sql, params):
+        built.append(family)
+        return real(family, sql, params)
+
+    monkeypatch.setattr(db, "_new_scratch", counting)
+    self_reports.report_course(
+        db, _member(2), title="T", provider="P", day=date(2024, 5, 1), hours=8, category="Ethics"
+    )
+    record = _some_record(db, 0, "status = 'pending'")
+    assert record is not None
+    self_reports.decide(db, ADMIN, [record], approve=True)
+    _check(db, "approved")
+    assert built == []
+    policies.save_proposal(
+        db, policies.Proposal(compute.Policy(2025, D(12), D(5)), {}), actor="admin"
+    )
+    _check(db, "policy")
+    assert sorted(built) == [
+        "eligibility_2025",
+        "eligibility_2026",
+        "standing_2025",
+        "standing_2026",
+    ]
+    built.clear()
+    with db.transaction() as cur:
+        cur.execute("UPDATE members SET area = 'Area 9' WHERE id = 1")
+    _check(db, "untracked")
+    assert sorted(built) == sorted(
+        [f"{family}_{y}" for y in YEARS for family in ("standing", "records", "eligibility")]
+        + [f"records_{YEARS[0] - 1}"]  # what the first year's carried hours come from
+    )
+
+
+def test_another_app_process_write_is_seen(backend, database_location):
+    """Server mode: a write by another app process (which this one cannot know the reach
+    of) rebuilds the standing here once the shared counter shows it."""
+    if backend != "postgresql":
+        pytest.skip("one process owns an embedded database")
+    here, there = Database(database_location), Database(database_location)
+    try:
+        here.shared_check_seconds = there.shared_check_seconds = 0
+        _fresh(here)
+        _check(here, "start")
+        _import(there, [(0, 1, 1500, 12), (3, 2, 1400, 4)])
+        _check(here, "the other process's import")
+        self_reports.report_course(
+            here, _member(4), title="T", provider="P", day=date(2026, 2, 1), hours=3,
+            category="General",
+        )  # fmt: skip
+        _check(here, "this process's own report")
+    finally:
+        here.close()
+        there.close()
