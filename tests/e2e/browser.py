@@ -7,6 +7,7 @@ load is slow, not wrong.
 from __future__ import annotations
 
 import re
+import warnings
 
 from playwright.sync_api import expect
 
@@ -82,9 +83,22 @@ def log_in(browser, url: str, role: str, **screen):
 
 
 def open_page(page, url: str, path: str) -> None:
-    page.goto(f"{url}/{path}")
-    page.get_by_role("button", name="Log out").wait_for()
-    settle(page)
+    """Open a signed-in page by its address; a landing elsewhere is retried and reported."""
+    for attempt in range(3):
+        page.goto(f"{url}/{path}")
+        page.get_by_role("button", name="Log out").wait_for()
+        settle(page)
+        landed = page.url.removeprefix(url).strip("/").split("?")[0]
+        if landed == path.strip("/"):
+            return
+        # Seen under load on a second app instance right after the other one wrote; the
+        # cause is not found yet. Shown in the run's warnings (pyproject's filterwarnings).
+        warnings.warn(
+            f"landed elsewhere: {url}/{path} opened /{landed} (attempt {attempt + 1})",
+            UserWarning,
+            stacklevel=2,
+        )
+    raise AssertionError(f"{url}/{path} kept opening /{landed}")
 
 
 def assert_no_error(page, where: str) -> None:
