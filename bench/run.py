@@ -153,6 +153,19 @@ def _bench_admin(db: Database) -> None:
             )
 
 
+def roster_people(
+    db: Database, rows: int, *, seed: int, spread_days: int
+) -> tuple[pd.DataFrame, np.random.Generator, list[date]]:
+    """``rows`` members drawn at random, a seeded generator, and a course date per row
+    within ``spread_days`` from January 1, 2025."""
+    members = db.frame(
+        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {int(rows)} ROWS"  # noqa: S608
+    )
+    rng = np.random.default_rng(seed)
+    days = [date(2025, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, spread_days, rows)]
+    return members, rng, days
+
+
 def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:
     """A 100,000-row roster for a bench course, ~2 % of rows messy in the usual ways."""
     with db.transaction() as cur:
@@ -170,11 +183,7 @@ def make_roster(db: Database, rows: int, path: Path) -> tuple[int, bytes]:
                WHERE NOT EXISTS (SELECT 1 FROM courses WHERE course_number = 'BENCH-1')""",
             [pid],
         )
-    members = db.frame(
-        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {int(rows)} ROWS"  # noqa: S608
-    )
-    rng = np.random.default_rng(7)
-    days = [date(2025, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 300, rows)]
+    members, rng, days = roster_people(db, rows, seed=7, spread_days=300)
     frame = pd.DataFrame(
         {
             "First Name": members["first_name"],
@@ -212,11 +221,7 @@ def make_variety_roster(db: Database, rows: int, path: Path) -> tuple[str, bytes
                WHERE NOT EXISTS (SELECT 1 FROM courses WHERE course_number = 'BENCH-V-1')""",
             [pid],
         )
-    members = db.frame(
-        f"SELECT license_number, first_name, last_name FROM members USING SAMPLE {int(rows)} ROWS"  # noqa: S608
-    )
-    rng = np.random.default_rng(11)
-    days = [date(2025, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 730, rows)]
+    members, rng, days = roster_people(db, rows, seed=11, spread_days=730)
     licenses = members["license_number"].astype(str)
     frame = pd.DataFrame(
         {

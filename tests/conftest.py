@@ -26,6 +26,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -280,3 +281,22 @@ def readonly_demo_db_path(
 @pytest.fixture
 def readonly_demo_db(readonly_demo_db_path: str) -> Database:
     return dbmod.open_database(readonly_demo_db_path)
+
+
+@pytest.fixture
+def tables_built(monkeypatch: pytest.MonkeyPatch) -> Callable[[Database], list[str]]:
+    """``tables_built(db)``: the list, filled from then on, of the standing tables ``db``
+    builds from scratch (one entry per build, by family: "standing_2025", ...)."""
+
+    def watch(db: Database) -> list[str]:
+        built: list[str] = []
+        real = db._new_scratch
+
+        def counting(family: str, sql: str, params: Any) -> str:
+            built.append(family)
+            return real(family, sql, params)
+
+        monkeypatch.setattr(db, "_new_scratch", counting)
+        return built
+
+    return watch

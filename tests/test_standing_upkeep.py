@@ -268,20 +268,13 @@ def test_the_maintained_standing_equals_a_full_recompute_after_every_write(db, s
         _check(db, op)
 
 
-def test_a_write_patches_only_the_years_it_can_change(db, monkeypatch):
+def test_a_write_patches_only_the_years_it_can_change(db, tables_built):
     """An approval in 2024 patches 2024 and 2025; no year is rebuilt; a policy change
     rebuilds the years it governs, an untracked write every year."""
     _fresh(db)
     _import(db, [(0, 1, 800, 12), (1, 2, 900, 6)])
     _check(db, "start")
-    built: list[str] = []
-    real = db._new_scratch
-
-    def counting(family, sql, params):
-        built.append(family)
-        return real(family, sql, params)
-
-    monkeypatch.setattr(db, "_new_scratch", counting)
+    built = tables_built(db)
     self_reports.report_course(
         db, _member(2), title="T", provider="P", day=date(2024, 5, 1), hours=8, category="Ethics"
     )

@@ -285,17 +285,10 @@ def test_a_category_minimum_of_zero_hours_is_met_without_hours_in_it(db):
     assert hour_summary(db, Filters(year=2021, short_only=True)).empty
 
 
-def test_the_trend_patches_the_years_a_write_can_change_and_rebuilds_none(demo_db, monkeypatch):
+def test_the_trend_patches_the_years_a_write_can_change_and_rebuilds_none(demo_db, tables_built):
     from cetracker import dashboard, entities, members, records
 
-    built: list[str] = []
-    real = demo_db._new_scratch
-
-    def counting(family, sql, params):
-        built.append(family)
-        return real(family, sql, params)
-
-    monkeypatch.setattr(demo_db, "_new_scratch", counting)
+    built = tables_built(demo_db)
 
     def trend_matches_a_recount() -> None:
         trend = dashboard.compliance_trend(demo_db, Scope(), range(2022, 2027))

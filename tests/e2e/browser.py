@@ -85,7 +85,11 @@ def log_in(browser, url: str, role: str, **screen):
 
 
 def open_page(page, url: str, path: str) -> None:
-    """Open a signed-in page by its address; a landing elsewhere is retried and reported."""
+    """Open a signed-in page as a person does: its menu link when the menu lists it,
+    otherwise its address (a landing elsewhere is retried and reported)."""
+    if path and page.url.startswith(url) and menu_link(page, path).count():
+        open_from_menu(page, path)
+        return
     for attempt in range(3):
         page.goto(f"{url}/{path}")
         page.get_by_role("button", name="Log out").wait_for()
@@ -106,6 +110,20 @@ def open_page(page, url: str, path: str) -> None:
             stacklevel=2,
         )
     raise AssertionError(f"{url}/{path} kept opening /{landed}")
+
+
+def menu_link(page, path: str):
+    """The menu's link to the page at ``path`` (the menu writes addresses relative)."""
+    return page.locator(f"[data-testid='stSidebar'] a[href='{path}']")
+
+
+def open_from_menu(page, path: str) -> None:
+    """Open a signed-in page the way a person does: its link in the menu (the page
+    changes in place, with no new load of the app)."""
+    menu_link(page, path).click()
+    page.wait_for_url(re.compile(rf"/{re.escape(path)}/?(\\?.*)?$"))
+    page.get_by_role("button", name="Log out").wait_for()
+    settle(page)
 
 
 def assert_no_error(page, where: str) -> None:
