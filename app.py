@@ -145,13 +145,6 @@ if user is None:
     # Pages are registered before the links are drawn: a link is checked against the
     # pages registered, and the previous run may have registered others at these addresses.
     chosen = st.navigation(public + behind_login, position="hidden")
-    # The address asked for is remembered until the login: the run after it may come with
-    # no page of its own (the login cookie's answer on a busy server), and would open the
-    # home page instead of the page whose address was typed.
-    if chosen in behind_login:
-        st.session_state["_wanted_page"] = chosen.url_path
-    else:
-        st.session_state.pop("_wanted_page", None)
     with st.sidebar:
         for entry in public:
             st.page_link(entry)
@@ -175,9 +168,6 @@ for section, file, title, *rest, roles in PAGES:
 
 registered = [p for entries in allowed.values() for p in entries] + others
 chosen = st.navigation(registered, position="hidden")
-wanted = st.session_state.pop("_wanted_page", None)
-if wanted and chosen.url_path != wanted:
-    st.switch_page(next(p for p in registered if p.url_path == wanted))
 with st.sidebar:
     for section, entries in allowed.items():
         st.caption(section)

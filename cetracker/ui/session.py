@@ -10,12 +10,15 @@ malformed, unsigned, foreign or ended one is ignored and logged.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
+import extra_streamlit_components as stx
 import streamlit as st
 import streamlit_authenticator as stauth
+from extra_streamlit_components.CookieManager import _component_func as _cookie_component
+from streamlit_authenticator.models import cookie_model
 
 from cetracker import config, rate_limit, scheduler, warmup
 from cetracker.accounts import sessions, users
@@ -73,21 +76,40 @@ class _Accounts(dict[str, Any]):
 
 
 def start_run(db: Database) -> stauth.Authenticate:
-    """Build this run's authenticator (it renders the cookie component, so once per run)."""
-    with _main_script_identity():
-        authn = stauth.Authenticate(
-            {"usernames": {}},
-            COOKIE_NAME,
-            config.secret_key(),
-            1.0,
-            auto_hash=False,
-            login_sleep_time=config.get_login_sleep(),
-        )
+    """Build this run's authenticator (it draws nothing: see ``_CookieWriter``)."""
+    authn = stauth.Authenticate(
+        {"usernames": {}},
+        COOKIE_NAME,
+        config.secret_key(),
+        1.0,
+        auto_hash=False,
+        login_sleep_time=config.get_login_sleep(),
+    )
     authn.authentication_controller.authentication_model.credentials["usernames"] = _Accounts(db)
     # The library reads and writes the cookie through this attribute (login, logout).
     authn.cookie_controller = LoginCookie(db, authn.cookie_controller.cookie_model.cookie_manager)
     st.session_state["_authenticator"] = authn
     return authn
+
+
+class _CookieWriter(stx.CookieManager):  # type: ignore[misc]
+    """extra-streamlit-components' cookie manager, used to write the login cookie only.
+
+    Its own start reads every cookie through its browser component ("getAll"), and the
+    component's answer started a second run of every page opened. On a busy server that
+    answer could come before the first run had chosen its page: the second run then
+    carried no page and opened the home page instead of the address typed or
+    bookmarked; and one arriving just after a click on "Log in" swallowed the click. The
+    login cookie is read from the tab's first request instead (``browser_cookie``).
+    """
+
+    def __init__(self, key: str = "init") -> None:
+        self.cookie_manager = _cookie_component
+        self.cookies: dict[str, Any] = {}
+
+
+# The library makes its cookie manager when the authenticator is built; it gets this one.
+cookie_model.stx = SimpleNamespace(CookieManager=_CookieWriter)
 
 
 # Where this Streamlit session keeps its login session's cookie value (server memory).
@@ -171,25 +193,6 @@ class LoginCookie:
             sessions.end(self._db, token, "logout")
         with contextlib.suppress(KeyError):  # the browser had not reported the cookie yet
             self._manager.delete(COOKIE_NAME)
-
-
-@contextlib.contextmanager
-def _main_script_identity() -> Iterator[None]:
-    """Give the library's cookie component the same identity in every run of a session.
-
-    Streamlit runs a session's first script run under another page hash than the later
-    ones, and the hash is part of an element's identity. The cookie component then
-    looks new in the second run, and its answer starts a third run, which could land
-    just after a click on "Log in" and swallow it (the login then silently did nothing).
-    """
-    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
-
-    ctx = get_script_run_ctx()
-    if ctx is None:
-        yield
-        return
-    with ctx.run_with_active_hash(ctx.pages_manager.main_script_hash):
-        yield
 
 
 def restore_login() -> None:

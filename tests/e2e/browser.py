@@ -18,8 +18,8 @@ WAIT_MS = 120_000  # the longest any one state may take to come on a loaded mach
 
 # The app is connected and its script is not running: Streamlit's own marks on the page,
 # held for QUIET_MS in a row. A widget change sends its rerun request without marking the
-# page (the mark turns to "running" only when the server answers), and a first visit may
-# start a second run (the login cookie's answer): a state that lasts is the settled one.
+# page (the mark turns to "running" only when the server answers): a state that lasts is
+# the settled one.
 QUIET_MS = 700
 SETTLED = """(quiet) => {
     const app = document.querySelector('[data-testid="stApp"]');
@@ -69,7 +69,7 @@ def sign_in(browser, url: str, username: str, password: str, **screen):
     page = new_page(browser, **screen)
     page.goto(url)
     page.get_by_label("Username").wait_for()
-    settle(page)  # a click while the first page's runs still come is lost
+    settle(page)  # typed into once the page has drawn its form
     page.get_by_label("Username").fill(username)
     page.get_by_role("textbox", name="Password").fill(password)
     page.get_by_role("button", name="Log in").click()

@@ -161,7 +161,7 @@ def test_newcomer_two_commands(browser, tmp_path):
         page = browser.new_context().new_page()
         page.goto(f"http://127.0.0.1:{port}")
         page.get_by_label("Username").wait_for(timeout=120_000)
-        settle(page)  # a click while the first page's runs still come is lost
+        settle(page)  # typed into once the page has drawn its form
         page.get_by_label("Username").fill("member")
         page.get_by_role("textbox", name="Password").fill(logins["member"])
         page.get_by_role("button", name="Log in").click()

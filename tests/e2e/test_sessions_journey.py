@@ -59,7 +59,7 @@ def test_the_first_visitor_after_a_start_sees_only_the_public_pages(browser, own
     # A signed-in page's address shows the login form, and after it that page.
     page.goto(f"{own_app_url}/hour-summary")
     page.get_by_label("Username").wait_for()
-    settle(page)  # a click while the first page's runs still come is lost
+    settle(page)
     page.get_by_label("Username").fill("admin")
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["admin"])
     page.get_by_role("button", name="Log in").click()
@@ -115,10 +115,38 @@ def test_a_forged_cookie_shows_the_login_form_and_login_still_works(browser, own
     page = new_page(browser, [{"name": COOKIE, "value": value, "url": own_app_url}])
     page.goto(own_app_url)
     page.get_by_label("Username").wait_for()
-    settle(page)  # a click while the first page's runs still come is lost
+    settle(page)
     page.get_by_label("Username").fill("admin")
     page.get_by_role("textbox", name="Password").fill(DEMO_PASSWORDS["admin"])
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("button", name="Log out").wait_for(timeout=60_000)
     assert page.locator("[data-testid='stException']").count() == 0
+    page.context.close()
+
+
+# Counts the runs of the app's script in this page: each time Streamlit marks it running.
+COUNT_RUNS = """
+window.__ceRuns = 0;
+new MutationObserver((changes) => {
+    for (const change of changes) {
+        if (change.target.dataset.testScriptState === 'running'
+            && change.oldValue !== 'running') window.__ceRuns += 1;
+    }
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
+
+
+def test_a_page_opened_by_its_address_opens_with_one_run_of_the_app(browser, app_url):
+    """A bookmarked or typed address opens its page, signed in from the cookie, in one run:
+    no second run comes to start over (one came with the login library's cookie reader,
+    and on a busy server it could open the home page instead of the address)."""
+    page = log_in(browser, app_url, "admin")
+    page.context.add_init_script(COUNT_RUNS)
+    for path in ("audit", "hour-summary", "members"):
+        page.goto(f"{app_url}/{path}")
+        page.get_by_role("button", name="Log out").wait_for()
+        settle(page)
+        assert page.url.removeprefix(app_url).strip("/") == path
+        assert page.evaluate("window.__ceRuns") == 1, f"/{path} ran the app more than once"
     page.context.close()
