@@ -178,6 +178,57 @@ def new_database(backend: str, request: pytest.FixtureRequest) -> Callable[[Path
     return lambda folder, stem: _new_location(backend, folder, request, stem)
 
 
+_templates: dict[tuple[str, str], str] = {}  # (backend, name) -> a built database
+
+
+@pytest.fixture
+def database_like(
+    backend: str,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest,
+) -> Callable[[str, Callable[[str], object]], str]:
+    """``database_like(name, build)``: a fresh copy of the database ``build(location)``
+    fills, built once per test session and backend (``name`` says which). For the many
+    tests that start from the same few rows: the rows are loaded once, and copied."""
+
+    def copy_of(name: str, build: Callable[[str], object]) -> str:
+        if (backend, name) not in _templates:
+            location = _new_location(backend, tmp_path_factory.mktemp(name), request, name)
+            build(location)
+            dbmod.close_all()  # a template is copied closed (and on a server, unconnected)
+            _templates[backend, name] = location
+        return _copy(backend, _templates[backend, name], tmp_path, request)
+
+    return copy_of
+
+
+@pytest.fixture
+def workbook_database(
+    database_like: Callable[[str, Callable[[str], object]], str], tmp_path: Path
+) -> Iterator[Callable[[str, dict[str, list[list[object]]]], Database]]:
+    """``workbook_database(name, sheets)``: a database holding the workbook ``sheets`` as an
+    office loads it; loaded once per backend under ``name``, then copied for each test."""
+    from cetracker.files import workbook
+    from tests.workbooks import write_workbook
+
+    opened: list[Database] = []
+
+    def make(name: str, sheets: dict[str, list[list[object]]]) -> Database:
+        def build(location: str) -> None:
+            db = Database(location)
+            data = write_workbook(tmp_path / f"{name}.xlsx", sheets).read_bytes()
+            workbook.load(db, data, f"{name}.xlsx")
+            db.close()
+
+        opened.append(Database(database_like(name, build)))
+        return opened[-1]
+
+    yield make
+    for db in opened:
+        db.close()
+
+
 @pytest.fixture
 def database_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """Where a fresh, empty database for this test lives: a file, or a PostgreSQL URL."""

@@ -7,7 +7,7 @@ import io
 import json
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import chdir, redirect_stderr, redirect_stdout
 from pathlib import Path
 
@@ -69,9 +69,18 @@ def run_process(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def office(tmp_path: Path) -> Path:
-    run(tmp_path, "init")
-    run(tmp_path, "load", str(write_workbook(tmp_path / "office.xlsx", OFFICE)))
+def office(tmp_path: Path, database_like: Callable[[str, Callable[[str], object]], str]) -> Path:
+    """The office workbook loaded by the command line (once per backend, then copied)."""
+
+    def build(location: str) -> None:
+        folder = tmp_path / "template"
+        folder.mkdir()
+        LOCATIONS[folder] = location
+        run(folder, "init")
+        run(folder, "load", str(write_workbook(folder / "office.xlsx", OFFICE)))
+        del LOCATIONS[folder]
+
+    LOCATIONS[tmp_path] = database_like("cli-office", build)
     return tmp_path
 
 

@@ -12,18 +12,15 @@ from openpyxl import load_workbook
 from cetracker import importer, providers
 from cetracker.errors import RejectedFile
 from cetracker.files import rosters
-from cetracker.files.workbook import load
 from cetracker.store.db import Database
 from tests.rosters import HEADER, with_cached_formula, xlsx_bytes
 from tests.test_importer import SETUP, TODAY, good
-from tests.workbooks import write_workbook
 
 
 @pytest.fixture
-def office(tmp_path, database_location) -> tuple[Database, int]:
+def office(workbook_database) -> tuple[Database, int]:
     """The importer tests' members, providers and courses."""
-    db = Database(database_location)
-    load(db, write_workbook(tmp_path / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
+    db = workbook_database("importer-setup", SETUP)
     return db, providers.provider_by_license(db, "P-1")
 
 

@@ -42,10 +42,8 @@ from pypdf import PdfReader
 
 from cetracker import reports
 from cetracker.files import exports
-from cetracker.files.workbook import load
 from cetracker.filters import Filters, Scope
 from cetracker.store.db import Database
-from tests.workbooks import write_workbook
 
 GOLDEN = Path(__file__).parent / "golden"
 REGENERATE = os.environ.get("CETRACKER_REGENERATE_GOLDEN") == "1"
@@ -143,15 +141,9 @@ OPTIONS = {"conference": {"course_number": "C3"}}
 FORMATS = ["csv", "xlsx", "pdf"]
 
 
-def load_office(db: Database, folder: Path) -> Database:
-    """The fixed office, loaded into ``db`` as an office loads its workbook."""
-    load(db, write_workbook(folder / "office.xlsx", OFFICE).read_bytes(), "office.xlsx")
-    return db
-
-
 @pytest.fixture
-def office(db, tmp_path):
-    return load_office(db, tmp_path)
+def office(workbook_database):
+    return workbook_database("golden-office", OFFICE)
 
 
 def xlsx_as_text(data: bytes) -> str:

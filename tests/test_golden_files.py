@@ -27,7 +27,7 @@ from cetracker.files import certificates, rosters, transcripts
 from cetracker.filters import Filters
 from cetracker.store.db import Database
 from tests.rosters import xlsx_bytes
-from tests.test_golden import assert_golden, load_office, pdf_as_text, xlsx_as_text
+from tests.test_golden import OFFICE, assert_golden, pdf_as_text, xlsx_as_text
 from tests.test_self_reports import a_pdf
 
 PASSWORD = "a-long-golden-password"
@@ -46,12 +46,12 @@ ROSTER = [
 
 
 @pytest.fixture
-def office(db: Database, tmp_path, monkeypatch) -> Database:
+def office(workbook_database, monkeypatch) -> Database:
     """The fixed office, with the certificates' secret and public address pinned: the
     verification codes and the links to check them are then the same on every run."""
     monkeypatch.setenv("CETRACKER_SECRET_KEY", "golden-files-secret")
     monkeypatch.setenv("CETRACKER_BASE_URL", "https://ce.example.org")
-    return load_office(db, tmp_path)
+    return workbook_database("golden-office", OFFICE)
 
 
 def test_golden_roster_template(office):

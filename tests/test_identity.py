@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
-from pathlib import Path
 
 import pytest
 
@@ -45,11 +44,8 @@ def roster(*licenses: str) -> bytes:
 
 
 @pytest.fixture
-def office(tmp_path: Path, database_location: str) -> Database:
-    db = Database(database_location)
-    workbook.load(db, write_workbook(tmp_path / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
-    yield db
-    db.close()
+def office(workbook_database) -> Database:
+    return workbook_database("identity-setup", SETUP)
 
 
 @pytest.mark.parametrize(

@@ -12,10 +12,8 @@ import pytest
 
 from cetracker import importer, providers
 from cetracker.errors import CetrackerError, RejectedFile
-from cetracker.files.workbook import load
 from cetracker.store.db import Database
 from tests.rosters import HEADER, csv_bytes, with_cached_formula, xlsx_bytes
-from tests.workbooks import write_workbook
 
 TODAY = date(2024, 12, 31)
 OK = "Processed"
@@ -52,9 +50,8 @@ SETUP = {
 
 
 @pytest.fixture
-def office(tmp_path, database_location) -> tuple[Database, int]:
-    db = Database(database_location)
-    load(db, write_workbook(tmp_path / "setup.xlsx", SETUP).read_bytes(), "setup.xlsx")
+def office(workbook_database) -> tuple[Database, int]:
+    db = workbook_database("importer-setup", SETUP)
     return db, providers.provider_by_license(db, "P-1")
 
 

@@ -12,17 +12,15 @@ from pypdf import PdfReader
 
 from cetracker import reports
 from cetracker.files import certificates, exports
-from cetracker.files.workbook import load
 from cetracker.filters import Filters, Scope
-from tests.workbooks import OFFICE, write_workbook
+from tests.workbooks import OFFICE
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def office(db, tmp_path):
-    load(db, write_workbook(tmp_path / "o.xlsx", OFFICE).read_bytes(), "o.xlsx")
-    return db
+def office(workbook_database):
+    return workbook_database("office", OFFICE)
 
 
 def pdf_text(data: bytes) -> list[str]:

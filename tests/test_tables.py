@@ -25,11 +25,8 @@ DUES_HEADER = OFFICE["Dues"][0]
 
 
 @pytest.fixture
-def office(tmp_path: Path, database_location: str) -> Database:
-    db = Database(database_location)
-    workbook.load(db, write_workbook(tmp_path / "office.xlsx", OFFICE).read_bytes(), "office.xlsx")
-    yield db
-    db.close()
+def office(workbook_database) -> Database:
+    return workbook_database("office", OFFICE)
 
 
 def refused(db: Database, tmp_path: Path, sheets: dict[str, list[list[object]]]) -> str:

@@ -34,6 +34,29 @@ SETTLED = """(quiet) => {
 }"""
 
 
+# Counts the runs of the app's script in a page: each time Streamlit marks it running.
+_COUNT_RUNS = """
+window.__ceRuns = 0;
+new MutationObserver((changes) => {
+    for (const change of changes) {
+        if (change.target.dataset.testScriptState === 'running'
+            && change.oldValue !== 'running') window.__ceRuns += 1;
+    }
+}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
+                      attributeFilter: ['data-test-script-state']});
+"""
+
+
+def count_runs(page) -> None:
+    """From the next load of ``page`` on, count the app's runs (read with ``runs``)."""
+    page.context.add_init_script(_COUNT_RUNS)
+
+
+def runs(page) -> int:
+    """How many times the app has run in ``page`` since it was last loaded."""
+    return int(page.evaluate("window.__ceRuns"))
+
+
 def settle(page) -> None:
     """Wait until Streamlit has run the script to its end and started no other run."""
     page.evaluate("() => { window.__ceIdleSince = undefined; }")

@@ -11,7 +11,7 @@ import pytest
 
 from cetracker.demo import DEMO_PASSWORDS
 from tests.e2e.browser import LOGIN_COOKIE as COOKIE
-from tests.e2e.browser import log_in, login_cookie, new_page, settle
+from tests.e2e.browser import count_runs, log_in, login_cookie, new_page, runs, settle
 
 pytestmark = pytest.mark.timeout(300)
 PUBLIC_LINKS = {"Log in", "Verify a certificate", "Sign Up"}
@@ -124,29 +124,16 @@ def test_a_forged_cookie_shows_the_login_form_and_login_still_works(browser, own
     page.context.close()
 
 
-# Counts the runs of the app's script in this page: each time Streamlit marks it running.
-COUNT_RUNS = """
-window.__ceRuns = 0;
-new MutationObserver((changes) => {
-    for (const change of changes) {
-        if (change.target.dataset.testScriptState === 'running'
-            && change.oldValue !== 'running') window.__ceRuns += 1;
-    }
-}).observe(document, {subtree: true, attributes: true, attributeOldValue: true,
-                      attributeFilter: ['data-test-script-state']});
-"""
-
-
 def test_a_page_opened_by_its_address_opens_with_one_run_of_the_app(browser, app_url):
     """A bookmarked or typed address opens its page, signed in from the cookie, in one run:
     no second run comes to start over (one came with the login library's cookie reader,
     and on a busy server it could open the home page instead of the address)."""
     page = log_in(browser, app_url, "admin")
-    page.context.add_init_script(COUNT_RUNS)
+    count_runs(page)
     for path in ("audit", "hour-summary", "members"):
         page.goto(f"{app_url}/{path}")
         page.get_by_role("button", name="Log out").wait_for()
         settle(page)
         assert page.url.removeprefix(app_url).strip("/") == path
-        assert page.evaluate("window.__ceRuns") == 1, f"/{path} ran the app more than once"
+        assert runs(page) == 1, f"/{path} ran the app more than once"
     page.context.close()
