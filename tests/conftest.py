@@ -101,6 +101,10 @@ BROWSER_GROUPS = {
 }
 
 
+# Files with tests of 10 s and more (the property and fuzz tests, two processes, load).
+LONG = {"test_standing_upkeep.py", "test_fuzz_files.py", "test_server.py", "test_load.py"}
+
+
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups (--dist loadgroup)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """A PostgreSQL case that its parameters do not mark, or that is ``embedded_only``, is
@@ -125,6 +129,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+
+
+@pytest.hookimpl(trylast=True, specname="pytest_collection_modifyitems")  # after pytest
+def pytest_long_tests_first(items: list[pytest.Item]) -> None:  # has grouped them by backend
+    """The browser groups are handed out first, then the files whose tests take longest,
+    so that no worker is left running one of those while the others have finished."""
+    browser_tests = Path(__file__).parent / "e2e"
+    items.sort(
+        key=lambda i: 0 if browser_tests in i.path.parents else 1 if i.path.name in LONG else 2
+    )
 
 
 @pytest.hookimpl(trylast=True)  # after pytest-xdist has read the groups

@@ -20,7 +20,7 @@ WAIT_MS = 120_000  # the longest any one state may take to come on a loaded mach
 # held for QUIET_MS in a row. A widget change sends its rerun request without marking the
 # page (the mark turns to "running" only when the server answers): a state that lasts is
 # the settled one.
-QUIET_MS = 700
+QUIET_MS = 500
 SETTLED = """(quiet) => {
     const app = document.querySelector('[data-testid="stApp"]');
     const idle = app !== null

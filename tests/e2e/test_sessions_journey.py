@@ -130,7 +130,7 @@ def test_a_page_opened_by_its_address_opens_with_one_run_of_the_app(browser, app
     and on a busy server it could open the home page instead of the address)."""
     page = log_in(browser, app_url, "admin")
     count_runs(page)
-    for path in ("audit", "hour-summary", "members"):
+    for path in ("audit", "hour-summary"):
         page.goto(f"{app_url}/{path}")
         page.get_by_role("button", name="Log out").wait_for()
         settle(page)
