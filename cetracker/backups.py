@@ -6,6 +6,7 @@ file), besides the server's own pg_dump.
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,11 +18,18 @@ from cetracker import audit
 from cetracker.errors import CetrackerError
 from cetracker.store.db import Database
 
+log = logging.getLogger(__name__)
 
-def backup(db: Database, folder: Path) -> Path:
-    """Write ``cetracker-YYYYMMDD-HHMMSS.duckdb`` into ``folder`` and return its path."""
+# The nightly backups kept: two weeks of them. An older nightly file is deleted once a
+# newer one is made; a backup made with "Make a backup now" or the command is never.
+NIGHTLY_KEPT = 14
+
+
+def backup(db: Database, folder: Path, name: str | None = None) -> Path:
+    """Write ``name`` (by default ``cetracker-YYYYMMDD-HHMMSS.duckdb``) into ``folder`` and
+    return its path."""
     folder.mkdir(parents=True, exist_ok=True)
-    target = folder / f"cetracker-{datetime.now():%Y%m%d-%H%M%S}.duckdb"
+    target = folder / (name or f"cetracker-{datetime.now():%Y%m%d-%H%M%S}.duckdb")
     if target.exists():
         raise CetrackerError(f"{target} already exists; wait a second and try again.")
     if db.server:
@@ -59,7 +67,8 @@ def nightly(db: Database, folder: Path, *, day: date, actor: str = "scheduler") 
     """The nightly backup of ``day``, once across every app process on this database.
 
     The day is claimed first (its row's key); None when another run had claimed it. A
-    backup that fails is recorded with its reason and tried again the next day.
+    backup that fails is recorded with its reason and tried again the next day. Once it
+    is made, the nightly backups older than the newest ``NIGHTLY_KEPT`` are deleted.
     """
     try:
         with db.transaction(reports=False) as cur:
@@ -69,7 +78,7 @@ def nightly(db: Database, folder: Path, *, day: date, actor: str = "scheduler") 
             return None
         raise
     try:
-        made = backup(db, folder)
+        made = backup(db, folder, f"cetracker-nightly-{day:%Y%m%d}.duckdb")
     except Exception as exc:
         with db.transaction(reports=False) as cur:
             cur.execute(
@@ -85,7 +94,32 @@ def nightly(db: Database, folder: Path, *, day: date, actor: str = "scheduler") 
             [str(made), day],
         )
         audit.record(cur, actor, "nightly backup made", "backup", made.name, {"folder": folder})
+    _delete_old_nightlies(db, actor)
     return made
+
+
+def _delete_old_nightlies(db: Database, actor: str) -> None:
+    """Delete the nightly backup files older than the newest ``NIGHTLY_KEPT`` (their rows
+    stay: the history of what was made). A file another server's instance made is not on
+    this machine, and is left to that instance."""
+    made = db.rows(
+        "SELECT file FROM nightly_backups WHERE file IS NOT NULL ORDER BY day DESC OFFSET ?",
+        [NIGHTLY_KEPT],
+    )
+    deleted = []
+    for (file,) in made:
+        path = Path(file)
+        try:
+            if path.is_file():
+                path.unlink()
+                deleted.append(path.name)
+        except OSError:  # tried again after the next nightly backup
+            log.warning("Could not delete the old nightly backup %s", path, exc_info=True)
+    if deleted:
+        with db.transaction(reports=False) as cur:
+            audit.record(
+                cur, actor, "old nightly backups deleted", "backup", deleted[0], {"files": deleted}
+            )
 
 
 @dataclass(frozen=True)

@@ -392,3 +392,21 @@ def test_backup_page_tells_of_the_latest_nightly_backup(
     assert any(f"the latest, of 11/15/2026, is `{made.name}`" in c.value for c in at.caption), [
         c.value for c in at.caption
     ]
+
+
+def test_nightly_backups_older_than_the_kept_ones_are_deleted(demo_db, tmp_path, monkeypatch):
+    """Two weeks of nightly backups are kept (here two); a backup made by hand never goes."""
+    monkeypatch.setattr(backups, "NIGHTLY_KEPT", 2)
+    folder = tmp_path / "backups"
+    by_hand = backups.backup(demo_db, folder)
+    made = [backups.nightly(demo_db, folder, day=date(2026, 11, d)) for d in (11, 12, 13, 14)]
+    assert sorted(folder.iterdir()) == sorted([by_hand, made[2], made[3]])
+    assert [p.name for p in made] == [
+        f"cetracker-nightly-202611{d}.duckdb" for d in (11, 12, 13, 14)
+    ]
+    deleted = audit.recent(demo_db, actor="scheduler")
+    assert (deleted["What"] == "old nightly backups deleted").sum() == 2
+    # The history keeps every day made, and the latest still names its file.
+    assert demo_db.scalar("SELECT count(*) FROM nightly_backups") == 4
+    last = backups.last_nightly(demo_db)
+    assert last is not None and last.file == str(made[3])
