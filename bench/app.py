@@ -71,6 +71,7 @@ def main() -> int:
         "CETRACKER_DB": args.db,
         "CETRACKER_SECRET_KEY": os.environ.get("CETRACKER_SECRET_KEY", "benchmark-secret"),
         "CETRACKER_LOGIN_SLEEP": "0",
+        "CETRACKER_SCHEDULER_MINUTES": "0",  # no nightly backup beside the figures
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "cetracker.ui.server",

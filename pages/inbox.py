@@ -16,6 +16,9 @@ if box.empty:
     st.stop()
 unread = int((~box["Read"]).sum())
 st.caption(f"{plural(len(box), 'message')}, {unread:,} unread.")
+if "_inbox_opened" in st.session_state:
+    # Chosen again under its new label (no "●"): the box keeps the label it was chosen by.
+    st.session_state["inbox_pick"] = st.session_state.pop("_inbox_opened")
 chosen = st.selectbox(
     "Open a message",
     box["id"].tolist(),
@@ -32,8 +35,9 @@ if chosen is not None:
     was_unread = not bool(box.loc[box["id"] == chosen, "Read"].iloc[0])
     subject, body, reply_to = messages.open_message(db, user, int(chosen))
     if was_unread:
-        # The menu's "(1 unread)" and the count above were drawn before this opening
-        # marked the message read: run the page again so that they count it as read.
+        # The menu's "(1 unread)", the count above and the message's "●" were drawn
+        # before this opening marked it read: run the page again so that they say so.
+        st.session_state["_inbox_opened"] = chosen
         st.rerun()
     with st.container(border=True):
         st.header(widgets.plain(subject), anchor=False)  # h2: under the h1, no level skipped
