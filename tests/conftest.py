@@ -20,6 +20,7 @@ years (2026 is the current CE year) hold whatever the calendar says.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import shutil
@@ -235,7 +236,10 @@ def workbook_database(
             workbook.load(db, data, f"{name}.xlsx")
             db.close()
 
-        opened.append(Database(database_like(name, build)))
+        # The sheets are part of the name: two tests that call different rows by one
+        # name get two templates, never each other's.
+        digest = hashlib.sha1(repr(sheets).encode()).hexdigest()[:10]
+        opened.append(Database(database_like(f"{name}_{digest}", build)))
         return opened[-1]
 
     yield make
