@@ -285,6 +285,13 @@ def _members_among(only: str) -> str:
                 FROM members WHERE id IN (SELECT id FROM {only}))"""  # noqa: S608 - names of code
 
 
+def _register_members(cur: duckdb.DuckDBPyConnection, name: str, ids: set[int]) -> None:
+    """Member ids as the relation ``name`` (column ``id``) of the cursor's queries."""
+    import pyarrow as pa
+
+    cur.register(name, pa.table({"id": pa.array(list(ids), pa.int32())}))
+
+
 # A write touching more members than this rebuilds a year's table instead of patching it.
 PATCH_LIMIT = 250_000
 
@@ -343,9 +350,7 @@ def _kept_standing(
         if touched is None or len(touched) > PATCH_LIMIT:
             return False
         if touched:
-            import pyarrow as pa
-
-            cur.register("touched_members", pa.table({"id": pa.array(list(touched), pa.int32())}))
+            _register_members(cur, "touched_members", touched)
             some, some_params = hour_summary_query(
                 db,
                 Filters(year=year),
@@ -439,16 +444,15 @@ def year_records(db: Database, year: int) -> str:
         again = set().union(*(change.rewritten.get(year, set()) for change in changes))
         if len(again) > PATCH_LIMIT:
             return False
-        ids = sorted(again)
-        if ids:
+        _register_members(cur, "reread_members", again)
+        if again:
             cur.execute(
-                f"DELETE FROM {table} WHERE member_id IN (SELECT unnest($ids::INTEGER[]))",  # noqa: S608
-                {"ids": ids},
+                f"DELETE FROM {table} WHERE member_id IN (SELECT id FROM reread_members)"  # noqa: S608
             )
-            only = "AND member_id IN (SELECT unnest($ids::INTEGER[]))"
+            only = "AND member_id IN (SELECT id FROM reread_members)"
             cur.execute(
                 f"INSERT INTO {table} {_YEAR_RECORDS_SQL.format(only=only)}",  # noqa: S608
-                {"year": int(year), "ids": ids},
+                {"year": int(year)},
             )
         for change in changes:
             for added in change.added:
@@ -461,14 +465,15 @@ def year_records(db: Database, year: int) -> str:
                                a.hours, a.category
                         FROM kept_added a
                         WHERE a.ce_year = $year AND a.status = 'approved'
-                          AND a.member_id NOT IN (SELECT unnest($ids::INTEGER[]))
+                          AND a.member_id NOT IN (SELECT id FROM reread_members)
                           AND NOT EXISTS (
                               SELECT 1 FROM {table} t
                               WHERE t.member_id = a.member_id AND t.course_id = a.course_id
                                 AND t.course_date = a.course_date)""",  # noqa: S608
-                    {"year": int(year), "ids": ids},
+                    {"year": int(year)},
                 )
                 cur.unregister("kept_added")
+        cur.unregister("reread_members")
         return True
 
     return db.maintained_table(
