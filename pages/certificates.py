@@ -24,15 +24,23 @@ if not config.base_url_configured():
         icon=":material/warning:",
     )
 filters = widgets.filter_bar(db, user, "cert")
-earned = certificates.earned_certificates(db, filters)
+# The page makes the certificates it shows (the first rows); the download makes them all.
+count = certificates.earned_count(db, filters)
+earned = certificates.earned_certificates(db, filters, limit=widgets.MAX_ROWS_SHOWN)
 label = policies.ce_year_label(db, filters.year)
-st.metric("Certificates earned", f"{len(earned):,}")
+st.metric("Certificates earned", f"{count:,}")
 table = certificates.certificate_rows(earned)
-widgets.show_table(table, empty="Nobody matching these filters earned a certificate this year.")
+widgets.show_table(
+    table,
+    empty="Nobody matching these filters earned a certificate this year.",
+    total=count,
+)
 if earned:
     st.download_button(
         "Download all certificates (PDF)",
-        lambda: certificates.certificates_pdf(earned, label, base_url=address),
+        lambda: certificates.certificates_pdf(
+            certificates.earned_certificates(db, filters), label, base_url=address
+        ),
         file_name=f"certificates-{filters.year}.pdf",
         mime="application/pdf",
         on_click="ignore",
@@ -45,6 +53,12 @@ if earned:
         range(len(earned)),
         key="cert_one",
         format_func=lambda i: f"{earned[i].name} ({earned[i].license_number})",
+        help=(
+            f"The first {len(earned):,} in name order. To find another member, search for "
+            "the name or license number in the filters above."
+            if count > len(earned)
+            else None
+        ),
     )
     st.download_button(
         "Download this certificate",

@@ -23,7 +23,7 @@ from cetracker import config
 from cetracker.files import fonts
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.standing import hour_summary
+from cetracker.standing import hour_summary, hour_summary_counts
 from cetracker.store.db import Database
 
 if TYPE_CHECKING:
@@ -56,13 +56,18 @@ class Verified:
     issued: date
 
 
-def _sign(payload: bytes) -> bytes:
-    return hmac.new(config.secret_key().encode(), payload, hashlib.sha256).digest()[:_SIG_BYTES]
+def _sign(payload: bytes, key: bytes | None = None) -> bytes:
+    key = key or config.secret_key().encode()
+    return hmac.new(key, payload, hashlib.sha256).digest()[:_SIG_BYTES]
 
 
-def make_code(member_id: int, year: int, hours: Decimal, issued: date) -> str:
+def make_code(
+    member_id: int, year: int, hours: Decimal, issued: date, *, key: bytes | None = None
+) -> str:
+    """The certificate's verification code; ``key`` is the server secret when the caller
+    has read it once for many codes (it is read from its file otherwise)."""
     payload = _PAYLOAD.pack(member_id, year, int(hours * 100), issued.toordinal())
-    raw = base64.b32encode(payload + _sign(payload)).decode().rstrip("=")
+    raw = base64.b32encode(payload + _sign(payload, key)).decode().rstrip("=")
     return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
 
 
@@ -107,10 +112,11 @@ def verify_url(code: str, base: str = "") -> str:
 
 
 def earned_certificates(
-    db: Database, filters: Filters, issued: date | None = None
+    db: Database, filters: Filters, issued: date | None = None, *, limit: int | None = None
 ) -> list[Certificate]:
-    """Every annual certificate earned in the filters' year: eligible members only."""
-    frame = hour_summary(db, filters, detail=True, only="eligible")
+    """Every annual certificate earned in the filters' year: eligible members only (the
+    first ``limit`` in report order when given: what a page shows)."""
+    frame = hour_summary(db, filters, detail=True, only="eligible", limit=limit)
     when = _closed_issue_date(db, filters.year) or issued or config.today()
     return [
         Certificate(
@@ -123,6 +129,11 @@ def earned_certificates(
         )
         for r in frame.itertuples()
     ]
+
+
+def earned_count(db: Database, filters: Filters) -> int:
+    """How many certificates ``earned_certificates`` holds, without making them."""
+    return hour_summary_counts(db, filters).eligible
 
 
 def member_certificate(
@@ -355,9 +366,17 @@ def certificates_pdf(
 def certificate_rows(certificates: list[Certificate]) -> pd.DataFrame:
     import pandas as pd
 
+    key = config.secret_key().encode()  # once for all the codes, not once a row
     return pd.DataFrame(
         [
-            (c.license_number, c.name, c.year, float(c.hours), c.issued, c.code)
+            (
+                c.license_number,
+                c.name,
+                c.year,
+                float(c.hours),
+                c.issued,
+                make_code(c.member_id, c.year, c.hours, c.issued, key=key),
+            )
             for c in certificates
         ],
         columns=[
