@@ -292,6 +292,46 @@ def _register_members(cur: duckdb.DuckDBPyConnection, name: str, ids: set[int]) 
     cur.register(name, pa.table({"id": pa.array(list(ids), pa.int32())}))
 
 
+def _carry_only(changes: list[Touched], year: int) -> set[int]:
+    """Members the changes touch in ``year`` only through their records of the year before
+    (what they carry into ``year``)."""
+    direct: set[int] = set()
+    before: set[int] = set()
+    for change in changes:
+        direct |= change.members | change.records.get(year, set())
+        before |= change.records.get(year - 1, set())
+    return before - direct
+
+
+def _carried_as_before(
+    db: Database,
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    records: str,
+    members: set[int],
+    year: int,
+) -> set[int]:
+    """Of ``members``, those whose hours carried into ``year`` are what ``table`` holds: a
+    change of their records of the year before leaves their standing in ``year`` as it is
+    (most of a roster's members, already over the carryover cap or under the requirement)."""
+    previous = compute.policy_for_year(policies.load_policies(db), year - 1)
+    _register_members(cur, "carry_members", members)
+    same = cur.execute(
+        f"""SELECT t.member_id FROM {table} t JOIN (
+                SELECT c.id,
+                       least($cap, greatest(0, coalesce(sum(r.hours), 0) - $required))::DOUBLE
+                           AS carried
+                FROM carry_members c
+                LEFT JOIN (SELECT member_id, hours FROM {records} WHERE ce_year = $year - 1) r
+                    ON r.member_id = c.id
+                GROUP BY c.id) n ON n.id = t.member_id
+            WHERE t.carried_in = n.carried""",  # noqa: S608 - names of our tables
+        {"cap": previous.carryover_cap, "required": previous.required_hours, "year": year},
+    ).to_arrow_table()
+    cur.unregister("carry_members")
+    return set(same.column(0).to_pylist())
+
+
 # A write touching more members than this rebuilds a year's table instead of patching it.
 PATCH_LIMIT = 250_000
 
@@ -349,6 +389,9 @@ def _kept_standing(
         touched = _touched_members(changes, year)
         if touched is None or len(touched) > PATCH_LIMIT:
             return False
+        carry_only = _carry_only(changes, year)
+        if carry_only:
+            touched -= _carried_as_before(db, cur, table, records, carry_only, year)
         if touched:
             _register_members(cur, "touched_members", touched)
             some, some_params = hour_summary_query(
@@ -396,7 +439,9 @@ def year_eligibility(db: Database, year: int) -> str:
         db,
         year,
         "eligibility",
-        lambda sql, _: f"SELECT member_id, status, area, county, eligible FROM ({sql})",  # noqa: S608
+        lambda sql, _: (
+            f"SELECT member_id, status, area, county, eligible, carried_in FROM ({sql})"  # noqa: S608
+        ),
         reasons=False,
     )
 

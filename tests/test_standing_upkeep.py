@@ -222,7 +222,8 @@ def _eligibility_kept(db: Database, year: int) -> list[tuple]:
 def _eligibility_now(db: Database, year: int) -> list[tuple]:
     sql, params = hour_summary_query(db, Filters(year=year), detail=True)
     return db.rows(
-        f"SELECT member_id, status, area, county, eligible FROM ({sql}) ORDER BY member_id",  # noqa: S608
+        f"""SELECT member_id, status, area, county, eligible, carried_in
+            FROM ({sql}) ORDER BY member_id""",  # noqa: S608
         params,
     )
 
