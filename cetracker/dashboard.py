@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from cetracker import dues
@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Figures:
+class Headline:
+    """The Dashboard's figures but the trend: what the top of the page shows."""
+
     year: int
     members: int
     eligible_share: float
@@ -23,19 +25,41 @@ class Figures:
     pending: int
     not_eligible_by_area: pd.DataFrame
     hours_by_month: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class Figures(Headline):
     trend: pd.DataFrame
 
 
 def figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ()) -> Figures:
-    """The Dashboard's figures for ``scope`` (narrowed to ``areas`` when given), computed
-    once per data version."""
-    result: Figures = db.cached(
+    """The Dashboard's figures for ``scope`` (narrowed to ``areas`` when given): its
+    headline and its trend, each computed once per data version."""
+    top = headline(db, scope, year, areas)
+    values = {f.name: getattr(top, f.name) for f in fields(top)}
+    return Figures(**values, trend=trend(db, scope, year, areas))
+
+
+def headline(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ()) -> Headline:
+    """The figures at the top of the Dashboard, computed once per data version. The page
+    shows them before it works out the trend: on a process's first visit the earlier
+    years' standing takes as long again."""
+    result: Headline = db.cached(
         repr(("dashboard", scope, year, areas)), lambda: _figures(db, scope, year, areas)
     )
     return result
 
 
-def _figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ()) -> Figures:
+def trend(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The share of active members eligible in ``year`` and the four years before."""
+    result: pd.DataFrame = db.cached(
+        repr(("dashboard trend", scope, year, areas)),
+        lambda: compliance_trend(db, scope, range(year - 4, year + 1), areas),
+    )
+    return result
+
+
+def _figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ()) -> Headline:
     filters = Filters(year=year, areas=areas, scope=scope)
     per_area = eligibility_by_area(db, filters)
     members = int(per_area["members"].sum())
@@ -61,10 +85,8 @@ def _figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ())
             WHERE r.status = 'pending' AND {where}""",  # noqa: S608
         params,
     )
-    trend = compliance_trend(db, scope, range(year - 4, year + 1), areas)
-    return Figures(
+    return Headline(
         year=year,
-        trend=trend,
         members=members,
         eligible_share=eligible / members if members else 0.0,
         dues_paid_share=dues_figures.paid_share,

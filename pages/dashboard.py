@@ -26,7 +26,8 @@ year = int(
 areas = cols[1].multiselect(
     "Area", choices.areas, key="dash_area", help="Leave empty for every area you may see."
 )
-figures = dashboard.figures(db, user.scope, year, tuple(areas))
+# The headline first: the trend's earlier years may still be worked out below it.
+figures = dashboard.headline(db, user.scope, year, tuple(areas))
 cols = st.columns(4)
 cols[0].metric("Active members", f"{figures.members:,}")
 cols[1].metric(f"Eligible for {year}", f"{figures.eligible_share:.0%}")
@@ -43,4 +44,8 @@ with right:
     widgets.chart(
         charts.hours_by_month(figures.hours_by_month), "Hours earned, by month", "dash_months"
     )
-widgets.chart(charts.eligible_trend(figures.trend), "Members eligible, year by year", "dash_trend")
+widgets.chart(
+    charts.eligible_trend(dashboard.trend(db, user.scope, year, tuple(areas))),
+    "Members eligible, year by year",
+    "dash_trend",
+)

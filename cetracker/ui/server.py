@@ -6,7 +6,9 @@ deployment's service file and the browser tests start.
 
 from __future__ import annotations
 
+import logging
 import sys
+import threading
 from pathlib import Path
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -23,7 +25,24 @@ def main(options: list[str]) -> None:
     # one to /verify got pages/verify.py without app.py. This app always routes through
     # st.navigation (app.py), so the question is answered before anyone asks it.
     PagesManager.uses_pages_directory = False
+    threading.Thread(target=_warm_at_start, name="cetracker-open", daemon=True).start()
     cli.main(["run", str(APP), *options], prog_name="streamlit")
+
+
+def _warm_at_start() -> None:
+    """Open the database and start working out the Dashboard's figures as the server
+    starts, not when the first visitor's page opens it: at a million members they take
+    seconds, which then pass before anyone has logged in. The app's sessions get this same
+    database and warmer (one of each per process)."""
+    from cetracker import config, warmup
+    from cetracker.store.db import holds_database, open_database
+
+    try:
+        path = config.db_path()
+        if holds_database(path):  # a missing one is the first visitor page's to report
+            warmup.start(open_database(path))
+    except Exception:  # the first visitor's page says what is wrong with the database
+        logging.getLogger(__name__).warning("Could not open the database at start", exc_info=True)
 
 
 if __name__ == "__main__":
