@@ -599,6 +599,11 @@ def main() -> int:
         name = f"{page[:-3].replace('_', ' ')} page rerun after a filter change"
         if wanted(name) or wanted("page rerun"):
             results[name] = page_rerun(db_path, max(5, r // 2), page, key)
+    # The pages' database (the app's, opened by its sessions) is closed before another
+    # process opens the file: one process at a time holds an embedded database.
+    from cetracker.store.db import close_all
+
+    close_all()
 
     if wanted("roster import") and not is_server_url(db_path):
         variety_cli_figures(Path(db_path), results)
