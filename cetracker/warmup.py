@@ -1,9 +1,10 @@
 """Work out the landing page's figures before anyone asks for them.
 
 The Dashboard needs the current CE year's standing and the five-year compliance
-trend: about a second at 200,000 members. An app process computes them in the
-background when it opens its database (while the first person is still typing a
-password) and again after each write that reports read, once writes have paused
+trend: about a second at 200,000 members, five at a million. An app process computes
+them in the background when it opens its database, which the server does as it starts
+(before the first person has typed a password), and again after each write that
+reports read, once writes have paused
 for ``quiet_seconds`` (on a PostgreSQL server, also after other instances'
 writes, seen within seconds), spending at most a fifth of its time on it.
 Results land in the database's per-version cache, which serves one build per key
