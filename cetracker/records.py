@@ -26,7 +26,7 @@ from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.rules import compute
-from cetracker.store.db import Database, note, noting
+from cetracker.store.db import Database, in_ids, note, noting
 
 if TYPE_CHECKING:  # the roster import's command needs no pandas
     import pandas as pd
@@ -441,9 +441,14 @@ def add_one(
 
 
 def years_of(cur: Any, record_ids: list[int]) -> list[int]:
-    rows = cur.execute(
-        "SELECT DISTINCT ce_year FROM ce_records WHERE id IN (SELECT unnest($ids::BIGINT[]))",
-        {"ids": [int(r) for r in record_ids]},
+    listed = in_ids(record_ids)  # a server then looks up these records only
+    rows = (
+        cur.execute(f"SELECT DISTINCT ce_year FROM ce_records WHERE id {listed}")  # noqa: S608
+        if listed
+        else cur.execute(
+            "SELECT DISTINCT ce_year FROM ce_records WHERE id IN (SELECT unnest($ids::BIGINT[]))",
+            {"ids": [int(r) for r in record_ids]},
+        )
     ).fetchall()
     return [int(y) for (y,) in rows]
 

@@ -17,7 +17,7 @@ from cetracker.accounts.users import User
 from cetracker.errors import NotAllowed
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.store.db import Database, Touched
+from cetracker.store.db import Database, Touched, in_ids
 
 if TYPE_CHECKING:
     import duckdb
@@ -285,21 +285,14 @@ def _members_among(only: str) -> str:
                 FROM members WHERE id {only})"""  # noqa: S608 - SQL of code
 
 
-# Up to this many ids are written into the SQL: a PostgreSQL server is then asked for
-# those rows only (DuckDB passes a list of constants on to it; a join it does not).
-LITERAL_IDS = 1_000
-
-
 def _register_members(cur: duckdb.DuckDBPyConnection, name: str, ids: set[int]) -> str:
     """Member ids as the relation ``name`` (column ``id``) of the cursor's queries, and the
-    ``IN (…)`` that names them: the ids themselves when they are few, else the relation (a
-    list of 100,000 bound as a parameter costs more than the query)."""
+    ``IN (…)`` that names them: the ids themselves when they are few (``in_ids``), else the
+    relation (a list of 100,000 bound as a parameter costs more than the query)."""
     import pyarrow as pa
 
     cur.register(name, pa.table({"id": pa.array(list(ids), pa.int32())}))
-    if 0 < len(ids) <= LITERAL_IDS:
-        return f"IN ({', '.join(str(int(i)) for i in sorted(ids))})"
-    return f"IN (SELECT id FROM {name})"  # noqa: S608 - a name of code
+    return in_ids(ids) or f"IN (SELECT id FROM {name})"  # noqa: S608 - a name of code
 
 
 def _carry_only(changes: list[Touched], year: int) -> set[int]:

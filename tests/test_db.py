@@ -133,3 +133,20 @@ def test_two_database_objects_on_one_file_keep_their_derived_tables_apart(demo_d
     finally:
         first.close()
         second.close()
+
+
+def test_ids_written_as_constants_name_exactly_those_rows(tmp_path):
+    # What a PostgreSQL server is asked for (DuckDB passes constants on to it): the ids as
+    # integers, none for an empty list, and too many left to a relation (None).
+    from cetracker.store.db import LITERAL_IDS, in_ids
+
+    assert in_ids([3, 1, 3]) == "IN (1, 3)"
+    assert in_ids([]) == "IN (NULL)"
+    assert in_ids(range(LITERAL_IDS + 1)) is None
+    db = Database(tmp_path / "ids.duckdb")
+    try:
+        found = db.rows(f"SELECT i FROM range(10) t(i) WHERE i {in_ids([2, 7])} ORDER BY i")  # noqa: S608
+        assert found == [(2,), (7,)]
+        assert db.rows(f"SELECT i FROM range(10) t(i) WHERE i {in_ids([])}") == []  # noqa: S608
+    finally:
+        db.close()

@@ -85,6 +85,21 @@ class Touched:
         return self.members | self.records.get(year, set()) | self.records.get(year - 1, set())
 
 
+# Up to this many ids are written into SQL as constants (``in_ids``).
+LITERAL_IDS = 1_000
+
+
+def in_ids(ids: Iterable[int]) -> str | None:
+    """``IN (…)`` of integer ids written as constants (each one an ``int``: SQL of code),
+    or None for more than ``LITERAL_IDS``. DuckDB passes constants on to a PostgreSQL
+    server, which then returns those rows only; a list parameter or a join with a
+    relation is not passed on, and the whole table is read from the server."""
+    listed = sorted({int(i) for i in ids})
+    if len(listed) > LITERAL_IDS:
+        return None
+    return f"IN ({', '.join(map(str, listed)) or 'NULL'})"
+
+
 _noting: ContextVar[Touched | None] = ContextVar("cetracker_noting", default=None)
 
 
