@@ -141,12 +141,14 @@ def test_ids_written_as_constants_name_exactly_those_rows(tmp_path):
     from cetracker.store.db import LITERAL_IDS, in_ids
 
     assert in_ids([3, 1, 3]) == "IN (1, 3)"
-    assert in_ids([]) == "IN (NULL)"
     assert in_ids(range(LITERAL_IDS + 1)) is None
     db = Database(tmp_path / "ids.duckdb")
     try:
         found = db.rows(f"SELECT i FROM range(10) t(i) WHERE i {in_ids([2, 7])} ORDER BY i")  # noqa: S608
         assert found == [(2,), (7,)]
+        # None given: no row is among them, every row is not (NOT IN (NULL) would drop all).
         assert db.rows(f"SELECT i FROM range(10) t(i) WHERE i {in_ids([])}") == []  # noqa: S608
+        none_of = f"SELECT count(*) FROM range(10) t(i) WHERE i NOT {in_ids([])}"  # noqa: S608
+        assert db.scalar(none_of) == 10
     finally:
         db.close()

@@ -97,7 +97,9 @@ def in_ids(ids: Iterable[int]) -> str | None:
     listed = sorted({int(i) for i in ids})
     if len(listed) > LITERAL_IDS:
         return None
-    return f"IN ({', '.join(map(str, listed)) or 'NULL'})"
+    if not listed:  # none: IN matches no row, and NOT IN every row (IN (NULL) would not)
+        return "IN (SELECT 0 WHERE false)"
+    return f"IN ({', '.join(map(str, listed))})"
 
 
 _noting: ContextVar[Touched | None] = ContextVar("cetracker_noting", default=None)
