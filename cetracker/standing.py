@@ -7,6 +7,7 @@ this query against ``compute.standing`` on random member histories.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -75,8 +76,7 @@ WITH yearly AS (
 {category_ctes}standing AS (
     SELECT m.*,
            coalesce(y.earned, 0) AS earned_hours,
-           least($cap_prev, greatest(0, coalesce(y.earned_prev, 0) - $required_prev))
-               AS carried_hours,
+           {carried} AS carried_hours,
            coalesce(c.short_count, 0) AS categories_short,
            c.reasons AS category_reasons,
            coalesce(y.courses, 0) AS course_count
@@ -87,14 +87,7 @@ WITH yearly AS (
 )
 SELECT license_number, first_name, last_name, county, area, position,
        $year::INTEGER AS year,
-       earned_hours::DOUBLE AS earned,
-       carried_hours::DOUBLE AS carried_in,
-       (earned_hours + carried_hours)::DOUBLE AS credited,
-       $required::DOUBLE AS required,
-       greatest(0, $required - earned_hours - carried_hours)::DOUBLE AS short_by,
-       (status = 'active' AND earned_hours + carried_hours >= $required
-        AND categories_short = 0) AS eligible,
-       {why}
+       {figures}
        {extra}
 FROM standing
 {having}
@@ -115,15 +108,46 @@ _CATEGORY_REASONS = """
                 || ' of ' || rtrim(rtrim(mn.minimum::DECIMAL(18, 2)::VARCHAR, '0'), '.')
                 || CASE WHEN mn.minimum = 1 THEN ' hour' ELSE ' hours' END})),
         lambda r: r.text), '; ') AS reasons"""
-_WHY_NOT_ELIGIBLE = """
-    concat_ws('; ',
-              CASE WHEN status <> 'active' THEN 'inactive' END,
-              CASE WHEN earned_hours + carried_hours < $required
-                   THEN rtrim(rtrim(($required - earned_hours - carried_hours)::DECIMAL(18, 2)
-                                    ::VARCHAR, '0'), '.')
-                        || CASE WHEN $required - earned_hours - carried_hours = 1
-                                THEN ' hour short' ELSE ' hours short' END END,
-              category_reasons) AS why_not_eligible"""
+
+
+def _carried(earned_prev: str) -> str:
+    """SQL of the hours a member carries into the year from ``earned_prev`` (SQL of the
+    hours earned the year before): what is over the year before's requirement, up to its
+    cap (parameters ``$required_prev``, ``$cap_prev``)."""
+    return f"least($cap_prev, greatest(0, coalesce({earned_prev}, 0) - $required_prev))"
+
+
+def _figures(
+    earned: str, carried: str, status: str, categories_short: str, category_reasons: str | None
+) -> dict[str, str]:
+    """SQL of a member's figures in the Hour Summary, by column, from SQL of the member's
+    hours earned and carried in (DECIMAL), status, count of categories short and their
+    words (None: why_not_eligible is left NULL). The one home of these formulas: the
+    query computes rows with them, a patch of a kept table updates rows with them."""
+    short = f"$required - {earned} - {carried}"
+    why = (
+        f"""concat_ws('; ',
+              CASE WHEN {status} <> 'active' THEN 'inactive' END,
+              CASE WHEN {earned} + {carried} < $required
+                   THEN rtrim(rtrim(({short})::DECIMAL(18, 2)::VARCHAR, '0'), '.')
+                        || CASE WHEN {short} = 1 THEN ' hour short' ELSE ' hours short' END
+              END,
+              {category_reasons})"""
+        if category_reasons is not None
+        else "NULL::VARCHAR"
+    )
+    return {
+        "earned": f"({earned})::DOUBLE",
+        "carried_in": f"({carried})::DOUBLE",
+        "credited": f"({earned} + {carried})::DOUBLE",
+        "required": "$required::DOUBLE",
+        "short_by": f"greatest(0, {short})::DOUBLE",
+        "eligible": (
+            f"({status} = 'active' AND {earned} + {carried} >= $required"
+            f" AND {categories_short} = 0)"
+        ),
+        "why_not_eligible": why,
+    }
 
 
 _SNAPSHOT_SQL = """
@@ -212,10 +236,11 @@ def hour_summary_query(
         reasons=_CATEGORY_REASONS if reasons else "NULL::VARCHAR AS reasons",
     )
     if not live and rules is None and snapshot_year(db, year):
+        category_reasons = "c.reasons" if reasons else "NULL::VARCHAR"
         extra = (
-            ", s.status, s.categories_short, m.id AS member_id, (SELECT count(*) FROM ce_records r"
+            ", s.status, s.categories_short, m.id AS member_id, (SELECT count(*) FROM ce_records r"  # noqa: S608 - SQL of code
             " WHERE r.member_id = m.id AND r.ce_year = $year AND r.status = 'approved')"
-            " AS course_count"
+            f" AS course_count, {category_reasons} AS category_reasons"
             if detail
             else ""
         )
@@ -246,10 +271,11 @@ def hour_summary_query(
         )
         return sql, params
     rules = rules or Rules.of(db)
-    this_year = compute.policy_for_year(rules.policies, year)
-    previous = compute.policy_for_year(rules.policies, year - 1)
-    minimums = compute.binding_minimums(rules.minimum_sets, year)
-    extra = ", status, categories_short, id AS member_id, course_count" if detail else ""
+    extra = (
+        ", status, categories_short, id AS member_id, course_count, category_reasons"
+        if detail
+        else ""
+    )
     having = (
         "WHERE earned_hours + carried_hours < $required OR categories_short > 0"
         if filters.short_only
@@ -264,17 +290,35 @@ def hour_summary_query(
         records_of=records_of,
         category_ctes=ctes,
         order=order,
-        why=_WHY_NOT_ELIGIBLE if reasons else "NULL::VARCHAR AS why_not_eligible",
+        carried=_carried("y.earned_prev"),
+        figures=",\n       ".join(
+            f"{sql} AS {name}"
+            for name, sql in _figures(
+                "earned_hours",
+                "carried_hours",
+                "status",
+                "categories_short",
+                "category_reasons" if reasons else None,
+            ).items()
+        ),
     )
-    params.update(
-        year=year,
-        required=this_year.required_hours,
-        required_prev=previous.required_hours,
-        cap_prev=previous.carryover_cap,
-        min_categories=list(minimums),
-        min_hours=list(minimums.values()),
-    )
+    params.update(_rule_params(rules, year))
     return sql, params
+
+
+def _rule_params(rules: Rules, year: int) -> dict[str, object]:
+    """The parameters of the year's rules that the Hour Summary's SQL reads."""
+    this_year = compute.policy_for_year(rules.policies, year)
+    previous = compute.policy_for_year(rules.policies, year - 1)
+    minimums = compute.binding_minimums(rules.minimum_sets, year)
+    return {
+        "year": year,
+        "required": this_year.required_hours,
+        "required_prev": previous.required_hours,
+        "cap_prev": previous.carryover_cap,
+        "min_categories": list(minimums),
+        "min_hours": list(minimums.values()),
+    }
 
 
 def _members_among(only: str) -> str:
@@ -306,33 +350,105 @@ def _carry_only(changes: list[Touched], year: int) -> set[int]:
     return before - direct
 
 
-def _carried_as_before(
-    db: Database,
+def _added_only(changes: list[Touched], year: int, minimums: list[str]) -> set[int]:
+    """Members whose standing in ``year`` the changes alter only by adding records of
+    ``year``, none in a category with a minimum: their new hours add to what they had."""
+    added: set[int] = set()
+    other: set[int] = set()
+    for change in changes:
+        added |= change.records.get(year, set()) - change.rewritten.get(year, set())
+        other |= change.members | change.rewritten.get(year, set())
+        other |= change.records.get(year - 1, set())
+    if minimums and added:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        wanted = pa.array(minimums, pa.string())
+        for rows in (rows for change in changes for rows in change.added):
+            in_minimum = pc.is_in(rows.column("category"), value_set=wanted)
+            other.update(rows.filter(in_minimum).column("member_id").to_pylist())
+    return added - other
+
+
+def _update_figures(
     cur: duckdb.DuckDBPyConnection,
     table: str,
+    columns: tuple[str, ...],
+    source: str,
+    figures: dict[str, str],
+    params: dict[str, object],
+    *,
+    where: str = "",
+    more: str = "",
+) -> None:
+    """Update the ``columns`` of the rows of ``table`` (alias s) that ``source`` (SQL of
+    code with a ``member_id`` column, alias n) names, by the Hour Summary's formulas."""
+    sets = ", ".join(f"{c} = {figures[c]}" for c in columns if c in figures) + more
+    sql = f"UPDATE {table} s SET {sets} FROM ({source}) n WHERE s.member_id = n.member_id {where}"  # noqa: S608 - SQL of code
+    # DuckDB refuses parameters a statement does not name.
+    cur.execute(sql, {k: v for k, v in params.items() if re.search(rf"\${k}\b", sql)})
+
+
+def _update_carried(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[str, ...],
     records: str,
     members: set[int],
-    year: int,
-) -> set[int]:
-    """Of ``members``, those whose hours carried into ``year`` are what ``table`` holds: a
-    change of their records of the year before leaves their standing in ``year`` as it is
-    (most of a roster's members, already over the carryover cap or under the requirement)."""
-    previous = compute.policy_for_year(policies.load_policies(db), year - 1)
+    params: dict[str, object],
+) -> None:
+    """Members whose records of the year before changed and nothing else of theirs: the
+    hours they carry in are read again and, where they differ, their figures follow (most
+    of a roster's members are over the carryover cap or under the requirement already)."""
     _register_members(cur, "carry_members", members)
-    same = cur.execute(
-        f"""SELECT t.member_id FROM {table} t JOIN (
-                SELECT c.id,
-                       least($cap, greatest(0, coalesce(sum(r.hours), 0) - $required))::DOUBLE
-                           AS carried
-                FROM carry_members c
-                LEFT JOIN (SELECT member_id, hours FROM {records} WHERE ce_year = $year - 1) r
-                    ON r.member_id = c.id
-                GROUP BY c.id) n ON n.id = t.member_id
-            WHERE t.carried_in = n.carried""",  # noqa: S608 - names of our tables
-        {"cap": previous.carryover_cap, "required": previous.required_hours, "year": year},
-    ).to_arrow_table()
+    carried = f"""SELECT c.id AS member_id, {_carried("sum(r.hours)")} AS carried
+                  FROM carry_members c
+                  LEFT JOIN (SELECT member_id, hours FROM {records} WHERE ce_year = $year - 1) r
+                      ON r.member_id = c.id
+                  GROUP BY c.id"""  # noqa: S608 - SQL of code
+    figures = _figures(
+        "s.earned::DECIMAL(18, 2)",
+        "n.carried",
+        "s.status",
+        "s.categories_short",
+        "s.category_reasons",
+    )
+    where = "AND s.carried_in <> n.carried::DOUBLE"
+    changed = tuple(c for c in columns if c != "earned")  # (each column updated costs)
+    _update_figures(cur, table, changed, carried, figures, params, where=where)
     cur.unregister("carry_members")
-    return set(same.column(0).to_pylist())
+
+
+def _update_added(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[str, ...],
+    changes: list[Touched],
+    members: set[int],
+    params: dict[str, object],
+) -> None:
+    """Members whose records of the year were only added to (none in a category with a
+    minimum): the added hours and courses add to the figures the table holds."""
+    import pyarrow as pa
+
+    cur.register("added_records", pa.concat_tables([a for c in changes for a in c.added]))
+    _register_members(cur, "added_members", members)
+    added = """SELECT member_id, sum(hours) AS hours, count(*) AS courses FROM added_records
+               WHERE ce_year = $year AND status = 'approved'
+                 AND member_id IN (SELECT id FROM added_members)
+               GROUP BY member_id"""
+    figures = _figures(
+        "(s.earned::DECIMAL(18, 2) + n.hours)",
+        "s.carried_in::DECIMAL(18, 2)",
+        "s.status",
+        "s.categories_short",
+        "s.category_reasons",
+    )
+    more = ", course_count = s.course_count + n.courses" if "course_count" in columns else ""
+    changed = tuple(c for c in columns if c != "carried_in")
+    _update_figures(cur, table, changed, added, figures, params, more=more)
+    cur.unregister("added_members")
+    cur.unregister("added_records")
 
 
 # A write touching more members than this rebuilds a year's table instead of patching it.
@@ -371,14 +487,17 @@ def _kept_standing(
     year: int,
     family: str,
     rows: Callable[[str, str], str],
+    figures: tuple[str, ...],
     *,
     reasons: bool = True,
 ) -> str:
     """A maintained table of ``rows(query, members)`` over the year's Hour Summary query
     (``members``: the members table, or the rows of those the query is limited to), computed
     from the maintained tables of the year's and the year before's records (in memory: a
-    write's members are recomputed without reading the records table); see
-    ``year_standing``."""
+    write's members are recomputed without reading the records table); ``figures`` are the
+    Hour Summary's columns that the rows hold besides the member's (see ``_figures``; with
+    ``categories_short`` and, with why_not_eligible, ``category_reasons`` and
+    ``course_count``). See ``year_standing``."""
 
     def build(records: str) -> tuple[str, dict[str, object]]:
         sql, params = hour_summary_query(
@@ -387,16 +506,29 @@ def _kept_standing(
         return rows(sql, "members"), params
 
     def patch(
-        cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], records: str
+        cur: duckdb.DuckDBPyConnection,
+        table: str,
+        changes: list[Touched],
+        records: str,
+        exact: bool,
     ) -> bool:
         touched = _touched_members(changes, year)
         if touched is None or len(touched) > PATCH_LIMIT:
             return False
-        carry_only = _carry_only(changes, year)
-        if carry_only:
-            touched -= _carried_as_before(db, cur, table, records, carry_only, year)
-        if touched:
-            among = _register_members(cur, "touched_members", touched)
+        rules = Rules.of(db)
+        params = _rule_params(rules, year)
+        carried: set[int] = set()
+        added: set[int] = set()
+        if not snapshot_year(db, year):  # a closed year's figures are its snapshot's
+            # Members whose own row and categories stay as they were keep their row; their
+            # figures are updated in place (cheaper than computing the rows again).
+            carried = _carry_only(changes, year)
+            if exact:  # the table holds no write later than its mark: sums can grow
+                minimums = list(compute.binding_minimums(rules.minimum_sets, year))
+                added = _added_only(changes, year, minimums)
+        again = touched - carried - added
+        if again:
+            among = _register_members(cur, "touched_members", again)
             some, some_params = hour_summary_query(
                 db,
                 Filters(year=year),
@@ -412,6 +544,10 @@ def _kept_standing(
             theirs = _members_among(among)
             cur.execute(f"INSERT INTO {table} {rows(some, theirs)}", some_params)  # noqa: S608
             cur.unregister("touched_members")
+        if carried:
+            _update_carried(cur, table, figures, records, carried, params)
+        if added:
+            _update_added(cur, table, figures, changes, added, params)
         return True
 
     return db.maintained_table(f"{family}_{int(year)}", build, patch, lambda: _two_years(db, year))
@@ -424,27 +560,41 @@ def year_standing(db: Database, year: int) -> str:
     the records; filters, the director's scope and the sort apply to it in SQL. Built once;
     a write then recomputes only the members it touched, in the years it can change (its
     records' year and the next, through carried hours); a change of the year's rules, its
-    closing or reopening, or a write of unknown reach rebuilds it.
+    closing or reopening, or a write of unknown reach rebuilds it. A member whose records
+    were only added to, or whose carried hours alone changed, keeps the row: its figures
+    are updated.
     """
     return _kept_standing(
         db,
         year,
         "standing",
         _standing_rows,
+        (
+            "earned",
+            "carried_in",
+            "credited",
+            "short_by",
+            "eligible",
+            "why_not_eligible",
+            "course_count",
+        ),
     )
 
 
 def year_eligibility(db: Database, year: int) -> str:
     """Each member's eligibility for ``year`` with status, area and county: what the
     compliance trend counts for its earlier years, a sliver of ``year_standing`` (a
-    twentieth of its memory at a million members), kept up to date the same way."""
+    twentieth of its memory at a million members), kept up to date the same way (with the
+    hours earned and carried in, and the count of categories short, that its updates read)."""
     return _kept_standing(
         db,
         year,
         "eligibility",
         lambda sql, _: (
-            f"SELECT member_id, status, area, county, eligible, carried_in FROM ({sql})"  # noqa: S608
+            "SELECT member_id, status, area, county, eligible, carried_in, earned,"  # noqa: S608
+            f" categories_short FROM ({sql})"
         ),
+        ("earned", "carried_in", "eligible"),
         reasons=False,
     )
 
@@ -486,7 +636,9 @@ def year_records(db: Database, year: int) -> str:
     again) and reads again the records of the members whose records it otherwise changed.
     """
 
-    def patch(cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], _: None) -> bool:
+    def patch(
+        cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], _: None, __: bool
+    ) -> bool:
         # (Rules and closing leave records where they are: a start month cannot change
         # under recorded years.)
         again = set().union(*(change.rewritten.get(year, set()) for change in changes))

@@ -222,7 +222,8 @@ def _eligibility_kept(db: Database, year: int) -> list[tuple]:
 def _eligibility_now(db: Database, year: int) -> list[tuple]:
     sql, params = hour_summary_query(db, Filters(year=year), detail=True)
     return db.rows(
-        f"""SELECT member_id, status, area, county, eligible, carried_in
+        f"""SELECT member_id, status, area, county, eligible, carried_in, earned,
+                   categories_short
             FROM ({sql}) ORDER BY member_id""",  # noqa: S608
         params,
     )
@@ -324,3 +325,45 @@ def test_another_app_process_write_is_seen(backend, database_location):
     finally:
         here.close()
         there.close()
+
+
+def test_a_roster_adds_its_hours_to_the_kept_rows_once(db, monkeypatch):
+    """A roster's hours are added to the kept figures (not computed again) when the table
+    holds exactly the writes before it; a roster committed while the table was being built
+    may be in it already, so then its members are computed again, never added twice."""
+    from cetracker import standing
+
+    _fresh(db)
+    _import(db, [(0, 1, 1200, 4), (1, 2, 1250, 3)])  # 2025
+    _check(db, "start")
+    added: list[set[int]] = []
+    real_update = standing._update_added
+
+    def watching(cur, table, columns, changes, members, params):
+        added.append(set(members))
+        real_update(cur, table, columns, changes, members, params)
+
+    monkeypatch.setattr(standing, "_update_added", watching)
+    _import(db, [(0, 1, 1300, 5), (2, 1, 1310, 2)])  # General: no minimum
+    _check(db, "a roster of a course without a minimum")
+    assert {1, 3} in added  # standing_2025's members, their sums grown
+    added.clear()
+
+    # A roster commits while 2025's records (what its standing is computed from) are read
+    # for the standing's build: the standing holds it, though its mark (taken before the
+    # build) does not count it.
+    db.forget_cache()
+    real_build = db._new_scratch
+    landed: list[bool] = []
+
+    def build_with_a_write_landing(family: str, sql: str, params: object) -> str:
+        if family == "records_2025" and not landed:
+            landed.append(True)
+            _import(db, [(3, 1, 1320, 6)])
+        return real_build(family, sql, params)
+
+    monkeypatch.setattr(db, "_new_scratch", build_with_a_write_landing)
+    year_standing(db, 2025)
+    assert landed
+    _check(db, "a roster that landed during the build")
+    assert not any(4 in members for members in added)  # computed again, not added to

@@ -17,7 +17,7 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -94,6 +94,8 @@ def in_ids(ids: Iterable[int]) -> str | None:
     or None for more than ``LITERAL_IDS``. DuckDB passes constants on to a PostgreSQL
     server, which then returns those rows only; a list parameter or a join with a
     relation is not passed on, and the whole table is read from the server."""
+    if isinstance(ids, Collection) and len(ids) > LITERAL_IDS:
+        return None  # (without sorting a hundred thousand ids to find out)
     listed = sorted({int(i) for i in ids})
     if len(listed) > LITERAL_IDS:
         return None
@@ -207,8 +209,13 @@ class Database:
         # Server mode: the shared counter's values this process's own writes drew; any
         # other value between two marks is another process's write.
         self._own_shared: deque[int] = deque(maxlen=2000)
-        # family -> (table, the mark it is up to date with)
-        self._maintained: dict[str, tuple[str, Mark]] = {}
+        # family -> (table, the mark it is up to date with, whether it holds exactly the
+        # writes up to that mark: see ``maintained_table``)
+        self._maintained: dict[str, tuple[str, Mark, bool]] = {}
+        # Commits begun and ended (ended once the journal and versions say so): when they
+        # differ, a write is committed or committing that a mark may not count yet.
+        self._commits_begun = 0
+        self._commits_ended = 0
         # key -> (value, the mark it was computed at)
         self._values: dict[str, tuple[Any, Mark]] = {}
         self._kept: dict[str, Any] = {}
@@ -263,7 +270,7 @@ class Database:
         self,
         family: str,
         build: Callable[[Any], tuple[str, Params]],
-        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched], Any], bool],
+        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched], Any, bool], bool],
         sources: Callable[[], Any] = lambda: None,
     ) -> str:
         """A derived in-memory table of ``family`` kept up to date across writes.
@@ -271,33 +278,46 @@ class Database:
         ``sources()`` brings up to date what the table is computed from (other maintained
         tables; its result is handed on). The table is built once from the SQL and
         parameters ``build(sources)`` gives; after writes, ``patch(cursor, table, changes,
-        sources)`` brings it up to date from what the writes noted (in one transaction, so
-        a reader sees it before or after, never half-way) or returns False to have it
-        rebuilt. Writes whose changes are unknown (untracked, or on a server another
-        process's) rebuild it. Returns the table's qualified name.
+        sources, exact)`` brings it up to date from what the writes noted (in one
+        transaction, so a reader sees it before or after, never half-way) or returns False
+        to have it rebuilt. Writes whose changes are unknown (untracked, or on a server
+        another process's) rebuild it. Returns the table's qualified name.
+
+        ``exact`` says that the table holds the writes up to its mark and no later one: no
+        write was committing while it was built or last patched. Only then may a patch add
+        a write's rows to what the table holds (a sum plus the new hours); otherwise a
+        write that landed during the build may be in the table already, and the patch must
+        recompute the members it touched from the sources instead.
         """
 
         def current() -> str:
-            # The mark first: a write landing meanwhile is patched again next time (the
-            # sources may be newer than the mark, never older).
+            # Commits first, then the mark: a write landing meanwhile is patched again next
+            # time (the sources may be newer than the mark, never older).
+            begun = self._commits_begun
+            settled = begun == self._commits_ended
             mark = self.mark()
             ready = sources()
             with self._cache_lock:
                 held = self._maintained.get(family)
             if held is not None:
-                table, since = held
+                table, since, was_exact = held
                 changes = self.changes_since(since, mark)
                 if changes is not None:
-                    if changes and not self._patch(table, changes, patch, ready):
+                    if changes and not self._patch(table, changes, patch, ready, was_exact):
                         changes = None
                     if changes is not None:
+                        exact = settled and begun == self._commits_begun
                         with self._cache_lock:
-                            self._maintained[family] = (table, mark)
+                            self._maintained[family] = (
+                                table,
+                                mark,
+                                exact and (was_exact or bool(changes)),
+                            )
                         return table
             sql, params = build(ready)
             table = self._new_scratch(family, sql, params)
             with self._cache_lock:
-                self._maintained[family] = (table, mark)
+                self._maintained[family] = (table, mark, settled and begun == self._commits_begun)
             return table
 
         table: str = self.cached(f"maintained:{family}", current)
@@ -333,14 +353,15 @@ class Database:
         self,
         table: str,
         changes: list[Touched],
-        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched], Any], bool],
+        patch: Callable[[duckdb.DuckDBPyConnection, str, list[Touched], Any, bool], bool],
         ready: Any,
+        exact: bool,
     ) -> bool:
         cur = self.cursor()
         try:
             cur.begin()
             try:
-                done = patch(cur, table, changes, ready)
+                done = patch(cur, table, changes, ready, exact)
             except BaseException:
                 cur.rollback()
                 raise
@@ -623,14 +644,18 @@ class Database:
                 cur.close()
                 raise
             _noting.reset(token)
-            cur.commit()
-            cur.close()
-            self._version += 1
-            if reports:
-                with self._cache_lock:  # the entry first: a reader of the version finds it
-                    self._journal.append((self._data_version + 1, touched))
-                    self._trim_journal()
-                self._data_version += 1
+            self._commits_begun += 1
+            try:
+                cur.commit()
+                cur.close()
+                self._version += 1
+                if reports:
+                    with self._cache_lock:  # the entry first: a reader of the version finds it
+                        self._journal.append((self._data_version + 1, touched))
+                        self._trim_journal()
+                    self._data_version += 1
+            finally:
+                self._commits_ended += 1
             if self.server and self.schema_ready:
                 self._announce(reports)
         if reports:
