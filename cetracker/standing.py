@@ -339,35 +339,59 @@ def _register_members(cur: duckdb.DuckDBPyConnection, name: str, ids: set[int]) 
     return in_ids(ids) or f"IN (SELECT id FROM {name})"  # noqa: S608 - a name of code
 
 
-def _carry_only(changes: list[Touched], year: int) -> set[int]:
-    """Members the changes touch in ``year`` only through their records of the year before
-    (what they carry into ``year``)."""
+@dataclass
+class _Reach:
+    """The members whose standing in a year some changes can alter, by how: ``touched``
+    all of them; ``carried`` those touched only through their records of the year before
+    (what they carry in); ``added`` those whose records of the year were only added to
+    and nothing else of theirs changed."""
+
+    touched: set[int]
+    carried: set[int]
+    added: set[int]
+
+
+def _reach(changes: list[Touched], year: int) -> _Reach | None:
+    """Who ``changes`` touch in ``year`` (None: the year's rules or closed state changed,
+    so every member). One pass over the changes: a roster's are 100,000 members each."""
     direct: set[int] = set()
     before: set[int] = set()
-    for change in changes:
-        direct |= change.members | change.records.get(year, set())
-        before |= change.records.get(year - 1, set())
-    return before - direct
-
-
-def _added_only(changes: list[Touched], year: int, minimums: list[str]) -> set[int]:
-    """Members whose standing in ``year`` the changes alter only by adding records of
-    ``year``, none in a category with a minimum: their new hours add to what they had."""
     added: set[int] = set()
     other: set[int] = set()
     for change in changes:
-        added |= change.records.get(year, set()) - change.rewritten.get(year, set())
-        other |= change.members | change.rewritten.get(year, set())
-        other |= change.records.get(year - 1, set())
-    if minimums and added:
-        import pyarrow as pa
-        import pyarrow.compute as pc
+        if year in change.years:
+            return None
+        mine = change.records.get(year, set())
+        rewritten = change.rewritten.get(year, set())
+        direct |= change.members
+        direct |= mine
+        before |= change.records.get(year - 1, set())
+        added |= mine - rewritten if rewritten else mine
+        other |= change.members
+        other |= rewritten
+    carried = before - direct
+    return _Reach(direct | before, carried, added - other - before)
 
-        wanted = pa.array(minimums, pa.string())
-        for rows in (rows for change in changes for rows in change.added):
-            in_minimum = pc.is_in(rows.column("category"), value_set=wanted)
-            other.update(rows.filter(in_minimum).column("member_id").to_pylist())
-    return added - other
+
+def _without_minimums(
+    changes: list[Touched], year: int, members: set[int], minimums: list[str]
+) -> set[int]:
+    """Of ``members``, those none of whose records of ``year`` that the changes added is in
+    a category with a minimum (the others' categories are counted again)."""
+    if not minimums or not members:
+        return members
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    wanted = pa.array(minimums, pa.string())
+    counted: set[int] = set()
+    for rows in (rows for change in changes for rows in change.added):
+        in_minimum = pc.and_(
+            pc.equal(rows.column("ce_year"), year),
+            pc.is_in(rows.column("category"), value_set=wanted),
+        )
+        counted.update(rows.filter(in_minimum).column("member_id").to_pylist())
+    return members - counted
 
 
 def _update_figures(
@@ -455,17 +479,6 @@ def _update_added(
 PATCH_LIMIT = 250_000
 
 
-def _touched_members(changes: list[Touched], year: int) -> set[int] | None:
-    """Members whose standing for ``year`` the changes can alter (None: the year's rules
-    or closed state changed, so every member)."""
-    touched: set[int] = set()
-    for change in changes:
-        if year in change.years:
-            return None
-        touched |= change.members_for(year)
-    return touched
-
-
 def _standing_rows(sql: str, members: str) -> str:
     # The name search reads the members' own search key (the one rule: filters.name_search).
     return f"""SELECT s.*, m.search_key AS search
@@ -512,20 +525,21 @@ def _kept_standing(
         records: str,
         exact: bool,
     ) -> bool:
-        touched = _touched_members(changes, year)
-        if touched is None or len(touched) > PATCH_LIMIT:
+        reach = _reach(changes, year)
+        if reach is None or len(reach.touched) > PATCH_LIMIT:
             return False
-        rules = Rules.of(db)
-        params = _rule_params(rules, year)
+        touched = reach.touched
         carried: set[int] = set()
         added: set[int] = set()
+        rules = Rules.of(db)
+        params = _rule_params(rules, year)
         if not snapshot_year(db, year):  # a closed year's figures are its snapshot's
             # Members whose own row and categories stay as they were keep their row; their
             # figures are updated in place (cheaper than computing the rows again).
-            carried = _carry_only(changes, year)
+            carried = reach.carried
             if exact:  # the table holds no write later than its mark: sums can grow
                 minimums = list(compute.binding_minimums(rules.minimum_sets, year))
-                added = _added_only(changes, year, minimums)
+                added = _without_minimums(changes, year, reach.added, minimums)
         again = touched - carried - added
         if again:
             among = _register_members(cur, "touched_members", again)
@@ -637,7 +651,7 @@ def year_records(db: Database, year: int) -> str:
     """
 
     def patch(
-        cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], _: None, __: bool
+        cur: duckdb.DuckDBPyConnection, table: str, changes: list[Touched], _: None, exact: bool
     ) -> bool:
         # (Rules and closing leave records where they are: a start month cannot change
         # under recorded years.)
@@ -654,8 +668,17 @@ def year_records(db: Database, year: int) -> str:
             )
         for change in changes:
             for added in change.added:
-                # Added rows the table holds already (it was built after they were) are
-                # skipped: a record is unique by member, course and date.
+                # Unless the table holds exactly the writes up to its mark, added rows it
+                # holds already (it was built after they were) are skipped: a record is
+                # unique by member, course and date.
+                held = (
+                    ""
+                    if exact
+                    else f"""AND NOT EXISTS (
+                              SELECT 1 FROM {table} t
+                              WHERE t.member_id = a.member_id AND t.course_id = a.course_id
+                                AND t.course_date = a.course_date)"""  # noqa: S608
+                )
                 cur.register("kept_added", added)
                 cur.execute(
                     f"""INSERT INTO {table}
@@ -663,11 +686,7 @@ def year_records(db: Database, year: int) -> str:
                                a.hours, a.category
                         FROM kept_added a
                         WHERE a.ce_year = $year AND a.status = 'approved'
-                          AND a.member_id NOT IN (SELECT id FROM reread_members)
-                          AND NOT EXISTS (
-                              SELECT 1 FROM {table} t
-                              WHERE t.member_id = a.member_id AND t.course_id = a.course_id
-                                AND t.course_date = a.course_date)""",  # noqa: S608
+                          AND a.member_id NOT IN (SELECT id FROM reread_members) {held}""",  # noqa: S608
                     {"year": int(year)},
                 )
                 cur.unregister("kept_added")
