@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from cetracker import dues
+from cetracker import dues, self_reports
 from cetracker.filters import Filters, Scope
 from cetracker.standing import eligibility_by_area, eligibility_counts, year_records
 from cetracker.store.db import Database
@@ -80,17 +80,13 @@ def _figures(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ())
         params if join else {},
     )
     dues_figures = dues.totals(db, filters)
-    pending = db.scalar(
-        f"""SELECT count(*) FROM ce_records r JOIN members m ON m.id = r.member_id
-            WHERE r.status = 'pending' AND {where}""",  # noqa: S608
-        params,
-    )
+    pending = self_reports.awaiting_review(db, filters)
     return Headline(
         year=year,
         members=members,
         eligible_share=eligible / members if members else 0.0,
         dues_paid_share=dues_figures.paid_share,
-        pending=int(pending or 0),
+        pending=pending,
         not_eligible_by_area=by_area,
         hours_by_month=months,
     )

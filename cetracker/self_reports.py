@@ -16,9 +16,10 @@ from cetracker import audit, config, messages, records, years
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
+from cetracker.filters import Filters
 from cetracker.mail import SmtpSettings
 from cetracker.rules import compute
-from cetracker.store.db import Database
+from cetracker.store.db import Database, Touched
 
 CATEGORIES = ["General", "Ethics", "Records Management", "Technology"]
 
@@ -220,6 +221,46 @@ def pending_reports(db: Database) -> pd.DataFrame:
            FROM ce_records r JOIN members m ON m.id = r.member_id
            WHERE r.status = 'pending'
            ORDER BY r.created_at, r.id"""
+    )
+
+
+def awaiting_review(db: Database, filters: Filters) -> int:
+    """How many records await the office's review (pending) among the filters' members;
+    remembered until a write can change it (a roster's approved rows leave it be)."""
+    count: int = db.maintained_value(
+        repr(("awaiting review", filters)),
+        lambda: _awaiting_review(db, filters),
+        _may_change_pending,
+    )
+    return count
+
+
+def _awaiting_review(db: Database, filters: Filters) -> int:
+    where, params = filters.member_where("m")
+    # (Everyone's: no members to read. On a PostgreSQL server the status filter is passed
+    # on and only the pending rows come back; a join would read every member from it.)
+    everyone = where == "true" and not params
+    join = "" if everyone else "JOIN members m ON m.id = r.member_id"
+    return int(
+        db.scalar(
+            f"""SELECT count(*) FROM ce_records r {join}
+                WHERE r.status = 'pending' AND {where}""",  # noqa: S608 - fixed clauses
+            params,
+        )
+    )
+
+
+def _may_change_pending(change: Touched) -> bool:
+    """Whether a write can change which records are pending: a member's own row, a record
+    changed or removed, or one added other than approved."""
+    import pyarrow.compute as pc
+
+    return (
+        bool(change.members)
+        or any(change.rewritten.values())
+        or any(
+            pc.any(pc.not_equal(rows.column("status"), "approved")).as_py() for rows in change.added
+        )
     )
 
 

@@ -119,3 +119,18 @@ def test_the_dashboard_counts_not_eligible_members_as_the_hour_summary_does(demo
     )
     fig = charts.not_eligible_by_area(figures.not_eligible_by_area)
     assert fig.layout.yaxis.title.text == "Active members not eligible"
+
+
+def test_the_dashboard_counts_the_self_reports_awaiting_review_in_its_scope(demo_db):
+    def pending(where: str = "true") -> int:
+        return int(
+            demo_db.scalar(
+                "SELECT count(*) FROM ce_records r JOIN members m ON m.id = r.member_id"  # noqa: S608 - fixed test SQL
+                f" WHERE r.status = 'pending' AND {where}"
+            )
+        )
+
+    everyone = dashboard.headline(demo_db, Scope(), 2026)
+    director = dashboard.headline(demo_db, AREA3, 2026)
+    assert everyone.pending == pending() > 0
+    assert director.pending == pending("m.area = 'Area 3'") < everyone.pending

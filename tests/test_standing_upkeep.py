@@ -249,6 +249,9 @@ def _check(db: Database, after: object) -> None:
         assert _records_kept(db, year) == _records_now(db, year), (year, after)
         assert _eligibility_kept(db, year) == _eligibility_now(db, year), (year, after)
     assert dues.totals(db, Filters(2026)) == dues._totals(db, Filters(2026)), after
+    for areas in ((), ("Area 1",)):
+        counted = self_reports.awaiting_review(db, Filters(2026, areas=areas))
+        assert counted == self_reports._awaiting_review(db, Filters(2026, areas=areas)), after
     for year in YEARS:
         assert eligibility_counts(db, Filters(year)) == _eligibility_counts(db, Filters(year))
 
