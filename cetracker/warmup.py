@@ -118,7 +118,8 @@ class Warmer:
 
 
 def warm(db: Database) -> None:
-    """Compute what the Dashboard of an admin shows for the current CE year, and draw a chart."""
+    """Compute what the Dashboard of an admin shows for the current CE year, draw a chart,
+    and fold the in-memory tables' changes in (``Database.tidy``)."""
     from cetracker import charts, dashboard
     from cetracker import policy as policies
     from cetracker.filters import EVERYONE
@@ -126,6 +127,8 @@ def warm(db: Database) -> None:
     figures = dashboard.figures(db, EVERYONE, policies.current_ce_year(db))
     # Drawing the first chart of a process loads most of plotly (~0.7 s): do it here too.
     charts.not_eligible_by_area(figures.not_eligible_by_area)
+    # The in-memory tables' changes folded in now, not in the next viewer's patch.
+    db.tidy()
 
 
 _lock = threading.Lock()

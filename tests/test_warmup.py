@@ -151,3 +151,32 @@ def test_warming_takes_at_most_its_share_of_the_time(demo_db, monkeypatch):
     gaps = [round(b - a, 6) for a, b in zip(started, started[1:], strict=False)]
     # 0.2 s of work, then 0.8 s of rest: a fifth of the time at most.
     assert len(started) == 3 and min(gaps) >= 1.0, gaps
+
+
+def test_the_warm_up_folds_the_kept_tables_changes_in_unless_someone_writes(demo_db):
+    """DuckDB folds an in-memory database's changes in (a checkpoint, seconds at a million
+    members) inside whichever commit passes its threshold: the warm-up does it while
+    nobody writes, and steps aside when someone does."""
+    from cetracker.standing import year_standing
+    from cetracker.store.db import SCRATCH
+
+    table = year_standing(demo_db, 2026)
+    assert demo_db.tidy()
+    writer = demo_db.cursor()
+    try:
+        writer.begin()
+        writer.execute(f"UPDATE {table} SET earned = earned WHERE member_id = 1")  # noqa: S608
+        assert not demo_db.tidy()  # it would wait for the writer: it declines instead
+        writer.rollback()
+    finally:
+        writer.close()
+    assert demo_db.tidy()
+    assert SCRATCH in table
+
+
+def test_a_warm_up_ends_by_folding_the_kept_tables_changes_in(demo_db, monkeypatch):
+    tidied: list[bool] = []
+    real = demo_db.tidy
+    monkeypatch.setattr(demo_db, "tidy", lambda: tidied.append(real()) or tidied[-1])
+    warmup.warm(demo_db)
+    assert tidied == [True]

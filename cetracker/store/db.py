@@ -676,6 +676,21 @@ class Database:
         with self.transaction(reports=reports) as cur:
             cur.execute(sql, params)
 
+    def tidy(self) -> bool:
+        """Fold the changes of the in-memory tables in (a checkpoint of the scratch
+        database; it also frees what patches deleted). DuckDB does it by itself once the
+        changes pass the checkpoint threshold, inside whichever commit crosses it: a
+        viewer's patch, 0.2–3 s at a million members. The warm-up calls this while nobody
+        writes. False when a transaction was running (it is tried again next time)."""
+        cur = self.cursor()
+        try:
+            cur.execute(f"CHECKPOINT {SCRATCH}")
+            return True
+        except duckdb.Error:
+            return False
+        finally:
+            cur.close()
+
     def close(self) -> None:
         self.closed = True
         for call in list(self.after_report_write):
