@@ -50,9 +50,18 @@ def _empty(message: str) -> go.Figure:
 
 
 def _whole_numbers(fig: go.Figure, axis: str = "y") -> None:
-    """Counts of members on an axis: whole ticks only (never "2.5 members")."""
+    """Counts of members on an axis: whole ticks only (never "2.5 members"). Up to ten,
+    a tick at every whole number: Plotly's own ticks of a small count are 0, 0.2, 0.4 …,
+    which whole-number labels would show as 0, 0, 0, 1, 1, 1."""
     update = fig.update_yaxes if axis == "y" else fig.update_xaxes
-    update(tickformat=",d", rangemode="tozero")
+    # The highest bar, stacked traces added up (an upper bound is enough here).
+    highest = sum(
+        max((float(v) for v in trace[axis] if v is not None), default=0.0)
+        for trace in fig.data
+        if trace[axis] is not None
+    )
+    every = {"tick0": 0, "dtick": 1} if highest <= 10 else {}
+    update(tickformat=",d", rangemode="tozero", **every)
 
 
 # -- Hour Summary -------------------------------------------------------------

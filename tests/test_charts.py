@@ -134,3 +134,12 @@ def test_the_dashboard_counts_the_self_reports_awaiting_review_in_its_scope(demo
     director = dashboard.headline(demo_db, AREA3, 2026)
     assert everyone.pending == pending() > 0
     assert director.pending == pending("m.area = 'Area 3'") < everyone.pending
+
+
+def test_a_small_count_has_a_tick_at_each_whole_number(demo_db):
+    """One member found: ticks 0 and 1, not 0, 0.2 … shown as 0, 0, 0, 1, 1, 1."""
+    one = Filters(2026, name="100000")
+    fig = charts.eligibility_by_area(eligibility_by_area(demo_db, one))
+    assert (fig.layout.yaxis.dtick, fig.layout.yaxis.tick0) == (1, 0)
+    everyone = charts.eligibility_by_area(eligibility_by_area(demo_db, Filters(2026)))
+    assert everyone.layout.yaxis.dtick is None  # hundreds: Plotly's own whole ticks
