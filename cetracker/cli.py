@@ -264,20 +264,24 @@ def cmd_import(args: argparse.Namespace) -> int:
     # Only what an import needs: no pandas frames, fpdf or openpyxl unless failed rows
     # are written out (about 0.8 s of a short command's start).
     from cetracker import importer, providers
+    from cetracker.files import bounded
 
     if args.failed_out:
         # Checked before importing: a failure afterwards would leave the rows recorded
         # and a script that retries would get every one back as "Already recorded".
         _check_writable(args.failed_out)
-    db = _db(args)
-    provider_id = providers.provider_by_license(db, args.provider)
     path = Path(args.roster)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise CetrackerError(f"Cannot read {path}: {exc.strerror}.") from exc
+    # The file is read in its child on the other core while the database opens.
+    bounded.no_spares()
+    reading = importer.start_reading(data, path.name)
+    db = _db(args)
+    provider_id = providers.provider_by_license(db, args.provider)
     result = importer.import_roster(
-        db, data, path.name, provider_id=provider_id, uploaded_by=args.user
+        db, data, path.name, provider_id=provider_id, uploaded_by=args.user, reading=reading
     )
     counts = json.dumps(result.counts())
     if args.failed_out:

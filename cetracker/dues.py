@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cetracker import audit, config, entities
 from cetracker.filters import Filters
 from cetracker.store.db import Database, note
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DUES_STATUSES = ("paid", "partial", "unpaid", "waived")
 
@@ -99,6 +100,8 @@ def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
     ``rows`` are ``check_row`` results with ``member_id`` set. Raises
     ``entities.RowsInvalid`` for a member and year given twice, and writes nothing then.
     """
+    import pandas as pd
+
     frame = (
         rows[COLUMNS].copy()
         if isinstance(rows, pd.DataFrame)

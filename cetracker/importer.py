@@ -14,14 +14,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from itertools import compress
-from operator import not_
 from typing import TYPE_CHECKING, Any, cast
 
 from cetracker import audit, config, records, years
 from cetracker import policy as policies
 from cetracker.errors import RejectedFile
-from cetracker.files import uploads
+from cetracker.files import bounded, uploads
 from cetracker.rules import compute
 from cetracker.rules.cells import (
     EXCEL_ERRORS,
@@ -73,6 +71,8 @@ CENT = Decimal("0.01")
 # The columns read as text: an Excel error in them is named here; the others' readers name it.
 _TEXT_FIELDS = ("first_name", "last_name", "license_number")
 NAME_MISMATCH = "The last name does not match the member who holds this license number"
+_EPOCH = date(1970, 1, 1)  # a date as a number: its days since this one (Arrow's date32)
+_NO_DAY = -(2**31)  # no date: the smallest 32-bit number, no day Arrow can hold as a date32
 
 
 @dataclass
@@ -105,9 +105,20 @@ class Roster:
     texts: dict[str, list[str]]
     cells: dict[str, list[object]]
     example_rows: list[int] = field(default_factory=list)  # the template's example, skipped
+    _arrow: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.row_numbers)
+
+    def text_column(self, f: str) -> Any:
+        """A column's text as an Arrow array, made once: the checks and the stored rows
+        share it."""
+        found = self._arrow.get(f)
+        if found is None:
+            import pyarrow as pa
+
+            found = self._arrow[f] = pa.array(self.texts[f], pa.string())
+        return found
 
     def outcome(self, i: int, reasons: list[str] | None = None) -> RowOutcome:
         return RowOutcome(
@@ -231,13 +242,21 @@ def _example_rows(texts: list[list[str]]) -> list[int]:
     return [i for i in range(len(licenses)) if _is_example(first[i], last[i], licenses[i])]
 
 
-def read_roster(data: bytes, filename: str) -> Roster:
+def start_reading(data: bytes, filename: str) -> bounded.Started:
+    """Begin reading a roster file, to hand to ``import_roster`` (``reading=``): the
+    command line opens its database while the child reads. A wrong name or size raises
+    here; anything wrong inside the file, when the reading is waited for."""
+    return uploads.start_roster_sheet(data, filename, TEMPLATE_COLUMNS)
+
+
+def read_roster(data: bytes, filename: str, reading: bounded.Started | None = None) -> Roster:
     """The roster's rows as raw text by template column; reject an unreadable file whole.
 
     The file is read in a bounded child process (``files.uploads``): a hostile file
-    becomes one ``RejectedFile`` here and never touches this process.
+    becomes one ``RejectedFile`` here and never touches this process. ``reading``: that
+    reading, begun earlier by ``start_reading``.
     """
-    sheet = uploads.read_roster_sheet(data, filename, TEMPLATE_COLUMNS)
+    sheet = (reading or start_reading(data, filename)).result()
     missing = sheet.missing(TEMPLATE_COLUMNS)
     if missing:
         raise RejectedFile(
@@ -277,11 +296,9 @@ def _fmt(value: Decimal) -> str:
     return compute.format_hours(value)
 
 
-def _holders(
-    db: Database, licenses: list[str], last_names: list[str]
-) -> tuple[list[Any], list[Any]]:
-    """For each row: the member id holding its license number (or None), and whether the
-    row's last name differs from that member's (names folded as ``name_key`` does)."""
+def _holders(db: Database, roster: Roster) -> tuple[Any, Any]:
+    """For each row: the member id holding its license number (or null), and whether the
+    row's last name differs from that member's (names folded as ``name_key`` does); Arrow."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -296,7 +313,8 @@ def _holders(
     # The key is ``license_key``'s, exactly. ASCII license numbers get it in Arrow (what
     # ``license_key`` drops of ASCII is \t-\r, \x1c-\x1f, space and "-"; ``upper`` of ASCII
     # is ``ascii_upper``); only the others, once per distinct number, need Python's.
-    given = pa.array(licenses, pa.string())
+    licenses = roster.texts["license_number"]
+    given = roster.text_column("license_number")
     ascii_ = pc.string_is_ascii(given)
     stripped = pc.ascii_upper(pc.replace_substring_regex(given, r"[\t-\r\x1c-\x1f -]", ""))
     keys = pc.if_else(pc.equal(stripped, ""), pa.scalar(None, pa.string()), stripped)
@@ -322,9 +340,10 @@ def _holders(
     finally:
         cur.close()
     theirs = folded(found.column("last_name"))
-    mine = folded(pa.array(last_names, pa.string()))
-    mismatch = pc.and_(pc.not_equal(pa.array(last_names), ""), pc.not_equal(mine, theirs))
-    return found.column("id").to_pylist(), mismatch.to_pylist()
+    last_names = roster.text_column("last_name")
+    mine = folded(last_names)
+    mismatch = pc.and_(pc.not_equal(last_names, ""), pc.not_equal(mine, theirs))
+    return found.column("id"), pc.fill_null(mismatch, False)
 
 
 # The usual row settled in columns: its course known and the provider's, its hours, date and
@@ -384,15 +403,14 @@ def _settled(
         if kinds <= {str, type(None)}
         else [v.date() if type(v) is datetime else v if type(v) is date else None for v in dates]
     )
-    t = roster.texts
     cells = pa.table(
         {
             "i": pa.array(range(len(roster)), pa.int32()),
-            "number": pa.array(t["course_number"], pa.string()),
-            "hours": pa.array(t["ce_hours"], pa.string()),
+            "number": roster.text_column("course_number"),
+            "hours": roster.text_column("ce_hours"),
             "day": pa.array(typed_days, pa.date32()),
-            "day_text": pa.array(t["course_date"], pa.string()),
-            "year": pa.array(t["ce_year"], pa.string()),
+            "day_text": roster.text_column("course_date"),
+            "year": roster.text_column("ce_year"),
         }
     )
     mine = [(n, *c) for n, c in courses.items() if c[1] == provider_id]
@@ -448,7 +466,7 @@ def validate(
     """Every row's reasons, all of them, and the rows that pass, ready to record."""
     today = today or config.today()
     t = roster.texts
-    member_ids, mismatches = _holders(db, t["license_number"], t["last_name"])
+    member_ids, mismatches = _holders(db, roster)
     numbers = {n.upper() for n in set(t["course_number"])} - {""}
     courses = {
         number: (cid, pid, category, compute.hours(hrs), start, end)
@@ -533,15 +551,22 @@ def validate(
             record = records.setdefault(key, len(records))
         return _What(tuple(reasons), course[0] if course else None, day, record)
 
-    n = len(roster)
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     settled, distinct = _settled(db, roster, courses, provider_id, loaded_policies, today)
-    course_of: list[int | None] = settled.column("course_id").to_pylist()
-    day_of: list[date | None] = settled.column("day").to_pylist()
-    record_of: list[int | None] = settled.column("which").to_pylist()
+    # Each row's member, course, day (days since 1970) and record index as numbers; -1 (a
+    # day: NO_DAY) where there is none. The whole roster is checked in these columns; only
+    # the rows that are not usual get a Python step below.
+    member = member_ids.fill_null(-1).to_numpy().astype(np.int64)
+    course = settled.column("course_id").fill_null(-1).to_numpy().astype(np.int64)
+    day = pc.cast(settled.column("day"), pa.int32()).fill_null(_NO_DAY).to_numpy().astype(np.int64)
+    which = settled.column("which").fill_null(-1).to_numpy().astype(np.int64)
     course_reasons: dict[int, tuple[str, ...]] = {}
-    # The rows left over: one check per distinct (course, hours, date, year). Cells are
-    # keyed by value, and by type as well where a TRUE could be taken for the number 1.
-    left = [i for i, which in enumerate(record_of) if which is None]
+    # The rows DuckDB left over: one check per distinct (course, hours, date, year). Cells
+    # are keyed by value, and by type as well where a TRUE could be taken for the number 1.
+    left = np.flatnonzero(which < 0).tolist()
     offset = len(distinct)
     years, dates, hours = (roster.cells[f] for f in ("ce_year", "course_date", "ce_hours"))
     number = t["course_number"]
@@ -564,63 +589,72 @@ def validate(
         found = whats.get(key)
         if found is None:
             found = whats[key] = what(number[i], hours[i], dates[i], years[i])
-        course_of[i], day_of[i] = found.course_id, found.day
-        record_of[i] = None if found.record is None else offset + found.record
+        course[i] = -1 if found.course_id is None else found.course_id
+        day[i] = _NO_DAY if found.day is None else (found.day - _EPOCH).days
+        which[i] = -1 if found.record is None else offset + found.record
         if found.reasons:
             course_reasons[i] = found.reasons
-    complete = list(map(all, zip(*(t[f] for f in FIELDS), strict=True)))
-    # A cell showing an Excel error (#REF!, #N/A) is no value: its row is looked at below.
+    # All seven cells there (a cell showing an Excel error, #REF! or #N/A, is no value).
+    complete = np.ones(len(roster), dtype=bool)
+    errors = pa.array(sorted(EXCEL_ERRORS), pa.string())
     for f in FIELDS:
-        if not EXCEL_ERRORS.isdisjoint(t[f]):
-            for i, cell in enumerate(t[f]):
-                if cell in EXCEL_ERRORS:
-                    complete[i] = False
-    # The first row holding each member, course and date (a later one repeats it).
-    same = list(zip(member_ids, course_of, day_of, strict=True))
-    first_of_same = dict(zip(reversed(same), reversed(roster.row_numbers), strict=True))
-    earliest = list(map(first_of_same.__getitem__, same))
+        cells = roster.text_column(f)
+        there = pc.and_(pc.not_equal(cells, ""), pc.invert(pc.is_in(cells, value_set=errors)))
+        complete &= there.to_numpy(zero_copy_only=False)
+    # The first row holding each member, course and date (a later one repeats it): the
+    # three numbers made one key in two steps (each fits 32 bits, two of them do not).
+    row_numbers = np.asarray(roster.row_numbers, dtype=np.int64)
+    pair = np.unique((member << 32) | (course & 0xFFFFFFFF), return_inverse=True)[1]
+    same = (pair.astype(np.int64).reshape(-1) << 32) | (day & 0xFFFFFFFF)
+    _, first, group = np.unique(same, return_index=True, return_inverse=True)
+    earliest = row_numbers[first][group.reshape(-1)]
+    mismatch = mismatches.to_numpy(zero_copy_only=False)
     # The usual row: all there, its member found, its course, date, hours and year good,
     # and not a repeat. Only the others are looked at one by one.
-    usual = [
-        full and member_id is not None and not mismatch and record is not None and first == row
-        for full, member_id, mismatch, record, first, row in zip(
-            complete, member_ids, mismatches, record_of, earliest, roster.row_numbers, strict=True
-        )
-    ]
-    passing = list(compress(range(n), usual))
+    usual = complete & (member >= 0) & ~mismatch & (which >= 0) & (earliest == row_numbers)
+    passing = np.flatnonzero(usual).tolist()
     reasons = checked.reasons
-    for i in compress(range(n), map(not_, usual)):
-        member_id = member_ids[i]
-        if not complete[i]:
+    odd = np.flatnonzero(~usual)
+    for i, member_id, whole, wrong_name, course_id, on, record, first_row, row in zip(
+        odd.tolist(),
+        member[odd].tolist(),
+        complete[odd].tolist(),
+        mismatch[odd].tolist(),
+        course[odd].tolist(),
+        day[odd].tolist(),
+        which[odd].tolist(),
+        earliest[odd].tolist(),
+        row_numbers[odd].tolist(),
+        strict=True,
+    ):
+        if not whole:
             reasons[i] = [
                 f"{label} is missing" if not t[f][i] else error_reason(label, t[f][i])
                 for label, f in zip(TEMPLATE_COLUMNS, FIELDS, strict=True)
                 if not t[f][i] or (f in _TEXT_FIELDS and t[f][i] in EXCEL_ERRORS)
             ] or None
-        if member_id is None:
+        if member_id < 0:
             if t["license_number"][i] and t["license_number"][i] not in EXCEL_ERRORS:
                 checked.fail(
                     i,
                     "No member holds license number "
                     + shorten(t["license_number"][i], QUOTE_LIMIT),
                 )
-        elif mismatches[i] and t["last_name"][i] not in EXCEL_ERRORS:
+        elif wrong_name and t["last_name"][i] not in EXCEL_ERRORS:
             checked.fail(i, NAME_MISMATCH)
         if i in course_reasons:
             reasons[i] = [*(reasons[i] or ()), *course_reasons[i]]
-        if member_id is not None and day_of[i] is not None and course_of[i] is not None:
-            if earliest[i] != roster.row_numbers[i]:
-                checked.fail(
-                    i,
-                    "The same member, course and date appears earlier in this file "
-                    f"(row {earliest[i]})",
-                )
-        if reasons[i] is None and member_id is not None and record_of[i] is not None:
+        if member_id >= 0 and on != _NO_DAY and course_id >= 0 and first_row != row:
+            checked.fail(
+                i,
+                f"The same member, course and date appears earlier in this file (row {first_row})",
+            )
+        if reasons[i] is None and member_id >= 0 and record >= 0:
             passing.append(i)
     passing.sort()
     checked.rows = passing
-    checked.members = [member_ids[i] for i in passing]
-    checked.which = [cast(int, record_of[i]) for i in passing]
+    checked.members = member[passing].tolist()
+    checked.which = which[passing].tolist()
     checked.records = _records_table(distinct, list(records))
     checked.record_years = checked.records.column("ce_year").to_pylist()
     checked.courses = {c[0]: (number, c[3]) for number, c in courses.items()}
@@ -667,10 +701,12 @@ def import_roster(
     uploaded_by: str,
     progress: Progress | None = None,
     today: date | None = None,
+    reading: bounded.Started | None = None,
 ) -> ImportResult:
-    """Read, check and record a roster; processed rows and the import commit together."""
+    """Read, check and record a roster; processed rows and the import commit together.
+    ``reading``: the file's reading, begun by ``start_reading``."""
     with _collector_paused():
-        return _import(db, data, filename, provider_id, uploaded_by, progress, today)
+        return _import(db, data, filename, provider_id, uploaded_by, progress, today, reading)
 
 
 @contextmanager
@@ -694,10 +730,11 @@ def _import(
     uploaded_by: str,
     progress: Progress | None,
     today: date | None,
+    reading: bounded.Started | None,
 ) -> ImportResult:
     report = progress or (lambda _f, _t: None)
     report(0.05, "Reading the file…")
-    roster = read_roster(data, filename)
+    roster = read_roster(data, filename, reading)
     report(0.35, f"Checking {len(roster):,} rows…")
     checked = validate(db, provider_id, roster, today=today)
     sha = hashlib.sha256(data).hexdigest()
@@ -897,10 +934,7 @@ def _store_rows(cur: Any, import_id: int, roster: Roster, reasons: list[list[str
         {
             "import_id": pa.array([import_id] * len(roster), pa.int32()),
             "row_number": pa.array(roster.row_numbers, pa.int32()),
-            **{
-                f: pc.utf8_slice_codeunits(pa.array(roster.texts[f], pa.string()), 0, 1000)
-                for f in FIELDS
-            },
+            **{f: pc.utf8_slice_codeunits(roster.text_column(f), 0, 1000) for f in FIELDS},
             "outcome": pa.array(["failed" if r else "processed" for r in reasons], pa.string()),
             "reasons": pa.array(["; ".join(r) if r else None for r in reasons], pa.string()),
         }

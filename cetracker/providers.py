@@ -7,9 +7,7 @@ A provider's license number is kept as written, beside its unique comparison key
 
 from __future__ import annotations
 
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cetracker import config, entities
 from cetracker.accounts.users import User
@@ -17,6 +15,9 @@ from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import name_search
 from cetracker.rules.cells import license_key
 from cetracker.store.db import Database
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def provider_profile(db: Database, user: User) -> dict[str, Any]:
@@ -224,6 +225,8 @@ def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
     ``rows`` are ``check_row`` results; a provider holding a row's key is updated (its
     number as written, name and contact details). Raises ``entities.RowsInvalid``.
     """
+    import pandas as pd
+
     frame = (
         rows[COLUMNS].copy()
         if isinstance(rows, pd.DataFrame)

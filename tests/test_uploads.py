@@ -324,6 +324,81 @@ def test_the_child_runs_in_its_own_process():
     assert "damaged" in done.stdout
 
 
+def test_a_started_read_lets_the_caller_go_on_and_hands_back_what_run_would(monkeypatch):
+    # The command line opens its database while the child reads: starting returns at once,
+    # and waiting gives the result or the error that run gives.
+    damaged = bounded.Started("diagnose", b"PK\x03\x04?", "x.xlsx")
+    assert damaged.result() == bounded.run("diagnose", b"PK\x03\x04?", "x.xlsx")
+    assert "damaged" in damaged.result()
+    monkeypatch.setitem(bounded.TASKS, "diagnose", ("tests.hostile", "spin"))
+    began = time.perf_counter()
+    spinning = bounded.Started("diagnose", b"x", "slow.xlsx", seconds=2)
+    assert time.perf_counter() - began < 1.5  # not waited for here
+    with pytest.raises(RejectedFile, match="took more than 2 seconds to read"):
+        spinning.result()
+    assert bounded.last_usage().outcome == "time"  # the child's usage, seen by the waiter
+
+
+_CHILDREN = (
+    "import os, sys, time\n"
+    "def children():\n"
+    "    found = []\n"
+    "    for pid in filter(str.isdigit, os.listdir('/proc')):\n"
+    "        try:\n"
+    "            stat = open(f'/proc/{pid}/stat').read()\n"
+    "        except OSError:\n"
+    "            continue\n"
+    "        if int(stat.rsplit(')', 1)[1].split()[1]) == os.getpid():\n"
+    "            found.append(int(pid))\n"
+    "    return found\n"
+)
+
+
+def _script(body: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", _CHILDREN + body],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+
+
+def test_a_command_keeps_no_spare_child_and_leaves_none_reading_at_exit():
+    # A long-running app keeps one child started ahead; a command (no_spares) does not.
+    kept = _script(
+        "from cetracker.files import bounded\n"
+        "bounded.run('diagnose', b'PK\\x03\\x04?', 'x.xlsx'); time.sleep(0.5)\n"
+        "print(len(children()))\n"
+    )
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.split() == ["1"]
+    none = _script(
+        "from cetracker.files import bounded\n"
+        "bounded.no_spares()\n"
+        "bounded.run('diagnose', b'PK\\x03\\x04?', 'x.xlsx'); time.sleep(0.5)\n"
+        "print(len(children()))\n"
+    )
+    assert none.returncode == 0, none.stderr
+    assert none.stdout.split() == ["0"]
+    # A command that stops on another error while its file is still being read: the
+    # reading child goes with it, not a minute later.
+    left = _script(
+        "from cetracker.files import bounded\n"
+        "bounded.no_spares()\n"
+        "bounded.TASKS['diagnose'] = ('tests.hostile', 'spin')\n"
+        "bounded.Started('diagnose', b'x', 'x.xlsx', seconds=60); time.sleep(1)\n"
+        "print(*children())\n"
+        "sys.exit(1)\n"
+    )
+    assert left.returncode == 1, left.stderr
+    (reader,) = map(int, left.stdout.split())
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{reader}").exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not Path(f"/proc/{reader}").exists()
+
+
 def test_upload_names_and_sizes_are_checked_before_reading(monkeypatch):
     with pytest.raises(RejectedFile, match=r"Save the roster as \.xlsx, \.xlsm, \.xls"):
         uploads.read_roster_sheet(b"x", "roster.numbers", HEADER)

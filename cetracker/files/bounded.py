@@ -81,28 +81,41 @@ def last_usage() -> Usage:
 
 
 class _Spares:
-    """One child started ahead, waiting for its job on stdin."""
+    """One child started ahead, waiting for its job on stdin; and the children at work."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._spare: subprocess.Popen[bytes] | None = None
+        self._busy: set[subprocess.Popen[bytes]] = set()
+        self.wanted = True  # a spare after each job (``no_spares``: not)
 
     def take(self) -> subprocess.Popen[bytes]:
         with self._lock:
             child, self._spare = self._spare, None
         if child is None or child.poll() is not None:
             child = _start()
+        with self._lock:
+            self._busy.add(child)
         return child
+
+    def done(self, child: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            self._busy.discard(child)
 
     def refill(self) -> None:
         """Start the next spare: after a job, so that its start does not slow the job."""
         with self._lock:
-            if self._spare is None:
+            if self._spare is None and self.wanted:
                 self._spare = _start()
 
     def close(self) -> None:
+        """At exit: the spare goes, and so does a child still reading for a ``Started`` task
+        nobody waits for any more (a command that stopped on another error)."""
         with self._lock:
             child, self._spare = self._spare, None
+            busy, self._busy = self._busy, set()
+        for other in busy:
+            _kill(other)
         if child is not None:
             _kill(child)  # it holds no job
             child.wait()
@@ -127,6 +140,12 @@ def _start() -> subprocess.Popen[bytes]:
 
 _spares = _Spares()
 atexit.register(_spares.close)
+
+
+def no_spares() -> None:
+    """This process reads a file or two and ends (the command line): start no child ahead
+    of a next job that will not come (its start would take the other core from the work)."""
+    _spares.wanted = False
 
 
 def run(
@@ -158,6 +177,7 @@ def run(
             reply = b""
         finally:
             code = child.wait()
+            _spares.done(child)
             for stream in (child.stdin, child.stdout):
                 if stream is not None:
                     stream.close()
@@ -196,6 +216,44 @@ def run(
         usage.outcome = kind
         _last.usage = usage
     raise UnreadableFile(message or _too_big(filename), "memory", str(value or ""))
+
+
+class Started:
+    """A task running in a bounded child, waited for on a thread of this process: the
+    caller goes on meanwhile (the command line opens its database while the child reads,
+    on the other core). ``result()`` waits, then returns what ``run`` returns or raises
+    what it raises; ``last_usage`` is then the child's."""
+
+    def __init__(self, task: str, data: bytes, filename: str, *args: Any, **limits: Any) -> None:
+        if task not in TASKS:
+            raise ValueError(f"unknown task {task!r}")
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._usage = Usage()
+        self._thread = threading.Thread(
+            target=self._work,
+            args=(task, data, filename, args, limits),
+            name="cetracker-bounded",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _work(
+        self, task: str, data: bytes, filename: str, args: tuple[Any, ...], limits: Any
+    ) -> None:
+        try:
+            self._value = run(task, data, filename, *args, **limits)
+        except BaseException as exc:  # handed over whole, as run would have raised it
+            self._error = exc
+        finally:
+            self._usage = last_usage()
+
+    def result(self) -> Any:
+        self._thread.join()
+        _last.usage = self._usage
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 class _Watch:

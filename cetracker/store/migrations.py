@@ -11,8 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pandas as pd
-
 from cetracker.rules.cells import license_key, search_key
 
 
@@ -50,6 +48,8 @@ def _identity_keys(up: Upgrade) -> None:
     is computed here by ``license_key`` itself, so a stored key always equals what a
     look-up computes. A member also gets the key that name searches look in.
     """
+    import pandas as pd  # an old database's one-time upgrade: not every command's start
+
     members = up.cur.execute(
         "SELECT id, license_number, first_name, last_name FROM members ORDER BY id"
     ).fetchall()
