@@ -352,34 +352,50 @@ def _holders(db: Database, roster: Roster) -> tuple[Any, Any]:
 # rows it cannot settle (mistakes, unusual ways of writing) get a Python step, once per
 # distinct (course, hours, date, year).
 _FAST_SQL = r"""
-WITH typed AS (
-    SELECT r.i, c.course_id, c.category, c.hours AS approved, c.start_date, c.end_date,
-           CASE WHEN regexp_full_match(r.hours, '[0-9]{1,6}(\.[0-9]{1,2})?')
-                THEN r.hours::DECIMAL(8, 2) END AS hours,
-           coalesce(r.day, CASE
-               WHEN regexp_full_match(r.day_text, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}')
-               THEN try_strptime(r.day_text, '%m/%d/%Y')::DATE
-               WHEN regexp_full_match(r.day_text, '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}')
-               THEN try_strptime(r.day_text, '%Y-%m-%d')::DATE END) AS day,
-           CASE WHEN regexp_full_match(r.year, '[0-9]{4}') THEN r.year::INTEGER END AS year
-    FROM roster_cells r JOIN roster_courses c ON c.number = upper(r.number)
-    WHERE regexp_full_match(r.number, '[ -~]*')  -- ASCII: upper-cased alike in Python
+WITH hours AS (  -- each way of writing a value is read once: a roster repeats a few
+    SELECT text, text::DECIMAL(8, 2) AS value
+    FROM (SELECT DISTINCT hours AS text FROM roster_cells)
+    WHERE regexp_full_match(text, '[0-9]{1,6}(\.[0-9]{1,2})?')
+),
+days AS (
+    SELECT day, day_text, value,
+           CASE WHEN value <= e.ends THEN year(value) ELSE year(value) + 1 END AS ce_year
+    FROM (SELECT day, day_text, coalesce(day, CASE
+              WHEN regexp_full_match(day_text, '[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}')
+              THEN try_strptime(day_text, '%m/%d/%Y')::DATE
+              WHEN regexp_full_match(day_text, '[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}')
+              THEN try_strptime(day_text, '%Y-%m-%d')::DATE END) AS value
+          FROM (SELECT DISTINCT day, day_text FROM roster_cells))
+    JOIN roster_year_ends e ON e.calendar_year = year(value)
+    WHERE value <= $today
+),
+years AS (
+    SELECT text, text::INTEGER AS value
+    FROM (SELECT DISTINCT year AS text FROM roster_cells)
+    WHERE regexp_full_match(text, '[0-9]{4}')
+      AND text::INTEGER BETWEEN $first_year AND $last_year  -- compute.is_ce_year
+),
+numbers AS (
+    SELECT n.text, c.*
+    FROM (SELECT DISTINCT number AS text FROM roster_cells) n
+    JOIN roster_courses c ON c.number = upper(n.text)
+    WHERE regexp_full_match(n.text, '[ -~]*')  -- ASCII: upper-cased alike in Python
 ),
 settled AS (
-    SELECT t.*,
-           (dense_rank() OVER (ORDER BY t.course_id, t.category, t.year, t.day, t.hours) - 1)
-               ::INTEGER AS which
-    FROM typed t JOIN roster_year_ends e ON e.calendar_year = year(t.day)
-    WHERE t.hours > 0 AND t.hours <= t.approved
-      AND t.day <= $today
-      AND (t.start_date IS NULL OR t.day >= t.start_date)
-      AND (t.end_date IS NULL OR t.day <= t.end_date)
-      AND t.year BETWEEN $first_year AND $last_year  -- compute.is_ce_year
-      AND t.year = CASE WHEN t.day <= e.ends THEN year(t.day) ELSE year(t.day) + 1 END
+    SELECT r.i, c.course_id, c.category, h.value AS hours, d.value AS day, y.value AS year
+    FROM roster_cells r
+    JOIN numbers c ON c.text = r.number
+    JOIN hours h ON h.text = r.hours
+    JOIN days d ON d.day_text = r.day_text AND d.day IS NOT DISTINCT FROM r.day
+    JOIN years y ON y.text = r.year
+    WHERE h.value > 0 AND h.value <= c.hours
+      AND (c.start_date IS NULL OR d.value >= c.start_date)
+      AND (c.end_date IS NULL OR d.value <= c.end_date)
+      AND y.value = d.ce_year
 )
-SELECT r.i, s.course_id, s.day, s.which, s.category, s.year AS ce_year, s.hours
-FROM roster_cells r LEFT JOIN settled s USING (i)
-ORDER BY r.i
+SELECT i, course_id, day, category, year AS ce_year, hours,
+       (dense_rank() OVER (ORDER BY course_id, category, year, day, hours) - 1)::INTEGER AS which
+FROM settled
 """
 
 
@@ -391,9 +407,9 @@ def _settled(
     loaded_policies: list[compute.Policy],
     today: date,
 ) -> tuple[Any, Any]:
-    """For every row (in order): the course id, day and record index (``which``) DuckDB
-    settled, all None for a row it left to Python; and the settled rows' distinct records
-    (which, course id, category, CE year, date, hours). Arrow tables."""
+    """The rows DuckDB settled (row index ``i``, course id, day and record index ``which``;
+    the others are left to Python), and their distinct records (which, course id,
+    category, CE year, date, hours). Arrow tables."""
     import pyarrow as pa
 
     dates = roster.cells["course_date"]
@@ -451,13 +467,13 @@ def _settled(
         cur.register("roster_settled", found)
         distinct = cur.execute(
             """SELECT DISTINCT which, course_id, category, ce_year, day AS course_date, hours
-               FROM roster_settled WHERE which IS NOT NULL ORDER BY which"""
+               FROM roster_settled ORDER BY which"""
         ).to_arrow_table()
         for name in ("roster_cells", "roster_courses", "roster_year_ends", "roster_settled"):
             cur.unregister(name)
     finally:
         cur.close()
-    return found.select(["course_id", "day", "which"]), distinct
+    return found.select(["i", "course_id", "day", "which"]), distinct
 
 
 def validate(
@@ -560,9 +576,13 @@ def validate(
     # day: NO_DAY) where there is none. The whole roster is checked in these columns; only
     # the rows that are not usual get a Python step below.
     member = member_ids.fill_null(-1).to_numpy().astype(np.int64)
-    course = settled.column("course_id").fill_null(-1).to_numpy().astype(np.int64)
-    day = pc.cast(settled.column("day"), pa.int32()).fill_null(_NO_DAY).to_numpy().astype(np.int64)
-    which = settled.column("which").fill_null(-1).to_numpy().astype(np.int64)
+    course = np.full(len(roster), -1, dtype=np.int64)
+    day = np.full(len(roster), _NO_DAY, dtype=np.int64)
+    which = np.full(len(roster), -1, dtype=np.int64)
+    at = settled.column("i").to_numpy()
+    course[at] = settled.column("course_id").to_numpy()
+    day[at] = pc.cast(settled.column("day"), pa.int32()).to_numpy()
+    which[at] = settled.column("which").to_numpy()
     course_reasons: dict[int, tuple[str, ...]] = {}
     # The rows DuckDB left over: one check per distinct (course, hours, date, year). Cells
     # are keyed by value, and by type as well where a TRUE could be taken for the number 1.
