@@ -969,16 +969,18 @@ def _store_records(cur: Any, import_id: int, uploaded_by: str, skip: set[int]) -
     import pyarrow as pa
 
     cur.register("roster_skip", pa.table({"row": pa.array(sorted(skip), pa.int32())}))
+    # Made once: the records module reads the rows several times (years, who, values).
+    adding = cur.execute(
+        f"""SELECT member_id, course_id, NULL::VARCHAR AS title,
+                   NULL::VARCHAR AS provider_name, ce_year, course_date, hours, category
+            FROM {_ROSTER_ROWS} WHERE row NOT IN (SELECT row FROM roster_skip) ORDER BY row"""  # noqa: S608
+    ).to_arrow_table()
+    cur.register("roster_adding", adding)
     records.insert_many(
-        cur,
-        f"""(SELECT member_id, course_id, NULL AS title, NULL AS provider_name, ce_year,
-                    course_date, hours, category
-             FROM {_ROSTER_ROWS} WHERE row NOT IN (SELECT row FROM roster_skip) ORDER BY row)""",  # noqa: S608
-        source="roster import",
-        created_by=uploaded_by,
-        import_id=import_id,
+        cur, "roster_adding", source="roster import", created_by=uploaded_by, import_id=import_id
     )
-    cur.unregister("roster_skip")
+    for name in ("roster_skip", "roster_adding"):
+        cur.unregister(name)
 
 
 def preview_frame(roster: Roster, rows: int = 10) -> pd.DataFrame:

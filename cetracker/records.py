@@ -304,13 +304,11 @@ def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None
     """
     if not noting():
         return
-    pairs = [
-        (year, m)
-        for year, members in cur.execute(
+    by_year = dict(
+        cur.execute(
             f"SELECT ce_year, list(DISTINCT member_id) FROM {rows} GROUP BY ce_year"  # noqa: S608
         ).fetchall()
-        for m in members
-    ]
+    )
     with_course = (
         added is not None
         and not cur.execute(
@@ -318,7 +316,7 @@ def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None
         ).fetchone()[0]
     )
     if not with_course or added is None:
-        note(records=pairs)
+        note(records_by_year=by_year)
         return
     values = cur.execute(
         f"""SELECT member_id::INTEGER AS member_id, ce_year::INTEGER AS ce_year,
@@ -329,7 +327,7 @@ def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None
             FROM {rows}""",  # noqa: S608
         added,
     ).to_arrow_table()
-    note(records=pairs, added=values)
+    note(records_by_year=by_year, added=values)
 
 
 def _note_record(cur: Any, record_id: int) -> None:
