@@ -451,8 +451,9 @@ def _update_added(
     members: set[int],
     params: dict[str, object],
 ) -> None:
-    """Members whose records of the year were only added to (none in a category with a
-    minimum): the added hours and courses add to the figures the table holds."""
+    """Members whose records of the year were only added to: the added hours and courses
+    add to the figures the table holds (their categories with a minimum, where the
+    additions reach one, are counted again next: ``_update_categories``)."""
     import pyarrow as pa
 
     cur.register("added_records", pa.concat_tables([a for c in changes for a in c.added]))
@@ -473,6 +474,46 @@ def _update_added(
     _update_figures(cur, table, changed, added, figures, params, more=more)
     cur.unregister("added_members")
     cur.unregister("added_records")
+
+
+def _update_categories(
+    cur: duckdb.DuckDBPyConnection,
+    table: str,
+    columns: tuple[str, ...],
+    records: str,
+    members: set[int],
+    params: dict[str, object],
+    *,
+    reasons: bool,
+) -> None:
+    """Members whose records of the year were only added to, some in a category with a
+    minimum (after ``_update_added``): their hours in those categories are counted again
+    from ``records`` (the categories only, by the same SQL as the Hour Summary's), and the
+    figures that follow from them are updated in place."""
+    among = _register_members(cur, "category_members", members)
+    ctes = _CATEGORY_CTES.format(
+        records=records,
+        records_of=f"AND member_id {among}",
+        members="(SELECT id FROM category_members)",
+        reasons=_CATEGORY_REASONS if reasons else "NULL::VARCHAR AS reasons",
+    )
+    counted = f"""WITH {ctes.rstrip().rstrip(",")}
+                  SELECT a.id AS member_id, coalesce(c.short_count, 0) AS short_count,
+                         c.reasons
+                  FROM category_members a LEFT JOIN categories_short c ON c.member_id = a.id"""  # noqa: S608 - SQL of code
+    figures = _figures(
+        "s.earned::DECIMAL(18, 2)",
+        "s.carried_in::DECIMAL(18, 2)",
+        "s.status",
+        "n.short_count",
+        "n.reasons" if reasons else None,
+    )
+    more = ", categories_short = n.short_count" + (
+        ", category_reasons = n.reasons" if reasons else ""
+    )
+    changed = tuple(c for c in columns if c in ("eligible", "why_not_eligible"))
+    _update_figures(cur, table, changed, counted, figures, params, more=more)
+    cur.unregister("category_members")
 
 
 # A write touching more members than this rebuilds a year's table instead of patching it.
@@ -531,15 +572,17 @@ def _kept_standing(
         touched = reach.touched
         carried: set[int] = set()
         added: set[int] = set()
+        categories: set[int] = set()
         rules = Rules.of(db)
         params = _rule_params(rules, year)
         if not snapshot_year(db, year):  # a closed year's figures are its snapshot's
-            # Members whose own row and categories stay as they were keep their row; their
-            # figures are updated in place (cheaper than computing the rows again).
+            # Members whose own row stays as it was keep their row; their figures are
+            # updated in place (cheaper than computing the rows again).
             carried = reach.carried
             if exact:  # the table holds no write later than its mark: sums can grow
+                added = reach.added
                 minimums = list(compute.binding_minimums(rules.minimum_sets, year))
-                added = _without_minimums(changes, year, reach.added, minimums)
+                categories = added - _without_minimums(changes, year, added, minimums)
         again = touched - carried - added
         if again:
             among = _register_members(cur, "touched_members", again)
@@ -562,6 +605,8 @@ def _kept_standing(
             _update_carried(cur, table, figures, records, carried, params)
         if added:
             _update_added(cur, table, figures, changes, added, params)
+        if categories:
+            _update_categories(cur, table, figures, records, categories, params, reasons=reasons)
         return True
 
     return db.maintained_table(f"{family}_{int(year)}", build, patch, lambda: _two_years(db, year))

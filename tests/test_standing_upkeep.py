@@ -352,6 +352,25 @@ def test_a_roster_adds_its_hours_to_the_kept_rows_once(db, monkeypatch):
     assert {1, 3} in added  # standing_2025's members, their sums grown
     added.clear()
 
+    # Hours in a category with a minimum (Ethics, 2 hours): added in place as well, and
+    # those members' categories counted again (one short of it, one not).
+    counted: list[set[int]] = []
+    real_categories = standing._update_categories
+
+    def counting(cur, table, columns, records, members, params, *, reasons):
+        counted.append(set(members))
+        real_categories(cur, table, columns, records, members, params, reasons=reasons)
+
+    monkeypatch.setattr(standing, "_update_categories", counting)
+    _import(db, [(0, 2, 1330, 1), (2, 2, 1340, 3)])
+    _check(db, "a roster of a course with a minimum")
+    assert {1, 3} in added and {1, 3} in counted
+    why = db.scalar(
+        f"SELECT why_not_eligible FROM {year_standing(db, 2025)} WHERE member_id = 1"  # noqa: S608
+    )
+    assert why.endswith("Ethics: 1 of 2 hours"), why
+    added.clear()
+
     # A roster commits while 2025's records (what its standing is computed from) are read
     # for the standing's build: the standing holds it, though its mark (taken before the
     # build) does not count it.
