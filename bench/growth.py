@@ -12,7 +12,8 @@ size after size in one process: the raw DuckDB floor (earned per member for a ye
 year's standing from scratch, the Hour Summary after a filter change, Conference Detail
 for one area and the Dashboard's figures right after a write. Prints a table of
 medians, writes them to bench/results/growth-<time>.json and draws them on log-log axes
-(an SVG written here, no plotting library: the figure is a few lines).
+(an SVG written here: plotly writes SVG only through kaleido and a browser, and
+these few lines need neither).
 """
 
 from __future__ import annotations
@@ -140,9 +141,11 @@ def svg(sizes: list[int], figures: dict[int, dict[str, float]]) -> str:
     members" line through the floor's first point for comparison."""
     width, height, left, right, top, bottom = 760, 440, 70, 250, 30, 50
     lo_x, hi_x = math.log10(min(sizes)), math.log10(max(sizes))
+    if hi_x == lo_x:  # one size: centred
+        lo_x, hi_x = lo_x - 0.5, hi_x + 0.5
     values = [v for f in figures.values() for v in f.values() if v > 0]
     lo_y = math.floor(math.log10(min(values)))
-    hi_y = math.ceil(math.log10(max(values)))
+    hi_y = max(lo_y + 1, math.ceil(math.log10(max(values))))
 
     def x(members: float) -> float:
         return left + (math.log10(members) - lo_x) / (hi_x - lo_x) * (width - left - right)

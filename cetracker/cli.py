@@ -265,7 +265,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     # Only what an import needs: no pandas frames, fpdf or openpyxl unless failed rows
     # are written out (about 0.8 s of a short command's start).
     from cetracker import importer, providers
-    from cetracker.files import bounded
 
     if args.failed_out:
         # Checked before importing: a failure afterwards would leave the rows recorded
@@ -277,7 +276,6 @@ def cmd_import(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CetrackerError(f"Cannot read {path}: {exc.strerror}.") from exc
     # The file is read in its child on the other core while the database opens.
-    bounded.no_spares()
     reading = importer.start_reading(data, path.name)
     db = _db(args)
     provider_id = providers.provider_by_license(db, args.provider)
@@ -652,9 +650,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def command() -> int:
-    """The ``cetracker`` command: ``main``, then the process ends. Python's last collections
-    would walk every object of pandas, pyarrow and numpy once more on the way out (0.2 s
-    of a short command); frozen, they are left to the end of the process."""
+    """The ``cetracker`` command: ``main``, then the process ends. It reads a file or two
+    at most: no child is started ahead for a next one (``bounded.no_spares``). Python's
+    last collections would walk every object of pandas, pyarrow and numpy once more on
+    the way out (0.2 s of a short command); frozen, they are left to the end of the
+    process."""
+    from cetracker.files import bounded
+
+    bounded.no_spares()
     code = main()
     gc.freeze()
     return code

@@ -72,7 +72,7 @@ CENT = Decimal("0.01")
 _TEXT_FIELDS = ("first_name", "last_name", "license_number")
 NAME_MISMATCH = "The last name does not match the member who holds this license number"
 _EPOCH = date(1970, 1, 1)  # a date as a number: its days since this one (Arrow's date32)
-_NO_DAY = -(2**31)  # no date: the smallest 32-bit number, no day Arrow can hold as a date32
+_NO_DAY = -(2**31)  # no date: the smallest 32-bit number, far from any day of years 1-9999
 
 
 @dataclass
@@ -105,7 +105,7 @@ class Roster:
     texts: dict[str, list[str]]
     cells: dict[str, list[object]]
     example_rows: list[int] = field(default_factory=list)  # the template's example, skipped
-    _arrow: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    _arrow: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.row_numbers)
@@ -254,7 +254,7 @@ def read_roster(data: bytes, filename: str, reading: bounded.Started | None = No
 
     The file is read in a bounded child process (``files.uploads``): a hostile file
     becomes one ``RejectedFile`` here and never touches this process. ``reading``: that
-    reading, begun earlier by ``start_reading``.
+    reading, begun earlier by ``start_reading`` with these same bytes.
     """
     sheet = (reading or start_reading(data, filename)).result()
     missing = sheet.missing(TEMPLATE_COLUMNS)
@@ -353,7 +353,7 @@ def _holders(db: Database, roster: Roster) -> tuple[Any, Any]:
 # distinct (course, hours, date, year).
 _FAST_SQL = r"""
 WITH hours AS (  -- each way of writing a value is read once: a roster repeats a few
-    SELECT text, text::DECIMAL(8, 2) AS value
+    SELECT text, TRY_CAST(text AS DECIMAL(8, 2)) AS value
     FROM (SELECT DISTINCT hours AS text FROM roster_cells)
     WHERE regexp_full_match(text, '[0-9]{1,6}(\.[0-9]{1,2})?')
 ),
@@ -370,10 +370,10 @@ days AS (
     WHERE value <= $today
 ),
 years AS (
-    SELECT text, text::INTEGER AS value
+    SELECT text, TRY_CAST(text AS INTEGER) AS value
     FROM (SELECT DISTINCT year AS text FROM roster_cells)
-    WHERE regexp_full_match(text, '[0-9]{4}')
-      AND text::INTEGER BETWEEN $first_year AND $last_year  -- compute.is_ce_year
+    WHERE regexp_full_match(text, '[0-9]{4}')  -- (a filter's order is the planner's: try)
+      AND TRY_CAST(text AS INTEGER) BETWEEN $first_year AND $last_year  -- compute.is_ce_year
 ),
 numbers AS (
     SELECT n.text, c.*
@@ -573,7 +573,7 @@ def validate(
 
     settled, distinct = _settled(db, roster, courses, provider_id, loaded_policies, today)
     # Each row's member, course, day (days since 1970) and record index as numbers; -1 (a
-    # day: NO_DAY) where there is none. The whole roster is checked in these columns; only
+    # day: _NO_DAY) where there is none. The whole roster is checked in these columns; only
     # the rows that are not usual get a Python step below.
     member = member_ids.fill_null(-1).to_numpy().astype(np.int64)
     course = np.full(len(roster), -1, dtype=np.int64)

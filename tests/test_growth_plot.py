@@ -36,3 +36,10 @@ def test_each_figure_is_a_line_rising_with_the_members_on_log_axes():
     labels = [t.text for t in root.iter(f"{SVG}text")]
     assert {"20k", "200k", "2M"} <= set(labels)
     assert all(name.split(":")[0] in labels for name in growth.FIGURES)
+
+
+def test_one_size_or_one_decade_still_draws():
+    growth = _growth()
+    flat = {100_000: dict.fromkeys(growth.FIGURES, 10.0)}
+    root = ET.fromstring(growth.svg([100_000], flat))
+    assert len(root.findall(f"{SVG}polyline")) == len(growth.FIGURES)

@@ -110,12 +110,18 @@ class _Spares:
 
     def close(self) -> None:
         """At exit: the spare goes, and so does a child still reading for a ``Started`` task
-        nobody waits for any more (a command that stopped on another error)."""
+        nobody waits for any more (a command that stopped on another error); no spare is
+        started after this."""
         with self._lock:
+            self.wanted = False
             child, self._spare = self._spare, None
             busy, self._busy = self._busy, set()
         for other in busy:
-            _kill(other)
+            _kill(other)  # still ours to kill: run() forgets a child before it reaps it
+            try:
+                other.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                pass
         if child is not None:
             _kill(child)  # it holds no job
             child.wait()
@@ -163,8 +169,7 @@ def run(
     of memory, out of time or into a bug becomes ``UnreadableFile``; for memory the
     message is ``on_memory()`` when given (it may look into the file in a child of its own).
     """
-    if task not in TASKS:
-        raise ValueError(f"unknown task {task!r}")
+    _known(task)
     job = pickle.dumps((TASKS[task], data, filename, args, memory, seconds), protocol=5)
     started = time.perf_counter()
     with _RUNNING:
@@ -176,8 +181,8 @@ def run(
             _kill(child)
             reply = b""
         finally:
+            _spares.done(child)  # before it is reaped: its pid is then no longer ours to kill
             code = child.wait()
-            _spares.done(child)
             for stream in (child.stdin, child.stdout):
                 if stream is not None:
                     stream.close()
@@ -218,6 +223,11 @@ def run(
     raise UnreadableFile(message or _too_big(filename), "memory", str(value or ""))
 
 
+def _known(task: str) -> None:
+    if task not in TASKS:
+        raise ValueError(f"unknown task {task!r}")
+
+
 class Started:
     """A task running in a bounded child, waited for on a thread of this process: the
     caller goes on meanwhile (the command line opens its database while the child reads,
@@ -225,8 +235,7 @@ class Started:
     what it raises; ``last_usage`` is then the child's."""
 
     def __init__(self, task: str, data: bytes, filename: str, *args: Any, **limits: Any) -> None:
-        if task not in TASKS:
-            raise ValueError(f"unknown task {task!r}")
+        _known(task)  # here, on the caller's thread
         self._value: Any = None
         self._error: BaseException | None = None
         self._usage = Usage()
