@@ -366,21 +366,15 @@ def _script(body: str) -> subprocess.CompletedProcess[str]:
 
 def test_a_command_keeps_no_spare_child_and_leaves_none_reading_at_exit():
     # A long-running app keeps one child started ahead; a command (no_spares) does not.
-    kept = _script(
-        "from cetracker.files import bounded\n"
-        "bounded.run('diagnose', b'PK\\x03\\x04?', 'x.xlsx'); time.sleep(0.5)\n"
-        "print(len(children()))\n"
-    )
-    assert kept.returncode == 0, kept.stderr
-    assert kept.stdout.split() == ["1"]
-    none = _script(
-        "from cetracker.files import bounded\n"
-        "bounded.no_spares()\n"
-        "bounded.run('diagnose', b'PK\\x03\\x04?', 'x.xlsx'); time.sleep(0.5)\n"
-        "print(len(children()))\n"
-    )
-    assert none.returncode == 0, none.stderr
-    assert none.stdout.split() == ["0"]
+    for setup, spares in (("", "1"), ("bounded.no_spares()\n", "0")):
+        done = _script(
+            "from cetracker.files import bounded\n"
+            + setup
+            + "bounded.run('diagnose', b'PK\\x03\\x04?', 'x.xlsx'); time.sleep(0.5)\n"
+            "print(len(children()))\n"
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.split() == [spares], setup
     # A command that stops on another error while its file is still being read: the
     # reading child goes with it, not a minute later.
     left = _script(
