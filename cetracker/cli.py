@@ -25,7 +25,7 @@ from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
 from cetracker.rules import compute
-from cetracker.store.db import Database, holds_database, open_database, redacted
+from cetracker.store.db import Database, close_all, holds_database, open_database, redacted
 
 if TYPE_CHECKING:
     from cetracker import reminders
@@ -659,6 +659,7 @@ def command() -> int:
 
     bounded.no_spares()
     code = main()
+    close_all()  # each database closed (and checkpointed) by name, not left to the collector
     gc.freeze()
     return code
 

@@ -152,3 +152,35 @@ def test_ids_written_as_constants_name_exactly_those_rows(tmp_path):
         assert db.scalar(none_of) == 10
     finally:
         db.close()
+
+
+def test_a_process_that_dies_after_creating_the_database_leaves_one_that_opens(tmp_path):
+    # DuckDB 1.5.5 cannot replay a write-ahead log that creates a table with a nextval()
+    # default: the new schema must be in the file before the process can die (a `cetracker
+    # init` killed, a server stopped hard). The child ends without closing anything.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "new.duckdb"
+    script = (
+        "import os, sys; from cetracker.store.db import Database\n"
+        "db = Database(sys.argv[1])\n"
+        "with db.transaction() as cur:\n"
+        '    cur.execute("INSERT INTO providers (license_number, license_key, name)'
+        " VALUES ('P1', 'P1', 'Kept')\")\n"
+        "os._exit(0)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[1],
+        env={**os.environ, "CETRACKER_SCHEDULER_MINUTES": "0"},
+    )
+    assert done.returncode == 0, done.stderr
+    db = Database(path)
+    assert db.scalar("SELECT name FROM providers") == "Kept"
+    db.close()

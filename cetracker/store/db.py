@@ -751,6 +751,13 @@ class Database:
                             [version, name],
                         )
                 applied.append(version)
+            if applied and not self.server:
+                # The new schema goes into the file now, not only the write-ahead log:
+                # DuckDB 1.5.5 cannot replay a log that creates a table whose column
+                # defaults to nextval() ("GetDefaultDatabase with no default database
+                # set"), so a process that died before closing the file would leave a
+                # database that no longer opens.
+                self._con.execute("CHECKPOINT")
         return applied
 
     def _migrate_with(self, version: int, name: str, step: Callable[[Upgrade], None]) -> None:
