@@ -395,10 +395,10 @@ def test_a_command_keeps_no_spare_child_and_leaves_none_reading_at_exit():
 
 def test_upload_names_and_sizes_are_checked_before_reading(monkeypatch):
     with pytest.raises(RejectedFile, match=r"Save the roster as \.xlsx, \.xlsm, \.xls"):
-        uploads.read_roster_sheet(b"x", "roster.numbers", HEADER)
+        uploads.start_roster_sheet(b"x", "roster.numbers", HEADER)
     monkeypatch.setenv("CETRACKER_MAX_UPLOAD_MB", "1")
     with pytest.raises(RejectedFile, match="more than the 1 MB limit"):
-        uploads.read_roster_sheet(b"x" * 2_000_000, "roster.csv", HEADER)
+        uploads.start_roster_sheet(b"x" * 2_000_000, "roster.csv", HEADER)
     assert uploads.uploader_limit_mb() == 1
 
 

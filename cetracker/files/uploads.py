@@ -66,15 +66,10 @@ def _explain(data: bytes, filename: str) -> str | None:
     return found
 
 
-def read_roster_sheet(data: bytes, filename: str, wanted: Sequence[str]) -> Sheet:
-    """The first visible sheet (or the CSV) of an upload, with the ``wanted`` columns only."""
-    sheet: Sheet = start_roster_sheet(data, filename, wanted).result()
-    return sheet
-
-
 def start_roster_sheet(data: bytes, filename: str, wanted: Sequence[str]) -> bounded.Started:
-    """``read_roster_sheet`` begun: the cheap checks now (they raise here), the reading in
-    its child while the caller goes on; ``result()`` is the sheet."""
+    """The first visible sheet (or the CSV) of an upload, with the ``wanted`` columns only,
+    begun: the cheap checks now (they raise here), the reading in its child while the
+    caller goes on; ``result()`` is the ``Sheet``."""
     check_spreadsheet_name(filename)
     check_size(data, filename, "roster")
     return bounded.Started(
