@@ -141,20 +141,69 @@ def outstanding_sql(alias: str) -> str:
     )
 
 
+NO_DUES_RECORD = "no dues record"
+
+
+def members_dues_sql(filters: Filters, *, ordered: bool = True) -> tuple[str, dict[str, object]]:
+    """Per member: the year's dues row, or "no dues record" (never "unpaid", SPEC §2).
+
+    Outstanding = due − paid for paid, partial and unpaid rows; a waived row owes
+    nothing; a member without a row owes nothing that is recorded (empty). ``ordered``
+    sorts the rows in report order (not wanted under an aggregate).
+    """
+    where, params = filters.member_where("m")
+    # With filters, only the chosen members' dues rows are joined (the year holds a row
+    # per member: a million at a statewide board, against an area's hundred thousand).
+    # The members' clause is the same SQL with the same parameters, on another alias.
+    same_members = filters.member_where("c")[0]
+    chosen = (
+        ""
+        if where == "true"
+        else f"AND d.member_id IN (SELECT c.id FROM members c WHERE {same_members})"  # noqa: S608
+    )
+    order = "ORDER BY m.last_name, m.first_name, m.license_number" if ordered else ""
+    return (
+        f"""SELECT m.license_number, m.first_name, m.last_name, m.county, m.area,
+                   $year::INTEGER AS year, d.amount_due::DOUBLE AS amount_due,
+                   d.amount_paid::DOUBLE AS amount_paid,
+                   ({outstanding_sql("d")})::DOUBLE AS outstanding,
+                   d.paid_date, coalesce(d.status, '{NO_DUES_RECORD}') AS status
+            FROM members m
+            LEFT JOIN (SELECT * FROM dues d WHERE d.year = $year {chosen}) d
+                ON d.member_id = m.id
+            WHERE {where}
+            {order}""",  # noqa: S608
+        {**params, "year": filters.year},
+    )
+
+
 @dataclass(frozen=True)
 class DuesTotals:
     """Dues for a year among the filtered members: one definition for the Dues report, Dues
     Entry and the Dashboard (SPEC §2)."""
 
-    members: int  # members matching the filters
-    with_dues: int  # of those, members with a dues row for the year
+    statuses: dict[str, int]  # members per status, "no dues record" included
     paid: float
     outstanding: float
-    paid_in_full: int  # rows paid or waived
+
+    @property
+    def members(self) -> int:
+        """Members matching the filters."""
+        return sum(self.statuses.values())
 
     @property
     def no_record(self) -> int:
-        return self.members - self.with_dues
+        return self.statuses.get(NO_DUES_RECORD, 0)
+
+    @property
+    def with_dues(self) -> int:
+        """Members with a dues row for the year."""
+        return self.members - self.no_record
+
+    @property
+    def paid_in_full(self) -> int:
+        """Members whose dues are paid or waived: they owe nothing for the year."""
+        return self.statuses.get("paid", 0) + self.statuses.get("waived", 0)
 
     @property
     def paid_share(self) -> float:
@@ -173,17 +222,18 @@ def totals(db: Database, filters: Filters) -> DuesTotals:
 
 
 def _totals(db: Database, filters: Filters) -> DuesTotals:
-    where, params = filters.member_where("m")
-    row = db.one(
-        f"""SELECT count(*), count(d.member_id), coalesce(sum(d.amount_paid), 0)::DOUBLE,
-                   coalesce(sum({outstanding_sql("d")}), 0)::DOUBLE,
-                   count(*) FILTER (WHERE d.status IN ('paid', 'waived'))
-            FROM members m LEFT JOIN dues d ON d.member_id = m.id AND d.year = $year
-            WHERE {where}""",  # noqa: S608  (fixed clauses; values are parameters)
-        {**params, "year": filters.year},
+    sql, params = members_dues_sql(filters, ordered=False)
+    rows = db.rows(
+        f"""SELECT status, count(*), coalesce(sum(amount_paid), 0)::DOUBLE,
+                   coalesce(sum(outstanding), 0)::DOUBLE
+            FROM ({sql}) GROUP BY status""",  # noqa: S608  (fixed clauses; values are parameters)
+        params,
     )
-    assert row is not None  # an aggregate always yields a row
-    return DuesTotals(int(row[0]), int(row[1]), float(row[2]), float(row[3]), int(row[4]))
+    return DuesTotals(
+        statuses={str(status): int(n) for status, n, _, _ in rows},
+        paid=sum(float(r[2]) for r in rows),
+        outstanding=sum(float(r[3]) for r in rows),
+    )
 
 
 def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> int:

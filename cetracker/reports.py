@@ -180,91 +180,22 @@ def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.
     )
 
 
-NO_DUES_RECORD = "no dues record"
-
-
-def _dues_sql(filters: Filters, *, ordered: bool = True) -> tuple[str, dict[str, object]]:
-    """Per member: the year's dues row, or "no dues record" (never "unpaid", SPEC §2).
-
-    Outstanding = due − paid for paid, partial and unpaid rows; a waived row owes
-    nothing; a member without a row owes nothing that is recorded (empty). ``ordered``
-    sorts the rows in report order (not wanted under an aggregate).
-    """
-    where, params = filters.member_where("m")
-    # With filters, only the chosen members' dues rows are joined (the year holds a row
-    # per member: a million at a statewide board, against an area's hundred thousand).
-    # The members' clause is the same SQL with the same parameters, on another alias.
-    same_members = filters.member_where("c")[0]
-    chosen = (
-        ""
-        if where == "true"
-        else f"AND d.member_id IN (SELECT c.id FROM members c WHERE {same_members})"  # noqa: S608
-    )
-    order = "ORDER BY m.last_name, m.first_name, m.license_number" if ordered else ""
-    return (
-        f"""SELECT m.license_number, m.first_name, m.last_name, m.county, m.area,
-                   $year::INTEGER AS year, d.amount_due::DOUBLE AS amount_due,
-                   d.amount_paid::DOUBLE AS amount_paid,
-                   ({dues_rules.outstanding_sql("d")})::DOUBLE AS outstanding,
-                   d.paid_date, coalesce(d.status, '{NO_DUES_RECORD}') AS status
-            FROM members m
-            LEFT JOIN (SELECT * FROM dues d WHERE d.year = $year {chosen}) d
-                ON d.member_id = m.id
-            WHERE {where}
-            {order}""",  # noqa: S608
-        {**params, "year": filters.year},
-    )
-
-
 def dues(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
     """Dues status for year Y; a member without a dues row shows "no dues record"."""
-    sql, params = _dues_sql(filters)
+    sql, params = dues_rules.members_dues_sql(filters)
     return db.cached_frame(_limited(sql, limit), params)
 
 
-@dataclass(frozen=True)
-class DuesTotals:
-    members: int
-    paid: float
-    outstanding: float
-    paid_in_full: int
-    statuses: dict[str, int]  # members per status, "no dues record" included
-
-
-def _dues_groups(db: Database, filters: Filters) -> pd.DataFrame:
-    """Members, dollars paid and outstanding per dues status and per area, in one pass:
-    what the totals and the chart of the Dues page show (``by`` says which grouping)."""
-    sql, params = _dues_sql(filters, ordered=False)
+def dues_by_area(db: Database, filters: Filters) -> pd.DataFrame:
+    """Dollars paid and outstanding per area, for the Dues chart (its totals, and the
+    members per status, are ``dues.totals``)."""
+    sql, params = dues_rules.members_dues_sql(filters, ordered=False)
     return db.cached_frame(
-        f"""SELECT CASE WHEN grouping(area) = 1 THEN 'status' ELSE 'area' END AS by,
-                   status, area, count(*) AS members,
-                   coalesce(sum(amount_paid), 0)::DOUBLE AS paid,
+        f"""SELECT area, coalesce(sum(amount_paid), 0)::DOUBLE AS paid,
                    coalesce(sum(outstanding), 0)::DOUBLE AS outstanding
-            FROM ({sql}) GROUP BY GROUPING SETS ((status), (area))""",  # noqa: S608
+            FROM ({sql}) GROUP BY area ORDER BY area NULLS LAST""",  # noqa: S608
         params,
     )
-
-
-def dues_totals(db: Database, filters: Filters) -> DuesTotals:
-    groups = _dues_groups(db, filters)
-    rows = groups[groups["by"] == "status"]
-    statuses = {
-        str(status): int(n) for status, n in zip(rows["status"], rows["members"], strict=True)
-    }
-    return DuesTotals(
-        members=sum(statuses.values()),
-        paid=float(rows["paid"].sum()),
-        outstanding=float(rows["outstanding"].sum()),
-        paid_in_full=statuses.get("paid", 0),
-        statuses=statuses,
-    )
-
-
-def dues_by_area(db: Database, filters: Filters) -> pd.DataFrame:
-    """Dollars paid and outstanding per area, for the Dues chart."""
-    groups = _dues_groups(db, filters)
-    areas = groups[groups["by"] == "area"][["area", "paid", "outstanding"]]
-    return areas.sort_values("area", na_position="last").reset_index(drop=True)
 
 
 def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFrame:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cetracker import charts, reports
+from cetracker import charts, dues, reports
 from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
@@ -11,14 +11,18 @@ db = session.database()
 
 st.title("Clerk Dues Report")
 filters = widgets.filter_bar(db, user, "dues")
-totals = reports.dues_totals(db, filters)
+totals = dues.totals(db, filters)
 frame = reports.dues(db, filters, limit=widgets.MAX_ROWS_SHOWN)
 cols = st.columns(4)
 cols[0].metric("Members", f"{totals.members:,}")
 cols[1].metric("Paid", f"${totals.paid:,.2f}")
 cols[2].metric("Outstanding", f"${totals.outstanding:,.2f}")
-cols[3].metric("Paid in full", f"{totals.paid_in_full:,}")
-missing = totals.statuses.get(reports.NO_DUES_RECORD, 0)
+cols[3].metric(
+    "Paid in full",
+    f"{totals.paid_in_full:,}",
+    help="Members whose dues for the year are paid or waived: they owe nothing.",
+)
+missing = totals.no_record
 if missing:
     st.caption(
         f"{plural(missing, 'member')} with no dues record for {filters.year}: "

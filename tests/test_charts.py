@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cetracker import charts, dashboard, reports
+from cetracker import charts, dashboard, dues, reports
 from cetracker.filters import Filters, Scope
 from cetracker.standing import eligibility_by_area, hour_summary
 
@@ -48,7 +48,7 @@ def test_hour_summary_charts_count_the_members_of_the_table(demo_db, filters):
 
 def test_dues_and_carryover_charts_match_their_totals(demo_db):
     filters = Filters(2025, scope=AREA3)
-    totals = reports.dues_totals(demo_db, filters)
+    totals = dues.totals(demo_db, filters)
     status = charts.dues_status(totals.statuses)
     assert sum(bars(status).values()) == totals.members
     money = charts.dues_by_area(reports.dues_by_area(demo_db, filters))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections import Counter
 from datetime import date
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from cetracker import (
     backups,
     config,
     courses,
+    dashboard,
     dues,
     entities,
     importer,
@@ -31,7 +33,7 @@ from cetracker import policy as policies
 from cetracker.accounts.users import load_user
 from cetracker.errors import CetrackerError
 from cetracker.files import certificates
-from cetracker.filters import Filters
+from cetracker.filters import Filters, Scope
 from cetracker.rules import compute
 from cetracker.standing import hour_summary
 from tests.rosters import csv_bytes
@@ -607,6 +609,12 @@ def test_dues_outstanding_is_one_rule_in_sql_and_compute(db, rows):
     assert Decimal(str(figures.outstanding)) == expected
     assert figures.paid == float(sum(p for _, p, _ in rows))
     assert (figures.members, figures.with_dues, figures.no_record) == (len(rows) + 1, len(rows), 1)
+    # The Dues report's statuses and "paid in full" are the Dashboard's dues paid share's.
+    statuses = Counter(s for _, _, s in rows)
+    assert figures.statuses == {**statuses, dues.NO_DUES_RECORD: 1}
+    assert figures.paid_in_full == statuses["paid"] + statuses["waived"]
+    headline = dashboard.headline(db, Scope(), 2026)
+    assert headline.dues_paid_share == figures.paid_in_full / len(rows)
 
 
 def test_every_writer_files_a_date_in_the_same_ce_year_after_a_start_month_change(demo_db):
