@@ -256,15 +256,10 @@ def why(db: Database, user: User, year: int) -> Why:
         **{"Why not": lambda f: f["Status"].map(reasons).fillna("does not count")}
     )
     previous = policies.policy_for_year(db, year - 1)
-    earned_before = Decimal(
-        str(
-            frame.loc[
-                (frame["CE year"] == year - 1) & (frame["Status"] == "approved"), "Hours"
-            ].sum()
-        )
-    )
     mine = standing.member_standing(db, _member_id(user), year)
     if mine.carried_in > 0:
+        # The earned rule's own sum (decimal hours), as the standing's carried hours read it.
+        earned_before = standing.member_standing(db, _member_id(user), year - 1).earned
         carried = (
             f"{compute.format_hours(mine.carried_in)} hours carried over from "
             f"{year - 1}: you earned {compute.format_hours(earned_before)} hours then, "

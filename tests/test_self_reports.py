@@ -488,3 +488,29 @@ def test_my_ce_says_what_remains_and_shows_a_rejection_reason_in_full(demo_db_pa
     assert total in bars[0], bars
     assert any("Ethics" in b and ("to go" in b or "minimum met" in b) for b in bars), bars
     assert any("END OF REASON" in m.value and "rejected" in m.value for m in at.markdown)
+
+
+def test_why_says_the_hours_earned_the_year_before_as_the_earned_rule_sums_them(demo_db):
+    """Hours like 1.1 + 2.2 + … are decimals: "you earned 20.4 hours then", never the
+    float sum 20.400000000000002."""
+    me = member(demo_db)
+    year = config.today().year
+    with demo_db.transaction() as cur:
+        cur.execute("DELETE FROM ce_records WHERE member_id = ?", [me.member_id])
+    for hours in ("1.1", "2.2", "7.3", "6.7", "3.1"):
+        records.save_record(
+            demo_db,
+            me.member_id,
+            {
+                "title": "Minutes and agendas",
+                "provider_name": "County",
+                "course_id": None,
+                "course_date": date(year - 1, 3, 1),
+                "hours": Decimal(hours),
+                "category": "General",
+                "status": "approved",
+            },
+            actor="admin",
+        )
+    assert standing.my_standing(demo_db, me, year).carried_in > 0
+    assert "you earned 20.4 hours then" in records.why(demo_db, me, year).carried_from
