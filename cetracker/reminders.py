@@ -37,7 +37,7 @@ DEFAULT_SUBJECT = "Reminder: you are short of CE hours"
 DEFAULT_BODY = (
     "Dear {first_name},\n\n"
     "The {year} CE year is coming to an end. CE Tracker shows {credited} of the "
-    "{required} education hours required, so you are short by **{short_by} hours**.\n\n"
+    "{required} education hours required, and you are not yet eligible: **{missing}**.\n\n"
     "Clerks short of hours are not eligible to vote, be elected for clerk of the year or "
     "run for Secretary of the association. Take a conference or course before the year "
     "ends, or report one you took under *Report a Course*."

@@ -23,10 +23,7 @@ body = st.text_area(
     height=180,
     max_chars=20_000,
     key="msg_body",
-    help=(
-        "Plain text or Markdown. These are filled in for each member: {first_name}, "
-        "{last_name}, {year}, {earned}, {carried_in}, {credited}, {required}, {short_by}."
-    ),
+    help=messages.merge_fields_help(),
 )
 reply_to = st.text_input(
     "Reply-to email (if you want replies, enter your own)", max_chars=200, key="msg_reply"

@@ -73,10 +73,7 @@ body = st.text_area(
     height=220,
     max_chars=messages.MAX_BODY,
     key=f"reminder_body_{pick}",
-    help=(
-        "Plain text or Markdown. These are filled in for each member: {first_name}, "
-        "{last_name}, {year}, {earned}, {carried_in}, {credited}, {required}, {short_by}."
-    ),
+    help=messages.merge_fields_help(),
 )
 active = st.checkbox(
     "Active (sends when due)",

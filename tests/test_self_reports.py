@@ -514,3 +514,38 @@ def test_why_says_the_hours_earned_the_year_before_as_the_earned_rule_sums_them(
         )
     assert standing.my_standing(demo_db, me, year).carried_in > 0
     assert "you earned 20.4 hours then" in records.why(demo_db, me, year).carried_from
+
+
+def test_a_member_short_only_in_a_category_reads_why_in_the_hour_summarys_words(demo_db):
+    """24 of 20 hours, none of them Ethics: the transcript and the reminder say "Ethics: 0 of
+    3 hours" (compute.reasons), never "short by 0 hours"."""
+    from cetracker import messages, reminders
+
+    me = member(demo_db)
+    year = config.today().year
+    with demo_db.transaction() as cur:
+        cur.execute("DELETE FROM ce_records WHERE member_id = ?", [me.member_id])
+    records.save_record(
+        demo_db,
+        me.member_id,
+        {
+            "title": "Elections law",
+            "provider_name": "County",
+            "course_id": None,
+            "course_date": date(year, 3, 1),
+            "hours": Decimal(24),
+            "category": "General",
+            "status": "approved",
+        },
+        actor="admin",
+    )
+    mine = standing.my_standing(demo_db, me, year)
+    assert (mine.short_by, mine.reasons) == (0, ("Ethics: 0 of 3 hours",))
+    pdf = transcripts.transcript_pdf(demo_db, me.member_id, year, year)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "required — Ethics: 0 of 3 hours" in text and "short by" not in text
+    admin = users.load_user(demo_db, "admin")
+    fields = messages.standing_fields(demo_db, admin, year, [me.member_id])[me.member_id]
+    body = messages.merge(reminders.DEFAULT_BODY, fields)
+    assert "you are not yet eligible: **Ethics: 0 of 3 hours**" in body
+    assert "short by" not in body

@@ -94,17 +94,8 @@ def transcript_pdf(
                 new_y="NEXT",
             )
         pdf.set_font(fonts.FAMILY, "B", 8.5)
-        verdict = (
-            "requirement met"
-            if standing.eligible
-            else (
-                f"short by {compute.format_hours(standing.short_by)} hours"
-                if standing.short_by > 0
-                else "category minimum not met"
-                if standing.category_shortfalls
-                else "not eligible (inactive)"
-            )
-        )
+        # The Hour Summary's words: "4 hours short; Ethics: 1 of 3 hours" (compute.reasons).
+        verdict = "requirement met" if standing.eligible else "; ".join(standing.reasons)
         pdf.cell(
             0,
             6,

@@ -32,6 +32,7 @@ MERGE_FIELDS = (
     "credited",
     "required",
     "short_by",
+    "missing",  # what keeps the member from eligibility, in the Hour Summary's words
 )
 
 
@@ -111,7 +112,13 @@ def merge(body: str, fields: dict[str, Any]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(fields[m[1]]) if m[1] in fields else m[0], body)
 
 
-STANDING_FIELDS = ("year", "earned", "carried_in", "credited", "required", "short_by")
+STANDING_FIELDS = ("year", "earned", "carried_in", "credited", "required", "short_by", "missing")
+
+
+def merge_fields_help() -> str:
+    """The sentence under a message's body that lists its merge fields."""
+    listed = ", ".join("{" + name + "}" for name in MERGE_FIELDS)
+    return f"Plain text or Markdown. These are filled in for each member: {listed}."
 
 
 def uses_standing(*texts: str) -> bool:
@@ -122,7 +129,7 @@ def uses_standing(*texts: str) -> bool:
 def standing_fields(
     db: Database, sender: User, year: int, member_ids: list[int]
 ) -> dict[int, dict[str, Any]]:
-    """{year}, {earned}, {carried_in}, {credited}, {required}, {short_by} per member, for
+    """{year}, {earned}, {carried_in}, {credited}, {required}, {short_by}, {missing} per member, for
     the CE year ``year``, as the command line's ``message send`` fills them in."""
     from cetracker.standing import hour_summary
 
@@ -143,6 +150,8 @@ def fields_of(frame: pd.DataFrame, year: int) -> dict[int, dict[str, Any]]:
             "credited": format_hours(r.credited),
             "required": format_hours(r.required),
             "short_by": format_hours(r.short_by),
+            # "4 hours short; Ethics: 1 of 3 hours" (empty for an eligible member)
+            "missing": r.why_not_eligible if isinstance(r.why_not_eligible, str) else "",
         }
         for r in frame.itertuples()
     }
