@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from cetracker import audit, config, entities
 from cetracker.filters import Filters
-from cetracker.store.db import Database, note
+from cetracker.store.db import Database, Touched, note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -144,36 +144,77 @@ def outstanding_sql(alias: str) -> str:
 NO_DUES_RECORD = "no dues record"
 
 
-def members_dues_sql(filters: Filters, *, ordered: bool = True) -> tuple[str, dict[str, object]]:
+_REPORT_ORDER = "m.last_name, m.first_name, m.license_number"
+
+
+def members_dues_sql(
+    filters: Filters, *, ordered: bool = True, limit: int | None = None
+) -> tuple[str, dict[str, object]]:
     """Per member: the year's dues row, or "no dues record" (never "unpaid", SPEC §2).
 
     Outstanding = due − paid for paid, partial and unpaid rows; a waived row owes
     nothing; a member without a row owes nothing that is recorded (empty). ``ordered``
-    sorts the rows in report order (not wanted under an aggregate).
+    sorts the rows in report order (not wanted under an aggregate); ``limit`` keeps the
+    first members in that order.
     """
     where, params = filters.member_where("m")
-    # With filters, only the chosen members' dues rows are joined (the year holds a row
-    # per member: a million at a statewide board, against an area's hundred thousand).
-    # The members' clause is the same SQL with the same parameters, on another alias.
-    same_members = filters.member_where("c")[0]
-    chosen = (
-        ""
-        if where == "true"
-        else f"AND d.member_id IN (SELECT c.id FROM members c WHERE {same_members})"  # noqa: S608
-    )
-    order = "ORDER BY m.last_name, m.first_name, m.license_number" if ordered else ""
+    if limit is not None:
+        # The first members in report order, then their dues (a member has one row a year):
+        # the page's first rows without joining an area's hundred thousand.
+        members = f"""(SELECT id, license_number, first_name, last_name, county, area
+                       FROM members m WHERE {where}
+                       ORDER BY {_REPORT_ORDER} LIMIT {int(limit)})"""  # noqa: S608
+        where, chosen = "true", ""
+    else:
+        members = "members"
+        # With filters, only the chosen members' dues rows are joined (the year holds a row
+        # per member: a million at a statewide board, against an area's hundred thousand).
+        # The members' clause is the same SQL with the same parameters, on another alias.
+        same_members = filters.member_where("c")[0]
+        chosen = (
+            ""
+            if where == "true"
+            else f"AND d.member_id IN (SELECT c.id FROM members c WHERE {same_members})"  # noqa: S608
+        )
+    order = f"ORDER BY {_REPORT_ORDER}" if ordered or limit is not None else ""
     return (
         f"""SELECT m.license_number, m.first_name, m.last_name, m.county, m.area,
                    $year::INTEGER AS year, d.amount_due::DOUBLE AS amount_due,
                    d.amount_paid::DOUBLE AS amount_paid,
                    ({outstanding_sql("d")})::DOUBLE AS outstanding,
                    d.paid_date, coalesce(d.status, '{NO_DUES_RECORD}') AS status
-            FROM members m
+            FROM {members} m
             LEFT JOIN (SELECT * FROM dues d WHERE d.year = $year {chosen}) d
                 ON d.member_id = m.id
             WHERE {where}
             {order}""",  # noqa: S608
         {**params, "year": filters.year},
+    )
+
+
+# Members, dollars paid and outstanding per area, county, position and dues status: what
+# the totals add up, for any filter on those (exact: the amounts are decimals until the end).
+_GROUPS_SQL = f"""SELECT m.area, m.county, m.position,
+                         coalesce(d.status, '{NO_DUES_RECORD}') AS status, count(*) AS members,
+                         sum(d.amount_paid) AS paid, sum({outstanding_sql("d")}) AS outstanding
+                  FROM members m LEFT JOIN dues d ON d.member_id = m.id AND d.year = $year
+                  WHERE {{where}}
+                  GROUP BY ALL"""  # noqa: S608 - SQL of code
+
+
+def _year_groups(db: Database, year: int) -> str:
+    """``_GROUPS_SQL`` for every member, kept in memory until dues or members change (a
+    few thousand rows: a filter on area, county or position then adds some of them up)."""
+
+    def unchanged(
+        _cur: object, _table: str, changes: list[Touched], _ready: object, _exact: bool
+    ) -> bool:
+        return not any(c.members or "dues" in c.tables for c in changes)
+
+    return db.maintained_table(
+        f"dues_{int(year)}",
+        lambda _ready: (_GROUPS_SQL.format(where="true"), {"year": year}),
+        unchanged,
     )
 
 
@@ -185,6 +226,9 @@ class DuesTotals:
     statuses: dict[str, int]  # members per status, "no dues record" included
     paid: float
     outstanding: float
+    # (area, paid, outstanding) per area of the members, in area order (none last): the
+    # Dues report's chart, counted in the same pass
+    by_area: tuple[tuple[str | None, float, float], ...] = ()
 
     @property
     def members(self) -> int:
@@ -222,17 +266,28 @@ def totals(db: Database, filters: Filters) -> DuesTotals:
 
 
 def _totals(db: Database, filters: Filters) -> DuesTotals:
-    sql, params = members_dues_sql(filters, ordered=False)
+    where, params = filters.member_where("m")
+    if filters.name.strip():  # the name search reads the members' own search keys
+        groups = f"({_GROUPS_SQL.format(where=where)})"
+        where, params = "true", {**params, "year": filters.year}
+    else:
+        groups = _year_groups(db, filters.year)
     rows = db.rows(
-        f"""SELECT status, count(*), coalesce(sum(amount_paid), 0)::DOUBLE,
-                   coalesce(sum(outstanding), 0)::DOUBLE
-            FROM ({sql}) GROUP BY status""",  # noqa: S608  (fixed clauses; values are parameters)
+        f"""SELECT grouping(area) = 1 AS per_status, status, area, sum(members),
+                   coalesce(sum(paid), 0)::DOUBLE, coalesce(sum(outstanding), 0)::DOUBLE
+            FROM {groups} m WHERE {where}
+            GROUP BY GROUPING SETS ((status), (area))
+            ORDER BY per_status, area NULLS LAST""",  # noqa: S608  (fixed clauses; values are parameters)
         params,
     )
+    statuses = [r for r in rows if r[0]]
     return DuesTotals(
-        statuses={str(status): int(n) for status, n, _, _ in rows},
-        paid=sum(float(r[2]) for r in rows),
-        outstanding=sum(float(r[3]) for r in rows),
+        statuses={str(status): int(n) for _, status, _, n, _, _ in statuses},
+        paid=sum(float(r[4]) for r in statuses),
+        outstanding=sum(float(r[5]) for r in statuses),
+        by_area=tuple(
+            (area, paid, owed) for per_status, _, area, _, paid, owed in rows if not per_status
+        ),
     )
 
 

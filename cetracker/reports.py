@@ -182,20 +182,17 @@ def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.
 
 def dues(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
     """Dues status for year Y; a member without a dues row shows "no dues record"."""
-    sql, params = dues_rules.members_dues_sql(filters)
-    return db.cached_frame(_limited(sql, limit), params)
+    sql, params = dues_rules.members_dues_sql(filters, limit=limit)
+    return db.cached_frame(sql, params)
 
 
 def dues_by_area(db: Database, filters: Filters) -> pd.DataFrame:
-    """Dollars paid and outstanding per area, for the Dues chart (its totals, and the
-    members per status, are ``dues.totals``)."""
-    sql, params = dues_rules.members_dues_sql(filters, ordered=False)
-    return db.cached_frame(
-        f"""SELECT area, coalesce(sum(amount_paid), 0)::DOUBLE AS paid,
-                   coalesce(sum(outstanding), 0)::DOUBLE AS outstanding
-            FROM ({sql}) GROUP BY area ORDER BY area NULLS LAST""",  # noqa: S608
-        params,
-    )
+    """Dollars paid and outstanding per area, for the Dues chart (``dues.totals`` counts
+    them in the pass that counts its totals)."""
+    import pandas as pd
+
+    areas = dues_rules.totals(db, filters).by_area
+    return pd.DataFrame(list(areas), columns=["area", "paid", "outstanding"])
 
 
 def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFrame:

@@ -9,6 +9,7 @@ from collections import Counter
 from datetime import date
 from decimal import Decimal
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,6 +26,7 @@ from cetracker import (
     members,
     providers,
     records,
+    reports,
     self_reports,
     standing,
     years,
@@ -615,6 +617,66 @@ def test_dues_outstanding_is_one_rule_in_sql_and_compute(db, rows):
     assert figures.paid_in_full == statuses["paid"] + statuses["waived"]
     headline = dashboard.headline(db, Scope(), 2026)
     assert headline.dues_paid_share == figures.paid_in_full / len(rows)
+
+
+def _dues_member_by_member(db, filters):
+    """The Dues report's rows for ``filters`` added up in Python: what dues.totals must say."""
+    rows = reports.dues(db, filters)
+    by_area = rows.groupby("area", dropna=False)[["amount_paid", "outstanding"]].sum()
+    return (
+        dict(Counter(rows["status"])),
+        rows["amount_paid"].sum(),
+        rows["outstanding"].sum(),
+        {(None if pd.isna(a) else a): (p, o) for a, (p, o) in by_area.iterrows()},
+    )
+
+
+@pytest.mark.both_backends
+def test_dues_totals_add_up_the_members_for_any_filter_and_follow_writes(demo_db):
+    """dues.totals adds up kept groups (area, county, position, status) for most filters and
+    the members themselves for a name search: both give what the Dues report's rows add up
+    to, and after a dues or member change too."""
+    county, position = demo_db.one(
+        "SELECT county, position FROM members WHERE area = 'Area 3' AND position IS NOT NULL"
+        " LIMIT 1"
+    )
+    every = [
+        Filters(2025),
+        Filters(2025, areas=("Area 3", "Area 1")),
+        Filters(2025, counties=(county,)),
+        Filters(2025, positions=(position,)),
+        Filters(2025, scope=Scope(areas=("Area 3",), counties=(county,))),
+        Filters(2025, name="a"),
+        Filters(2025, areas=("Area 3",), name="an"),
+    ]
+
+    def check() -> None:
+        for filters in every:
+            got = dues.totals(demo_db, filters)
+            statuses, paid, outstanding, areas = _dues_member_by_member(demo_db, filters)
+            assert got.statuses == statuses, filters
+            assert (got.paid, got.outstanding) == (pytest.approx(paid), pytest.approx(outstanding))
+            assert {a: (p, o) for a, p, o in got.by_area} == pytest.approx(areas), filters
+
+    check()
+    someone, their_dues = demo_db.one(
+        "SELECT m.id, d.amount_due FROM members m JOIN dues d ON d.member_id = m.id"
+        " WHERE m.area = 'Area 3' AND d.year = 2025 AND d.status = 'unpaid' LIMIT 1"
+    )
+    dues.save_dues(
+        demo_db,
+        someone,
+        2025,
+        {"amount_due": their_dues, "amount_paid": their_dues, "paid_date": date(2025, 3, 1)},
+        actor="admin",
+    )
+    check()
+    # The member moves to Area 1: their dues now count there.
+    values = entities.current(demo_db, members.MEMBER, {"id": someone})
+    members.save_member(
+        demo_db, {**values, "area": "Area 1"}, actor="admin", member_id=someone, loaded=values
+    )
+    check()
 
 
 def test_every_writer_files_a_date_in_the_same_ce_year_after_a_start_month_change(demo_db):
