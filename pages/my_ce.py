@@ -1,9 +1,8 @@
 """My CE: where do I stand, and why — totals, categories, carryover, and my documents."""
 
-import plotly.express as px
 import streamlit as st
 
-from cetracker import config, messages, records, standing
+from cetracker import charts, config, messages, records, standing
 from cetracker import policy as policies
 from cetracker.files import archive, certificates, transcripts
 from cetracker.plurals import plural
@@ -80,14 +79,7 @@ by_year = records.hours_by_year(db, user)
 if by_year.empty:
     st.info("No approved hours yet.")
 else:
-    chart = px.bar(
-        by_year,
-        x="year",
-        y="hours",
-        labels={"year": "CE year", "hours": "Hours"},
-        color_discrete_sequence=["#1F4E79"],
-    )
-    chart.update_layout(height=280, margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    chart = charts.my_hours_by_year(by_year)
     st.plotly_chart(chart, width="stretch")
 
 st.header("My documents")

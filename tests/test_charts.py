@@ -143,3 +143,14 @@ def test_a_small_count_has_a_tick_at_each_whole_number(demo_db):
     assert (fig.layout.yaxis.dtick, fig.layout.yaxis.tick0) == (1, 0)
     everyone = charts.eligibility_by_area(eligibility_by_area(demo_db, Filters(2026)))
     assert everyone.layout.yaxis.dtick is None  # hundreds: Plotly's own whole ticks
+
+
+def test_a_members_hours_by_year_read_as_whole_years(demo_db):
+    from cetracker import records
+    from cetracker.accounts.users import load_user
+
+    by_year = records.hours_by_year(demo_db, load_user(demo_db, "member"))
+    fig = charts.my_hours_by_year(by_year)
+    assert fig.layout.xaxis.type == "category"  # ticks 2021, 2022 … never 2,022.5
+    assert list(bars(fig)) == [str(y) for y in by_year["year"]]
+    assert sum(bars(fig).values()) == pytest.approx(by_year["hours"].sum())
