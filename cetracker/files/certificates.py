@@ -118,16 +118,13 @@ def earned_certificates(
     first ``limit`` in report order when given: what a page shows)."""
     frame = hour_summary(db, filters, detail=True, only="eligible", limit=limit)
     when = _closed_issue_date(db, filters.year) or issued or config.today()
+    # Column by column, as Python values: a page makes its first 5,000 on every rerun.
+    columns = ("member_id", "first_name", "last_name", "license_number", "year", "credited")
     return [
-        Certificate(
-            int(r.member_id),
-            f"{r.first_name} {r.last_name}",
-            r.license_number,
-            int(r.year),
-            compute.hours(round(r.credited, 2)),
-            when,
+        Certificate(int(m), f"{first} {last}", number, int(y), compute.hours(round(c, 2)), when)
+        for m, first, last, number, y, c in zip(
+            *(frame[name].tolist() for name in columns), strict=True
         )
-        for r in frame.itertuples()
     ]
 
 
