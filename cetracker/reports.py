@@ -35,11 +35,14 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
     if limit is not None:
         # A member's lines: one per course, the carried-over line, the total. Only the
         # members whose lines start within the first ``limit`` are joined with records.
+        # A member has two lines at least: the first ``limit`` lines are those of the first
+        # ``limit`` // 2 members at most (a top-N, cheaper than sorting an area's members).
+        order = "last_name, first_name, license_number"
         summary_sql = f"""SELECT * EXCLUDE (lines_before) FROM (
-            SELECT *, sum(course_count + 2) OVER (
-                       ORDER BY last_name, first_name, license_number ROWS UNBOUNDED PRECEDING)
+            SELECT *, sum(course_count + 2) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING)
                    - (course_count + 2) AS lines_before
-            FROM ({summary_sql})) WHERE lines_before < {int(limit)}"""  # noqa: S608
+            FROM ({summary_sql} ORDER BY {order} LIMIT {int(limit) // 2 + 1}))
+            WHERE lines_before < {int(limit)}"""  # noqa: S608
     params["year"] = filters.year
     return db.cached_frame(
         _limited(
