@@ -43,7 +43,9 @@ RECORD = entities.Entity(
         entities.Field("provider_name", "Provider (when not a listed course)", max_length=300),
         entities.Field("course_date", "Course date", "date", required=True),
         entities.Field("hours", "CE hours", "hours", required=True),
-        entities.Field("category", "Category", required=True, max_length=60),
+        entities.Field(
+            "category", "Category (a listed course has its own)", required=True, max_length=60
+        ),
         entities.Field("status", "Status", "choice", required=True, choices=RECORD_STATUSES),
     ),
 )
@@ -94,6 +96,15 @@ def hours_held(cur: Any, members: str, courses: str) -> dict[tuple[int, int], di
     return held
 
 
+def course_category(db: Database, course_id: int, given: str) -> str:
+    """A listed course's record is in the course's category, however it is entered (a
+    roster's rows, an admin's entry, a workbook's sheet): its minimum counts it the same
+    way everywhere. ``given``: what was entered, kept when the course is gone (the checks
+    then refuse the record)."""
+    category = db.scalar("SELECT category FROM courses WHERE id = ?", [course_id])
+    return str(category) if category is not None else given
+
+
 def save_record(
     db: Database,
     member_id: int,
@@ -112,6 +123,8 @@ def save_record(
         raise entities.Invalid(
             ["Choose a course, or type the title of a course that is not listed."]
         )
+    if cleaned["course_id"] is not None:
+        cleaned["category"] = course_category(db, cleaned["course_id"], cleaned["category"])
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
         old_year = (

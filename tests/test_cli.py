@@ -191,6 +191,16 @@ def test_load_is_an_upsert(office):
             "no member holds license number 9999",
         ),
         (
+            # A listed course's records are in its category, as a roster's rows are.
+            {
+                "CE Records": [
+                    OFFICE["CE Records"][0],
+                    ["1001", "C1", 2023, "2023-02-02", 2, "", "", "Ethics"],
+                ]
+            },
+            "category Ethics is not course C1's category (General)",
+        ),
+        (
             {"Dues": [OFFICE["Dues"][0], ["1001", "twenty", 50]]},
             "sheet Dues, row 2: Year “twenty” is not a year from 1900 to 2200",
         ),

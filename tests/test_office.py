@@ -679,6 +679,34 @@ def test_dues_totals_add_up_the_members_for_any_filter_and_follow_writes(demo_db
     check()
 
 
+def test_an_admins_record_of_a_listed_course_is_in_the_courses_category(demo_db):
+    """The form's category (General by default) does not file an Ethics course as General:
+    the record takes the course's category, as a roster's row does."""
+    member_id = demo_db.scalar("SELECT id FROM members WHERE status = 'active' LIMIT 1")
+    course_id, first = demo_db.one(
+        """SELECT id, start_date FROM courses WHERE category = 'Ethics'
+           AND id NOT IN (SELECT course_id FROM ce_records WHERE member_id = ?
+                          AND course_id IS NOT NULL)
+           ORDER BY start_date DESC LIMIT 1""",
+        [member_id],
+    )
+    added = records.save_record(
+        demo_db,
+        member_id,
+        {
+            "course_id": course_id,
+            "title": "",
+            "provider_name": "",
+            "course_date": first,
+            "hours": 1,
+            "category": "General",
+            "status": "approved",
+        },
+        actor="admin",
+    )
+    assert demo_db.scalar("SELECT category FROM ce_records WHERE id = ?", [added]) == "Ethics"
+
+
 def test_every_writer_files_a_date_in_the_same_ce_year_after_a_start_month_change(demo_db):
     """July from 2024: 08/15/2023 is CE year 2023 for admin entry, self-reports and rosters."""
     with demo_db.transaction() as cur:

@@ -506,7 +506,15 @@ def _load_records(
                     f"{where}: no course has number {row['course_number']}. Nothing was written."
                 )
             row["course_id"], course_category = by_number[row["course_number"]]
-            row["category"] = row["category"] or course_category
+            # A listed course's record is in the course's category (records.course_category).
+            if row["category"] and row["category"] != course_category:
+                raise CetrackerError(
+                    f"{where}: category {row['category']} is not course "
+                    f"{row['course_number']}'s category ({course_category}); a listed course's "
+                    "records are in its category. Leave the cell empty or write "
+                    f"{course_category}. Nothing was written."
+                )
+            row["category"] = course_category
         else:
             row["course_id"] = None
             row["category"] = row["category"] or "General"
