@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cetracker import entities
 from cetracker.rules import compute
 from cetracker.store.db import Database
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COURSE_KINDS = ("conference", "workshop", "webinar", "online course")
 
@@ -101,6 +102,8 @@ def save_course(
         ).fetchone()[0]:
             problems.append("Choose the provider that offers this course.")
         if course_id is not None:
+            import pandas as pd
+
             changed = pd.DataFrame(
                 [[0, course_id, v["hours"], v["start_date"], v["end_date"]]],
                 columns=["row", "course_id", "hours", "start_date", "end_date"],
@@ -131,6 +134,8 @@ def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
     keeps the form's rule: its approved hours and dates must still hold the records it
     has. Raises ``entities.RowsInvalid`` {row index: problems} and writes nothing then.
     """
+    import pandas as pd
+
     frame = (
         rows[COLUMNS].copy()
         if isinstance(rows, pd.DataFrame)
@@ -139,7 +144,7 @@ def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
     if frame.empty:
         return
     # Course numbers compare as the form compares them: trimmed, any case.
-    frame["number_key"] = frame["course_number"].map(lambda n: str(n).strip().upper())
+    frame["number_key"] = frame["course_number"].map(number_key)
     frame["row"] = range(len(frame))
     problems: dict[int, list[str]] = {}
     first_of: dict[str, int] = {}
@@ -154,14 +159,14 @@ def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
         for i, provider in enumerate(frame["provider_id"]):
             if provider is None or int(provider) not in known:
                 problems.setdefault(i, []).append("No provider offers this course.")
-        changed = """(SELECT i.row, c.id AS course_id, i.hours, i.start_date, i.end_date
+        changed = f"""(SELECT i.row, c.id AS course_id, i.hours, i.start_date, i.end_date
                       FROM incoming_courses i
-                      JOIN courses c ON upper(trim(c.course_number)) = i.number_key)"""
+                      JOIN courses c ON {number_key_sql("c.course_number")} = i.number_key)"""  # noqa: S608 - SQL of code
         for row, found in _conflicts_with_records(cur, changed).items():
             problems.setdefault(row, []).extend(found)
         if problems:
             raise entities.RowsInvalid(dict(sorted(problems.items())))
-        same = "upper(trim(t.course_number)) = i.number_key"
+        same = f"{number_key_sql('t.course_number')} = i.number_key"
         cur.execute(
             f"""UPDATE courses t SET {", ".join(f"{c} = i.{c}" for c in COLUMNS)}
                 FROM incoming_courses i WHERE {same}"""  # noqa: S608 - our column names
@@ -175,10 +180,21 @@ def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
         cur.unregister("incoming_courses")
 
 
+def number_key(number: object) -> str:
+    """Course numbers compare trimmed and in any case ("ce-101 " is CE-101): the course form
+    and import, rosters, workbooks and the reports (``number_key_sql`` in SQL)."""
+    return str(number).strip().upper()
+
+
+def number_key_sql(column: str) -> str:
+    """``number_key`` of a column, in SQL."""
+    return f"upper(trim({column}))"
+
+
 def ids_by_number(cur: Any) -> dict[str, tuple[int, str]]:
-    """Every course's (id, category) by course number as stored."""
+    """Every course's (id, category) by ``number_key`` of its course number."""
     return {
-        str(n): (int(i), str(c))
+        number_key(n): (int(i), str(c))
         for n, i, c in cur.execute("SELECT course_number, id, category FROM courses").fetchall()
     }
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from cetracker import audit, config, records, years
+from cetracker import audit, config, courses, records, years
 from cetracker import policy as policies
 from cetracker.errors import RejectedFile
 from cetracker.files import bounded, uploads
@@ -402,7 +402,7 @@ FROM settled
 def _settled(
     db: Database,
     roster: Roster,
-    courses: dict[str, tuple[int, int, str, Decimal, date | None, date | None]],
+    known: dict[str, tuple[int, int, str, Decimal, date | None, date | None]],
     provider_id: int,
     loaded_policies: list[compute.Policy],
     today: date,
@@ -429,7 +429,7 @@ def _settled(
             "year": roster.text_column("ce_year"),
         }
     )
-    mine = [(n, *c) for n, c in courses.items() if c[1] == provider_id]
+    mine = [(n, *c) for n, c in known.items() if c[1] == provider_id]
     course_table = pa.table(
         {
             "number": pa.array([c[0] for c in mine], pa.string()),
@@ -483,13 +483,13 @@ def validate(
     today = today or config.today()
     t = roster.texts
     member_ids, mismatches = _holders(db, roster)
-    numbers = {n.upper() for n in set(t["course_number"])} - {""}
-    courses = {
+    numbers = {courses.number_key(n) for n in set(t["course_number"])} - {""}
+    number_sql = courses.number_key_sql("course_number")
+    known = {
         number: (cid, pid, category, compute.hours(hrs), start, end)
         for cid, number, pid, category, hrs, start, end in db.rows(
-            """SELECT id, upper(trim(course_number)), provider_id, category, hours, start_date,
-                      end_date
-               FROM courses WHERE upper(trim(course_number)) IN (SELECT unnest($n::VARCHAR[]))""",
+            f"""SELECT id, {number_sql}, provider_id, category, hours, start_date, end_date
+               FROM courses WHERE {number_sql} IN (SELECT unnest($n::VARCHAR[]))""",  # noqa: S608
             {"n": sorted(numbers)},
         )
     }
@@ -503,7 +503,7 @@ def validate(
         if error := excel_error(number):
             reasons.append(error_reason("Course Number", error))
         elif number:
-            course = courses.get(number.upper())
+            course = known.get(courses.number_key(number))
             if course is None:
                 reasons.append(f"No course has course number {shorten(number, QUOTE_LIMIT)}")
             elif course[1] != provider_id:
@@ -571,7 +571,7 @@ def validate(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    settled, distinct = _settled(db, roster, courses, provider_id, loaded_policies, today)
+    settled, distinct = _settled(db, roster, known, provider_id, loaded_policies, today)
     # Each row's member, course, day (days since 1970) and record index as numbers; -1 (a
     # day: _NO_DAY) where there is none. The whole roster is checked in these columns; only
     # the rows that are not usual get a Python step below.
@@ -677,7 +677,7 @@ def validate(
     checked.which = which[passing].tolist()
     checked.records = _records_table(distinct, list(records))
     checked.record_years = checked.records.column("ce_year").to_pylist()
-    checked.courses = {c[0]: (number, c[3]) for number, c in courses.items()}
+    checked.courses = {c[0]: (number, c[3]) for number, c in known.items()}
     return checked
 
 

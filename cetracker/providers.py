@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from cetracker import config, entities
 from cetracker.accounts.users import User
+from cetracker.courses import number_key, number_key_sql
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import name_search
 from cetracker.rules.cells import license_key
@@ -84,7 +85,7 @@ def attendees(
            JOIN members m ON m.id = r.member_id
            WHERE c.provider_id = $p
              AND ($year IS NULL OR r.ce_year = $year)
-             AND ($course = '' OR c.course_number = $course)
+             AND ($course = '' OR {number_key_sql("c.course_number")} = $course)
              AND {names}
            ORDER BY r.course_date DESC, m.last_name, m.first_name
            LIMIT coalesce($limit, 9223372036854775807)""",  # noqa: S608 - fixed clause, values are parameters
@@ -92,7 +93,7 @@ def attendees(
             **params,
             "p": provider_id,
             "year": year,
-            "course": course_number,
+            "course": number_key(course_number) if course_number else "",
             "limit": limit,
         },
     )

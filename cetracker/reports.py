@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cetracker import dues as dues_rules
+from cetracker.courses import number_key, number_key_sql
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
 from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, standing_query, year_records
@@ -201,7 +202,9 @@ def dues_by_area(db: Database, filters: Filters) -> pd.DataFrame:
 def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFrame:
     """Who attended one course or conference, with their hours."""
     where, params = filters.member_where("m")
-    if not db.scalar("SELECT count(*) FROM courses WHERE course_number = ?", [course_number]):
+    number = number_key_sql("c.course_number")
+    key = number_key(course_number)
+    if not db.scalar(f"SELECT count(*) FROM courses c WHERE {number} = ?", [key]):  # noqa: S608
         raise CetrackerError(f"No course has course number {course_number}.")
     return db.frame(
         f"""SELECT c.course_number, c.title AS course, r.course_date AS date, m.license_number,
@@ -209,9 +212,9 @@ def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFra
                    r.status
             FROM ce_records r JOIN courses c ON c.id = r.course_id
             JOIN members m ON m.id = r.member_id
-            WHERE c.course_number = $course AND r.status <> 'rejected' AND {where}
+            WHERE {number} = $course AND r.status <> 'rejected' AND {where}
             ORDER BY m.last_name, m.first_name, r.course_date""",  # noqa: S608
-        {**params, "course": course_number},
+        {**params, "course": key},
     )
 
 

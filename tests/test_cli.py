@@ -545,3 +545,18 @@ def test_years_never_reach_a_table_name(db):
     names = {year_standing(db, 2024), year_records(db, 2024), year_standing(db, -5)}
     assert all(name.startswith("cetracker_scratch.d") and "2024" not in name for name in names)
     assert all(db.scalar(f"SELECT count(*) FROM {name}") == 0 for name in names)  # noqa: S608
+
+
+def test_the_command_imports_no_library_it_may_not_use():
+    """`cetracker import` starts reading a roster before anything heavy is imported: the
+    command's modules leave pandas, the PDF, spreadsheet and chart libraries and the UI to
+    the commands that use them (pandas alone takes 0.7 s to import here)."""
+    heavy = ("pandas", "fpdf", "openpyxl", "plotly", "streamlit")
+    code = (
+        "import sys, cetracker.cli, cetracker.importer; "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == ""

@@ -296,3 +296,20 @@ def test_certificates_page_warns_until_the_public_address_is_set(demo_db_path, m
     assert any("no public address is set" in w for w in warnings())
     monkeypatch.setenv("CETRACKER_BASE_URL", "https://ce.clerks.org")
     assert not any("no public address" in w for w in warnings())
+
+
+@pytest.mark.both_backends
+def test_a_course_number_is_found_however_it_is_written(demo_db):
+    """Course numbers compare trimmed and in any case everywhere (courses.number_key): a
+    roster accepts " c2025-001", and so do the Conference Report and a provider's list."""
+    from cetracker import providers
+
+    exact = reports.conference(demo_db, Filters(2025), "C2025-001")
+    assert len(exact) > 0
+    assert reports.conference(demo_db, Filters(2025), " c2025-001 ").equals(exact)
+    provider_id = demo_db.scalar(
+        "SELECT provider_id FROM courses WHERE course_number = 'C2025-001'"
+    )
+    theirs = providers.attendees(demo_db, provider_id, course_number="C2025-001")
+    assert len(theirs) > 0
+    assert providers.attendees(demo_db, provider_id, course_number="c2025-001").equals(theirs)

@@ -501,11 +501,11 @@ def _load_records(
     for row in rows:
         where = f"{filename} was not loaded: sheet CE Records, row {row['_row']}"
         if row["course_number"]:
-            if row["course_number"] not in by_number:
+            if courses.number_key(row["course_number"]) not in by_number:
                 raise CetrackerError(
                     f"{where}: no course has number {row['course_number']}. Nothing was written."
                 )
-            row["course_id"], course_category = by_number[row["course_number"]]
+            row["course_id"], course_category = by_number[courses.number_key(row["course_number"])]
             # A listed course's record is in the course's category (records.course_category).
             if row["category"] and row["category"] != course_category:
                 raise CetrackerError(
