@@ -341,6 +341,7 @@ def main() -> int:
     parser.add_argument("--compare", help="an earlier results file to compare with")
     parser.add_argument("--quick", action="store_true", help="skip the slow export figures")
     parser.add_argument("--only", help="run only the figures whose name contains this text")
+    parser.add_argument("--skip", help="leave out the figures whose name contains this text")
     parser.add_argument(
         "--server",
         action="store_true",
@@ -361,6 +362,8 @@ def main() -> int:
     results: dict[str, list[float]] = {}
 
     def wanted(name: str) -> bool:
+        if args.skip and args.skip.lower() in name.lower():
+            return False
         return not args.only or args.only.lower() in name.lower()
 
     def measure(name: str, fn: Callable[[], object], repeat: int = r) -> None:
