@@ -116,15 +116,24 @@ def parse_minimums(text: str) -> dict[str, Decimal]:
                 f"Line {number} “{line.strip()[:60]}”: write a category, a colon and hours, "
                 "like Ethics: 3."
             )
-        elif value <= 0:
-            problems.append(f"Line {number}: the minimum for {category} must be more than 0.")
-        elif category.casefold() in (c.casefold() for c in minimums):
-            problems.append(f"Line {number}: {category} is listed twice.")
+        elif problem := minimum_problem(category, value, minimums):
+            problems.append(f"Line {number}: {problem}")
         else:
             minimums[category[:60]] = value.quantize(Decimal("0.01"))
     if problems:
         raise CetrackerError(" ".join(problems), title="Please correct")
     return minimums
+
+
+def minimum_problem(category: str, value: Decimal, chosen: dict[str, Decimal]) -> str | None:
+    """What is wrong with one category minimum beside those ``chosen`` already for its
+    effective year: a line of the CE Rules form or a row of a workbook's Category Minimums
+    sheet."""
+    if value <= 0:
+        return f"the minimum for {category} must be more than 0."
+    if category.casefold() in (c.casefold() for c in chosen):
+        return f"{category} is listed twice."
+    return None
 
 
 def range_problems(p: compute.Policy, minimums: dict[str, Decimal] | None = None) -> list[str]:
@@ -143,13 +152,18 @@ def range_problems(p: compute.Policy, minimums: dict[str, Decimal] | None = None
     if total > p.required_hours:
         problems.append(
             f"The category minimums add up to {compute.format_hours(total)} hours, more than "
-            f"the {compute.format_hours(p.required_hours)} hours required."
+            f"the {compute.format_hours(p.required_hours)} hours required; lower the minimums "
+            "or raise the required hours."
         )
     return problems
 
 
 def check_proposal(db: Database, proposal: Proposal) -> None:
-    """Refuse a change that is out of range or would rewrite a closed year or stored CE years."""
+    """Refuse a change that is out of range or would rewrite a closed year or stored CE years.
+
+    The one check of a change to the rules: the CE Rules page's and a workbook's Policy and
+    Category Minimums sheets' (``workbook.check_rules``), which asks it for each effective
+    year the sheets change."""
     p = proposal.policy
     problems = range_problems(p, proposal.minimums)
     if problems:
@@ -165,12 +179,16 @@ def check_proposal(db: Database, proposal: Proposal) -> None:
                 "by the current start month; changing the start month would put them in the "
                 "wrong year. Make the new start month effective from a year with no records yet."
             )
-    for year in affected_years(db, proposal):
-        if db.scalar("SELECT count(*) FROM closed_years WHERE ce_year = ?", [year]):
-            raise CetrackerError(
-                f"CE year {year} is closed and this change would apply to it. Reopen {year} "
-                f"first (CE Years page), or make the change effective from {year + 1}."
-            )
+    affected = affected_years(db, proposal)  # consecutive years: one look at closed_years
+    year = db.scalar(
+        "SELECT min(ce_year) FROM closed_years WHERE ce_year BETWEEN ? AND ?",
+        [affected[0], affected[-1]],
+    )
+    if year is not None:
+        raise CetrackerError(
+            f"CE year {year} is closed and this change would apply to it. Reopen {year} "
+            f"first (CE Years page), or make the change effective from {year + 1}."
+        )
 
 
 def affected_years(db: Database, proposal: Proposal) -> list[int]:

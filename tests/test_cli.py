@@ -183,6 +183,32 @@ def test_load_is_an_upsert(office):
             "sheet Policy, row 2: Required hours must be more than 0 and at most 1,000.",
         ),
         (
+            # The CE Rules page's checks (policy.check_proposal): 2024 has records already.
+            {"Policy": [OFFICE["Policy"][0], [2024, 20, 10, 7]]},
+            "sheet Policy, row 2: 5 records are already filed in CE years from 2024 on",
+        ),
+        (
+            # Minimums beyond the hours required: a new set, or a policy under the set in force.
+            {
+                "Category Minimums": [
+                    OFFICE["Category Minimums"][0],
+                    [2024, "Ethics", 3],
+                    [2024, "Law", 18],
+                ]
+            },
+            "sheet Category Minimums, row 2: The category minimums add up to 21 hours, more "
+            "than the 20 hours required; lower the minimums or raise the required hours. "
+            "Nothing was written.",
+        ),
+        (
+            {"Policy": [OFFICE["Policy"][0], [2024, 2, 0, 1]]},
+            "sheet Policy, row 2: The category minimums add up to 3 hours, more than the 2 hours",
+        ),
+        (
+            {"Category Minimums": [OFFICE["Category Minimums"][0], [2025, "Ethics", 0]]},
+            "sheet Category Minimums, row 2: the minimum for Ethics must be more than 0",
+        ),
+        (
             {"CE Records": [OFFICE["CE Records"][0], ["1001", "C2", 2023, "2024-03-01", 3]]},
             "CE Year 2023 does not match the course date",
         ),

@@ -34,11 +34,12 @@ from cetracker import (
 from cetracker import policy as policies
 from cetracker.accounts.users import load_user
 from cetracker.errors import CetrackerError
-from cetracker.files import certificates
+from cetracker.files import certificates, workbook
 from cetracker.filters import Filters, Scope
 from cetracker.rules import compute
 from cetracker.standing import hour_summary
 from tests.rosters import csv_bytes
+from tests.workbooks import write_workbook
 
 TODAY = date(2026, 11, 22)
 
@@ -529,6 +530,74 @@ def test_minimum_lines_are_read_with_clear_messages(text, message):
         "Ethics": Decimal("3.00"),
         "Law": Decimal("1.50"),
     }
+
+
+def rules_of(db, year):
+    """A year's rules: required hours, carryover cap, start month, category minimums."""
+    p = policies.policy_for_year(db, year)
+    return (
+        p.required_hours,
+        p.carryover_cap,
+        p.ce_year_start_month,
+        policies.minimums_for_year(db, year),
+    )
+
+
+POLICY_HEADER = ["Effective Year", "Required Hours", "Carryover Cap", "Year Start Month"]
+MINIMUMS_HEADER = ["Effective Year", "Category", "Minimum Hours"]
+
+
+def test_a_workbook_is_held_to_the_ce_rules_checks_but_loads_again(demo_db, tmp_path):
+    """A workbook's Policy and Category Minimums sheets go through policy.check_proposal as the
+    CE Rules page does: a closed year's rules are not changed by a load. Rows that give their
+    years the rules they have already (the same workbook loaded again) still load."""
+    year = last_closable_year(demo_db)
+    years.close_year(demo_db, year, actor="admin")
+    stored, sets = policies.load_policies(demo_db), policies.load_minimum_sets(demo_db)
+
+    def load(name, sheets):
+        data = write_workbook(tmp_path / name, sheets).read_bytes()
+        return workbook.load(demo_db, data, name)
+
+    def row(p, effective_year):
+        return [
+            effective_year,
+            float(p.required_hours),
+            float(p.carryover_cap),
+            p.ce_year_start_month,
+        ]
+
+    same = {
+        "Policy": [
+            POLICY_HEADER,
+            *[row(p, p.effective_year) for p in stored],
+        ],
+        "Category Minimums": [
+            MINIMUMS_HEADER,
+            *[[y, c, float(m)] for y, chosen in sets.items() for c, m in chosen.items()],
+        ],
+    }
+    if year not in {p.effective_year for p in stored}:
+        # A new row, with the rules the closed year has already.
+        same["Policy"].append(row(policies.policy_for_year(demo_db, year), year))
+    rules = rules_of(demo_db, year)
+    assert load("same.xlsx", same)["Policy"] == len(same["Policy"]) - 1
+    assert rules_of(demo_db, year) == rules
+    changed = [
+        ({"Policy": [POLICY_HEADER, [year, 40, 0, 1]]}, "Policy"),
+        ({"Category Minimums": [MINIMUMS_HEADER, [year, "Ethics", 5]]}, "Category Minimums"),
+    ]
+    ride_along = [["License Number", "First Name", "Last Name"], ["NEW-9", "New", "One"]]
+    for sheets, sheet in changed:
+        with pytest.raises(CetrackerError) as refused:
+            load("closed.xlsx", {"Members": ride_along, **sheets})
+        assert refused.value.message == (
+            f"closed.xlsx was not loaded: sheet {sheet}, row 2: CE year {year} is closed and "
+            f"this change would apply to it. Reopen {year} first (CE Years page), or make the "
+            f"change effective from {year + 1}. Nothing was written."
+        )
+    assert rules_of(demo_db, year) == rules
+    assert not demo_db.scalar("SELECT count(*) FROM members WHERE license_number = 'NEW-9'")
 
 
 @pytest.mark.both_backends

@@ -3,15 +3,16 @@
 Every sheet is optional; rows upsert by their key (the first column). Every row
 of every sheet is checked first; one bad row rejects the whole workbook, named
 by sheet and row, and nothing is written. Members, providers, courses and dues are
-checked and written by their own modules, with the same checks as the office's forms.
+checked and written by their own modules, with the same checks as the office's forms;
+the Policy and Category Minimums sheets by the CE Rules page's (``check_rules``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -389,12 +390,105 @@ def _upsert(
     cur.unregister("incoming")
 
 
-def _refused(filename: str, sheet: str, row: int, problem: str, more: int = 0) -> CetrackerError:
+def _refused(
+    filename: str, sheet: str, row: int, problem: str, more: int = 0, *, advised: bool = False
+) -> CetrackerError:
+    """One line naming file, sheet and row; ``advised`` when the problem says what to do."""
     others = f" (and {more} more problems)" if more else ""
+    advice = "" if advised else "; correct the workbook and load it again"
     return CetrackerError(
         f"{filename} was not loaded: sheet {sheet}, row {row}: {problem.rstrip('.')}{others}. "
-        "Nothing was written; correct the workbook and load it again."
+        f"Nothing was written{advice}."
     )
+
+
+def _stored_hours(value: Decimal) -> Decimal:
+    """Hours as the database keeps them (two decimals, halves away from zero)."""
+    return compute.hours(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _same_policy(one: compute.Policy, other: compute.Policy) -> bool:
+    """The same rules (whatever year each takes effect from)."""
+    return (
+        one.ce_year_start_month == other.ce_year_start_month
+        and _stored_hours(one.required_hours) == _stored_hours(other.required_hours)
+        and _stored_hours(one.carryover_cap) == _stored_hours(other.carryover_cap)
+    )
+
+
+def _same_minimums(one: dict[str, Decimal], other: dict[str, Decimal]) -> bool:
+    return one.keys() == other.keys() and all(
+        _stored_hours(one[c]) == _stored_hours(m) for c, m in other.items()
+    )
+
+
+def check_rules(
+    db: Database, sheets: dict[str, list[dict[str, Any]]], filename: str
+) -> dict[int, dict[str, Decimal]]:
+    """Hold the Policy and Category Minimums sheets to the CE Rules page's checks; return the
+    minimum sets by effective year, as they are to be written.
+
+    Each effective year whose Policy row (or minimum set) changes the rules of that year is
+    the change the CE Rules page would make for it: that year's policy and minimums as they
+    stand once the workbook is loaded, checked by ``policy.check_proposal`` (the start month
+    of years with records, closed years, minimums beyond the required hours, the ranges). A
+    row that gives its year the rules it has already (a workbook loaded again, an upsert)
+    changes nothing and is not refused, even where a closed year follows it.
+    """
+    minimum_sets: dict[int, dict[str, Decimal]] = {}
+    first_rows: dict[int, int] = {}
+    problems: list[tuple[str, int, str]] = []
+    for row in sheets.get("Category Minimums", []):
+        chosen = minimum_sets.setdefault(row["effective_year"], {})
+        first_rows.setdefault(row["effective_year"], row["_row"])
+        if not row["category"]:
+            continue
+        problem = policies.minimum_problem(row["category"], row["minimum_hours"], chosen)
+        if problem:
+            problems.append(("Category Minimums", row["_row"], problem))
+        else:
+            chosen[row["category"]] = row["minimum_hours"]
+    policy_rows = {
+        row["effective_year"]: (
+            row["_row"],
+            compute.Policy(
+                row["effective_year"],
+                row["required_hours"],
+                row["carryover_cap"],
+                row["ce_year_start_month"],
+            ),
+        )
+        for row in sheets.get("Policy", [])
+    }
+    if not problems and (policy_rows or minimum_sets):
+        stored = {p.effective_year: p for p in policies.load_policies(db)}
+        stored_sets = policies.load_minimum_sets(db)
+        after = {**stored, **{year: p for year, (_, p) in policy_rows.items()}}
+        sets_after = {**stored_sets, **minimum_sets}
+        for year in sorted({*policy_rows, *minimum_sets}):
+            policy = compute.policy_for_year(after.values(), year)
+            minimums = compute.minimums_for_year(sets_after, year)
+            policy_changed = year in policy_rows and not _same_policy(
+                compute.policy_for_year(stored.values(), year), policy
+            )
+            if not policy_changed and (
+                year not in minimum_sets
+                or _same_minimums(compute.minimums_for_year(stored_sets, year), minimums)
+            ):
+                continue
+            proposal = policies.Proposal(replace(policy, effective_year=year), minimums)
+            try:
+                policies.check_proposal(db, proposal)
+            except CetrackerError as exc:
+                problems.append(
+                    ("Policy", policy_rows[year][0], exc.message)
+                    if policy_changed
+                    else ("Category Minimums", first_rows[year], exc.message)
+                )
+    if problems:
+        sheet, number, problem = problems[0]
+        raise _refused(filename, sheet, number, problem, len(problems) - 1, advised=True)
+    return minimum_sets
 
 
 def _write(
@@ -435,6 +529,7 @@ def _resolve(
 def load(db: Database, data: bytes, filename: str, *, actor: str = "cli") -> dict[str, int]:
     """Load a workbook in one transaction; return the number of rows per sheet."""
     sheets = read_workbook(data, filename)
+    minimum_sets = check_rules(db, sheets, filename)
     with db.transaction() as cur:
         _write(members.upsert_many, cur, sheets.get("Members", []), "Members", filename)
         _write(providers.upsert_many, cur, sheets.get("Providers", []), "Providers", filename)
@@ -468,12 +563,7 @@ def load(db: Database, data: bytes, filename: str, *, actor: str = "cli") -> dic
             sheets.get("Policy", []),
             ["effective_year", "required_hours", "carryover_cap", "ce_year_start_month"],
         )
-        by_year: dict[int, dict[str, Decimal]] = {}
-        for row in sheets.get("Category Minimums", []):
-            chosen = by_year.setdefault(row["effective_year"], {})
-            if row["category"]:
-                chosen[row["category"]] = row["minimum_hours"]
-        for year, minimums in by_year.items():
+        for year, minimums in minimum_sets.items():
             policies.save_minimum_set(cur, year, minimums)
         _load_records(cur, sheets.get("CE Records", []), member_ids, filename)
         audit.record(
