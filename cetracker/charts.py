@@ -91,6 +91,38 @@ def _bars(
     return fig
 
 
+def _counts(
+    x: Iterable[object],
+    counts: Iterable[object],
+    colour: str,
+    *,
+    x_title: str,
+    y_title: str,
+    more_hover: tuple[str, Iterable[object], str] | None = None,
+) -> go.Figure:
+    """One series of counts (members, attendees) over the category axis ``x``: each bar
+    labelled with its count, whole ticks only."""
+    fig = _bars(
+        x,
+        [(y_title, counts, colour)],
+        x_title=x_title,
+        y_title=y_title,
+        text=True,
+        more_hover=more_hover,
+    )
+    _whole_numbers(fig)
+    return _finish(fig)
+
+
+def _hours(
+    x: Iterable[object], hours: Iterable[object], colour: str, *, x_title: str, y_title: str
+) -> go.Figure:
+    """One series of hours over the category axis ``x``, from zero."""
+    fig = _bars(x, [(y_title, hours, colour)], x_title=x_title, y_title=y_title, y_format=",.1f")
+    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    return _finish(fig)
+
+
 def _whole_numbers(fig: go.Figure, axis: str = "y") -> None:
     """Counts of members on an axis: whole ticks only (never "2.5 members"). Up to ten,
     a tick at every whole number: Plotly's own ticks of a small count are 0, 0.2, 0.4 …,
@@ -113,15 +145,9 @@ def short_by_distribution(buckets: pd.DataFrame) -> go.Figure:
     """Members per "hours short" range (columns ``bucket``, ``members``, in order)."""
     if buckets.empty or int(buckets["members"].sum()) == 0:
         return _empty("No members match these filters.")
-    fig = _bars(
-        buckets["bucket"],
-        [("Members", buckets["members"], ORANGE)],
-        x_title="Hours short",
-        y_title="Members",
-        text=True,
+    return _counts(
+        buckets["bucket"], buckets["members"], ORANGE, x_title="Hours short", y_title="Members"
     )
-    _whole_numbers(fig)
-    return _finish(fig)
 
 
 def eligibility_by_area(areas: pd.DataFrame) -> go.Figure:
@@ -187,15 +213,9 @@ def carried_hours(buckets: pd.DataFrame) -> go.Figure:
     """Members per hours carried in (columns ``hours``: a label, ``members``)."""
     if buckets.empty:
         return _empty("Nobody matching these filters carried hours.")
-    fig = _bars(
-        buckets["hours"],
-        [("Members", buckets["members"], BLUE)],
-        x_title="Hours carried over",
-        y_title="Members",
-        text=True,
+    return _counts(
+        buckets["hours"], buckets["members"], BLUE, x_title="Hours carried over", y_title="Members"
     )
-    _whole_numbers(fig)
-    return _finish(fig)
 
 
 # -- Conference Report --------------------------------------------------------
@@ -210,16 +230,14 @@ def attendance_by_area(attendees: pd.DataFrame) -> go.Figure:
         .agg(attendees=("license_number", "nunique"), hours=("hours", "sum"))
         .sort_values("area")
     )
-    fig = _bars(
+    return _counts(
         per_area["area"],
-        [("Attendees", per_area["attendees"], BLUE)],
+        per_area["attendees"],
+        BLUE,
         x_title="Area",
         y_title="Attendees",
-        text=True,
         more_hover=("Hours", per_area["hours"], ",.1f"),
     )
-    _whole_numbers(fig)
-    return _finish(fig)
 
 
 # -- My CE --------------------------------------------------------------------
@@ -227,15 +245,7 @@ def attendance_by_area(attendees: pd.DataFrame) -> go.Figure:
 
 def my_hours_by_year(by_year: pd.DataFrame) -> go.Figure:
     """A member's approved hours per CE year (columns ``year``, ``hours``)."""
-    fig = _bars(
-        by_year["year"],
-        [("Hours", by_year["hours"], BLUE)],
-        x_title="CE year",
-        y_title="Hours",
-        y_format=",.1f",
-    )
-    fig.update_yaxes(rangemode="tozero")
-    fig = _finish(fig)
+    fig = _hours(by_year["year"], by_year["hours"], BLUE, x_title="CE year", y_title="Hours")
     fig.update_layout(height=280)
     return fig
 
@@ -265,15 +275,13 @@ def not_eligible_by_area(by_area: pd.DataFrame) -> go.Figure:
     hours, of a category's minimum or of dues, as the Hour Summary counts them."""
     if by_area.empty:
         return _empty("No active members match these filters.")
-    fig = _bars(
+    return _counts(
         by_area["area"],
-        [("Active members not eligible", by_area["not_eligible"], BLUE)],
+        by_area["not_eligible"],
+        BLUE,
         x_title="Area",
         y_title="Active members not eligible",
-        text=True,
     )
-    _whole_numbers(fig)
-    return _finish(fig)
 
 
 def hours_by_month(months: pd.DataFrame) -> go.Figure:
@@ -283,12 +291,4 @@ def hours_by_month(months: pd.DataFrame) -> go.Figure:
     import pandas as pd
 
     shown = months.assign(month=pd.to_datetime(months["month"] + "-01").dt.strftime("%b %Y"))
-    fig = _bars(
-        shown["month"],
-        [("Hours earned", shown["hours"], GREEN)],
-        x_title="Month",
-        y_title="Hours earned",
-        y_format=",.1f",
-    )
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
-    return _finish(fig)
+    return _hours(shown["month"], shown["hours"], GREEN, x_title="Month", y_title="Hours earned")
