@@ -12,9 +12,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cetracker import dues as dues_rules
+from cetracker import policy as policies
 from cetracker.courses import number_key, number_key_sql
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
+from cetracker.rules import compute
 from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, standing_query, year_records
 from cetracker.store.db import Database
 
@@ -237,15 +239,34 @@ def certificates_list(db: Database, filters: Filters) -> pd.DataFrame:
 
 
 def course_choices(db: Database, year: int | None = None) -> list[tuple[str, str]]:
+    """The courses and conferences held in CE year ``year`` (any of their days inside it,
+    by the CE-year rule: a July–June year holds a September conference of the calendar
+    year before), or every course."""
+    if year is None:
+        span: dict[str, object] = {"first": None, "last": None}
+    else:
+        rules = policies.load_policies(db)
+        span = {
+            "first": compute.ce_year_start(year, rules),
+            "last": compute.ce_year_end(year, rules),
+        }
     return [
         (n, t)
         for n, t in db.rows(
             """SELECT course_number, title FROM courses
-           WHERE $y IS NULL OR year(start_date) = $y OR year(end_date) = $y
-           ORDER BY start_date DESC NULLS LAST, course_number""",
-            {"y": year},
+               WHERE $first IS NULL
+                  OR (start_date <= $last AND coalesce(end_date, start_date) >= $first)
+               ORDER BY start_date DESC NULLS LAST, course_number""",
+            span,
         )
     ]
+
+
+def conference_figures(frame: pd.DataFrame) -> tuple[int, float]:
+    """The Conference Report's attendees (members, however many days each came) and their
+    approved hours (pending records are listed, not counted), from its rows."""
+    approved = frame[frame["status"] == "approved"]
+    return int(frame["license_number"].nunique()), float(approved["hours"].sum())
 
 
 @dataclass(frozen=True)

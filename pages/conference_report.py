@@ -22,9 +22,14 @@ course = st.selectbox(
     help="The courses and conferences held in the chosen CE year.",
 )
 frame = reports.conference(db, filters, course[0])
+attendees, hours = reports.conference_figures(frame)
 cols = st.columns(2)
-cols[0].metric("Attendees", f"{len(frame):,}")
-cols[1].metric("Hours", f"{frame['hours'].sum():,.1f}" if len(frame) else "0")
+cols[0].metric("Attendees", f"{attendees:,}", help="Members, however many days each came.")
+cols[1].metric(
+    "Approved hours",
+    f"{hours:,.1f}",
+    help="Pending records are listed below with their status; their hours count once approved.",
+)
 if len(frame):
     widgets.chart(charts.attendance_by_area(frame), "Attendees by area", "conf_chart")
 widgets.show_table(

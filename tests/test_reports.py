@@ -313,3 +313,36 @@ def test_a_course_number_is_found_however_it_is_written(demo_db):
     theirs = providers.attendees(demo_db, provider_id, course_number="C2025-001")
     assert len(theirs) > 0
     assert providers.attendees(demo_db, provider_id, course_number="c2025-001").equals(theirs)
+
+
+def test_the_conference_report_lists_the_courses_of_the_ce_year(demo_db):
+    """With a July–June CE year from 2024, a September 2024 conference is held in CE year
+    2025 (the CE-year rule), not in 2024 as its calendar year would say."""
+    from cetracker import policy as policies
+    from cetracker.rules import compute
+
+    with demo_db.transaction() as cur:
+        policies.save_policy(cur, compute.Policy(2024, ce_year_start_month=7))
+    (number,) = demo_db.one(
+        """SELECT course_number FROM courses
+           WHERE start_date BETWEEN DATE '2024-07-01' AND DATE '2024-12-01'
+             AND coalesce(end_date, start_date) <= DATE '2024-12-31' LIMIT 1"""
+    )
+    assert number in [n for n, _ in reports.course_choices(demo_db, 2025)]
+    assert number not in [n for n, _ in reports.course_choices(demo_db, 2024)]
+    assert number in [n for n, _ in reports.course_choices(demo_db)]
+
+
+def test_the_conference_reports_figures_count_members_and_approved_hours():
+    """Two days of one member are one attendee; a pending record is listed, not counted."""
+    import pandas as pd
+
+    rows = pd.DataFrame(
+        {
+            "license_number": ["1001", "1001", "1002", "1003"],
+            "hours": [6.0, 6.0, 12.0, 3.0],
+            "status": ["approved", "approved", "approved", "pending"],
+        }
+    )
+    assert reports.conference_figures(rows) == (3, 24.0)
+    assert reports.conference_figures(rows.iloc[0:0]) == (0, 0.0)
