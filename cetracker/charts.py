@@ -64,7 +64,8 @@ def _bars(
     ``series``, stacked. Built with graph objects (plotly.express takes ten times as long
     to build the same figure, on every rerun of a page). ``more_hover``: a further
     (label, values, format) shown when the pointer is on a bar."""
-    xs = [str(v) for v in x]
+    # A member with no area (or county) is a bar of its own, named so ("nan" otherwise).
+    xs = ["(none)" if v is None or v != v else str(v) for v in x]
     fig = go.Figure()
     for name, heights, colour in series:
         ys = list(heights)
@@ -225,9 +226,12 @@ def attendance_by_area(attendees: pd.DataFrame) -> go.Figure:
     """Attendees and their hours per area, from the Conference Report's rows."""
     if attendees.empty:
         return _empty("Nobody matching these filters attended.")
+    # Approved hours, as the page's figure counts them (reports.conference_figures).
+    approved = attendees["hours"].where(attendees["status"] == "approved", 0)
     per_area = (
-        attendees.groupby("area", as_index=False)
-        .agg(attendees=("license_number", "nunique"), hours=("hours", "sum"))
+        attendees.assign(approved=approved)
+        .groupby("area", as_index=False)
+        .agg(attendees=("license_number", "nunique"), hours=("approved", "sum"))
         .sort_values("area")
     )
     return _counts(
@@ -236,7 +240,7 @@ def attendance_by_area(attendees: pd.DataFrame) -> go.Figure:
         BLUE,
         x_title="Area",
         y_title="Attendees",
-        more_hover=("Hours", per_area["hours"], ",.1f"),
+        more_hover=("Approved hours", per_area["hours"], ",.1f"),
     )
 
 

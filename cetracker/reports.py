@@ -255,7 +255,8 @@ def course_choices(db: Database, year: int | None = None) -> list[tuple[str, str
         for n, t in db.rows(
             """SELECT course_number, title FROM courses
                WHERE $first IS NULL
-                  OR (start_date <= $last AND coalesce(end_date, start_date) >= $first)
+                  OR (coalesce(start_date, end_date) <= $last
+                      AND coalesce(end_date, start_date) >= $first)
                ORDER BY start_date DESC NULLS LAST, course_number""",
             span,
         )

@@ -68,6 +68,22 @@ def test_attendance_by_area_counts_attendees(demo_db):
     frame = reports.conference(demo_db, Filters(2025), "C2025-001")
     fig = charts.attendance_by_area(frame)
     assert sum(bars(fig).values()) == frame["license_number"].nunique()
+    # The hours on hover are the page's approved hours (pending listed, not counted).
+    assert sum(fig.data[0].customdata) == pytest.approx(reports.conference_figures(frame)[1])
+    with_pending = frame.assign(status="pending")
+    assert sum(charts.attendance_by_area(with_pending).data[0].customdata) == 0
+
+
+def test_members_with_no_area_are_a_bar_named_so():
+    import pandas as pd
+
+    areas = pd.DataFrame({"area": ["Area 1", None], "members": [5, 2], "eligible": [3, 1]}).astype(
+        {"area": object}
+    )
+    fig = charts.eligibility_by_area(areas)
+    assert list(fig.data[0].x) == ["Area 1", "(none)"]
+    nan_area = areas.assign(area=[float("nan"), "Area 2"])
+    assert list(charts.eligibility_by_area(nan_area).data[0].x) == ["(none)", "Area 2"]
 
 
 def test_the_dashboard_trend_has_whole_years_and_honours_the_area_filter(demo_db):

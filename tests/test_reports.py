@@ -331,6 +331,14 @@ def test_the_conference_report_lists_the_courses_of_the_ce_year(demo_db):
     assert number in [n for n, _ in reports.course_choices(demo_db, 2025)]
     assert number not in [n for n, _ in reports.course_choices(demo_db, 2024)]
     assert number in [n for n, _ in reports.course_choices(demo_db)]
+    # A course with an end date only is held on that day.
+    with demo_db.transaction() as cur:
+        cur.execute(
+            "UPDATE courses SET start_date = NULL, end_date = DATE '2024-09-15'"
+            " WHERE course_number = ?",
+            [number],
+        )
+    assert number in [n for n, _ in reports.course_choices(demo_db, 2025)]
 
 
 def test_the_conference_reports_figures_count_members_and_approved_hours():
