@@ -64,6 +64,7 @@ class Scheduler:
         # happened instead of for time.
         self._progress = threading.Condition()
         self._thread = threading.Thread(target=self._loop, name="cetracker-scheduler", daemon=True)
+        db.before_close.append(self.stop)
         _all.add(self)
         self._thread.start()
 
@@ -75,11 +76,15 @@ class Scheduler:
         """Check now instead of at the end of the interval."""
         self._wake.set()
 
-    def stop(self, wait: float = 60.0) -> None:
-        """End the thread once its current check returns (a send or a backup is never cut)."""
+    def stop(self, wait: float = 300.0) -> bool:
+        """End the thread once its current check returns (a send or a backup is never cut);
+        whether it ended within ``wait`` seconds."""
         self._stopping = True
         self._wake.set()
         self._thread.join(wait)
+        if self.stop in self.db.before_close and not self._thread.is_alive():
+            self.db.before_close.remove(self.stop)
+        return not self._thread.is_alive()
 
     def wait_for(self, checks: int, timeout: float = 60.0) -> bool:
         """Wait until ``checks`` checks have finished; False if ``timeout`` passed first."""

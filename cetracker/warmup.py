@@ -46,16 +46,22 @@ class Warmer:
         self._idle = False
         self._thread = threading.Thread(target=self._loop, name="cetracker-warmup", daemon=True)
         db.after_report_write.append(self._changed.set)
+        db.before_close.append(self.stop)
         _all.add(self)
         self._thread.start()
 
-    def stop(self, wait: float = 10.0) -> None:
-        """End the thread once its current computation returns (a query is never cut)."""
+    def stop(self, wait: float = 300.0) -> bool:
+        """End the thread once its current computation returns (a query is never cut);
+        whether it ended within ``wait`` seconds (a warm-up at a million members takes
+        seconds)."""
         self._stopping = True
         self._changed.set()
         self._thread.join(wait)
         if self._changed.set in self.db.after_report_write:
             self.db.after_report_write.remove(self._changed.set)
+        if self.stop in self.db.before_close and not self._thread.is_alive():
+            self.db.before_close.remove(self.stop)
+        return not self._thread.is_alive()
 
     @property
     def _ended(self) -> bool:

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import threading
 
+import duckdb
+import pytest
+
 from cetracker import dashboard, warmup
 from cetracker import policy as policies
 from cetracker.filters import EVERYONE
@@ -130,6 +133,36 @@ def test_stopping_waits_for_the_running_computation_and_ends_the_thread(demo_db)
     assert demo_db.after_report_write == hooks_before
     demo_db.execute("UPDATE members SET phone = phone WHERE id = (SELECT min(id) FROM members)")
     assert warmer.runs == 1
+
+
+def test_closing_the_database_waits_for_a_warm_up_inside_a_query(demo_db, monkeypatch):
+    """DuckDB ends the process (a segmentation fault, seen in a test run) when a connection
+    closes under a query another thread runs: closing stops the warm-up and waits for it."""
+    inside, finish, results = threading.Event(), threading.Event(), []
+
+    def held_query(db):  # type: ignore[no-untyped-def]
+        cur = db.cursor()
+        try:
+            inside.set()
+            assert finish.wait(60)
+            results.append(cur.execute("SELECT count(*) FROM members").fetchone()[0])
+        finally:
+            cur.close()
+
+    monkeypatch.setattr(warmup, "warm", held_query)
+    warmer = warmup.Warmer(demo_db, quiet_seconds=0.05)
+    assert inside.wait(60)
+    closing = threading.Thread(target=demo_db.close)
+    closing.start()
+    closing.join(0.5)
+    assert closing.is_alive(), "the connection closed under the warm-up's query"
+    finish.set()
+    closing.join(60)
+    assert not closing.is_alive() and not warmer._thread.is_alive()
+    assert results and results[0] > 0  # the query ran to its end on the open connection
+    assert demo_db.before_close == []
+    with pytest.raises(duckdb.ConnectionException):
+        demo_db.rows("SELECT 1")  # and then the connection was closed
 
 
 def test_warming_takes_at_most_its_share_of_the_time(demo_db, monkeypatch):

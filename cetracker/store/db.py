@@ -13,6 +13,7 @@ what SQL must differ between the two lives here and nowhere else.
 from __future__ import annotations
 
 import itertools
+import logging
 import re
 import threading
 import time
@@ -32,6 +33,8 @@ from cetracker.store.migrations import EMBEDDED_ONLY, MIGRATIONS, Upgrade
 
 if TYPE_CHECKING:
     import pandas as pd
+
+log = logging.getLogger(__name__)
 
 Params = Sequence[Any] | dict[str, Any] | None
 
@@ -232,6 +235,10 @@ class Database:
         self._building: dict[str, threading.Lock] = {}
         # Called (without arguments) after every committed write that reports read.
         self.after_report_write: list[Callable[[], None]] = []
+        # The stops of the threads that query this database in the background (the
+        # warm-up, the scheduler): ``close`` calls each and closes the connection only once
+        # all have said their thread ended (see ``close``).
+        self.before_close: list[Callable[[], bool]] = []
         self.closed = False
         self.migrate(migrate_to)
         self.schema_ready = self.schema_version() >= 6
@@ -699,10 +706,16 @@ class Database:
             cur.close()
 
     def close(self) -> None:
+        """Close the connection once no background thread can be inside a query: DuckDB
+        ends the whole process (a segmentation fault) when a connection closes under a
+        query that another thread is running. Each thread in ``before_close`` is stopped
+        and waited for; one that does not end leaves the connection to the process's exit."""
         self.closed = True
-        for call in list(self.after_report_write):
-            call()  # lets a waiting warm-up thread see that the database is closed
-        self._con.close()
+        ended = [stop() for stop in list(self.before_close)]
+        if all(ended):
+            self._con.close()
+        else:
+            log.warning("A background thread is still querying %s: left open", redacted(self.path))
 
     # -- schema --------------------------------------------------------------
     def schema_version(self) -> int:
