@@ -61,7 +61,11 @@ def _page_session(
     at.session_state["username"] = user
     runs = [lambda: None] + [(lambda v=v: at.multiselect(key=key).set_value(v)) for v in values]
     for change in runs:
-        change()
+        try:
+            change()
+        except KeyError:  # the filter is not on the page: say what the page showed instead
+            shown = [e.value for e in (*at.error, *at.warning, *at.info)][:3]
+            raise AssertionError(f"{page} as {user}: no filter {key}; the page said {shown}")
         start = time.perf_counter()
         at.run()
         spent = time.perf_counter() - start

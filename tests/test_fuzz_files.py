@@ -21,6 +21,9 @@ from tests.test_importer import SETUP
 from tests.workbooks import write_workbook
 
 pytestmark = pytest.mark.timeout(600)
+# Each case is a file read in a child process (files.bounded): 80 cases take a minute of
+# CI; bench/fuzz.py runs the same generator for as long as one likes.
+ROSTER_CASES = 80
 BOUNDED = settings(
     deadline=None,
     derandomize=True,  # the same cases on every run: CI stays predictable
@@ -40,7 +43,7 @@ def test_roster_reader_keeps_its_invariant(fuzz_office):
     db, provider_id = fuzz_office
     tally = Tally()
 
-    @settings(BOUNDED, max_examples=160)
+    @settings(BOUNDED, max_examples=ROSTER_CASES)
     @given(case=roster_cases())
     def one(case):
         found = Tally()
@@ -51,7 +54,7 @@ def test_roster_reader_keeps_its_invariant(fuzz_office):
             setattr(tally, name, getattr(tally, name) + getattr(found, name))
 
     one()
-    assert tally.cases >= 160
+    assert tally.cases >= ROSTER_CASES
     assert tally.rows > 0 and tally.rejected < tally.cases  # the cases reach the rows
 
 
