@@ -63,9 +63,11 @@ def _page_session(
     for change in runs:
         try:
             change()
-        except KeyError:  # the filter is not on the page: say what the page showed instead
+        except KeyError as missing:  # the filter is not on the page: say what it showed
             shown = [e.value for e in (*at.error, *at.warning, *at.info)][:3]
-            raise AssertionError(f"{page} as {user}: no filter {key}; the page said {shown}")
+            raise AssertionError(
+                f"{page} as {user}: no filter {key}; the page said {shown}"
+            ) from missing
         start = time.perf_counter()
         at.run()
         spent = time.perf_counter() - start
