@@ -819,18 +819,14 @@ def _record(
         cur.register("roster_passing", passing)
         cur.register("roster_records", distinct)
         # Checked again inside the transaction so that concurrent uploads cannot both add.
-        shut = set(years.closed_in(cur, set(checked.record_years)))
+        shut = years.final_in(cur, set(checked.record_years))
         held = records.existing(cur, _ROSTER_ROWS)
         confirm: list[int] = []
         for i, which in zip(checked.rows, checked.which, strict=True) if shut or held else ():
             year = checked.record_years[which]
             status = held.get(i)
             if year in shut:
-                checked.fail(
-                    i,
-                    f"CE year {year} is closed; its hours are final. Ask the office to reopen it "
-                    "if this row should count",
-                )
+                checked.fail(i, _closed_reason(year, shut[year]))
             elif status == "pending":
                 confirm.append(i)
             elif status is not None:
@@ -891,6 +887,19 @@ def _record(
             },
         )
     return int(import_id), len(confirm), failed
+
+
+def _closed_reason(year: int, closed_year: int) -> str:
+    """A roster row's reason when its CE year's hours are final (``years.final_in``)."""
+    if year == closed_year:
+        return (
+            f"CE year {year} is closed; its hours are final. Ask the office to reopen it "
+            "if this row should count"
+        )
+    return (
+        f"CE year {closed_year} is closed and hours of {year} carry into it, so they are final. "
+        f"Ask the office to reopen {closed_year} if this row should count"
+    )
 
 
 def _over_course_hours(cur: Any, checked: Checked) -> set[int]:

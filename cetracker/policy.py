@@ -179,31 +179,17 @@ def check_proposal(db: Database, proposal: Proposal) -> None:
                 "by the current start month; changing the start month would put them in the "
                 "wrong year. Make the new start month effective from a year with no records yet."
             )
-    affected = affected_years(db, proposal)  # consecutive years: one look at closed_years
+    # A closed year's carried hours follow the year before's rules: every governed year.
+    governed = governed_years(db, proposal)
     year = db.scalar(
         "SELECT min(ce_year) FROM closed_years WHERE ce_year BETWEEN ? AND ?",
-        [affected[0], affected[-1]],
+        [governed[0], governed[-1]],
     )
     if year is not None:
         raise CetrackerError(
             f"CE year {year} is closed and this change would apply to it. Reopen {year} "
             f"first (CE Years page), or make the change effective from {year + 1}."
         )
-
-
-def affected_years(db: Database, proposal: Proposal) -> list[int]:
-    """The CE years whose rules the proposal changes (until a later policy replaces it)."""
-    last = max(
-        current_ce_year(db),
-        int(db.scalar("SELECT coalesce(max(ce_year), 0) FROM ce_records")),
-    )
-    later_policy = [
-        y.effective_year for y in load_policies(db) if y.effective_year > proposal.effective_year
-    ]
-    later_minimums = [y for y in load_minimum_sets(db) if y > proposal.effective_year]
-    # The policy row and the minimum set each govern until their own next version.
-    end = max(min([*later_policy, last + 1]), min([*later_minimums, last + 1]))
-    return list(range(proposal.effective_year, max(end, proposal.effective_year + 1)))
 
 
 def governed_years(db: Database, proposal: Proposal) -> range:

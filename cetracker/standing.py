@@ -850,13 +850,39 @@ def member_rule_records(db: Database, member_id: int) -> list[compute.Record]:
 
 
 def member_standing(db: Database, member_id: int, year: int) -> compute.Standing:
+    """One member's standing for ``year``: a closed year's is its snapshot, as its reports
+    and certificates read it (a member made inactive since the close stays as closed)."""
     status = db.scalar("SELECT status FROM members WHERE id = ?", [member_id])
-    return compute.standing(
+    live = compute.standing(
         member_rule_records(db, member_id),
         year,
         policies.load_policies(db),
         policies.load_minimum_sets(db),
         active=status == "active",
+    )
+    frozen = db.one(
+        """SELECT status, earned, carried_in, required, eligible FROM year_snapshots
+           WHERE ce_year = ? AND member_id = ?""",
+        [year, member_id],
+    )
+    if frozen is None:
+        return live
+    # The year's records and minimums are frozen (years.final_in): its categories read live.
+    active, earned, carried = frozen[0] == "active", *map(compute.hours, frozen[1:3])
+    required = compute.hours(frozen[3])
+    short_by = max(compute.ZERO, required - earned - carried)
+    return compute.Standing(
+        year=year,
+        earned=earned,
+        carried_in=carried,
+        credited=earned + carried,
+        required=required,
+        short_by=short_by,
+        category_shortfalls=live.category_shortfalls,
+        active=active,
+        eligible=bool(frozen[4]),
+        categories=live.categories,
+        reasons=compute.reasons(active=active, short_by=short_by, categories=live.categories),
     )
 
 
@@ -902,12 +928,12 @@ def policy_impact(db: Database, proposal: policies.Proposal) -> list[YearImpact]
     before = Rules.of(db)
     policies_after, sets_after = _with_proposal(db, proposal)
     after = Rules(policies_after, sets_after)
-    own = policies.affected_years(db, proposal)
     newest = max(
         policies.current_ce_year(db),
         int(db.scalar("SELECT coalesce(max(ce_year), 0) FROM ce_records")),
     )
-    reach = [*own, own[-1] + 1] if own[-1] + 1 <= newest else own
+    governed = policies.governed_years(db, proposal)
+    reach = [y for y in governed if y <= newest] or [proposal.effective_year]
     results = []
     for year in reach:
         closed = bool(db.scalar("SELECT count(*) FROM closed_years WHERE ce_year = ?", [year]))

@@ -50,6 +50,27 @@ def closed_in(cur: Any, years: set[int] | list[int]) -> list[int]:
     return [int(y) for (y,) in rows]
 
 
+def final_in(cur: Any, record_years: set[int] | list[int]) -> dict[int, int]:
+    """Which of ``record_years`` hold final hours, each with the closed year that makes them
+    final: the year itself, or the year after it (a year's surplus hours carry into the next,
+    so changing them would change that closed year's carried hours)."""
+    wanted = {int(y) for y in record_years}
+    shut = set(closed_in(cur, wanted | {y + 1 for y in wanted}))
+    return {y: y if y in shut else y + 1 for y in sorted(wanted) if shut & {y, y + 1}}
+
+
+def final_message(year: int, closed_year: int) -> str:
+    """Why records of ``year`` cannot change while ``closed_year`` (the year or the next) is
+    closed."""
+    if year == closed_year:
+        return closed_message(year)
+    return (
+        f"CE year {closed_year} is closed, and hours of CE year {year} carry into it, so they "
+        f"are final too. An administrator must reopen {closed_year} (CE Years page, with a "
+        f"reason) before records of {year} can change."
+    )
+
+
 def closed_message(year: int) -> str:
     return (
         f"CE year {year} is closed. An administrator must reopen it (CE Years page, with a "
@@ -64,11 +85,12 @@ MEMBER_CLOSED = (
 
 
 def ensure_open(cur: Any, *years: int, message: str | None = None) -> None:
-    """Refuse, inside a write, any change to the records of a closed year."""
-    shut = closed_in(cur, set(years))
-    if shut:
-        text = message.format(year=shut[0]) if message else closed_message(shut[0])
-        raise CetrackerError(text, title="Year closed")
+    """Refuse, inside a write, any change to records whose hours are final (``final_in``);
+    ``message`` says it for a year closed itself."""
+    for year, closed_year in final_in(cur, set(years)).items():
+        if message and year == closed_year:
+            raise CetrackerError(message.format(year=year), title="Year closed")
+        raise CetrackerError(final_message(year, closed_year), title="Year closed")
 
 
 def deadline(db: Database, year: int) -> date:

@@ -412,6 +412,103 @@ def test_a_roster_row_for_a_closed_year_fails_with_its_reason(demo_db):
     assert f"CE year {year} is closed" in result.outcomes[0].status
 
 
+@pytest.mark.both_backends
+def test_the_year_before_a_closed_year_is_final_too(demo_db):
+    """A year's surplus hours carry into the next: once that one is closed, neither the
+    year's records nor the rules that carry them may change (the closed year's figures
+    would no longer be what its reports, certificates and member pages say)."""
+    year = last_closable_year(demo_db)
+    before = year - 1
+    # The rules of the closed year are its own policy row; those of the year before govern
+    # only the year before, and the hours it carries into the closed one.
+    current = policies.policy_for_year(demo_db, year)
+    policies.save_proposal(
+        demo_db,
+        policies.Proposal(
+            compute.Policy(
+                year, current.required_hours, current.carryover_cap, current.ce_year_start_month
+            ),
+            policies.load_minimum_sets(demo_db).get(year, {}),
+        ),
+        actor="admin",
+    )
+    member_id, record_id, provider_id, number, day = demo_db.one(
+        """SELECT r.member_id, r.id, c.provider_id, c.course_number, r.course_date
+           FROM ce_records r JOIN courses c ON c.id = r.course_id
+           WHERE r.ce_year = ? AND r.status = 'approved' ORDER BY r.id LIMIT 1""",
+        [before],
+    )
+    years.close_year(demo_db, year, actor="admin")
+    carry = f"CE year {year} is closed, and hours of CE year {before} carry into it"
+    loaded = entities.current(demo_db, records.RECORD, {"id": record_id})
+    with pytest.raises(CetrackerError, match=carry):
+        records.save_record(
+            demo_db,
+            member_id,
+            {**loaded, "hours": Decimal("0.25")},
+            actor="admin",
+            record_id=record_id,
+        )
+    with pytest.raises(CetrackerError, match=f"CE year {year} is closed"):
+        policies.save_proposal(
+            demo_db,
+            policies.Proposal(compute.Policy(before, Decimal(1), Decimal(100), 1), {}),
+            actor="admin",
+        )
+    other = demo_db.one(
+        """SELECT first_name, last_name, license_number FROM members WHERE id NOT IN
+           (SELECT member_id FROM ce_records WHERE ce_year = ?) ORDER BY id LIMIT 1""",
+        [before],
+    )
+    result = importer.import_roster(
+        demo_db,
+        csv_bytes([[*other, number, str(before), f"{day:%Y-%m-%d}", "1"]]),
+        "late.csv",
+        provider_id=provider_id,
+        uploaded_by="admin",
+    )
+    assert (result.processed, result.failed) == (0, 1)
+    assert f"hours of {before} carry into it" in result.outcomes[0].status
+    assert (
+        demo_db.scalar("SELECT hours FROM ce_records WHERE id = ?", [record_id])
+        == (loaded["hours"])
+    )
+    # Reopened, the year before changes again.
+    years.reopen_year(demo_db, year, actor="admin", reason="Provider sent a corrected roster")
+    records.save_record(
+        demo_db, member_id, {**loaded, "hours": Decimal("0.25")}, actor="admin", record_id=record_id
+    )
+
+
+@pytest.mark.both_backends
+def test_a_closed_years_member_page_reads_its_snapshot(demo_db):
+    """My CE, the transcript and the certificate say of a closed year what its reports say,
+    though the member was made inactive after the close."""
+    year = last_closable_year(demo_db)
+    member_id = demo_db.scalar(
+        """SELECT m.id FROM members m JOIN ce_records r ON r.member_id = m.id
+           WHERE m.status = 'active' AND r.ce_year = ? AND r.status = 'approved'
+           GROUP BY m.id ORDER BY sum(r.hours) DESC, m.id LIMIT 1""",
+        [year],
+    )
+    open_standing = standing.member_standing(demo_db, member_id, year)
+    assert open_standing.eligible
+    years.close_year(demo_db, year, actor="admin")
+    loaded = entities.current(demo_db, members.MEMBER, {"id": member_id})
+    members.save_member(
+        demo_db, {**loaded, "status": "inactive"}, actor="admin", member_id=member_id, loaded=loaded
+    )
+    closed = standing.member_standing(demo_db, member_id, year)
+    assert closed == open_standing
+    reported = hour_summary(demo_db, Filters(year=year))
+    mine = reported[reported["license_number"] == loaded["license_number"]]
+    assert list(mine["eligible"]) == [True]
+    cert = certificates.member_certificate(demo_db, member_id, year)
+    assert cert is not None and cert.hours == closed.credited
+    # An open year reads the member as they are now.
+    assert not standing.member_standing(demo_db, member_id, year + 1).active
+
+
 def test_a_year_cannot_close_before_its_deadline(demo_db):
     year = policies.current_ce_year(demo_db)
     with pytest.raises(CetrackerError, match="it can be closed after that"):

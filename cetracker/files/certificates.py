@@ -145,23 +145,17 @@ def member_certificate(
     )
     if row is None:
         return None
-    frozen = db.one(
-        """SELECT s.eligible, s.earned + s.carried_in, c.certificates_issued
-           FROM year_snapshots s JOIN closed_years c USING (ce_year)
-           WHERE s.ce_year = ? AND s.member_id = ?""",
+    closed_issue = _closed_issue_date(db, year)  # a closed year's certificates: when it closed
+    if closed_issue and not db.scalar(
+        "SELECT count(*) FROM year_snapshots WHERE ce_year = ? AND member_id = ?",
         [year, member_id],
-    )
-    if frozen is not None:  # a closed year: the certificate issued when it closed
-        eligible, credited, closed_issue = frozen
-        if not eligible:
-            return None
-        return Certificate(member_id, row[0], row[1], year, compute.hours(credited), closed_issue)
-    if _closed_issue_date(db, year):  # closed before this member was in the snapshot
-        return None
-    standing = standing_of(db, member_id, year)
+    ):
+        return None  # not a member when the year closed
+    standing = standing_of(db, member_id, year)  # a closed year's: its snapshot
     if not standing.eligible:
         return None
-    return Certificate(member_id, row[0], row[1], year, standing.credited, issued or config.today())
+    when = closed_issue or issued or config.today()
+    return Certificate(member_id, row[0], row[1], year, standing.credited, when)
 
 
 def _closed_issue_date(db: Database, year: int) -> date | None:

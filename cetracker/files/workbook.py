@@ -615,11 +615,10 @@ def _load_records(
                 f"{row['course_date']} (CE year {compute.ce_year_label(actual, stored_policies)}). "
                 "Nothing was written."
             )
-    shut = years.closed_in(cur, {row["ce_year"] for row in rows})
-    if shut:
+    for year, closed_year in years.final_in(cur, {row["ce_year"] for row in rows}).items():
         raise CetrackerError(
-            f"The CE Records sheet has records for CE year {shut[0]}, which is closed. Reopen "
-            "the year first (CE Years page, with a reason) or leave those rows out. "
+            f"The CE Records sheet has records for CE year {year}: "
+            f"{years.final_message(year, closed_year)} Or leave those rows out. "
             "Nothing was written."
         )
     # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
