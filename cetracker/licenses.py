@@ -111,7 +111,7 @@ def _clean_minimums(
                 f"The {name} minimum ({compute.format_hours(minimum)} hours) is more than the "
                 f"{compute.format_hours(required)} hours the cycle requires."
             )
-        if name.casefold() in {c.casefold() for c in cleaned}:
+        if compute.category_key(name) in {compute.category_key(c) for c in cleaned}:
             raise CetrackerError(f"{name} is listed twice; give each category one minimum.")
         cleaned[name] = str(minimum)
     return cleaned

@@ -131,7 +131,7 @@ def minimum_problem(category: str, value: Decimal, chosen: dict[str, Decimal]) -
     sheet."""
     if value <= 0:
         return f"the minimum for {category} must be more than 0."
-    if category.casefold() in (c.casefold() for c in chosen):
+    if compute.category_key(category) in {compute.category_key(c) for c in chosen}:
         return f"{category} is listed twice."
     return None
 

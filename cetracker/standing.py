@@ -46,18 +46,18 @@ minimums AS (
     SELECT unnest($min_categories::VARCHAR[]) AS category,
            unnest($min_hours::DECIMAL(8, 2)[]) AS minimum
 ),
-category_hours AS (
-    SELECT member_id, category, sum(hours) AS got
+category_hours AS (  -- categories compare ignoring case (compute.category_key)
+    SELECT member_id, lower(category) AS category_key, sum(hours) AS got
     FROM {records}
     WHERE status = 'approved' AND ce_year = $year
-      AND category IN (SELECT category FROM minimums) {records_of}
-    GROUP BY member_id, category
+      AND lower(category) IN (SELECT lower(category) FROM minimums) {records_of}
+    GROUP BY member_id, lower(category)
 ),
 categories_short AS (
     SELECT m.id AS member_id, count(*) AS short_count,
            {reasons}
     FROM {members} m CROSS JOIN minimums mn
-    LEFT JOIN category_hours g ON g.member_id = m.id AND g.category = mn.category
+    LEFT JOIN category_hours g ON g.member_id = m.id AND g.category_key = lower(mn.category)
     WHERE coalesce(g.got, 0) < mn.minimum
     GROUP BY m.id
 ),
@@ -383,12 +383,12 @@ def _without_minimums(
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    wanted = pa.array(minimums, pa.string())
+    wanted = pa.array([compute.category_key(c) for c in minimums], pa.string())
     counted: set[int] = set()
     for rows in (rows for change in changes for rows in change.added):
         in_minimum = pc.and_(
             pc.equal(rows.column("ce_year"), year),
-            pc.is_in(rows.column("category"), value_set=wanted),
+            pc.is_in(pc.utf8_lower(rows.column("category")), value_set=wanted),
         )
         counted.update(rows.filter(in_minimum).column("member_id").to_pylist())
     return members - counted

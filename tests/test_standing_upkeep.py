@@ -179,7 +179,9 @@ ops = st.one_of(
         st.just("import"),
         st.lists(st.tuples(member, st.integers(1, 2), day, st.integers(1, 12)), max_size=6),
     ),
-    st.tuples(st.just("report"), member, day, hours, st.sampled_from(["General", "Ethics"])),
+    st.tuples(
+        st.just("report"), member, day, hours, st.sampled_from(["General", "Ethics", "ETHICS"])
+    ),
     st.tuples(st.just("decide"), st.integers(0, 50), st.booleans()),
     st.tuples(
         st.just("edit"),

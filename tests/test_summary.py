@@ -30,7 +30,8 @@ member_st = st.fixed_dictionaries(
             st.tuples(
                 st.integers(2021, 2024),
                 st.integers(1, 48).map(lambda q: D(q) / 4),
-                st.sampled_from(["General", "Ethics", "Technology"]),
+                # categories compare ignoring case (compute.category_key)
+                st.sampled_from(["General", "Ethics", "ethics", "Technology"]),
                 st.sampled_from(["approved", "approved", "pending", "rejected"]),
             ),
             max_size=8,
@@ -91,7 +92,7 @@ def _fill(db: Database, members, policy_rows, minimums) -> None:
     st.dictionaries(
         st.integers(2018, 2024),
         st.dictionaries(
-            st.sampled_from(["Ethics", "Technology"]), st.integers(0, 5).map(D), max_size=2
+            st.sampled_from(["Ethics", "technology"]), st.integers(0, 5).map(D), max_size=2
         ),
         max_size=2,
     ),
@@ -283,6 +284,21 @@ def test_a_category_minimum_of_zero_hours_is_met_without_hours_in_it(db):
     row = hour_summary(db, Filters(year=2021), detail=True).iloc[0]
     assert (bool(row["eligible"]), int(row["categories_short"])) == (True, 0)
     assert hour_summary(db, Filters(year=2021, short_only=True)).empty
+
+
+def test_a_category_minimum_counts_its_category_whatever_the_case(db):
+    """One category rule (compute.category_key): the board's "Ethics" minimum counts the
+    records filed as "ethics" and "ETHICS", in the SQL as in compute and in a cycle."""
+    records = [(2021, D(2), "ethics", "approved"), (2021, D(19), "ETHICS", "approved")]
+    _fill(
+        db, [{"active": True, "area": "Area 1", "records": records}], [], {2018: {"Ethics": D(3)}}
+    )
+    row = hour_summary(db, Filters(year=2021), detail=True, reasons=True).iloc[0]
+    assert (bool(row["eligible"]), int(row["categories_short"])) == (True, 0)
+    oracle = compute.standing(
+        [compute.Record(*r) for r in records], 2021, [], {2018: {"Ethics": D(3)}}
+    )
+    assert oracle.eligible and oracle.categories == {"Ethics": (D(21), D(3))}
 
 
 def test_the_trend_patches_the_years_a_write_can_change_and_rebuilds_none(demo_db, tables_built):

@@ -158,13 +158,20 @@ def earned(records: Iterable[Record], year: int) -> Decimal:
     return sum((r.hours for r in records if r.status == "approved" and r.ce_year == year), ZERO)
 
 
+def category_key(category: str) -> str:
+    """Category rule: categories compare ignoring case, so that a minimum for "ethics" counts
+    the courses filed as "Ethics" (SQL compares ``lower(category)``, the same lowering)."""
+    return category.lower()
+
+
 def earned_in_category(records: Iterable[Record], year: int, category: str) -> Decimal:
     """Hours earned in ``year`` in one category (carried hours never count here)."""
+    key = category_key(category)
     return sum(
         (
             r.hours
             for r in records
-            if r.status == "approved" and r.ce_year == year and r.category == category
+            if r.status == "approved" and r.ce_year == year and category_key(r.category) == key
         ),
         ZERO,
     )
@@ -291,15 +298,15 @@ def cycle_standing(
     year; remaining = max(0, required − earned); each category's minimum counts only that
     category's hours (nothing carries into a cycle)."""
     earned = sum((hours(h) for h in hours_by_category.values()), ZERO)
-    # A board's "ethics" counts the courses' "Ethics": categories compare ignoring case.
     folded: dict[str, Decimal] = {}
     for category, amount in hours_by_category.items():
-        folded[category.casefold()] = folded.get(category.casefold(), ZERO) + hours(amount)
+        key = category_key(category)
+        folded[key] = folded.get(key, ZERO) + hours(amount)
     return CycleStanding(
         earned=earned,
         remaining=max(ZERO, hours(required) - earned),
         categories={
-            c: (folded.get(c.casefold(), ZERO), hours(m))
+            c: (folded.get(category_key(c), ZERO), hours(m))
             for c, m in sorted(minimums.items())
             if hours(m) > 0
         },
