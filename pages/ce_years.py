@@ -15,7 +15,8 @@ st.title("CE Years")
 st.caption(
     "Closing a year freezes its hour summary and the certificates issued for it: reports of a "
     "closed year read that snapshot, certificate codes stay valid, and its records cannot "
-    "change until the year is reopened with a reason."
+    "change until the year is reopened with a reason. Neither can the year before's, whose "
+    "extra hours carry into it."
 )
 done = st.session_state.pop("ce_years_done", None)
 if done:
