@@ -254,8 +254,12 @@ def database_location(backend: str, tmp_path: Path, request: pytest.FixtureReque
 
 
 @pytest.fixture
-def db(database_location: str) -> Iterator[Database]:
-    database = Database(database_location)
+def db(
+    database_like: Callable[[str, Callable[[str], object]], str],
+) -> Iterator[Database]:
+    """A fresh, empty database: a copy of one the migrations built once per session (on a
+    server, building the tables took 0.45 s a test and copying them takes 0.12 s)."""
+    database = Database(database_like("empty", lambda location: Database(location).close()))
     yield database
     database.close()
 

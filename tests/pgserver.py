@@ -41,9 +41,11 @@ class PostgresServer:
         self.user = "postgres"
         self._as_root = os.geteuid() == 0
 
-    def _run(self, *args: str) -> None:
+    def _run(self, *args: str, as_owner: bool = True) -> None:
+        """Run a PostgreSQL program; ``as_owner``: as the cluster's owner (a server program,
+        which refuses root), else as this user (a client, which connects over TCP)."""
         command = list(args)
-        if self._as_root:
+        if self._as_root and as_owner:
             command = ["su", "postgres", "-s", "/bin/sh", "-c", " ".join(_quote(a) for a in args)]
         subprocess.run(command, check=True, capture_output=True, timeout=120)
 
@@ -90,8 +92,10 @@ class PostgresServer:
         return self.url(name)
 
     def copy_database(self, url: str, name: str) -> str:
-        """A new database copied from the one at ``url`` (nobody may be connected to it)."""
-        self.sql(f'CREATE DATABASE "{name}" TEMPLATE "{url.rsplit("/", 1)[1]}"')
+        """A new database copied from the one at ``url`` (nobody may be connected to it):
+        its files copied, not written through the log (with fsync off, the faster way)."""
+        template = url.rsplit("/", 1)[1]
+        self.sql(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY')
         return self.url(name)
 
     def sql(self, statement: str, database: str = "postgres") -> None:
@@ -110,6 +114,7 @@ class PostgresServer:
             "-q",
             "-c",
             statement,
+            as_owner=False,
         )
 
     def stop(self) -> None:
