@@ -15,6 +15,7 @@ running instead of starting a second one.
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import threading
 import time
@@ -112,6 +113,7 @@ class Warmer:
                 version = self.db.data_version
                 warm(self.db)
                 self.warmed_version = version
+                _freeze_start_up()
             except Exception:  # a warm-up is only ever a head start
                 if self._ended:
                     return
@@ -139,6 +141,20 @@ def warm(db: Database) -> None:
 
 _lock = threading.Lock()
 _all: weakref.WeakSet[Warmer] = weakref.WeakSet()
+_frozen = False
+
+
+def _freeze_start_up() -> None:
+    """Once a process has warmed up, what it holds (its modules, plotly, the database's
+    objects) lives as long as it does: take it out of Python's full collections. At a
+    million members one walked ~220,000 objects, 110–130 ms inside a viewer's rerun; the
+    largest was 5–33 ms after."""
+    global _frozen
+    with _lock:
+        if not _frozen:
+            gc.collect()
+            gc.freeze()
+            _frozen = True
 
 
 @atexit.register
