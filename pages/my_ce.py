@@ -40,7 +40,7 @@ if mine.eligible:
         "of the Year and run for Secretary."
     )
 else:
-    remaining = compute.what_remains(mine, policies.ce_year_end(db, year))
+    remaining = compute.what_remains(mine, policies.ce_year_end(db, year), config.today())
     st.warning("  \n".join(widgets.plain(line) for line in remaining))
     if mine.active:
         st.caption(compute.INELIGIBLE_NOTE)

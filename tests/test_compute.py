@@ -226,6 +226,15 @@ def test_why_not_eligible_in_words():
         "You need 2 more Ethics hours by 12/31/2026.",
         "You need 1 more Technology hour by 12/31/2026.",
     ]
+    # Once the year has ended, what it ended short of (no deadline already past).
+    assert compute.what_remains(s, date(2026, 12, 31), today=date(2027, 1, 1)) == [
+        "You were 2 hours short when the year ended on 12/31/2026.",
+        "You were 2 Ethics hours short when the year ended on 12/31/2026.",
+        "You were 1 Technology hour short when the year ended on 12/31/2026.",
+    ]
+    assert compute.what_remains(s, date(2026, 12, 31), today=date(2026, 12, 31))[0] == (
+        "You need 2 more hours by 12/31/2026."
+    )
     # Short only in a category: "Short by 0" is no longer the only thing shown.
     full = compute.standing([*records, compute.Record(2026, D(5), "General")], 2026, [], mins)
     assert full.short_by == 0

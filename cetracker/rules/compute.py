@@ -253,23 +253,25 @@ def reasons(
     return tuple(why)
 
 
-def what_remains(standing: Standing, deadline: date) -> list[str]:
+def what_remains(standing: Standing, deadline: date, today: date | None = None) -> list[str]:
     """What a member still needs for the year, as sentences for their own page:
-    "You need 3 more hours by 12/31/2026", "You need 2 more Ethics hours by 12/31/2026"."""
+    "You need 3 more hours by 12/31/2026", "You need 2 more Ethics hours by 12/31/2026";
+    once the year has ended (``today`` after its deadline), what it ended short of."""
     if not standing.active:
         return ["Your membership is inactive; ask the association office."]
-    out = []
-    if standing.short_by > 0:
-        out.append(
-            f"You need {format_hours(standing.short_by)} more "
-            f"{_hours_word(standing.short_by)} by {deadline:%m/%d/%Y}."
-        )
-    for category, missing in sorted(standing.category_shortfalls.items()):
-        out.append(
-            f"You need {format_hours(missing)} more {category} {_hours_word(missing)} "
-            f"by {deadline:%m/%d/%Y}."
-        )
-    return out
+    short = {"": standing.short_by} if standing.short_by > 0 else {}
+    short.update((f"{c} ", m) for c, m in sorted(standing.category_shortfalls.items()))
+    if today is not None and today > deadline:
+        return [
+            f"You were {format_hours(missing)} {what}{_hours_word(missing)} short when the "
+            f"year ended on {deadline:%m/%d/%Y}."
+            for what, missing in short.items()
+        ]
+    return [
+        f"You need {format_hours(missing)} more {what}{_hours_word(missing)} "
+        f"by {deadline:%m/%d/%Y}."
+        for what, missing in short.items()
+    ]
 
 
 @dataclass(frozen=True)
