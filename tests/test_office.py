@@ -310,6 +310,13 @@ def last_closable_year(db):
     return policies.current_ce_year(db) - 1
 
 
+def change_hours(db, member_id, loaded, record_id):
+    """An admin's correction of a loaded record: a quarter hour."""
+    records.save_record(
+        db, member_id, {**loaded, "hours": Decimal("0.25")}, actor="admin", record_id=record_id
+    )
+
+
 @pytest.mark.both_backends
 def test_closing_a_year_freezes_reports_and_certificates(demo_db):
     year = last_closable_year(demo_db)
@@ -343,13 +350,7 @@ def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
     years.close_year(demo_db, year, actor="admin")
     loaded = entities.current(demo_db, records.RECORD, {"id": record_id})
     with pytest.raises(CetrackerError, match=f"CE year {year} is closed"):
-        records.save_record(
-            demo_db,
-            member_id,
-            {**loaded, "hours": Decimal("0.25")},
-            actor="admin",
-            record_id=record_id,
-        )
+        change_hours(demo_db, member_id, loaded, record_id)
     # The member cannot report a course in it, and a roster row for it fails with a reason.
     member_user = load_user(demo_db, "member")
     with pytest.raises(CetrackerError, match="closed"):
@@ -365,13 +366,7 @@ def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
     with pytest.raises(CetrackerError, match="Say why the year is reopened"):
         years.reopen_year(demo_db, year, actor="admin", reason="short")
     years.reopen_year(demo_db, year, actor="admin", reason="Provider sent a corrected roster")
-    records.save_record(
-        demo_db,
-        member_id,
-        {**loaded, "hours": Decimal("0.25")},
-        actor="admin",
-        record_id=record_id,
-    )
+    change_hours(demo_db, member_id, loaded, record_id)
     assert demo_db.scalar("SELECT hours FROM ce_records WHERE id = ?", [record_id]) == Decimal(
         "0.25"
     )
@@ -442,13 +437,7 @@ def test_the_year_before_a_closed_year_is_final_too(demo_db):
     carry = f"CE year {year} is closed, and hours of CE year {before} carry into it"
     loaded = entities.current(demo_db, records.RECORD, {"id": record_id})
     with pytest.raises(CetrackerError, match=carry):
-        records.save_record(
-            demo_db,
-            member_id,
-            {**loaded, "hours": Decimal("0.25")},
-            actor="admin",
-            record_id=record_id,
-        )
+        change_hours(demo_db, member_id, loaded, record_id)
     with pytest.raises(CetrackerError, match=f"CE year {year} is closed"):
         policies.save_proposal(
             demo_db,
@@ -475,9 +464,7 @@ def test_the_year_before_a_closed_year_is_final_too(demo_db):
     )
     # Reopened, the year before changes again.
     years.reopen_year(demo_db, year, actor="admin", reason="Provider sent a corrected roster")
-    records.save_record(
-        demo_db, member_id, {**loaded, "hours": Decimal("0.25")}, actor="admin", record_id=record_id
-    )
+    change_hours(demo_db, member_id, loaded, record_id)
 
 
 @pytest.mark.both_backends
