@@ -432,11 +432,9 @@ def upsert_history(cur: Any, rows: str, *, created_by: str) -> None:
 # -- one at a time ----------------------------------------------------------------------------
 
 
-def add_one(
-    cur: Any, record_id: int, values: dict[str, Any], *, message: str | None = None
-) -> None:
+def add_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool = False) -> None:
     """Insert one record (a self-report); ``values`` names its columns. Closed years refused."""
-    years.ensure_open(cur, int(values["ce_year"]), message=message)
+    years.ensure_open(cur, int(values["ce_year"]), member=member)
     note(records=[(int(values["ce_year"]), int(values["member_id"]))])
     names = ["id", *values]
     cur.execute(
@@ -459,15 +457,13 @@ def years_of(cur: Any, record_ids: list[int]) -> list[int]:
     return [int(y) for (y,) in rows]
 
 
-def change_one(
-    cur: Any, record_id: int, values: dict[str, Any], *, message: str | None = None
-) -> None:
+def change_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool = False) -> None:
     """Change one record's columns; its old and new CE years must both be open."""
     years.ensure_open(
         cur,
         *years_of(cur, [record_id]),
         *([values["ce_year"]] if "ce_year" in values else []),
-        message=message,
+        member=member,
     )
     for year, member in cur.execute(
         "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
@@ -485,15 +481,31 @@ def change_one(
     )
 
 
-def delete_one(cur: Any, record_id: int, *, message: str | None = None) -> None:
-    years.ensure_open(cur, *years_of(cur, [record_id]), message=message)
+def _approved_years(cur: Any, record_ids: list[int]) -> list[int]:
+    """The CE years of those of ``record_ids`` that count (approved): only their hours are
+    final in a closed year (a pending or rejected record never counted)."""
+    return [
+        int(y)
+        for (y,) in cur.execute(
+            """SELECT DISTINCT ce_year FROM ce_records
+               WHERE status = 'approved' AND id IN (SELECT unnest($ids::BIGINT[]))""",
+            {"ids": [int(r) for r in record_ids]},
+        ).fetchall()
+    ]
+
+
+def delete_one(cur: Any, record_id: int, *, member: bool = False) -> None:
+    """Remove one record; one that counts (approved) only from a year still open."""
+    years.ensure_open(cur, *_approved_years(cur, [record_id]), member=member)
     _note_record(cur, record_id)
     cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
 
 
 def decide_pending(cur: Any, record_id: int, status: str, reason: str | None) -> bool:
-    """Approve or reject one pending record; False when it was not pending (any more)."""
-    years.ensure_open(cur, *years_of(cur, [record_id]))
+    """Approve or reject one pending record; False when it was not pending (any more). Only
+    an approval changes hours: a rejection is decided in a closed year too."""
+    if status == "approved":
+        years.ensure_open(cur, *years_of(cur, [record_id]))
     _note_record(cur, record_id)
     changed = cur.execute(
         """UPDATE ce_records SET status = ?, status_reason = ?

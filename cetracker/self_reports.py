@@ -23,6 +23,14 @@ from cetracker.store.db import Database, Touched
 
 CATEGORIES = ["General", "Ethics", "Records Management", "Technology"]
 
+
+def listed_category(category: str) -> int:
+    """The place in CATEGORIES of ``category`` (compared as compute.category_key), else 0."""
+    keys = [compute.category_key(c) for c in CATEGORIES]
+    key = compute.category_key(category)
+    return keys.index(key) if key in keys else 0
+
+
 FILE_TYPES = {
     b"%PDF-": ("application/pdf", "pdf"),
     b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
@@ -115,7 +123,7 @@ def report_course(
                 "certificate_type": mime,
                 "created_by": user.username,
             },
-            message=years.MEMBER_CLOSED,
+            member=True,
         )
         audit.record(
             cur,
@@ -163,7 +171,7 @@ def update_report(
                 "hours": amount,
                 "category": category,
             },
-            message=years.MEMBER_CLOSED,
+            member=True,
         )
         audit.record(cur, user.username, "reported course edited", "ce_record", record_id)
 
@@ -183,7 +191,7 @@ def attach_certificate(
                 "certificate_name": certificate_name[:200] or None,
                 "certificate_type": mime,
             },
-            message=years.MEMBER_CLOSED,
+            member=True,
         )
         audit.record(
             cur, user.username, "certificate attached", "ce_record", record_id, certificate_name
@@ -193,7 +201,7 @@ def attach_certificate(
 def withdraw_report(db: Database, user: User, record_id: int) -> None:
     with db.transaction(tracked=True) as cur:
         _own_pending(cur, user, record_id)
-        records.delete_one(cur, record_id, message=years.MEMBER_CLOSED)
+        records.delete_one(cur, record_id, member=True)
         audit.record(cur, user.username, "reported course withdrawn", "ce_record", record_id)
 
 
@@ -303,7 +311,8 @@ def decide(
     decided: dict[int, list[tuple[Any, ...]]] = {}
     notices: list[int] = []
     with db.transaction(tracked=True) as cur:
-        years.ensure_open(cur, *records.years_of(cur, record_ids))
+        if approve:  # (a rejection changes no hours: decided in a closed year too)
+            years.ensure_open(cur, *records.years_of(cur, record_ids))
         for record_id in record_ids:
             status = "approved" if approve else "rejected"
             if records.decide_pending(cur, record_id, status, reason or None):

@@ -167,15 +167,17 @@ FROM year_snapshots s JOIN {members} m ON m.id = s.member_id
 WHERE s.ce_year = $year AND {where} {short}
 {order}
 """
-_SNAPSHOT_WHY = """
-    concat_ws('; ',
+_SNAPSHOT_WHY = f"""
+    coalesce(nullif(concat_ws('; ',
               CASE WHEN s.status <> 'active' THEN 'inactive' END,
               CASE WHEN s.earned + s.carried_in < s.required
                    THEN rtrim(rtrim((s.required - s.earned - s.carried_in)::DECIMAL(18, 2)
                                     ::VARCHAR, '0'), '.')
                         || CASE WHEN s.required - s.earned - s.carried_in = 1
                                 THEN ' hour short' ELSE ' hours short' END END,
-              c.reasons) AS why_not_eligible"""
+              c.reasons), ''),
+             CASE WHEN NOT s.eligible THEN '{compute.SHORT_WHEN_CLOSED}' END, '')
+    AS why_not_eligible"""
 # A closed year's records and minimums are frozen, so its category reasons read live.
 _SNAPSHOT_REASONS_JOIN = "LEFT JOIN categories_short c ON c.member_id = m.id"
 
@@ -871,6 +873,7 @@ def member_standing(db: Database, member_id: int, year: int) -> compute.Standing
     active, earned, carried = frozen[0] == "active", *map(compute.hours, frozen[1:3])
     required = compute.hours(frozen[3])
     short_by = max(compute.ZERO, required - earned - carried)
+    why = compute.reasons(active=active, short_by=short_by, categories=live.categories)
     return compute.Standing(
         year=year,
         earned=earned,
@@ -882,7 +885,9 @@ def member_standing(db: Database, member_id: int, year: int) -> compute.Standing
         active=active,
         eligible=bool(frozen[4]),
         categories=live.categories,
-        reasons=compute.reasons(active=active, short_by=short_by, categories=live.categories),
+        # A snapshot whose category rule has changed since (categories compared by their
+        # exact spelling before compute.category_key) may hold a shortfall no longer seen.
+        reasons=why or (() if frozen[4] else (compute.SHORT_WHEN_CLOSED,)),
     )
 
 

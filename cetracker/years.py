@@ -59,14 +59,19 @@ def final_in(cur: Any, record_years: set[int] | list[int]) -> dict[int, int]:
     return {y: y if y in shut else y + 1 for y in sorted(wanted) if shut & {y, y + 1}}
 
 
-def final_message(year: int, closed_year: int) -> str:
+def final_message(year: int, closed_year: int, *, member: bool = False) -> str:
     """Why records of ``year`` cannot change while ``closed_year`` (the year or the next) is
-    closed."""
+    closed; ``member``: said to a member, who asks the office."""
     if year == closed_year:
-        return closed_message(year)
-    return (
+        return MEMBER_CLOSED.format(year=year) if member else closed_message(year)
+    carried = (
         f"CE year {closed_year} is closed, and hours of CE year {year} carry into it, so they "
-        f"are final too. An administrator must reopen {closed_year} (CE Years page, with a "
+        "are final too."
+    )
+    if member:
+        return f"{carried} Contact the office if this course should count."
+    return (
+        f"{carried} An administrator must reopen {closed_year} (CE Years page, with a "
         f"reason) before records of {year} can change."
     )
 
@@ -84,13 +89,11 @@ MEMBER_CLOSED = (
 )
 
 
-def ensure_open(cur: Any, *years: int, message: str | None = None) -> None:
+def ensure_open(cur: Any, *years: int, member: bool = False) -> None:
     """Refuse, inside a write, any change to records whose hours are final (``final_in``);
-    ``message`` says it for a year closed itself."""
+    ``member``: the change is a member's own, told in a member's words."""
     for year, closed_year in final_in(cur, set(years)).items():
-        if message and year == closed_year:
-            raise CetrackerError(message.format(year=year), title="Year closed")
-        raise CetrackerError(final_message(year, closed_year), title="Year closed")
+        raise CetrackerError(final_message(year, closed_year, member=member), title="Year closed")
 
 
 def deadline(db: Database, year: int) -> date:

@@ -4,6 +4,7 @@ import streamlit as st
 
 from cetracker import charts, config, messages, records, standing
 from cetracker import policy as policies
+from cetracker import years as ce_years
 from cetracker.files import archive, certificates, transcripts
 from cetracker.plurals import plural
 from cetracker.rules import compute
@@ -40,7 +41,12 @@ if mine.eligible:
         "of the Year and run for Secretary."
     )
 else:
-    remaining = compute.what_remains(mine, policies.ce_year_end(db, year), config.today())
+    remaining = compute.what_remains(
+        mine,
+        policies.ce_year_end(db, year),
+        config.today(),
+        closed=ce_years.is_closed(db, year) is not None,
+    )
     st.warning("  \n".join(widgets.plain(line) for line in remaining))
     if mine.active:
         st.caption(compute.INELIGIBLE_NOTE)

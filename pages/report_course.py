@@ -126,9 +126,7 @@ if not pending.empty:
         new_category = cols[0].selectbox(
             "Category",
             self_reports.CATEGORIES,
-            index=self_reports.CATEGORIES.index(row["Category"])
-            if row["Category"] in self_reports.CATEGORIES
-            else 0,
+            index=self_reports.listed_category(row["Category"]),
         )
         save, withdraw = st.columns(2)
         if save.form_submit_button("Save changes"):

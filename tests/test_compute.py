@@ -227,10 +227,15 @@ def test_why_not_eligible_in_words():
         "You need 1 more Technology hour by 12/31/2026.",
     ]
     # Once the year has ended, what it ended short of (no deadline already past).
-    assert compute.what_remains(s, date(2026, 12, 31), today=date(2027, 1, 1)) == [
+    ended = [
         "You were 2 hours short when the year ended on 12/31/2026.",
         "You were 2 Ethics hours short when the year ended on 12/31/2026.",
         "You were 1 Technology hour short when the year ended on 12/31/2026.",
+    ]
+    assert compute.what_remains(s, date(2026, 12, 31), date(2027, 1, 1), closed=True) == ended
+    assert compute.what_remains(s, date(2026, 12, 31), date(2027, 1, 1)) == [
+        *ended,
+        "Courses you took by then still count until the office closes the year.",
     ]
     assert compute.what_remains(s, date(2026, 12, 31), today=date(2026, 12, 31))[0] == (
         "You need 2 more hours by 12/31/2026."

@@ -433,8 +433,40 @@ def test_the_year_before_a_closed_year_is_final_too(demo_db):
            WHERE r.ce_year = ? AND r.status = 'approved' ORDER BY r.id LIMIT 1""",
         [before],
     )
+    member_user = load_user(demo_db, "member")
+    pending = [
+        self_reports.report_course(
+            demo_db,
+            member_user,
+            title=f"Late course {n}",
+            provider="Somebody",
+            day=date(before, 3, n),
+            hours=1,
+            category="General",
+        )
+        for n in (1, 2)
+    ]
     years.close_year(demo_db, year, actor="admin")
     carry = f"CE year {year} is closed, and hours of CE year {before} carry into it"
+    # The member is told in a member's words; the office can still turn a report down
+    # (a pending report never counted), not approve it.
+    with pytest.raises(CetrackerError, match=f"{carry}.*Contact the office"):
+        self_reports.report_course(
+            demo_db,
+            member_user,
+            title="Later course",
+            provider="Somebody",
+            day=date(before, 4, 1),
+            hours=1,
+            category="General",
+        )
+    admin = load_user(demo_db, "admin")
+    with pytest.raises(CetrackerError, match=carry):
+        self_reports.decide(demo_db, admin, pending[:1], approve=True)
+    assert self_reports.decide(demo_db, admin, pending[:1], approve=False, reason="No proof")
+    assert demo_db.scalar("SELECT status FROM ce_records WHERE id = ?", [pending[0]]) == (
+        "rejected"
+    )
     loaded = entities.current(demo_db, records.RECORD, {"id": record_id})
     with pytest.raises(CetrackerError, match=carry):
         change_hours(demo_db, member_id, loaded, record_id)
@@ -494,6 +526,22 @@ def test_a_closed_years_member_page_reads_its_snapshot(demo_db):
     assert cert is not None and cert.hours == closed.credited
     # An open year reads the member as they are now.
     assert not standing.member_standing(demo_db, member_id, year + 1).active
+    # A snapshot taken under an earlier rule (categories compared by their exact spelling)
+    # may hold a shortfall today's rule does not see: the page and the report say so.
+    with demo_db.transaction() as cur:
+        cur.execute(
+            "UPDATE year_snapshots SET eligible = false, categories_short = 1"
+            " WHERE ce_year = ? AND member_id = ?",
+            [year, member_id],
+        )
+    older = standing.member_standing(demo_db, member_id, year)
+    assert not older.eligible and older.reasons == (compute.SHORT_WHEN_CLOSED,)
+    reported = hour_summary(demo_db, Filters(year=year), reasons=True)
+    mine = reported[reported["license_number"] == loaded["license_number"]]
+    assert list(mine["why_not_eligible"]) == [compute.SHORT_WHEN_CLOSED]
+    assert compute.what_remains(older, date(year, 12, 31)) == [
+        f"Not eligible: {compute.SHORT_WHEN_CLOSED}."
+    ]
 
 
 def test_a_year_cannot_close_before_its_deadline(demo_db):

@@ -597,7 +597,9 @@ def _load_records(
                 )
             row["course_id"], course_category = by_number[courses.number_key(row["course_number"])]
             # A listed course's record is in the course's category (records.course_category).
-            if row["category"] and row["category"] != course_category:
+            if row["category"] and compute.category_key(row["category"]) != (
+                compute.category_key(course_category)
+            ):
                 raise CetrackerError(
                     f"{where}: category {row['category']} is not course "
                     f"{row['course_number']}'s category ({course_category}); a listed course's "

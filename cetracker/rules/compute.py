@@ -253,20 +253,27 @@ def reasons(
     return tuple(why)
 
 
-def what_remains(standing: Standing, deadline: date, today: date | None = None) -> list[str]:
+def what_remains(
+    standing: Standing, deadline: date, today: date | None = None, *, closed: bool = False
+) -> list[str]:
     """What a member still needs for the year, as sentences for their own page:
     "You need 3 more hours by 12/31/2026", "You need 2 more Ethics hours by 12/31/2026";
-    once the year has ended (``today`` after its deadline), what it ended short of."""
+    once the year has ended (``today`` after its deadline), what it ended short of, and
+    until it is ``closed`` that courses taken by then still count."""
     if not standing.active:
         return ["Your membership is inactive; ask the association office."]
     short = {"": standing.short_by} if standing.short_by > 0 else {}
     short.update((f"{c} ", m) for c, m in sorted(standing.category_shortfalls.items()))
+    if not short:  # not eligible for a reason only the year's close holds
+        return [f"Not eligible: {'; '.join(standing.reasons)}."]
     if today is not None and today > deadline:
-        return [
+        ended = [
             f"You were {format_hours(missing)} {what}{_hours_word(missing)} short when the "
             f"year ended on {deadline:%m/%d/%Y}."
             for what, missing in short.items()
         ]
+        late = "Courses you took by then still count until the office closes the year."
+        return ended if closed else [*ended, late]
     return [
         f"You need {format_hours(missing)} more {what}{_hours_word(missing)} "
         f"by {deadline:%m/%d/%Y}."
@@ -322,6 +329,10 @@ def dues_outstanding(amount_due: Decimal, amount_paid: Decimal, status: str) -> 
         return ZERO
     return max(ZERO, hours(amount_due) - hours(amount_paid))
 
+
+# Why a closed year's snapshot holds a member not eligible whom today's rules find nothing
+# against (the snapshot is what the year closed with).
+SHORT_WHEN_CLOSED = "short of a category minimum when the year closed"
 
 INELIGIBLE_NOTE = (
     "Members short of hours may not vote, be elected Clerk of the Year "
