@@ -194,20 +194,17 @@ def check_proposal(db: Database, proposal: Proposal) -> None:
 
 def governed_years(db: Database, proposal: Proposal) -> range:
     """Every CE year whose standing the proposal can change: from its effective year until
-    the later of the next policy and the next minimum set (that year included, since its
-    carried hours follow the year before's rules), or on without end when none follows."""
-    later = [
-        min(
-            [
-                y.effective_year
-                for y in load_policies(db)
-                if y.effective_year > proposal.effective_year
-            ],
-            default=2200,
-        ),
-        min([y for y in load_minimum_sets(db) if y > proposal.effective_year], default=2200),
-    ]
-    return range(proposal.effective_year, max(later) + 1)
+    the next policy, that year included (its carried hours follow the year before's
+    policy), and until the next minimum set, that year not (minimums carry nothing); on
+    without end when none follows."""
+    next_policy = min(
+        [y.effective_year for y in load_policies(db) if y.effective_year > proposal.effective_year],
+        default=2200,
+    )
+    next_minimums = min(
+        [y for y in load_minimum_sets(db) if y > proposal.effective_year], default=2201
+    )
+    return range(proposal.effective_year, max(next_policy + 1, next_minimums))
 
 
 def save_proposal(db: Database, proposal: Proposal, *, actor: str) -> dict[str, list[object]]:

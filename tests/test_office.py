@@ -3,6 +3,7 @@ policy changes previewed, CE years closed and reopened, backups."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from collections import Counter
@@ -497,6 +498,29 @@ def test_the_year_before_a_closed_year_is_final_too(demo_db):
     # Reopened, the year before changes again.
     years.reopen_year(demo_db, year, actor="admin", reason="Provider sent a corrected roster")
     change_hours(demo_db, member_id, loaded, record_id)
+
+
+def test_a_closed_year_refuses_only_the_rule_changes_it_depends_on(demo_db):
+    """A policy reaches one year past its own (the carried hours); a minimum set does not.
+    The demo's minimum sets start in 2019 and the year before the last closable one."""
+    closed = last_closable_year(demo_db) - 1  # a minimum set starts here
+    assert closed in policies.load_minimum_sets(demo_db)
+    current = policies.policy_for_year(demo_db, closed)
+
+    def propose(effective: int, required: int) -> None:
+        policy = dataclasses.replace(current, effective_year=effective, required_hours=required)
+        policies.save_proposal(demo_db, policies.Proposal(policy, {}), actor="admin")
+
+    # A policy row of its own from closed - 2 (as an older system's workbook may hold it).
+    with demo_db.transaction() as cur:
+        policies.save_policy(cur, dataclasses.replace(current, effective_year=closed - 2))
+    years.close_year(demo_db, closed, actor="admin")
+    # Closed - 3's policy governs one year and carries into closed - 2; its minimum set
+    # governs up to closed - 1 and carries nothing: the closed year does not depend on it.
+    propose(closed - 3, 25)
+    # Closed - 2's policy carries into the closed year through closed - 1's surplus.
+    with pytest.raises(CetrackerError, match=f"CE year {closed} is closed"):
+        propose(closed - 2, 25)
 
 
 @pytest.mark.both_backends
