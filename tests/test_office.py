@@ -311,6 +311,13 @@ def last_closable_year(db):
     return policies.current_ce_year(db) - 1
 
 
+def report_a_course(db, member_user, title, day):
+    """A member's own report of an hour's General course from Somebody."""
+    return self_reports.report_course(
+        db, member_user, title=title, provider="Somebody", day=day, hours=1, category="General"
+    )
+
+
 def change_hours(db, member_id, loaded, record_id):
     """An admin's correction of a loaded record: a quarter hour."""
     records.save_record(
@@ -355,15 +362,7 @@ def test_a_closed_years_records_cannot_change_until_reopened(demo_db):
     # The member cannot report a course in it, and a roster row for it fails with a reason.
     member_user = load_user(demo_db, "member")
     with pytest.raises(CetrackerError, match="closed"):
-        self_reports.report_course(
-            demo_db,
-            member_user,
-            title="Late course",
-            provider="Somebody",
-            day=date(year, 3, 1),
-            hours=1,
-            category="General",
-        )
+        report_a_course(demo_db, member_user, "Late course", date(year, 3, 1))
     with pytest.raises(CetrackerError, match="Say why the year is reopened"):
         years.reopen_year(demo_db, year, actor="admin", reason="short")
     years.reopen_year(demo_db, year, actor="admin", reason="Provider sent a corrected roster")
@@ -436,15 +435,7 @@ def test_the_year_before_a_closed_year_is_final_too(demo_db):
     )
     member_user = load_user(demo_db, "member")
     pending = [
-        self_reports.report_course(
-            demo_db,
-            member_user,
-            title=f"Late course {n}",
-            provider="Somebody",
-            day=date(before, 3, n),
-            hours=1,
-            category="General",
-        )
+        report_a_course(demo_db, member_user, f"Late course {n}", date(before, 3, n))
         for n in (1, 2)
     ]
     years.close_year(demo_db, year, actor="admin")
@@ -452,15 +443,7 @@ def test_the_year_before_a_closed_year_is_final_too(demo_db):
     # The member is told in a member's words; the office can still turn a report down
     # (a pending report never counted), not approve it.
     with pytest.raises(CetrackerError, match=f"{carry}.*Contact the office"):
-        self_reports.report_course(
-            demo_db,
-            member_user,
-            title="Later course",
-            provider="Somebody",
-            day=date(before, 4, 1),
-            hours=1,
-            category="General",
-        )
+        report_a_course(demo_db, member_user, "Later course", date(before, 4, 1))
     admin = load_user(demo_db, "admin")
     with pytest.raises(CetrackerError, match=carry):
         self_reports.decide(demo_db, admin, pending[:1], approve=True)
