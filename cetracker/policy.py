@@ -179,12 +179,17 @@ def check_proposal(db: Database, proposal: Proposal) -> None:
                 "by the current start month; changing the start month would put them in the "
                 "wrong year. Make the new start month effective from a year with no records yet."
             )
-    # A closed year's carried hours follow the year before's rules: every governed year.
     governed = governed_years(db, proposal)
-    year = db.scalar(
-        "SELECT min(ce_year) FROM closed_years WHERE ce_year BETWEEN ? AND ?",
-        [governed[0], governed[-1]],
-    )
+    _refuse_closed(db.scalar(_FIRST_CLOSED, [governed[0], governed[-1]]))
+
+
+# The first closed year of a range of CE years (a change's governed years).
+_FIRST_CLOSED = "SELECT min(ce_year) FROM closed_years WHERE ce_year BETWEEN ? AND ?"
+
+
+def _refuse_closed(year: int | None) -> None:
+    """Refuse a change to the rules of closed year ``year`` (a closed year's carried hours
+    follow the year before's rules: every governed year is checked)."""
     if year is not None:
         raise CetrackerError(
             f"CE year {year} is closed and this change would apply to it. Reopen {year} "
@@ -211,8 +216,11 @@ def save_proposal(db: Database, proposal: Proposal, *, actor: str) -> dict[str, 
     """Write the policy and its minimums for the effective year; audited before → after."""
     check_proposal(db, proposal)
     year = proposal.effective_year
+    governed = governed_years(db, proposal)
     with db.transaction(tracked=True) as cur:
-        note(years=governed_years(db, proposal))
+        # A year closed since the check above (another session's close) is refused too.
+        _refuse_closed(cur.execute(_FIRST_CLOSED, [governed[0], governed[-1]]).fetchone()[0])  # type: ignore[index]
+        note(years=governed)
         row = cur.execute(
             "SELECT required_hours, carryover_cap, ce_year_start_month FROM policy"
             " WHERE effective_year = ?",

@@ -506,6 +506,26 @@ def test_a_closed_year_refuses_only_the_rule_changes_it_depends_on(demo_db):
         propose(closed - 2, 25)
 
 
+def test_a_year_closed_between_the_check_and_the_write_is_refused(demo_db, monkeypatch):
+    """The closed-year check runs again inside the rules' write: another session may close
+    the year after the form's check passed."""
+    year = last_closable_year(demo_db)
+    checked = policies.check_proposal
+
+    def check_then_another_session_closes(db, proposal):
+        checked(db, proposal)
+        years.close_year(db, year, actor="another admin")
+
+    monkeypatch.setattr(policies, "check_proposal", check_then_another_session_closes)
+    current = policies.policy_for_year(demo_db, year)
+    change = policies.Proposal(
+        dataclasses.replace(current, effective_year=year, required_hours=Decimal(30)), {}
+    )
+    with pytest.raises(CetrackerError, match=f"CE year {year} is closed"):
+        policies.save_proposal(demo_db, change, actor="admin")
+    assert policies.policy_for_year(demo_db, year) == current  # nothing was written
+
+
 @pytest.mark.both_backends
 def test_a_closed_years_member_page_reads_its_snapshot(demo_db):
     """My CE, the transcript and the certificate say of a closed year what its reports say,
