@@ -444,13 +444,17 @@ def add_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool = 
     )
 
 
-def years_of(cur: Any, record_ids: list[int]) -> list[int]:
+def years_of(cur: Any, record_ids: list[int], *, approved: bool = False) -> list[int]:
+    """The CE years of ``record_ids``; ``approved``: of those that count only (a pending or
+    rejected record's hours never counted, so a closed year's are not theirs)."""
     listed = in_ids(record_ids)  # a server then looks up these records only
+    counted = " AND status = 'approved'" if approved else ""
     rows = (
-        cur.execute(f"SELECT DISTINCT ce_year FROM ce_records WHERE id {listed}")  # noqa: S608
+        cur.execute(f"SELECT DISTINCT ce_year FROM ce_records WHERE id {listed}{counted}")  # noqa: S608
         if listed
         else cur.execute(
-            "SELECT DISTINCT ce_year FROM ce_records WHERE id IN (SELECT unnest($ids::BIGINT[]))",
+            f"""SELECT DISTINCT ce_year FROM ce_records
+                WHERE id IN (SELECT unnest($ids::BIGINT[])){counted}""",  # noqa: S608
             {"ids": [int(r) for r in record_ids]},
         )
     ).fetchall()
@@ -481,22 +485,9 @@ def change_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool
     )
 
 
-def _approved_years(cur: Any, record_ids: list[int]) -> list[int]:
-    """The CE years of those of ``record_ids`` that count (approved): only their hours are
-    final in a closed year (a pending or rejected record never counted)."""
-    return [
-        int(y)
-        for (y,) in cur.execute(
-            """SELECT DISTINCT ce_year FROM ce_records
-               WHERE status = 'approved' AND id IN (SELECT unnest($ids::BIGINT[]))""",
-            {"ids": [int(r) for r in record_ids]},
-        ).fetchall()
-    ]
-
-
 def delete_one(cur: Any, record_id: int, *, member: bool = False) -> None:
     """Remove one record; one that counts (approved) only from a year still open."""
-    years.ensure_open(cur, *_approved_years(cur, [record_id]), member=member)
+    years.ensure_open(cur, *years_of(cur, [record_id], approved=True), member=member)
     _note_record(cur, record_id)
     cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
 
