@@ -48,6 +48,23 @@ os.environ["CETRACKER_TODAY"] = TODAY.isoformat()
 os.environ["CETRACKER_SCHEDULER_MINUTES"] = "0"
 
 
+def _scan_installed_components_once() -> None:
+    """Each new AppTest scans every installed package's metadata for Streamlit components
+    (streamlit 1.67: ``BidiComponentManager.discover_and_register_components``): nine
+    tenths of a page's run under AppTest. The installed packages do not change while the
+    tests run, so the first scan's answer serves every AppTest of the process."""
+    import functools
+
+    from streamlit.components.v2 import manifest_scanner
+
+    manifest_scanner.scan_component_manifests = functools.cache(  # type: ignore[assignment]
+        manifest_scanner.scan_component_manifests
+    )
+
+
+_scan_installed_components_once()
+
+
 BACKENDS = ["duckdb", "postgresql"]
 _database_names = itertools.count(1)
 
