@@ -11,6 +11,7 @@ in place, so PDFs must not share one).
 from __future__ import annotations
 
 import copy
+import fcntl
 import os
 import tempfile
 from functools import cache
@@ -31,21 +32,33 @@ def font_path() -> Path:
 def _bold_path() -> Path:
     folder = Path(tempfile.gettempdir()) / "cetracker-fonts"
     bold = folder / f"NotoSans-Bold-{font_path().stat().st_size}.ttf"
-    if not bold.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        cutter = FPDF()
-        cutter.add_font(FAMILY, "B", str(font_path()), variations={"wght": 700.0})
-        partial = folder / f".{bold.name}.{os.getpid()}"
-        bold_font = cutter.fonts[FAMILY.lower() + "B"]
-        assert isinstance(bold_font, TTFFont)
-        try:
-            bold_font.ttfont.save(str(partial))
-        finally:
-            for font in cutter.fonts.values():  # fontTools keeps the source file open
-                if isinstance(font, TTFFont):
-                    font.ttfont.close()
-        partial.replace(bold)
+    if bold.exists():
+        return bold
+    folder.mkdir(parents=True, exist_ok=True)
+    # One process cuts it (8 s of a core); the others that want it meanwhile (the app's
+    # server, a command, test workers on a new machine) wait for that one's file.
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not bold.exists():
+            _cut_bold(bold)
     return bold
+
+
+def _cut_bold(bold: Path) -> None:
+    """Cut the bold instance out of the variable font into ``bold`` (written whole, then
+    renamed: a reader never sees part of it)."""
+    cutter = FPDF()
+    cutter.add_font(FAMILY, "B", str(font_path()), variations={"wght": 700.0})
+    partial = bold.with_name(f".{bold.name}.{os.getpid()}")
+    bold_font = cutter.fonts[FAMILY.lower() + "B"]
+    assert isinstance(bold_font, TTFFont)
+    try:
+        bold_font.ttfont.save(str(partial))
+    finally:
+        for font in cutter.fonts.values():  # fontTools keeps the source file open
+            if isinstance(font, TTFFont):
+                font.ttfont.close()
+    partial.replace(bold)
 
 
 @cache
