@@ -35,17 +35,12 @@ with st.container(horizontal=True, horizontal_alignment="distribute", key="my_fi
     st.metric("Credited", compute.format_hours(mine.credited), width="content")
     st.metric("Required", compute.format_hours(mine.required), width="content")
     st.metric("Short by", compute.format_hours(mine.short_by), width="content")
+deadline = policies.ce_year_end(db, year)
 if mine.eligible:
-    st.success(
-        f"You have met the CE requirement for {year}: you may vote, be elected Clerk "
-        "of the Year and run for Secretary."
-    )
+    st.success(compute.what_it_gives(year, deadline, config.today()))
 else:
     remaining = compute.what_remains(
-        mine,
-        policies.ce_year_end(db, year),
-        config.today(),
-        closed=ce_years.is_closed(db, year) is not None,
+        mine, deadline, config.today(), closed=ce_years.is_closed(db, year) is not None
     )
     st.warning("  \n".join(widgets.plain(line) for line in remaining))
     if mine.active:

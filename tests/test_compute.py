@@ -212,6 +212,17 @@ def test_a_ce_year_shows_its_dates_and_label():
     assert compute.ce_year_label(2025, policies) == "2024–2025"
 
 
+def test_what_meeting_the_requirement_gives_is_said_in_the_years_tense():
+    deadline = date(2026, 12, 31)
+    now = compute.what_it_gives(2026, deadline, date(2026, 12, 31))
+    assert now.startswith("You have met the CE requirement for 2026: you may vote")
+    assert compute.what_it_gives(2026, deadline) == now
+    assert compute.what_it_gives(2026, deadline, date(2027, 1, 1)) == (
+        "You met the CE requirement for 2026: you were eligible to vote, be elected Clerk "
+        "of the Year and run for Secretary."
+    )
+
+
 def test_why_not_eligible_in_words():
     records = [
         compute.Record(2026, D(17), "General"),

@@ -281,6 +281,21 @@ def what_remains(
     ]
 
 
+def what_it_gives(year: int, deadline: date, today: date | None = None) -> str:
+    """What meeting the requirement of ``year`` means for the member, as a sentence for
+    their own page: in the past tense once the year has ended (``today`` after its
+    deadline)."""
+    if today is not None and today > deadline:
+        return (
+            f"You met the CE requirement for {year}: you were eligible to vote, be elected "
+            "Clerk of the Year and run for Secretary."
+        )
+    return (
+        f"You have met the CE requirement for {year}: you may vote, be elected Clerk "
+        "of the Year and run for Secretary."
+    )
+
+
 @dataclass(frozen=True)
 class CycleStanding:
     """Progress through a license renewal cycle (its own window, requirement and minimums)."""
