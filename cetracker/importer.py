@@ -826,7 +826,7 @@ def _record(
             year = checked.record_years[which]
             status = held.get(i)
             if year in shut:
-                checked.fail(i, _closed_reason(year, shut[year]))
+                checked.fail(i, years.final_message(year, shut[year], reader="roster"))
             elif status == "pending":
                 confirm.append(i)
             elif status is not None:
@@ -887,19 +887,6 @@ def _record(
             },
         )
     return int(import_id), len(confirm), failed
-
-
-def _closed_reason(year: int, closed_year: int) -> str:
-    """A roster row's reason when its CE year's hours are final (``years.final_in``)."""
-    if year == closed_year:
-        return (
-            f"CE year {year} is closed; its hours are final. Ask the office to reopen it "
-            "if this row should count"
-        )
-    return (
-        f"CE year {closed_year} is closed and hours of {year} carry into it, so they are final. "
-        f"Ask the office to reopen {closed_year} if this row should count"
-    )
 
 
 def _over_course_hours(cur: Any, checked: Checked) -> set[int]:

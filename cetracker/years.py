@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from cetracker import audit, config
 from cetracker import policy as policies
@@ -59,17 +59,29 @@ def final_in(cur: Any, record_years: set[int] | list[int]) -> dict[int, int]:
     return {y: y if y in shut else y + 1 for y in sorted(wanted) if shut & {y, y + 1}}
 
 
-def final_message(year: int, closed_year: int, *, member: bool = False) -> str:
+def final_message(
+    year: int, closed_year: int, *, reader: Literal["office", "member", "roster"] = "office"
+) -> str:
     """Why records of ``year`` cannot change while ``closed_year`` (the year or the next) is
-    closed; ``member``: said to a member, who asks the office."""
+    closed, said to its ``reader``: the office (who may reopen it), a member, or a roster
+    row's provider (both of whom ask the office)."""
     if year == closed_year:
-        return MEMBER_CLOSED.format(year=year) if member else closed_message(year)
+        if reader == "member":
+            return MEMBER_CLOSED.format(year=year)
+        if reader == "roster":
+            return (
+                f"CE year {year} is closed; its hours are final. Ask the office to reopen it "
+                "if this row should count"
+            )
+        return closed_message(year)
     carried = (
         f"CE year {closed_year} is closed, and hours of CE year {year} carry into it, so they "
         "are final too."
     )
-    if member:
+    if reader == "member":
         return f"{carried} Contact the office if this course should count."
+    if reader == "roster":
+        return f"{carried} Ask the office to reopen {closed_year} if this row should count"
     return (
         f"{carried} An administrator must reopen {closed_year} (CE Years page, with a "
         f"reason) before records of {year} can change."
@@ -93,7 +105,10 @@ def ensure_open(cur: Any, *years: int, member: bool = False) -> None:
     """Refuse, inside a write, any change to records whose hours are final (``final_in``);
     ``member``: the change is a member's own, told in a member's words."""
     for year, closed_year in final_in(cur, set(years)).items():
-        raise CetrackerError(final_message(year, closed_year, member=member), title="Year closed")
+        raise CetrackerError(
+            final_message(year, closed_year, reader="member" if member else "office"),
+            title="Year closed",
+        )
 
 
 def deadline(db: Database, year: int) -> date:

@@ -473,7 +473,10 @@ def test_the_year_before_a_closed_year_is_final_too(demo_db):
         uploaded_by="admin",
     )
     assert (result.processed, result.failed) == (0, 1)
-    assert f"hours of {before} carry into it" in result.outcomes[0].status
+    # The same words as the office's and the member's refusals, then what a provider does.
+    assert result.outcomes[0].status == (
+        f"{carry}, so they are final too. Ask the office to reopen {year} if this row should count"
+    )
     assert (
         demo_db.scalar("SELECT hours FROM ce_records WHERE id = ?", [record_id])
         == (loaded["hours"])
