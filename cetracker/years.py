@@ -70,7 +70,7 @@ def final_message(
             return MEMBER_CLOSED.format(year=year)
         if reader == "roster":
             return (
-                f"CE year {year} is closed; its hours are final. Ask the office to reopen it "
+                f"CE year {year} is closed: its hours are final. Ask the office to reopen it "
                 "if this row should count"
             )
         return closed_message(year)

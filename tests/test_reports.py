@@ -286,8 +286,34 @@ def test_cutting_the_bold_face_leaves_no_file_open(tmp_path, monkeypatch):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     before = open_font_files()
     bold = fonts._bold_path()
-    assert bold.parent == tmp_path / "cetracker-fonts" and bold.stat().st_size > 100_000
+    assert bold.parent == tmp_path / f"cetracker-fonts-{os.getuid()}"
+    assert bold.stat().st_size > 100_000 and bold.parent.stat().st_mode & 0o077 == 0
+    # No part of a cut is left behind.
+    assert sorted(p.name for p in bold.parent.iterdir()) == sorted([".lock", bold.name])
     assert open_font_files() == before
+
+
+def test_a_font_folder_someone_else_made_first_is_not_used(tmp_path, monkeypatch):
+    # The cache folder's name is known, in a temporary folder every user may write to: a
+    # link there, or a folder of another user's, must not take the lock or the font.
+    import os
+    import tempfile
+
+    from cetracker.files import fonts
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    ours = tmp_path / f"cetracker-fonts-{os.getuid()}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    ours.symlink_to(elsewhere)
+    assert fonts._font_folder() not in (ours, elsewhere)
+    ours.unlink()
+    ours.mkdir()
+    if os.getuid() == 0:  # a folder of another user's (root can make one)
+        os.chown(ours, 65534, 65534)
+        assert fonts._font_folder() != ours
+        os.chown(ours, 0, 0)
+    assert fonts._font_folder() == ours
 
 
 def test_certificates_lead_to_the_configured_address_else_the_one_being_browsed(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import fcntl
 import os
+import stat
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -30,23 +31,41 @@ def font_path() -> Path:
 
 
 def _bold_path() -> Path:
-    folder = Path(tempfile.gettempdir()) / "cetracker-fonts"
+    folder = _font_folder()
     bold = folder / f"NotoSans-Bold-{font_path().stat().st_size}.ttf"
     if bold.exists():
         return bold
-    folder.mkdir(parents=True, exist_ok=True)
     # One process cuts it (8 s of a core); the others that want it meanwhile (the app's
     # server, a command, test workers on a new machine) wait for that one's file.
-    with open(folder / ".lock", "w") as lock:
+    lock = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not bold.exists():
             _cut_bold(bold)
+    finally:
+        os.close(lock)  # and with it the lock
     return bold
+
+
+def _font_folder() -> Path:
+    """This user's cache folder for the cut font, readable by nobody else. In the shared
+    temporary folder another user could have made one by that name first (a link in it
+    then led the lock or the font elsewhere): this process then cuts into a folder of its
+    own."""
+    folder = Path(tempfile.gettempdir()) / f"cetracker-fonts-{os.getuid()}"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        found = folder.lstat()
+        if stat.S_ISDIR(found.st_mode) and found.st_uid == os.getuid():
+            return folder
+    except OSError:
+        pass
+    return Path(tempfile.mkdtemp(prefix="cetracker-fonts-"))
 
 
 def _cut_bold(bold: Path) -> None:
     """Cut the bold instance out of the variable font into ``bold`` (written whole, then
-    renamed: a reader never sees part of it)."""
+    renamed: a reader never sees part of it, and a cut that fails leaves no part behind)."""
     cutter = FPDF()
     cutter.add_font(FAMILY, "B", str(font_path()), variations={"wght": 700.0})
     partial = bold.with_name(f".{bold.name}.{os.getpid()}")
@@ -54,11 +73,12 @@ def _cut_bold(bold: Path) -> None:
     assert isinstance(bold_font, TTFFont)
     try:
         bold_font.ttfont.save(str(partial))
+        partial.replace(bold)
     finally:
+        partial.unlink(missing_ok=True)
         for font in cutter.fonts.values():  # fontTools keeps the source file open
             if isinstance(font, TTFFont):
                 font.ttfont.close()
-    partial.replace(bold)
 
 
 @cache
