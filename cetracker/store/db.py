@@ -240,8 +240,9 @@ class Database:
         # all have said their thread ended (see ``close``).
         self.before_close: list[Callable[[], bool]] = []
         self.closed = False
+        self._schema_seen = 0  # the highest migration applied, as ``migrate`` last saw it
         self.migrate(migrate_to)
-        self.schema_ready = self.schema_version() >= 6
+        self.schema_ready = self._schema_seen >= 6
         # Derived tables (a year's standing) live in memory beside the file, never in it.
         # DuckDB checkpoints when the write-ahead log passes this size; at the default
         # 16 MB one 100,000-row import rewrites the big table and its index while the
@@ -740,13 +741,18 @@ class Database:
             " applied_at TIMESTAMP NOT NULL DEFAULT current_timestamp)"
         )
         with self._write_lock:
-            if self.server:
-                self._server_execute(table)
-            else:
-                self._con.execute(table)
             # By the numbers applied, not the highest: migrations written side by side get
             # numbers in advance, and one may ship after a higher-numbered one has run.
-            done = self._applied_migrations()
+            try:
+                done = self._applied_migrations()
+            except duckdb.CatalogException:  # a new database: its bookkeeping table first
+                # (Only then: on a server, DDL makes DuckDB read the server's catalog again,
+                # 20 ms of every process's start.)
+                if self.server:
+                    self._server_execute(table)
+                else:
+                    self._con.execute(table)
+                done = self._applied_migrations()
             for version, name, sql in MIGRATIONS:
                 if version in done or (upto is not None and version > upto):
                     continue
@@ -771,6 +777,7 @@ class Database:
                 # set"), so a process that died before closing the file would leave a
                 # database that no longer opens.
                 self._con.execute("CHECKPOINT")
+            self._schema_seen = max(done | set(applied), default=0)
         return applied
 
     def _migrate_with(self, version: int, name: str, step: Callable[[Upgrade], None]) -> None:
