@@ -321,7 +321,8 @@ def page_rerun(db_path: Path | str, repeat: int, page: str, key: str | None) -> 
     from cetracker import warmup
     from cetracker.store.db import open_database
 
-    assert warmup.start(open_database(db_path)).wait_for(1, timeout=900)
+    warmer = warmup.start(open_database(db_path))  # None where CETRACKER_WARMUP is off
+    assert warmer is None or warmer.wait_for(1, timeout=900)
     areas = [f"Area {i}" for i in range(1, 9)]
     times = []
     for i in range(repeat):

@@ -72,6 +72,13 @@ SETTINGS = [
         "0 = the app runs no scheduled work (run `cetracker reminders --run` from cron).",
     ),
     Setting(
+        "CETRACKER_WARMUP",
+        "on",
+        "on: the app works out the Dashboard's figures in the background as it starts and "
+        "after each pause in writes, before anyone opens it; off: when someone opens it "
+        "(a process that serves a few pages, such as the tests').",
+    ),
+    Setting(
         "CETRACKER_BACKUP_HOUR",
         "2",
         "Hour of the day (0-23, the server's clock) from which the app makes the day's "
@@ -150,6 +157,11 @@ def scheduler_seconds() -> float:
             f"CETRACKER_SCHEDULER_MINUTES is {text!r}: write a number of minutes (0 = off)."
         ) from exc
     return max(0.0, minutes * 60)
+
+
+def warmup_on() -> bool:
+    """Whether the app works out the Dashboard's figures ahead (CETRACKER_WARMUP)."""
+    return get("CETRACKER_WARMUP").strip().lower() not in ("off", "no", "0", "false")
 
 
 def backup_hour() -> int | None:

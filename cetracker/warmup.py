@@ -21,6 +21,7 @@ import threading
 import time
 import weakref
 
+from cetracker import config
 from cetracker.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -166,8 +167,10 @@ def _stop_all() -> None:
         warmer.stop()
 
 
-def start(db: Database) -> Warmer:
-    """One warmer per open database of the process."""
+def start(db: Database) -> Warmer | None:
+    """One warmer per open database of the process (None: CETRACKER_WARMUP is off)."""
+    if not config.warmup_on():
+        return None
     with _lock:
         for warmer in list(_all):
             if warmer.db is db and not warmer._ended:

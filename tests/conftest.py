@@ -46,6 +46,10 @@ os.environ["CETRACKER_TODAY"] = TODAY.isoformat()
 # No scheduler thread in the app processes tests start (pages under AppTest, the browser
 # tests' servers): it would back up every test's database. tests/test_reminders.py drives it.
 os.environ["CETRACKER_SCHEDULER_MINUTES"] = "0"
+# Nor a warm-up of the Dashboard's figures after every test's writes in the pages under
+# AppTest (a tenth of their CPU): tests/test_warmup.py drives it, and the browser tests'
+# servers run it as shipped (tests/e2e/conftest.py).
+os.environ["CETRACKER_WARMUP"] = "off"
 
 
 def _scan_installed_components_once() -> None:

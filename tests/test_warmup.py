@@ -222,8 +222,18 @@ def test_a_warmed_up_process_leaves_what_it_holds_out_of_full_collections(demo_d
 
     gc.unfreeze()
     monkeypatch.setattr(warmup, "_frozen", False)
+    monkeypatch.setenv("CETRACKER_WARMUP", "on")  # as shipped (the tests turn it off)
     assert gc.get_freeze_count() == 0
     warmer = warmup.start(demo_db)
-    assert warmer.wait_for(1, timeout=120)
+    assert warmer is not None and warmer.wait_for(1, timeout=120)
     assert gc.get_freeze_count() > 0
     gc.unfreeze()  # the test process's objects go back to the collector
+
+
+def test_the_setting_turns_the_warm_up_off_and_on(demo_db, monkeypatch):
+    monkeypatch.setenv("CETRACKER_WARMUP", "off")
+    assert warmup.start(demo_db) is None
+    monkeypatch.setenv("CETRACKER_WARMUP", "on")
+    warmer = warmup.start(demo_db)
+    assert warmer is not None and warmup.start(demo_db) is warmer  # one per database
+    warmer.stop()

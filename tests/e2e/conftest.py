@@ -61,6 +61,7 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
         "CETRACKER_SECRET_KEY": "e2e-secret-key-for-tests",
         "CETRACKER_LOGIN_SLEEP": "0.3",
         "CETRACKER_BACKUP_DIR": str(folder / "backups"),
+        "CETRACKER_WARMUP": "on",  # as shipped (the other tests turn it off)
     }
     if demo:
         subprocess.run(
