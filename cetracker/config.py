@@ -161,7 +161,10 @@ def scheduler_seconds() -> float:
 
 def warmup_on() -> bool:
     """Whether the app works out the Dashboard's figures ahead (CETRACKER_WARMUP)."""
-    return get("CETRACKER_WARMUP").strip().lower() not in ("off", "no", "0", "false")
+    text = get("CETRACKER_WARMUP").strip().lower()
+    if text not in ("on", "off"):
+        raise CetrackerError(f"CETRACKER_WARMUP is {text!r}: write on or off.")
+    return text == "on"
 
 
 def backup_hour() -> int | None:

@@ -22,6 +22,7 @@ import time
 import weakref
 
 from cetracker import config
+from cetracker.errors import CetrackerError
 from cetracker.store.db import Database
 
 log = logging.getLogger(__name__)
@@ -169,7 +170,12 @@ def _stop_all() -> None:
 
 def start(db: Database) -> Warmer | None:
     """One warmer per open database of the process (None: CETRACKER_WARMUP is off)."""
-    if not config.warmup_on():
+    try:
+        wanted = config.warmup_on()
+    except CetrackerError as exc:  # a mistyped setting must not keep the app from starting
+        log.error("The warm-up stays on: %s", exc.message)
+        wanted = True
+    if not wanted:
         return None
     with _lock:
         for warmer in list(_all):

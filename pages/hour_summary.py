@@ -66,7 +66,7 @@ widgets.show_table(
     column_config={
         "Eligible": st.column_config.CheckboxColumn(
             "Eligible",
-            help="Unchecked: may not vote, be elected Clerk of the Year or run for Secretary.",
+            help=f"Unchecked: may not {compute.privileges('or')}.",
             width="small",
         ),
         **{

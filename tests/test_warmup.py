@@ -7,8 +7,9 @@ import threading
 import duckdb
 import pytest
 
-from cetracker import dashboard, warmup
+from cetracker import config, dashboard, warmup
 from cetracker import policy as policies
+from cetracker.errors import CetrackerError
 from cetracker.filters import EVERYONE
 
 
@@ -236,4 +237,11 @@ def test_the_setting_turns_the_warm_up_off_and_on(demo_db, monkeypatch):
     monkeypatch.setenv("CETRACKER_WARMUP", "on")
     warmer = warmup.start(demo_db)
     assert warmer is not None and warmup.start(demo_db) is warmer  # one per database
+    warmer.stop()
+    # A mistyped value is said in the log and leaves it on (as shipped).
+    monkeypatch.setenv("CETRACKER_WARMUP", "of")
+    with pytest.raises(CetrackerError, match="CETRACKER_WARMUP is 'of': write on or off"):
+        config.warmup_on()
+    warmer = warmup.start(demo_db)
+    assert warmer is not None
     warmer.stop()

@@ -281,19 +281,19 @@ def what_remains(
     ]
 
 
+def privileges(joined_by: str = "and") -> str:
+    """What meeting a year's requirement lets a member do, in one phrase ("vote, be elected
+    Clerk of the Year and run for Secretary"); ``joined_by`` "or" after "may not"."""
+    return f"vote, be elected Clerk of the Year {joined_by} run for Secretary"
+
+
 def what_it_gives(year: int, deadline: date, today: date | None = None) -> str:
     """What meeting the requirement of ``year`` means for the member, as a sentence for
     their own page: in the past tense once the year has ended (``today`` after its
     deadline)."""
     if today is not None and today > deadline:
-        return (
-            f"You met the CE requirement for {year}: you were eligible to vote, be elected "
-            "Clerk of the Year and run for Secretary."
-        )
-    return (
-        f"You have met the CE requirement for {year}: you may vote, be elected Clerk "
-        "of the Year and run for Secretary."
-    )
+        return f"You met the CE requirement for {year}: you were eligible to {privileges()}."
+    return f"You have met the CE requirement for {year}: you may {privileges()}."
 
 
 @dataclass(frozen=True)
@@ -349,7 +349,4 @@ def dues_outstanding(amount_due: Decimal, amount_paid: Decimal, status: str) -> 
 # against (the snapshot is what the year closed with).
 SHORT_WHEN_CLOSED = "short of a category minimum when the year closed"
 
-INELIGIBLE_NOTE = (
-    "Members short of hours may not vote, be elected Clerk of the Year "
-    "or run for Secretary of the association."
-)
+INELIGIBLE_NOTE = f"Members short of hours may not {privileges('or')} of the association."
