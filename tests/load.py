@@ -108,6 +108,12 @@ def shared_runtime() -> Iterator[None]:
     overlapping patches undo each other, and a session whose patch was undone stops
     recording widget values (``KeyError: '$$ID-…'`` in the harness). The option is
     patched once here for the whole load instead.
+
+    And the sessions share one script cache, as a server's do (``Runtime``'s, which
+    compiles under its lock). Each AppTest makes its own, so sessions parsed their pages
+    at the same time, and CPython 3.11 keeps the ast module's recursion depth for the
+    whole interpreter: a parse failed now and then with "SystemError: AST constructor
+    recursion depth mismatch" (seen once in a full run).
     """
     from contextlib import nullcontext
     from unittest.mock import MagicMock
@@ -119,6 +125,7 @@ def shared_runtime() -> Iterator[None]:
     from streamlit.runtime.dataframe_source_manager import DataframeSourceManager
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    from streamlit.runtime.scriptrunner.script_cache import ScriptCache
     from streamlit.testing.v1 import app_test
     from streamlit.testing.v1.util import patch_config_options
 
@@ -133,6 +140,8 @@ def shared_runtime() -> Iterator[None]:
     saved = Runtime._instance
     app_test.Runtime = StandIn  # type: ignore[misc,assignment]
     app_test.patch_config_options = lambda overrides: nullcontext()  # type: ignore[assignment]
+    shared_scripts = ScriptCache()
+    app_test.ScriptCache = lambda: shared_scripts  # type: ignore[misc,assignment]
     Runtime._instance = runtime
     try:
         with patch_config_options({"global.appTest": True}):
@@ -140,6 +149,7 @@ def shared_runtime() -> Iterator[None]:
     finally:
         app_test.Runtime = Runtime  # type: ignore[misc]
         app_test.patch_config_options = patch_config_options
+        app_test.ScriptCache = ScriptCache  # type: ignore[misc]
         Runtime._instance = saved
 
 
