@@ -110,7 +110,7 @@ def shared_runtime() -> Iterator[None]:
     patched once here for the whole load instead.
 
     And the sessions share one script cache, as a server's do (``Runtime``'s, which
-    compiles under its lock). Each AppTest makes its own, so sessions parsed their pages
+    compiles under its lock). Each AppTest makes its own (and its script runner another), so sessions parsed their pages
     at the same time, and CPython 3.11 keeps the ast module's recursion depth for the
     whole interpreter: a parse failed now and then with "SystemError: AST constructor
     recursion depth mismatch" (seen once in a full run).
@@ -126,7 +126,7 @@ def shared_runtime() -> Iterator[None]:
     from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
     from streamlit.runtime.scriptrunner.script_cache import ScriptCache
-    from streamlit.testing.v1 import app_test
+    from streamlit.testing.v1 import app_test, local_script_runner
     from streamlit.testing.v1.util import patch_config_options
 
     class StandIn:
@@ -142,6 +142,7 @@ def shared_runtime() -> Iterator[None]:
     app_test.patch_config_options = lambda overrides: nullcontext()  # type: ignore[assignment]
     shared_scripts = ScriptCache()
     app_test.ScriptCache = lambda: shared_scripts  # type: ignore[misc,assignment]
+    local_script_runner.ScriptCache = lambda: shared_scripts  # type: ignore[misc,assignment]
     Runtime._instance = runtime
     try:
         with patch_config_options({"global.appTest": True}):
@@ -150,6 +151,7 @@ def shared_runtime() -> Iterator[None]:
         app_test.Runtime = Runtime  # type: ignore[misc]
         app_test.patch_config_options = patch_config_options
         app_test.ScriptCache = ScriptCache  # type: ignore[misc]
+        local_script_runner.ScriptCache = ScriptCache  # type: ignore[misc]
         Runtime._instance = saved
 
 
