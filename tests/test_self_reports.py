@@ -549,3 +549,55 @@ def test_a_member_short_only_in_a_category_reads_why_in_the_hour_summarys_words(
     body = messages.merge(reminders.DEFAULT_BODY, fields)
     assert "you are not yet eligible: **Ethics: 0 of 3 hours**" in body
     assert "short by" not in body
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize("listed", [1_000, 1], ids=["ids-listed", "backlog-read-by-status"])
+def test_the_records_awaiting_review_are_each_pending_record_once(demo_db, monkeypatch, listed):
+    """The Approvals list and the Dashboard's count read the pending records by their ids
+    (on a server, found through its partial index); a backlog of more ids than may be
+    listed is read by status. Both give what a plain join gives, for everyone and for an
+    area's director."""
+    from cetracker.filters import Filters, Scope
+    from cetracker.store import db as store
+
+    monkeypatch.setattr(store, "LITERAL_IDS", listed)
+    me = member(demo_db)
+    for n in range(3):  # one member with several pending records
+        report(demo_db, me, title=f"Webinar {n}", certificate=a_pdf("proof"))
+
+    def expected(where: str = "true") -> list[int]:
+        return [
+            r
+            for (r,) in demo_db.rows(
+                "SELECT r.id FROM ce_records r JOIN members m ON m.id = r.member_id"  # noqa: S608 - fixed test SQL
+                f" WHERE r.status = 'pending' AND {where} ORDER BY r.created_at, r.id"
+            )
+        ]
+
+    assert len(expected()) > 3
+    assert list(self_reports.pending_reports(demo_db)["Record"]) == expected()
+    everyone = Filters(2026, scope=Scope())
+    area = demo_db.scalar("SELECT area FROM members WHERE id = ?", [me.member_id])
+    one_area = Filters(2026, areas=(area,))
+    assert self_reports._awaiting_review(demo_db, everyone) == len(expected())
+    assert (
+        self_reports._awaiting_review(demo_db, one_area)
+        == len(expected(f"m.area = '{area}'"))
+        < len(expected())
+    )
+
+
+@pytest.mark.both_backends
+def test_a_server_finds_the_records_awaiting_review_by_its_index(demo_db):
+    """On PostgreSQL the pending records are one index's few entries, not a read of every
+    record (migration 11); the embedded file has no partial index and scans the column."""
+    if not demo_db.server:
+        assert not demo_db.rows(
+            "SELECT * FROM duckdb_indexes() WHERE index_name = 'ce_records_awaiting_review'"
+        )
+        return
+    (definition,) = demo_db.server_rows(
+        "SELECT indexdef FROM pg_indexes WHERE indexname = 'ce_records_awaiting_review'"
+    )[0]
+    assert "WHERE ((status)::text = 'pending'::text)" in definition, definition

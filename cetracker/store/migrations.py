@@ -40,6 +40,18 @@ def _unique_keys(rows: list[tuple[Any, ...]]) -> list[str]:
     return keys
 
 
+def _awaiting_review_index(up: Upgrade) -> None:
+    """Migration 11: on a server, the few records awaiting review are found through a
+    partial index instead of a read of the whole table (a million members' 20 million
+    records: 1.2-1.8 s after every write that can change them). DuckDB has no partial
+    index; its scan of the status column is fast, so the embedded file keeps its way."""
+    if up.server:
+        up.ddl(
+            "CREATE INDEX ce_records_awaiting_review ON ce_records (member_id)"
+            " WHERE status = 'pending'"
+        )
+
+
 def _identity_keys(up: Upgrade) -> None:
     """Migration 8: license numbers stay as written; each gets a unique comparison key.
 
@@ -453,6 +465,7 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[Upgrade], None]]] = [
         );
         """,
     ),
+    (11, "records awaiting review found by an index on a server", _awaiting_review_index),
 ]
 
 # Migrations that change only how the embedded database stores things; a server
