@@ -611,7 +611,12 @@ def _kept_standing(
             _update_categories(cur, table, figures, records, categories, params, reasons=reasons)
         return True
 
-    return db.maintained_table(f"{family}_{int(year)}", build, patch, lambda: _two_years(db, year))
+    return db.maintained_table(_family(family, year), build, patch, lambda: _two_years(db, year))
+
+
+def _family(family: str, year: int) -> str:
+    """The name a year's kept table is held under (see ``Database.maintained_table``)."""
+    return f"{family}_{int(year)}"
 
 
 def year_standing(db: Database, year: int) -> str:
@@ -675,9 +680,13 @@ def eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
 
 def _eligibility_counts(db: Database, filters: Filters) -> tuple[int, int]:
     where, params = filters.member_where("s")
+    # The year's whole standing, when it is kept and up to date (someone had its Hour
+    # Summary open), holds the same figures: it saves bringing the slim table up to date
+    # after a write (~0.1 s after a 100,000-row roster at a million members).
+    kept = db.maintained_if_current(_family("standing", filters.year))
     row = db.one(
         f"""SELECT count(*), count(*) FILTER (WHERE eligible)
-            FROM {year_eligibility(db, filters.year)} s
+            FROM {kept or year_eligibility(db, filters.year)} s
             WHERE status = 'active' AND {where}""",  # noqa: S608 - fixed clauses, values are parameters
         params,
     )

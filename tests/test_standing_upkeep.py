@@ -25,7 +25,6 @@ from cetracker.filters import Filters
 from cetracker.rules import compute
 from cetracker.rules.cells import license_key, search_key
 from cetracker.standing import (
-    _eligibility_counts,
     eligibility_counts,
     hour_summary_query,
     year_eligibility,
@@ -254,7 +253,13 @@ def _check(db: Database, after: object) -> None:
         counted = self_reports.awaiting_review(db, Filters(2026, areas=areas))
         assert counted == self_reports._awaiting_review(db, Filters(2026, areas=areas)), after
     for year in YEARS:
-        assert eligibility_counts(db, Filters(year)) == _eligibility_counts(db, Filters(year))
+        assert eligibility_counts(db, Filters(year)) == _counts_now(db, year), (year, after)
+
+
+def _counts_now(db: Database, year: int) -> tuple[int, int]:
+    """Active members and how many are eligible, from a full recompute."""
+    active = [row for row in _eligibility_now(db, year) if row[1] == "active"]
+    return len(active), sum(1 for row in active if row[4])
 
 
 def test_the_maintained_standing_equals_a_full_recompute_after_every_write(db, backend):
@@ -396,3 +401,26 @@ def test_a_roster_adds_its_hours_to_the_kept_rows_once(db, monkeypatch):
     assert landed
     _check(db, "a roster that landed during the build")
     assert not any(4 in members for members in added)  # computed again, not added to
+
+
+def test_the_trend_counts_a_year_from_its_standing_when_that_is_up_to_date(db, monkeypatch):
+    """After a write, a year whose whole standing someone has just seen (its Hour Summary)
+    is counted from that table; its slim eligibility table is not brought up to date for
+    it. Either way the counts equal a full recompute."""
+    from cetracker import standing
+
+    _fresh(db)
+    _import(db, [(0, 1, 800, 12), (1, 2, 900, 6)])
+    _check(db, "start")
+    read: list[str] = []
+    real = standing.year_eligibility
+    monkeypatch.setattr(
+        standing, "year_eligibility", lambda db, year: read.append(year) or real(db, year)
+    )
+    _import(db, [(2, 1, 1100, 4)])  # 2025 records
+    year_standing(db, 2025)  # the Hour Summary of 2025 is open
+    assert eligibility_counts(db, Filters(2025)) == _counts_now(db, 2025)
+    assert read == []
+    _import(db, [(3, 1, 1101, 4)])  # nobody looks at 2025's standing this time
+    assert eligibility_counts(db, Filters(2025)) == _counts_now(db, 2025)
+    assert read == [2025]

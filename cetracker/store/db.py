@@ -338,6 +338,15 @@ class Database:
         table: str = self.cached(f"maintained:{family}", current)
         return table
 
+    def maintained_if_current(self, family: str) -> str | None:
+        """The table of ``family`` if it is kept and holds every write so far (no patch
+        due), else None: a reader that such a table can serve as well as its own asks this
+        first, rather than bring its own up to date."""
+        mark = self.mark()
+        with self._cache_lock:
+            held = self._maintained.get(family)
+        return held[0] if held is not None and held[1] == mark else None
+
     def maintained_value(
         self, key: str, build: Callable[[], Any], affected: Callable[[Touched], bool]
     ) -> Any:
