@@ -212,3 +212,22 @@ def test_hour_summary_opens_the_composer_with_exactly_those_members(demo_db_path
         )
     }
     assert licenses == shown and len(shown) > 0
+
+
+@pytest.mark.both_backends
+def test_an_account_is_shown_by_its_members_or_providers_name(demo_db):
+    """A member's account shows the member's name, a provider's the provider's, an office
+    account its username: at login (``account``) and on every page (``load_user``)."""
+    member_name = demo_db.scalar(
+        "SELECT m.first_name || ' ' || m.last_name FROM users u"
+        " JOIN members m ON m.id = u.member_id WHERE u.username = 'member'"
+    )
+    provider_name = demo_db.scalar(
+        "SELECT p.name FROM users u JOIN providers p ON p.id = u.provider_id"
+        " WHERE u.username = 'provider'"
+    )
+    expected = {"member": member_name, "provider": provider_name, "admin": "admin"}
+    assert member_name and provider_name
+    for username, name in expected.items():
+        assert users.load_user(demo_db, username).display_name == name
+        assert users.account(demo_db, username)["name"] == name

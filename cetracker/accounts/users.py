@@ -144,13 +144,9 @@ def canonical_username(db: Database, typed: str) -> str | None:
 
 def load_user(db: Database, username: str) -> User | None:
     row = db.one(
-        """SELECT u.username, u.role, u.email, u.member_id, u.provider_id, u.scope_areas,
-                  u.scope_counties, u.disabled,
-                  coalesce(m.first_name || ' ' || m.last_name, p.name, u.username)
-           FROM users u
-           LEFT JOIN members m ON m.id = u.member_id
-           LEFT JOIN providers p ON p.id = u.provider_id
-           WHERE u.username = ?""",
+        """SELECT username, role, email, member_id, provider_id, scope_areas, scope_counties,
+                  disabled
+           FROM users WHERE username = ?""",
         [username],
     )
     if row is None or row[7]:
@@ -162,8 +158,21 @@ def load_user(db: Database, username: str) -> User | None:
         member_id=row[3],
         provider_id=row[4],
         scope=Scope(_split(row[5]), _split(row[6])),
-        display_name=row[8],
+        display_name=_display_name(db, row[0], row[3], row[4]),
     )
+
+
+def _display_name(db: Database, username: str, member_id: int | None, provider: int | None) -> str:
+    """The member's or the provider's name, else the username. (One row by its id: on a
+    PostgreSQL server a join would read the whole members table on every page run.)"""
+    name = None
+    if member_id is not None:
+        name = db.scalar(
+            "SELECT first_name || ' ' || last_name FROM members WHERE id = ?", [member_id]
+        )
+    if name is None and provider is not None:
+        name = db.scalar("SELECT name FROM providers WHERE id = ?", [provider])
+    return str(name) if name is not None else username
 
 
 def account(db: Database, username: str) -> dict[str, Any] | None:
@@ -176,11 +185,8 @@ def account(db: Database, username: str) -> dict[str, Any] | None:
     # The library lowers what was typed: the key first (indexed), then any case.
     for match in ("u.username = ?", "lower(u.username) = lower(?)"):
         row = db.one(
-            f"""SELECT u.password_hash, u.email, u.role,
-                       coalesce(m.first_name || ' ' || m.last_name, p.name, u.username)
+            f"""SELECT u.password_hash, u.email, u.role, u.username, u.member_id, u.provider_id
                 FROM users u
-                LEFT JOIN members m ON m.id = u.member_id
-                LEFT JOIN providers p ON p.id = u.provider_id
                 WHERE NOT u.disabled AND {match}""",  # noqa: S608 - one of two fixed clauses
             [username],
         )
@@ -188,8 +194,13 @@ def account(db: Database, username: str) -> dict[str, Any] | None:
             break
     else:
         return None
-    password_hash, email, role, name = row
-    return {"email": email or "", "name": name, "password": password_hash, "roles": [role]}
+    password_hash, email, role, name, member_id, provider_id = row
+    return {
+        "email": email or "",
+        "name": _display_name(db, name, member_id, provider_id),
+        "password": password_hash,
+        "roles": [role],
+    }
 
 
 def _throttle_name(typed: str) -> str:
