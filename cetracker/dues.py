@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from cetracker import audit, config, entities
+from cetracker import audit, config, entities, members
 from cetracker.filters import Filters
 from cetracker.store.db import Database, Touched, note
 
@@ -148,25 +148,31 @@ _REPORT_ORDER = "m.last_name, m.first_name, m.license_number"
 
 
 def members_dues_sql(
-    filters: Filters, *, ordered: bool = True, limit: int | None = None
+    filters: Filters,
+    *,
+    ordered: bool = True,
+    limit: int | None = None,
+    members_table: str = "members",
+    dues_table: str = "dues",
 ) -> tuple[str, dict[str, object]]:
     """Per member: the year's dues row, or "no dues record" (never "unpaid", SPEC §2).
 
     Outstanding = due − paid for paid, partial and unpaid rows; a waived row owes
     nothing; a member without a row owes nothing that is recorded (empty). ``ordered``
     sorts the rows in report order (not wanted under an aggregate); ``limit`` keeps the
-    first members in that order.
+    first members in that order. ``members_table`` and ``dues_table``: where the members
+    and the dues are read (``members.kept``, ``kept``).
     """
     where, params = filters.member_where("m")
     if limit is not None:
         # The first members in report order, then their dues (a member has one row a year):
         # the page's first rows without joining an area's hundred thousand.
         members = f"""(SELECT id, license_number, first_name, last_name, county, area
-                       FROM members m WHERE {where}
+                       FROM {members_table} m WHERE {where}
                        ORDER BY {_REPORT_ORDER} LIMIT {int(limit)})"""  # noqa: S608
         where, chosen = "true", ""
     else:
-        members = "members"
+        members = members_table
         # With filters, only the chosen members' dues rows are joined (the year holds a row
         # per member: a million at a statewide board, against an area's hundred thousand).
         # The members' clause is the same SQL with the same parameters, on another alias.
@@ -174,7 +180,7 @@ def members_dues_sql(
         chosen = (
             ""
             if where == "true"
-            else f"AND d.member_id IN (SELECT c.id FROM members c WHERE {same_members})"  # noqa: S608
+            else f"AND d.member_id IN (SELECT c.id FROM {members_table} c WHERE {same_members})"  # noqa: S608
         )
     order = f"ORDER BY {_REPORT_ORDER}" if ordered or limit is not None else ""
     return (
@@ -184,7 +190,7 @@ def members_dues_sql(
                    ({outstanding_sql("d")})::DOUBLE AS outstanding,
                    d.paid_date, coalesce(d.status, '{NO_DUES_RECORD}') AS status
             FROM {members} m
-            LEFT JOIN (SELECT * FROM dues d WHERE d.year = $year {chosen}) d
+            LEFT JOIN (SELECT * FROM {dues_table} d WHERE d.year = $year {chosen}) d
                 ON d.member_id = m.id
             WHERE {where}
             {order}""",  # noqa: S608
@@ -197,7 +203,7 @@ def members_dues_sql(
 _GROUPS_SQL = f"""SELECT m.area, m.county, m.position,
                          coalesce(d.status, '{NO_DUES_RECORD}') AS status, count(*) AS members,
                          sum(d.amount_paid) AS paid, sum({outstanding_sql("d")}) AS outstanding
-                  FROM members m LEFT JOIN dues d ON d.member_id = m.id AND d.year = $year
+                  FROM {{members}} m LEFT JOIN {{dues}} d ON d.member_id = m.id AND d.year = $year
                   WHERE {{where}}
                   GROUP BY ALL"""  # noqa: S608 - SQL of code
 
@@ -213,7 +219,31 @@ def _year_groups(db: Database, year: int) -> str:
 
     return db.maintained_table(
         f"dues_{int(year)}",
-        lambda _ready: (_GROUPS_SQL.format(where="true"), {"year": year}),
+        lambda tables: (
+            _GROUPS_SQL.format(members=tables[0], dues=tables[1], where="true"),
+            {"year": year},
+        ),
+        unchanged,
+        lambda: (members.kept(db), kept(db, year)),
+    )
+
+
+def kept(db: Database, year: int) -> str:
+    """The dues rows for reports of ``year`` to read: the table itself, or on a PostgreSQL
+    server a copy of the year's rows in DuckDB's memory, kept until dues change (a list
+    joined the year's million rows from the server on every page run at a million
+    members). Only for reading, and only the rows of ``year``."""
+    if not db.server:
+        return "dues"
+
+    def unchanged(
+        _cur: object, _table: str, changes: list[Touched], _ready: object, _exact: bool
+    ) -> bool:
+        return not any("dues" in c.tables for c in changes)
+
+    return db.maintained_table(
+        f"dues_rows_{int(year)}",
+        lambda _ready: ("SELECT * FROM dues WHERE year = $year", {"year": year}),
         unchanged,
     )
 
@@ -268,7 +298,8 @@ def totals(db: Database, filters: Filters) -> DuesTotals:
 def _totals(db: Database, filters: Filters) -> DuesTotals:
     where, params = filters.member_where("m")
     if filters.name.strip():  # the name search reads the members' own search keys
-        groups = f"({_GROUPS_SQL.format(where=where)})"
+        kept_members, kept_dues = members.kept(db), kept(db, filters.year)
+        groups = f"({_GROUPS_SQL.format(members=kept_members, dues=kept_dues, where=where)})"
         where, params = "true", {**params, "year": filters.year}
     else:
         groups = _year_groups(db, filters.year)

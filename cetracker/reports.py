@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cetracker import dues as dues_rules
+from cetracker import members
 from cetracker import policy as policies
 from cetracker.courses import number_key, number_key_sql
 from cetracker.errors import CetrackerError
@@ -168,7 +169,7 @@ def carried_buckets(db: Database, filters: Filters) -> pd.DataFrame:
 
 def member_count(db: Database, filters: Filters) -> int:
     where, params = filters.member_where("m")
-    return int(db.scalar(f"SELECT count(*) FROM members m WHERE {where}", params))  # noqa: S608
+    return int(db.scalar(f"SELECT count(*) FROM {members.kept(db)} m WHERE {where}", params))  # noqa: S608
 
 
 def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
@@ -178,7 +179,7 @@ def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.
         _limited(
             f"""SELECT license_number, first_name, last_name, position, county, area, email, phone,
                    address, status, joined
-            FROM members m WHERE {where}
+            FROM {members.kept(db)} m WHERE {where}
             ORDER BY last_name, first_name, license_number""",  # noqa: S608
             limit,
         ),
@@ -188,7 +189,12 @@ def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.
 
 def dues(db: Database, filters: Filters, limit: int | None = None) -> pd.DataFrame:
     """Dues status for year Y; a member without a dues row shows "no dues record"."""
-    sql, params = dues_rules.members_dues_sql(filters, limit=limit)
+    sql, params = dues_rules.members_dues_sql(
+        filters,
+        limit=limit,
+        members_table=members.kept(db),
+        dues_table=dues_rules.kept(db, filters.year),
+    )
     return db.cached_frame(sql, params)
 
 

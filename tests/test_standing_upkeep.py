@@ -229,6 +229,14 @@ def _eligibility_now(db: Database, year: int) -> list[tuple]:
     )
 
 
+def _members_kept(db: Database) -> list[tuple]:
+    return db.rows(f"SELECT * FROM {members.kept(db)} ORDER BY id")  # noqa: S608
+
+
+def _members_now(db: Database) -> list[tuple]:
+    return db.rows("SELECT * FROM members ORDER BY id")
+
+
 def _records_kept(db: Database, year: int) -> list[tuple]:
     return db.rows(
         f"SELECT * FROM {year_records(db, year)} ORDER BY ALL"  # noqa: S608
@@ -249,6 +257,9 @@ def _check(db: Database, after: object) -> None:
         assert _records_kept(db, year) == _records_now(db, year), (year, after)
         assert _eligibility_kept(db, year) == _eligibility_now(db, year), (year, after)
     assert dues.totals(db, Filters(2026)) == dues._totals(db, Filters(2026)), after
+    assert _members_kept(db) == _members_now(db), after
+    dues_now = "SELECT * FROM {} WHERE year = 2026 ORDER BY ALL"
+    assert db.rows(dues_now.format(dues.kept(db, 2026))) == db.rows(dues_now.format("dues"))
     for areas in ((), ("Area 1",)):
         counted = self_reports.awaiting_review(db, Filters(2026, areas=areas))
         assert counted == self_reports._awaiting_review(db, Filters(2026, areas=areas)), after
@@ -317,6 +328,7 @@ def test_a_write_patches_only_the_years_it_can_change(db, tables_built):
         [f"{family}_{y}" for y in YEARS for family in ("standing", "records", "eligibility")]
         + [f"records_{YEARS[0] - 1}"]  # what the first year's carried hours come from
         + ["dues_2026"]  # the year's dues by group, which _check's dues totals add up
+        + (["members", "dues_rows_2026"] if db.server else [])  # a server's, copied for reports
     )
 
 
@@ -424,3 +436,22 @@ def test_the_trend_counts_a_year_from_its_standing_when_that_is_up_to_date(db, m
     _import(db, [(3, 1, 1101, 4)])  # nobody looks at 2025's standing this time
     assert eligibility_counts(db, Filters(2025)) == _counts_now(db, 2025)
     assert read == [2025]
+
+
+def test_a_members_edit_patches_the_servers_copy_of_the_members(db, tables_built):
+    """On a server the reports read the members from a copy in memory (``members.kept``);
+    an edit patches that member's row in it, it is not copied again. (On the embedded
+    file the reports read the table itself.)"""
+    _fresh(db)
+    assert _members_kept(db) == _members_now(db)
+    built = tables_built(db)
+    loaded = entities.current(db, members.MEMBER, {"id": 1})
+    assert loaded is not None
+    members.save_member(
+        db, {**loaded, "area": "Area 2", "phone": "512-555-0100"}, actor="admin",
+        member_id=1, loaded=loaded,
+    )  # fmt: skip
+    assert _members_kept(db) == _members_now(db)
+    kept = members.kept(db)
+    assert db.one(f"SELECT area, phone FROM {kept} WHERE id = 1") == ("Area 2", "512-555-0100")  # noqa: S608
+    assert built == []
