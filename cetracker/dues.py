@@ -208,6 +208,11 @@ _GROUPS_SQL = f"""SELECT m.area, m.county, m.position,
                   GROUP BY ALL"""  # noqa: S608 - SQL of code
 
 
+def _dues_changed(change: Touched) -> bool:
+    """Whether a write changed dues rows (every writer of the dues notes it)."""
+    return "dues" in change.tables
+
+
 def _year_groups(db: Database, year: int) -> str:
     """``_GROUPS_SQL`` for every member, kept in memory until dues or members change (a
     few thousand rows: a filter on area, county or position then adds some of them up)."""
@@ -215,7 +220,7 @@ def _year_groups(db: Database, year: int) -> str:
     def unchanged(
         _cur: object, _table: str, changes: list[Touched], _ready: object, _exact: bool
     ) -> bool:
-        return not any(c.members or "dues" in c.tables for c in changes)
+        return not any(c.members or _dues_changed(c) for c in changes)
 
     return db.maintained_table(
         f"dues_{int(year)}",
@@ -239,7 +244,7 @@ def kept(db: Database, year: int) -> str:
     def unchanged(
         _cur: object, _table: str, changes: list[Touched], _ready: object, _exact: bool
     ) -> bool:
-        return not any("dues" in c.tables for c in changes)
+        return not any(map(_dues_changed, changes))
 
     return db.maintained_table(
         f"dues_rows_{int(year)}",
@@ -290,7 +295,7 @@ def totals(db: Database, filters: Filters) -> DuesTotals:
     totals: DuesTotals = db.maintained_value(
         repr(("dues totals", filters)),
         lambda: _totals(db, filters),
-        lambda change: bool(change.members or "dues" in change.tables),
+        lambda change: bool(change.members) or _dues_changed(change),
     )
     return totals
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from cetracker import audit, config, entities
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters, Scope, name_search
 from cetracker.rules.cells import license_key, name_key, search_key
 from cetracker.store.db import Database, in_ids, note
+
+if TYPE_CHECKING:  # (pandas is imported where it is used: the dues and the import command
+    import pandas as pd  # read this module, and pandas alone takes 0.7 s to import)
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,8 @@ def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
     else is "the second AB77" and refused naming the holder, as the form refuses it.
     Raises ``entities.RowsInvalid`` {row index: problems} and writes nothing then.
     """
+    import pandas as pd
+
     frame = (
         rows[COLUMNS].copy()
         if isinstance(rows, pd.DataFrame)

@@ -225,8 +225,13 @@ def pending_reports(db: Database) -> pd.DataFrame:
     pending = _pending(db)
     records, members = in_ids(r for r, _ in pending), in_ids(m for _, m in pending)
     # (Named as constants, a server returns those rows only; a backlog of more than
-    # ``LITERAL_IDS`` is read by status, as before.)
-    where = f"r.id {records} AND m.id {members}" if records and members else "r.status = 'pending'"
+    # ``LITERAL_IDS`` is read by status, as before; none: no table is read.)
+    if not pending:
+        where = "false"
+    elif records and members:
+        where = f"r.id {records} AND m.id {members}"
+    else:
+        where = "r.status = 'pending'"
     return db.frame(
         f"""SELECT r.id AS "Record", m.license_number AS "License number",
                   m.first_name || ' ' || m.last_name AS "Member", r.title AS "Course",
@@ -254,6 +259,8 @@ def _pending(db: Database) -> list[tuple[int, int]]:
     """(record, member) of every record awaiting review: a few among millions. A server
     finds them through its partial index (migration 11); DuckDB's scan of the status
     column is as quick."""
+    # The index's predicate is this one, word for word: PostgreSQL uses a partial index
+    # only for a query whose condition implies it.
     sql = "SELECT id, member_id FROM ce_records WHERE status = 'pending'"
     return db.server_rows(sql) if db.server else db.rows(sql)
 
@@ -261,7 +268,7 @@ def _pending(db: Database) -> list[tuple[int, int]]:
 def _awaiting_review(db: Database, filters: Filters) -> int:
     pending = Counter(member for _, member in _pending(db))
     where, params = filters.member_where("m")
-    if where == "true" and not params:  # everyone's
+    if not pending or (where == "true" and not params):  # none, or everyone's
         return sum(pending.values())
     members = in_ids(pending)
     if members is None:  # a backlog of more than ``LITERAL_IDS`` members

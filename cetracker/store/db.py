@@ -577,8 +577,7 @@ class Database:
         takes no parameters: ``sql`` is ours, with constants only."""
         if not self.server:
             raise ValueError("server_rows needs a PostgreSQL server")
-        quoted = sql.replace("'", "''")
-        return self.rows(f"SELECT * FROM postgres_query('{SERVER}', '{quoted}')")  # noqa: S608 - our own SQL
+        return self.rows(f"SELECT * FROM postgres_query('{SERVER}', {_literal(sql)})")  # noqa: S608 - our own SQL
 
     def one(self, sql: str, params: Params = None) -> tuple[Any, ...] | None:
         cur = self.cursor()
