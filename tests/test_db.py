@@ -184,3 +184,18 @@ def test_a_process_that_dies_after_creating_the_database_leaves_one_that_opens(t
     db = Database(path)
     assert db.scalar("SELECT name FROM providers") == "Kept"
     db.close()
+
+
+def test_a_result_in_use_stays_remembered_while_others_come_and_go(db):
+    """Beyond ``CACHED_RESULTS`` the least recently used result is forgotten: the filter
+    bar's choices, asked on every page, are not computed again because many filters
+    were tried (forgetting everything at once did that)."""
+    from cetracker.store.db import CACHED_RESULTS
+
+    built = []
+    for i in range(3 * CACHED_RESULTS):
+        db.cached("filter choices", lambda: built.append("choices") or "choices")
+        db.cached(f"a report with filters {i}", lambda i=i: i)
+    assert built == ["choices"]
+    assert len(db._cache) == CACHED_RESULTS
+    assert db.cached("a report with filters 0", lambda: "again") == "again"  # the oldest went

@@ -92,6 +92,22 @@ class Touched:
 LITERAL_IDS = 1_000
 
 
+# Results remembered at most (``cached``, ``keep``; ``maintained_value``: four times as
+# many): beyond, the least recently used is forgotten, not all of them at once.
+CACHED_RESULTS = 64
+
+
+def _remember(store: dict[str, Any], key: str, value: Any, most: int) -> None:
+    """``store[key] = value`` as its most recently used entry; beyond ``most`` entries the
+    least recently used goes. (Forgetting every result at once when full made the next
+    page of every session compute its filter bar and figures again: on a server at a
+    million members, 4-6 s for the filter bar's year span alone.)"""
+    store.pop(key, None)
+    store[key] = value
+    while len(store) > most:
+        del store[next(iter(store))]
+
+
 def in_ids(ids: Iterable[int]) -> str | None:
     """``IN (…)`` of integer ids written as constants (each one an ``int``: SQL of code),
     or None for more than ``LITERAL_IDS``. DuckDB passes constants on to a PostgreSQL
@@ -362,13 +378,11 @@ class Database:
                 changes = self.changes_since(held[1], mark)
                 if changes is not None and not any(map(affected, changes)):
                     with self._cache_lock:
-                        self._values[key] = (held[0], mark)
+                        _remember(self._values, key, (held[0], mark), 4 * CACHED_RESULTS)
                     return held[0]
             value = build()
             with self._cache_lock:
-                if len(self._values) >= 256:
-                    self._values.clear()
-                self._values[key] = (value, mark)
+                _remember(self._values, key, (value, mark), 4 * CACHED_RESULTS)
             return value
 
         return self.cached(f"value:{key}", current)
@@ -613,6 +627,7 @@ class Database:
         with self._cache_lock:
             hit = self._cache.get(key)
             if hit is not None and hit[0] == version:
+                _remember(self._cache, key, hit, CACHED_RESULTS)  # recently used
                 return hit[1]
             building = self._building.setdefault(key, threading.Lock())
         with building:
@@ -622,9 +637,7 @@ class Database:
                     return hit[1]  # built by another session while this one waited
             result = build()
             with self._cache_lock:
-                if len(self._cache) >= 64:
-                    self._cache.clear()
-                self._cache[key] = (version, result)
+                _remember(self._cache, key, (version, result), CACHED_RESULTS)
                 if len(self._building) > 256:
                     self._building = {k: v for k, v in self._building.items() if v.locked()}
         return result
@@ -638,9 +651,7 @@ class Database:
         """Remember ``value`` across writes (read-only). Its key must name everything it was
         computed from, such as a fingerprint of the rows it read: no write invalidates it."""
         with self._cache_lock:
-            if len(self._kept) >= 64:
-                self._kept.clear()
-            self._kept[key] = value
+            _remember(self._kept, key, value, CACHED_RESULTS)
 
     def forget_cache(self, *, tables: bool = True) -> None:
         """Forget every remembered result (what ``cached`` and ``keep`` hold) and, unless
