@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from cetracker import audit, config, entities
+from cetracker import audit, config, entities, records
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters, Scope, name_search
 from cetracker.rules.cells import license_key, name_key, search_key
@@ -33,31 +33,40 @@ class FilterChoices:
 def filter_choices(db: Database, scope: Scope, current_year: int) -> FilterChoices:
     """The values the filter bar offers: only what lies inside the user's scope.
 
-    Every report page asks on every rerun; the answer changes only with the data.
+    Every report page asks on every rerun. The members' values are remembered until a
+    member changes, the CE years until records can move their span (``records.year_span``):
+    a roster or an approval leaves both be.
     """
-    choices: FilterChoices = db.cached(
-        repr(("filter_choices", scope, current_year)),
-        lambda: _filter_choices(db, scope, current_year),
+    counties, areas, positions = db.maintained_value(
+        repr(("filter choices", scope)),
+        lambda: _member_choices(db, scope),
+        lambda change: bool(change.members),
     )
-    return choices
-
-
-def _filter_choices(db: Database, scope: Scope, current_year: int) -> FilterChoices:
-    where, params = Filters(year=current_year, scope=scope).member_where("m")
-    rows = db.rows(
-        f"""SELECT 'county', county FROM members m WHERE {where} AND county IS NOT NULL
-            UNION SELECT 'area', area FROM members m WHERE {where} AND area IS NOT NULL
-            UNION SELECT 'position', position FROM members m WHERE {where} AND position IS NOT NULL""",  # noqa: S608 - clause of fixed text
-        params,
-    )
-    span = db.one("SELECT min(ce_year), max(ce_year) FROM ce_records")
-    first = int(span[0]) if span and span[0] is not None else current_year
-    last = max(int(span[1]) if span and span[1] is not None else current_year, current_year)
+    span = records.year_span(db)
+    first = span[0] if span else current_year
+    last = max(span[1] if span else current_year, current_year)
     return FilterChoices(
         years=list(range(last, first - 1, -1)),
-        counties=sorted(v for k, v in rows if k == "county"),
-        areas=sorted((v for k, v in rows if k == "area"), key=_natural),
-        positions=sorted(v for k, v in rows if k == "position"),
+        counties=counties,
+        areas=areas,
+        positions=positions,
+    )
+
+
+def _member_choices(db: Database, scope: Scope) -> tuple[list[str], list[str], list[str]]:
+    """The counties, areas and positions of the members in ``scope``."""
+    where, params = Filters(year=0, scope=scope).member_where("m")
+    source = kept(db)
+    rows = db.rows(
+        f"""SELECT 'county', county FROM {source} m WHERE {where} AND county IS NOT NULL
+            UNION SELECT 'area', area FROM {source} m WHERE {where} AND area IS NOT NULL
+            UNION SELECT 'position', position FROM {source} m WHERE {where} AND position IS NOT NULL""",  # noqa: S608 - clause of fixed text
+        params,
+    )
+    return (
+        sorted(v for k, v in rows if k == "county"),
+        sorted((v for k, v in rows if k == "area"), key=_natural),
+        sorted(v for k, v in rows if k == "position"),
     )
 
 

@@ -26,7 +26,7 @@ from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.rules import compute
-from cetracker.store.db import Database, in_ids, note, noting
+from cetracker.store.db import Database, Touched, in_ids, note, noting
 
 if TYPE_CHECKING:  # the roster import's command needs no pandas
     import pandas as pd
@@ -62,6 +62,30 @@ def member_records(db: Database, member_id: int) -> pd.DataFrame:
            WHERE r.member_id = ? ORDER BY r.course_date DESC, r.id DESC""",
         [member_id],
     )
+
+
+def year_span(db: Database) -> tuple[int, int] | None:
+    """The first and last CE year with records (None: none yet). It reads every record
+    (seconds on a server at a million members), so it is remembered across the writes
+    that cannot move it: records added inside the span. An edit or a removal, a record
+    outside the span, or a write of unknown reach looks again."""
+
+    def build() -> tuple[int, int] | None:
+        row = db.one("SELECT min(ce_year), max(ce_year) FROM ce_records")
+        span = None if row is None or row[0] is None else (int(row[0]), int(row[1]))
+        db.keep("record years", span)
+        return span
+
+    def moves(change: Touched) -> bool:
+        span = db.kept("record years")  # (None when forgotten: look again)
+        return (
+            span is None
+            or any(change.rewritten.values())
+            or any(not span[0] <= year <= span[1] for year in change.records)
+        )
+
+    result: tuple[int, int] | None = db.maintained_value("record years", build, moves)
+    return result
 
 
 def course_hours_used_up(

@@ -21,7 +21,7 @@ from cetracker import dues, entities, importer, members, records, self_reports, 
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
-from cetracker.filters import Filters
+from cetracker.filters import Filters, Scope
 from cetracker.rules import compute
 from cetracker.rules.cells import license_key, search_key
 from cetracker.standing import (
@@ -274,6 +274,19 @@ def _pending_now(db: Database, areas: tuple[str, ...]) -> int:
     )
 
 
+def _choices_now(db: Database) -> members.FilterChoices:
+    """The filter bar's choices, read from the tables."""
+    ((first, last),) = db.rows("SELECT min(ce_year), max(ce_year) FROM ce_records")
+    first, last = first or 2026, max(last or 2026, 2026)
+
+    def values(column: str) -> list[str]:
+        return [v for (v,) in db.rows(f"SELECT DISTINCT {column} FROM members ORDER BY 1")]  # noqa: S608
+
+    return members.FilterChoices(
+        list(range(last, first - 1, -1)), values("county"), values("area"), values("position")
+    )
+
+
 def _members_kept(db: Database) -> list[tuple]:
     return db.rows(f"SELECT * FROM {members.kept(db)} ORDER BY id")  # noqa: S608
 
@@ -311,6 +324,7 @@ def _check(db: Database, after: object) -> None:
         counted = self_reports.awaiting_review(db, Filters(2026, areas=areas))
         assert counted == _pending_now(db, areas), after
     assert _members_kept(db) == _members_now(db), after
+    assert members.filter_choices(db, Scope(), 2026) == _choices_now(db), after
     dues_now = "SELECT * FROM {} WHERE year = 2026 ORDER BY ALL"
     assert db.rows(dues_now.format(dues.kept(db, 2026))) == db.rows(dues_now.format("dues"))
     for year in YEARS:
@@ -505,3 +519,34 @@ def test_a_members_edit_patches_the_servers_copy_of_the_members(db, tables_built
     kept = members.kept(db)
     assert db.one(f"SELECT area, phone FROM {kept} WHERE id = 1") == ("Area 2", "512-555-0100")  # noqa: S608
     assert built == []
+
+
+def test_the_filter_bar_reads_again_only_what_a_write_can_change(db, monkeypatch):
+    """A roster inside the CE years there are leaves the filter bar's choices be (they
+    read every member and every record); one of an earlier year reads the years again, a
+    member's edit the members' values. Each time they equal the tables'."""
+    _fresh(db)
+    _import(db, [(0, 1, 800, 12)])  # 2024
+    reads: list[str] = []
+    real_choices, real_one = members._member_choices, db.one
+    monkeypatch.setattr(
+        members, "_member_choices", lambda *a: reads.append("members") or real_choices(*a)
+    )
+    monkeypatch.setattr(
+        db,
+        "one",
+        lambda sql, *a: (
+            (reads.append("years") if "min(ce_year)" in sql else None) or real_one(sql, *a)
+        ),
+    )
+    assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
+    assert reads == ["members", "years"]
+    _import(db, [(1, 1, 900, 6)])  # 2024 again
+    assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
+    assert reads == ["members", "years"]
+    _import(db, [(2, 1, 10, 6)])  # 2022: earlier than any
+    assert members.filter_choices(db, Scope(), 2026).years[-1] == 2022
+    assert reads == ["members", "years", "years"]
+    _apply(db, ("status", 0, "Area 2"))
+    assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
+    assert reads == ["members", "years", "years", "members"]
