@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -213,14 +214,21 @@ def _dues_changed(change: Touched) -> bool:
     return "dues" in change.tables
 
 
-def _year_groups(db: Database, year: int) -> str:
-    """``_GROUPS_SQL`` for every member, kept in memory until dues or members change (a
-    few thousand rows: a filter on area, county or position then adds some of them up)."""
+def _rebuilt_after(changed: Callable[[Touched], bool]) -> Callable[..., bool]:
+    """A kept table's patch that keeps it as it is unless a write ``changed`` it (then it
+    is built again: see ``Database.maintained_table``)."""
 
     def unchanged(
         _cur: object, _table: str, changes: list[Touched], _ready: object, _exact: bool
     ) -> bool:
-        return not any(c.members or _dues_changed(c) for c in changes)
+        return not any(map(changed, changes))
+
+    return unchanged
+
+
+def _year_groups(db: Database, year: int) -> str:
+    """``_GROUPS_SQL`` for every member, kept in memory until dues or members change (a
+    few thousand rows: a filter on area, county or position then adds some of them up)."""
 
     return db.maintained_table(
         f"dues_{int(year)}",
@@ -228,7 +236,7 @@ def _year_groups(db: Database, year: int) -> str:
             _GROUPS_SQL.format(members=tables[0], dues=tables[1], where="true"),
             {"year": year},
         ),
-        unchanged,
+        _rebuilt_after(lambda c: bool(c.members) or _dues_changed(c)),
         lambda: (members.kept(db), kept(db, year)),
     )
 
@@ -241,15 +249,10 @@ def kept(db: Database, year: int) -> str:
     if not db.server:
         return "dues"
 
-    def unchanged(
-        _cur: object, _table: str, changes: list[Touched], _ready: object, _exact: bool
-    ) -> bool:
-        return not any(map(_dues_changed, changes))
-
     return db.maintained_table(
         f"dues_rows_{int(year)}",
         lambda _ready: ("SELECT * FROM dues WHERE year = $year", {"year": year}),
-        unchanged,
+        _rebuilt_after(_dues_changed),
     )
 
 
