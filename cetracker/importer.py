@@ -820,7 +820,8 @@ def _record(
         cur.register("roster_records", distinct)
         # Checked again inside the transaction so that concurrent uploads cannot both add.
         shut = years.final_in(cur, set(checked.record_years))
-        held = records.existing(cur, _ROSTER_ROWS)
+        on_file = records.held_for(db, cur, _ROSTER_ROWS)
+        held = records.existing(cur, _ROSTER_ROWS, on_file)
         confirm: list[int] = []
         for i, which in zip(checked.rows, checked.which, strict=True) if shut or held else ():
             year = checked.record_years[which]
@@ -833,7 +834,7 @@ def _record(
                 checked.fail(
                     i, "Already recorded: this member, course and date came in an earlier upload"
                 )
-        over = _over_course_hours(cur, checked)
+        over = _over_course_hours(cur, checked, on_file)
         confirm = [i for i in confirm if i not in over]
         failed = sum(1 for r in checked.reasons if r)
         total = len(roster)
@@ -869,8 +870,9 @@ def _record(
                 cur,
                 f"(SELECT * FROM {_ROSTER_ROWS} WHERE row IN (SELECT row FROM roster_confirm))",  # noqa: S608
                 import_id=import_id,
+                held=on_file,
             )
-        for name in ("roster_passing", "roster_records", "roster_confirm"):
+        for name in ("roster_passing", "roster_records", "roster_confirm", "held_records"):
             cur.unregister(name)
         audit.record(
             cur,
@@ -889,18 +891,19 @@ def _record(
     return int(import_id), len(confirm), failed
 
 
-def _over_course_hours(cur: Any, checked: Checked) -> set[int]:
+def _over_course_hours(cur: Any, checked: Checked, on_file: str) -> set[int]:
     """Fail the passing rows that would take a member past a course's approved hours, counting
     what is recorded on other dates and the rows above in this file (SPEC §5); their indexes.
 
     Only a member and course that this file names twice, or that already has records, can
     go over (a single row over the approved hours failed earlier): those rows alone are
-    walked, in file order, so a big roster of one row per member stays a column operation."""
+    walked, in file order, so a big roster of one row per member stays a column operation.
+    ``on_file``: where the records held are read (``records.held_for``)."""
     import numpy as np
 
     if not checked.rows:
         return set()
-    held = records.hours_held(cur, "roster_passing", "roster_records")
+    held = records.hours_held(cur, "roster_passing", "roster_records", on_file)
     # Each passing row's (member, course) as one number, to find repeats without a tuple a row.
     # ``checked.records`` is Arrow, in ``which`` order (its row i is record i).
     course_of = checked.records.column("course_id").to_numpy().astype(np.int64)

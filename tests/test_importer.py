@@ -528,3 +528,40 @@ def test_admin_entry_is_capped_by_the_course_hours_too(office):
     )
     records.save_record(db, 1, {**third, "hours": 1}, actor="admin", today=TODAY)
     assert db.scalar("SELECT sum(hours) FROM ce_records WHERE member_id = 1") == 8
+
+
+@pytest.mark.both_backends
+def test_a_server_looks_up_only_the_rosters_members_records(office, capfd):
+    """On PostgreSQL an import's checks (the duplicate rule, the course's hours, a pending
+    report to confirm) ask the server for the roster's members' records of its courses:
+    DuckDB's scanner, given a join, would read every record of the table (seconds at a
+    million members). What the scanner still reads of ce_records is named by id."""
+    db, pid = office
+    if not db.server:
+        pytest.skip("the embedded file joins its own table: there is no server to ask")
+    course = db.scalar("SELECT id FROM courses WHERE course_number = 'C3'")
+    db.execute(
+        "INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source,"
+        " status) VALUES (1, ?, 2024, '2024-05-01', 8, 'self report', 'pending')",
+        [course],
+    )
+    capfd.readouterr()
+    db.execute("SET pg_debug_show_queries = true", reports=False)
+    try:
+        result = importer.import_roster(
+            db,
+            csv_bytes([good(), good(License_Number="1002", Last_Name="Ødegård")]),
+            "r.csv",
+            provider_id=pid,
+            uploaded_by="t",
+            today=TODAY,
+        )
+    finally:
+        db.execute("SET pg_debug_show_queries = false", reports=False)
+    sent = capfd.readouterr()
+    queries = (sent.out + sent.err).split("\n")
+    assert result.confirmed == 1
+    reads = [q for q in queries if q.startswith("COPY (SELECT") and '"ce_records"' in q]
+    asked = [q for q in queries if "CROSS JOIN LATERAL" in q and "ce_records" in q]
+    assert len(asked) == 1, queries
+    assert reads and all(' "id" IN (' in q or ' "id" = ' in q for q in reads), reads

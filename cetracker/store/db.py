@@ -591,7 +591,7 @@ class Database:
         takes no parameters: ``sql`` is ours, with constants only."""
         if not self.server:
             raise ValueError("server_rows needs a PostgreSQL server")
-        return self.rows(f"SELECT * FROM postgres_query('{SERVER}', {_literal(sql)})")  # noqa: S608 - our own SQL
+        return self.rows(on_server(sql))
 
     def one(self, sql: str, params: Params = None) -> tuple[Any, ...] | None:
         cur = self.cursor()
@@ -860,6 +860,19 @@ class Database:
 
 def _literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
+
+
+def on_server(sql: str) -> str:
+    """DuckDB's query that has the PostgreSQL server plan and run ``sql`` itself (see
+    ``Database.server_rows``). On a transaction's cursor it runs inside that transaction
+    and sees its writes. ``sql`` is ours, with constants only."""
+    return f"SELECT * FROM postgres_query('{SERVER}', {_literal(sql)})"  # noqa: S608 - our own SQL
+
+
+def int_array(values: Iterable[int]) -> str:
+    """A PostgreSQL ``int[]`` constant of integers (each one an ``int``: SQL of code), for
+    ``on_server``: a hundred thousand ids cost the server one parse, not one query each."""
+    return "'{" + ",".join(str(int(v)) for v in values) + "}'::int[]"
 
 
 def holds_database(location: str | Path) -> bool:
