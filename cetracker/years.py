@@ -63,15 +63,16 @@ def final_message(
     year: int, closed_year: int, *, reader: Literal["office", "member", "roster"] = "office"
 ) -> str:
     """Why records of ``year`` cannot change while ``closed_year`` (the year or the next) is
-    closed, said to its ``reader``: the office (who may reopen it), a member, or a roster
-    row's provider (both of whom ask the office)."""
+    closed, said to its ``reader``: the office (who may reopen it), a member (who asks the
+    office), or a roster row, read by its provider and by the office alike (an office
+    uploads providers' rosters too): what must happen, not whom to ask."""
     if year == closed_year:
         if reader == "member":
             return MEMBER_CLOSED.format(year=year)
         if reader == "roster":
             return (
-                f"CE year {year} is closed: its hours are final. Ask the office to reopen it "
-                "if this row should count"
+                f"CE year {year} is closed: its hours are final. This row can count only if "
+                f"an administrator reopens {year}"
             )
         return closed_message(year)
     carried = (
@@ -81,7 +82,7 @@ def final_message(
     if reader == "member":
         return f"{carried} Contact the office if this course should count."
     if reader == "roster":
-        return f"{carried} Ask the office to reopen {closed_year} if this row should count"
+        return f"{carried} This row can count only if an administrator reopens {closed_year}"
     return (
         f"{carried} An administrator must reopen {closed_year} (CE Years page, with a "
         f"reason) before records of {year} can change."

@@ -473,9 +473,11 @@ def test_the_year_before_a_closed_year_is_final_too(demo_db):
         uploaded_by="admin",
     )
     assert (result.processed, result.failed) == (0, 1)
-    # The same words as the office's and the member's refusals, then what a provider does.
+    # The same words as the office's and the member's refusals, then what must happen: the
+    # reason is read by the provider and by the office (here, the office uploaded).
     assert result.outcomes[0].status == (
-        f"{carry}, so they are final too. Ask the office to reopen {year} if this row should count"
+        f"{carry}, so they are final too. This row can count only if an administrator "
+        f"reopens {year}"
     )
     assert (
         demo_db.scalar("SELECT hours FROM ce_records WHERE id = ?", [record_id])
