@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cetracker import config, entities
+from cetracker import config, entities, members, records
 from cetracker.accounts.users import User
 from cetracker.courses import number_key, number_key_sql
 from cetracker.errors import CetrackerError, NotAllowed
@@ -51,16 +51,25 @@ def provider_courses(db: Database, provider_id: int) -> pd.DataFrame:
     )
 
 
+def _course_ids(db: Database, provider_id: int) -> list[int]:
+    return [
+        int(i) for (i,) in db.rows("SELECT id FROM courses WHERE provider_id = ?", [provider_id])
+    ]
+
+
 def attendee_years(db: Database, provider_id: int) -> list[int]:
     """The CE years in which anyone is recorded for this provider's courses, newest first."""
-    return [
-        int(y)
-        for (y,) in db.rows(
-            """SELECT DISTINCT r.ce_year FROM ce_records r JOIN courses c ON c.id = r.course_id
-               WHERE c.provider_id = ? ORDER BY 1 DESC""",
-            [provider_id],
-        )
-    ]
+    cur = db.cursor()
+    try:
+        held = records.of_courses(db, cur, _course_ids(db, provider_id))
+        return [
+            int(y)
+            for (y,) in cur.execute(
+                f"SELECT DISTINCT ce_year FROM {held} ORDER BY 1 DESC"  # noqa: S608 - of code
+            ).fetchall()
+        ]
+    finally:
+        cur.close()
 
 
 def attendees(
@@ -75,28 +84,35 @@ def attendees(
     """Everyone recorded for this provider's courses (SPEC §1, provider "CE details");
     ``name`` searches names and license numbers by ``filters.name_search``."""
     names, params = name_search(name, "m.search_key")
-    return db.frame(
-        f"""SELECT c.course_number AS "Course number", c.title AS "Course", r.course_date AS "Date",
-                  r.ce_year AS "CE year", m.first_name AS "First name", m.last_name AS "Last name",
-                  m.license_number AS "License number", r.hours::DOUBLE AS "Hours",
-                  r.status AS "Status"
-           FROM ce_records r
-           JOIN courses c ON c.id = r.course_id
-           JOIN members m ON m.id = r.member_id
-           WHERE c.provider_id = $p
-             AND ($year IS NULL OR r.ce_year = $year)
-             AND ($course = '' OR {number_key_sql("c.course_number")} = $course)
-             AND {names}
-           ORDER BY r.course_date DESC, m.last_name, m.first_name
-           LIMIT coalesce($limit, 9223372036854775807)""",  # noqa: S608 - fixed clause, values are parameters
-        {
-            **params,
-            "p": provider_id,
-            "year": year,
-            "course": number_key(course_number) if course_number else "",
-            "limit": limit,
-        },
-    )
+    cur = db.cursor()
+    try:
+        # The provider's courses' records: on a server, those alone come from it.
+        held = records.of_courses(db, cur, _course_ids(db, provider_id))
+        return cur.execute(
+            f"""SELECT c.course_number AS "Course number", c.title AS "Course",
+                       r.course_date AS "Date", r.ce_year AS "CE year",
+                       m.first_name AS "First name", m.last_name AS "Last name",
+                       m.license_number AS "License number", r.hours::DOUBLE AS "Hours",
+                       r.status AS "Status"
+                FROM {held} r
+                JOIN courses c ON c.id = r.course_id
+                JOIN {members.kept(db)} m ON m.id = r.member_id
+                WHERE c.provider_id = $p
+                  AND ($year IS NULL OR r.ce_year = $year)
+                  AND ($course = '' OR {number_key_sql("c.course_number")} = $course)
+                  AND {names}
+                ORDER BY r.course_date DESC, m.last_name, m.first_name
+                LIMIT coalesce($limit, 9223372036854775807)""",  # noqa: S608 - fixed clause, values are parameters
+            {
+                **params,
+                "p": provider_id,
+                "year": year,
+                "course": number_key(course_number) if course_number else "",
+                "limit": limit,
+            },
+        ).df()
+    finally:
+        cur.close()
 
 
 def import_history(db: Database, provider_id: int | None) -> pd.DataFrame:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from cetracker import dues as dues_rules
-from cetracker import members
+from cetracker import members, records
 from cetracker import policy as policies
 from cetracker.courses import number_key, number_key_sql
 from cetracker.errors import CetrackerError
@@ -211,19 +211,30 @@ def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFra
     """Who attended one course or conference, with their hours."""
     where, params = filters.member_where("m")
     number = number_key_sql("c.course_number")
-    key = number_key(course_number)
-    if not db.scalar(f"SELECT count(*) FROM courses c WHERE {number} = ?", [key]):  # noqa: S608
+    ids = [
+        int(i)
+        for (i,) in db.rows(
+            f"SELECT id FROM courses c WHERE {number} = ?",  # noqa: S608
+            [number_key(course_number)],
+        )
+    ]
+    if not ids:
         raise CetrackerError(f"No course has course number {course_number}.")
-    return db.frame(
-        f"""SELECT c.course_number, c.title AS course, r.course_date AS date, m.license_number,
-                   m.first_name, m.last_name, m.county, m.area, r.hours::DOUBLE AS hours,
-                   r.status
-            FROM ce_records r JOIN courses c ON c.id = r.course_id
-            JOIN members m ON m.id = r.member_id
-            WHERE {number} = $course AND r.status <> 'rejected' AND {where}
-            ORDER BY m.last_name, m.first_name, r.course_date""",  # noqa: S608
-        {**params, "course": key},
-    )
+    cur = db.cursor()
+    try:
+        attended = records.of_courses(db, cur, ids)
+        return cur.execute(
+            f"""SELECT c.course_number, c.title AS course, r.course_date AS date,
+                       m.license_number, m.first_name, m.last_name, m.county, m.area,
+                       r.hours::DOUBLE AS hours, r.status
+                FROM {attended} r JOIN courses c ON c.id = r.course_id
+                JOIN {members.kept(db)} m ON m.id = r.member_id
+                WHERE r.status <> 'rejected' AND {where}
+                ORDER BY m.last_name, m.first_name, r.course_date""",  # noqa: S608
+            params,
+        ).df()
+    finally:
+        cur.close()
 
 
 def certificates_list(db: Database, filters: Filters) -> pd.DataFrame:

@@ -100,12 +100,7 @@ with edit_tab:
     with records_tab:
         held = records.member_records(db, member_id)
         widgets.show_table(held.drop(columns=["id"]), empty="No CE records yet.")
-        course_options = {
-            int(i): f"{number} — {title}"
-            for i, number, title in courses.courses_frame(db)[
-                ["id", "Course number", "Title"]
-            ].values
-        }
+        course_options = {i: f"{number} — {title}" for i, number, title in courses.choices(db)}
         course_options_none = {None: "(not a listed course)", **course_options}
         choices = {0: "Add a new record"} | {
             int(i): f"{day:%m/%d/%Y} · {course} · {hours:g} h · {state}"

@@ -13,7 +13,9 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 def _bin(name: str) -> str:
@@ -140,3 +142,30 @@ if __name__ == "__main__":
     with PostgresServer() as pg:
         print(pg.create_database("spike"))
         time.sleep(1)
+
+
+def sent_queries(db: Any, capfd: Any, work: Callable[[], Any]) -> tuple[Any, list[str]]:
+    """``work()``'s result and the queries DuckDB's PostgreSQL scanner sent the server
+    meanwhile (its ``pg_debug_show_queries`` prints each; ``capfd`` is pytest's)."""
+    capfd.readouterr()
+    db.execute("SET pg_debug_show_queries = true", reports=False)
+    try:
+        result = work()
+    finally:
+        db.execute("SET pg_debug_show_queries = false", reports=False)
+    out = capfd.readouterr()
+    return result, (out.out + out.err).split("\n")
+
+
+def whole_reads(queries: list[str], table: str) -> list[str]:
+    """The reads of ``table`` among ``queries`` that name no row by id: each a read of the
+    whole table (in page ranges), which DuckDB's scanner makes of a join or a filter it
+    cannot pass on."""
+    return [
+        q
+        for q in queries
+        if q.startswith("COPY (SELECT")
+        and f'"{table}"' in q
+        and ' "id" IN (' not in q
+        and ' "id" = ' not in q
+    ]

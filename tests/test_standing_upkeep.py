@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cetracker import dues, entities, importer, members, records, self_reports, years
+from cetracker import courses, dues, entities, importer, members, records, self_reports, years
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
@@ -558,3 +558,56 @@ def test_the_filter_bar_reads_again_only_what_a_write_can_change(db, monkeypatch
     _apply(db, ("status", 0, "Area 2"))
     assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
     assert reads == ["members", "years", "years", "members"]
+
+
+def test_the_record_counts_are_read_again_only_after_records_change(db, monkeypatch):
+    """The Courses page's records per course and the CE Years page's records, members and
+    reviews per year count every record: they are counted again after a write of records
+    (a roster, a self-report, an approval), not after a member's edit or on the page's
+    next run. Each time they equal the table's."""
+    _fresh(db)
+    _import(db, [(0, 1, 800, 12), (1, 2, 800, 6)])  # 2024
+
+    def counts_now() -> tuple[dict[int, int], list[tuple[int, ...]]]:
+        by_course = dict(
+            db.rows(
+                "SELECT course_id, count(*) FROM ce_records WHERE course_id IS NOT NULL"
+                " GROUP BY course_id"
+            )
+        )
+        by_year = db.rows(
+            """SELECT ce_year, count(*), count(DISTINCT member_id),
+                      count(*) FILTER (WHERE status = 'pending')
+               FROM ce_records GROUP BY ce_year ORDER BY ce_year DESC"""
+        )
+        return by_course, by_year
+
+    def shown() -> tuple[dict[int, int], list[tuple[int, ...]]]:
+        frame = courses.courses_frame(db)
+        years_shown = [
+            (y["CE year"], y["Records"], y["Members with hours"], y["Pending approvals"])
+            for y in years.overview(db)
+        ]
+        return {int(i): int(n) for i, n in frame[["id", "Records"]].values if n}, years_shown
+
+    counted: list[str] = []
+    real_rows = db.rows
+
+    def rows(sql: str, *args: object) -> list[tuple[object, ...]]:
+        if "GROUP BY course_id" in sql or "GROUP BY ce_year" in sql:
+            counted.append("course" if "course_id" in sql.split("GROUP BY")[1] else "year")
+        return real_rows(sql, *args)
+
+    monkeypatch.setattr(db, "rows", rows)
+    assert shown() == counts_now()
+    assert counted == ["course", "year", "course", "year"]  # (and counts_now's own two)
+    counted.clear()
+    assert shown() == counts_now()  # the page's next run
+    _apply(db, ("status", 0, "Area 2"))  # a member's edit
+    assert shown() == counts_now()
+    assert counted == ["course", "year", "course", "year"]  # counts_now's alone
+    counted.clear()
+    _apply(db, ("report", 2, 810, 3, "General"))  # a self-report, pending
+    _import(db, [(3, 1, 900, 4)])  # 2024 again
+    assert shown() == counts_now()
+    assert counted == ["course", "year", "course", "year"]
