@@ -138,12 +138,6 @@ def _quote(arg: str) -> str:
     return shlex.quote(arg)
 
 
-if __name__ == "__main__":
-    with PostgresServer() as pg:
-        print(pg.create_database("spike"))
-        time.sleep(1)
-
-
 def sent_queries(db: Any, capfd: Any, work: Callable[[], Any]) -> tuple[Any, list[str]]:
     """``work()``'s result and the queries DuckDB's PostgreSQL scanner sent the server
     meanwhile (its ``pg_debug_show_queries`` prints each; ``capfd`` is pytest's)."""
@@ -169,3 +163,9 @@ def whole_reads(queries: list[str], table: str) -> list[str]:
         and ' "id" IN (' not in q
         and ' "id" = ' not in q
     ]
+
+
+if __name__ == "__main__":
+    with PostgresServer() as pg:
+        print(pg.create_database("spike"))
+        time.sleep(1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cetracker import importer, providers
+from cetracker import importer, providers, records
 from cetracker.errors import CetrackerError, RejectedFile
 from cetracker.store.db import Database
 from tests.pgserver import sent_queries, whole_reads
@@ -532,19 +532,22 @@ def test_admin_entry_is_capped_by_the_course_hours_too(office):
 
 
 @pytest.mark.both_backends
-def test_a_server_looks_up_only_the_rosters_members_records(office, capfd):
+def test_a_server_looks_up_only_the_rosters_members_records(office, capfd, monkeypatch):
     """On PostgreSQL an import's checks (the duplicate rule, the course's hours, a pending
     report to confirm) ask the server for the roster's members' records of its courses:
     DuckDB's scanner, given a join, would read every record of the table (seconds at a
-    million members). What the scanner still reads of ce_records is named by id."""
+    million members). What the scanner still reads of ce_records is named by id, a
+    thousand at a time (here one, to see two batches)."""
     db, pid = office
     if not db.server:
         pytest.skip("the embedded file joins its own table: there is no server to ask")
+    monkeypatch.setattr(records, "LITERAL_IDS", 1)
     course = db.scalar("SELECT id FROM courses WHERE course_number = 'C3'")
     db.execute(
         "INSERT INTO ce_records (member_id, course_id, ce_year, course_date, hours, source,"
-        " status) VALUES (1, ?, 2024, '2024-05-01', 8, 'self report', 'pending')",
-        [course],
+        " status) VALUES (1, $c, 2024, '2024-05-01', 8, 'self report', 'pending'),"
+        " (2, $c, 2024, '2024-05-01', 8, 'self report', 'pending')",
+        {"c": course},
     )
     result, queries = sent_queries(
         db,
@@ -558,9 +561,13 @@ def test_a_server_looks_up_only_the_rosters_members_records(office, capfd):
             today=TODAY,
         ),
     )
-    assert result.confirmed == 1
+    assert result.confirmed == 2
+    assert db.rows("SELECT DISTINCT status, import_id FROM ce_records") == [
+        ("approved", result.import_id)
+    ]
     asked = [q for q in queries if "CROSS JOIN LATERAL" in q and "ce_records" in q]
     assert len(asked) == 1, queries
-    # The confirmed report is read by id for its UPDATE; nothing reads the whole table.
-    assert any(q.startswith("COPY (SELECT") and '"ce_records"' in q for q in queries)
+    # The confirmed reports are read by id for their UPDATEs; nothing reads the whole table.
+    by_id = [q for q in queries if q.startswith("COPY (SELECT") and '"ce_records"' in q]
+    assert len(by_id) == 2, by_id
     assert not whole_reads(queries, "ce_records"), whole_reads(queries, "ce_records")

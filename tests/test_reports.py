@@ -417,12 +417,12 @@ def test_the_conference_reports_figures_count_members_and_approved_hours():
 def test_a_server_sends_a_courses_records_alone(demo_db, capfd):
     """The Conference Report and a provider's CE details ask PostgreSQL for their courses'
     records, which it finds by its index by course (migration 12); DuckDB's scanner,
-    given the join, read every record of the table (7-9 s at a million members). What
+    given the join, read every record of the table (6.6-9.3 s at a million members). What
     they show is the same on both backends (the tests above)."""
     from cetracker import providers
 
     if not demo_db.server:
-        pytest.skip("the embedded file reads its own table by its index keyed by course")
+        pytest.skip("the embedded file scans its own table's course column: no server to ask")
     provider_id = demo_db.scalar(
         "SELECT provider_id FROM courses WHERE course_number = 'C2025-001'"
     )
