@@ -9,8 +9,9 @@ reads every record on each run shows up at scale. Each page runs in Streamlit's
 AppTest as a signed-in admin, member or provider (a provider account is added for the
 provider with most courses), once (its first run in this process) and then twice more
 (the median of those: what each click on the page costs). The warm-up thread is off:
-first runs include what it would have prepared. It adds the provider's account, with a
-password nobody knows: run it on a benchmark's database, not the office's.
+first runs include what it would have prepared. It adds a member's and a provider's
+account, with passwords nobody knows: run it on a benchmark's database, not the
+office's.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-# Each role's pages (opened by the database's first admin and first member account, and
-# by a provider account made below).
+# Each role's pages (opened by the database's first admin account, and by a member's and
+# a provider's made below).
 PAGES = {
     "admin": (
         "dashboard approvals audit ce_years conference_report import_history manage_courses"
@@ -70,14 +71,23 @@ def main() -> int:
             db, "bench-provider", secrets.token_urlsafe(24), role="provider",
             provider_license=provider[0],
         )  # fmt: skip
+    member = db.one(
+        """SELECT m.license_number FROM members m JOIN ce_records r ON r.member_id = m.id
+           WHERE m.id = (SELECT min(id) FROM members) GROUP BY ALL"""
+    )
+    if member and not db.scalar("SELECT count(*) FROM users WHERE username = 'bench-member'"):
+        users.add_user(
+            db, "bench-member", secrets.token_urlsafe(24), role="member",
+            member_license=member[0],
+        )  # fmt: skip
     accounts = {
-        role: db.scalar(
-            "SELECT username FROM users WHERE role = ? AND NOT disabled"
-            " ORDER BY member_id NULLS FIRST, username LIMIT 1",
-            [role],
-        )
-        for role in ("admin", "member")
-    } | {"provider": "bench-provider" if provider else None}
+        "admin": db.scalar(
+            "SELECT username FROM users WHERE role = 'admin' AND NOT coalesce(disabled, false)"
+            " ORDER BY username LIMIT 1"
+        ),
+        "member": "bench-member" if member else None,
+        "provider": "bench-provider" if provider else None,
+    }
     only = {p for p in args.only.split(",") if p}
     print(f"{'user':16s} {'page':18s} {'first':>8s} {'rerun':>8s}")
     for role, pages in PAGES.items():

@@ -228,7 +228,8 @@ def record_counts(db: Database) -> dict[int, int]:
             int(course): int(n)
             for course, n in db.rows(
                 "SELECT course_id, count(*) FROM ce_records WHERE course_id IS NOT NULL"
-                " GROUP BY course_id"
+                " GROUP BY course_id",
+                bulk=True,
             )
         }
 

@@ -326,7 +326,7 @@ def _holders(db: Database, roster: Roster) -> tuple[Any, Any]:
             listed[i] = wider[licenses[i]]
         keys = pa.array(listed, pa.string())
     rows = pa.table({"key": keys})
-    cur = db.cursor()
+    cur = db.cursor(bulk=True)  # every member's key, on a server
     try:
         cur.register("roster_who", rows)
         # The key is unique among members: one row out for every roster row.

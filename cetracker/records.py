@@ -80,7 +80,7 @@ def year_span(db: Database) -> tuple[int, int] | None:
     outside the span, or a write of unknown reach looks again."""
 
     def build() -> tuple[int, int] | None:
-        row = db.one("SELECT min(ce_year), max(ce_year) FROM ce_records")
+        row = db.one("SELECT min(ce_year), max(ce_year) FROM ce_records", bulk=True)
         span = None if row is None or row[0] is None else (int(row[0]), int(row[1]))
         db.keep("record years", span)
         return span

@@ -101,7 +101,8 @@ def _record_counts(db: Database) -> list[tuple[int, int, int, int]]:
             for y, n, m, p in db.rows(
                 """SELECT ce_year, count(*), count(DISTINCT member_id),
                           count(*) FILTER (WHERE status = 'pending')
-                   FROM ce_records GROUP BY ce_year ORDER BY ce_year DESC"""
+                   FROM ce_records GROUP BY ce_year ORDER BY ce_year DESC""",
+                bulk=True,
             )
         ]
 

@@ -543,8 +543,8 @@ def test_the_filter_bar_reads_again_only_what_a_write_can_change(db, monkeypatch
     monkeypatch.setattr(
         db,
         "one",
-        lambda sql, *a: (
-            (reads.append("years") if "min(ce_year)" in sql else None) or real_one(sql, *a)
+        lambda sql, *a, **k: (
+            (reads.append("years") if "min(ce_year)" in sql else None) or real_one(sql, *a, **k)
         ),
     )
     assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
@@ -593,10 +593,10 @@ def test_the_record_counts_are_read_again_only_after_records_change(db, monkeypa
     counted: list[str] = []
     real_rows = db.rows
 
-    def rows(sql: str, *args: object) -> list[tuple[object, ...]]:
+    def rows(sql: str, *args: object, **kwargs: bool) -> list[tuple[object, ...]]:
         if "GROUP BY course_id" in sql or "GROUP BY ce_year" in sql:
             counted.append("course" if "course_id" in sql.split("GROUP BY")[1] else "year")
-        return real_rows(sql, *args)
+        return real_rows(sql, *args, **kwargs)
 
     monkeypatch.setattr(db, "rows", rows)
     assert shown() == counts_now()
