@@ -320,7 +320,8 @@ def list_users(db: Database) -> list[tuple[Any, ...]]:
         """SELECT u.username, u.role, u.email, coalesce(m.license_number, p.license_number, ''),
                   u.scope_areas, u.scope_counties, u.disabled
            FROM users u LEFT JOIN members m ON m.id = u.member_id
-           LEFT JOIN providers p ON p.id = u.provider_id ORDER BY u.username"""
+           LEFT JOIN providers p ON p.id = u.provider_id ORDER BY u.username""",
+        bulk=True,  # every account, and on a server every member (the join is not passed on)
     )
 
 

@@ -104,6 +104,7 @@ def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
               AND (NOT $use_ids OR m.id IN (SELECT unnest($ids::INTEGER[])))
             ORDER BY m.last_name, m.first_name""",  # noqa: S608 - fixed clause, values are parameters
         params,
+        bulk=True,  # on a server the filters are not passed on: every member is read
     )
 
 
@@ -483,6 +484,7 @@ def message_recipients(
            WHERE r.message_id = $id AND (NOT $unread OR r.read_at IS NULL)
            ORDER BY mb.last_name, mb.first_name, mb.license_number""",  # noqa: S608 - a constant
         {"id": message_id, "unread": unread_only},
+        bulk=True,  # on a server the join is not passed on: every member is read
     )
 
 

@@ -612,8 +612,8 @@ class Database:
         row = self.one(sql, params)
         return None if row is None else row[0]
 
-    def frame(self, sql: str, params: Params = None) -> pd.DataFrame:
-        cur = self.cursor()
+    def frame(self, sql: str, params: Params = None, *, bulk: bool = False) -> pd.DataFrame:
+        cur = self.cursor(bulk=bulk)
         try:
             return cur.execute(sql, params).df()
         finally:
