@@ -59,17 +59,13 @@ def _course_ids(db: Database, provider_id: int) -> list[int]:
 
 def attendee_years(db: Database, provider_id: int) -> list[int]:
     """The CE years in which anyone is recorded for this provider's courses, newest first."""
-    cur = db.cursor()
-    try:
-        held = records.of_courses(db, cur, _course_ids(db, provider_id))
+    with records.of_courses(db, _course_ids(db, provider_id)) as (cur, held):
         return [
             int(y)
             for (y,) in cur.execute(
                 f"SELECT DISTINCT ce_year FROM {held} ORDER BY 1 DESC"  # noqa: S608 - of code
             ).fetchall()
         ]
-    finally:
-        cur.close()
 
 
 def attendees(
@@ -84,10 +80,8 @@ def attendees(
     """Everyone recorded for this provider's courses (SPEC §1, provider "CE details");
     ``name`` searches names and license numbers by ``filters.name_search``."""
     names, params = name_search(name, "m.search_key")
-    cur = db.cursor()
-    try:
-        # The provider's courses' records: on a server, those alone come from it.
-        held = records.of_courses(db, cur, _course_ids(db, provider_id))
+    # The provider's courses' records: on a server, those alone come from it.
+    with records.of_courses(db, _course_ids(db, provider_id)) as (cur, held):
         return cur.execute(
             f"""SELECT c.course_number AS "Course number", c.title AS "Course",
                        r.course_date AS "Date", r.ce_year AS "CE year",
@@ -111,8 +105,6 @@ def attendees(
                 "limit": limit,
             },
         ).df()
-    finally:
-        cur.close()
 
 
 def import_history(db: Database, provider_id: int | None) -> pd.DataFrame:

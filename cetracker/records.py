@@ -16,6 +16,8 @@ a parenthesised SELECT written in code (never built from input), with the column
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -145,26 +147,32 @@ def held_for(db: Database, cur: Any, rows: str) -> str:
     return "held_records"
 
 
-def of_courses(db: Database, cur: Any, course_ids: list[int]) -> str:
-    """The records of the courses ``course_ids``, for a query on ``cur`` to read (its
-    columns: the table's but the certificate's). The table itself, filtered, in the
+@contextmanager
+def of_courses(db: Database, course_ids: list[int]) -> Iterator[tuple[Any, str]]:
+    """A cursor, and the records of the courses ``course_ids`` for queries on it to read
+    (its columns: the table's but the certificate's). The table itself, filtered, in the
     embedded file. On a PostgreSQL server, the rows the server finds through its index by
-    course (migration 12), registered on ``cur`` as ``course_records``: through DuckDB's
-    scanner, a join or a filter read the whole table in page ranges (the Conference
-    Report's rerun took 6.6 s at a million members, a provider's CE details 9.3 s)."""
+    course (migration 12), registered on the cursor: through DuckDB's scanner, a join or a
+    filter read the whole table in page ranges (the Conference Report's rerun took 6.6 s
+    at a million members, a provider's CE details 9.3 s)."""
     columns = """id, member_id, course_id, title, provider_name, ce_year, course_date, hours,
                  category, source, import_id, status, status_reason, created_at, created_by"""
     wanted = [int(i) for i in course_ids]
-    if not db.server:
-        listed = ", ".join(map(str, wanted)) or "NULL"  # ints, each one (SQL of code)
-        return f"(SELECT {columns} FROM ce_records WHERE course_id IN ({listed}))"  # noqa: S608
-    found = cur.execute(
-        on_server(
-            f"SELECT {columns} FROM ce_records WHERE course_id = ANY({int_array(wanted)})"  # noqa: S608
-        )
-    ).to_arrow_table()
-    cur.register("course_records", found)
-    return "course_records"
+    cur = db.cursor()
+    try:
+        if not db.server:
+            listed = ", ".join(map(str, wanted)) or "NULL"  # ints, each one (SQL of code)
+            yield cur, f"(SELECT {columns} FROM ce_records WHERE course_id IN ({listed}))"  # noqa: S608
+            return
+        found = cur.execute(
+            on_server(
+                f"SELECT {columns} FROM ce_records WHERE course_id = ANY({int_array(wanted)})"  # noqa: S608
+            )
+        ).to_arrow_table()
+        cur.register("course_records", found)
+        yield cur, "course_records"
+    finally:
+        cur.close()
 
 
 def hours_held(

@@ -220,9 +220,7 @@ def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFra
     ]
     if not ids:
         raise CetrackerError(f"No course has course number {course_number}.")
-    cur = db.cursor()
-    try:
-        attended = records.of_courses(db, cur, ids)
+    with records.of_courses(db, ids) as (cur, attended):
         return cur.execute(
             f"""SELECT c.course_number, c.title AS course, r.course_date AS date,
                        m.license_number, m.first_name, m.last_name, m.county, m.area,
@@ -233,8 +231,6 @@ def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFra
                 ORDER BY m.last_name, m.first_name, r.course_date""",  # noqa: S608
             params,
         ).df()
-    finally:
-        cur.close()
 
 
 def certificates_list(db: Database, filters: Filters) -> pd.DataFrame:
