@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from cetracker import entities
 from cetracker.rules import compute
-from cetracker.store.db import Database
+from cetracker.store.db import Database, note
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -92,6 +92,7 @@ def save_course(
     cleaned = check_row({"provider_id": None, **values})
 
     def checks(cur: Any, v: dict[str, Any]) -> None:
+        note(tables=["courses"])  # a course may move to another provider (attendee_years)
         problems = []
         if entities.unique_id(cur, "courses", "course_number", v["course_number"], course_id):
             problems.append(

@@ -58,14 +58,25 @@ def _course_ids(db: Database, provider_id: int) -> list[int]:
 
 
 def attendee_years(db: Database, provider_id: int) -> list[int]:
-    """The CE years in which anyone is recorded for this provider's courses, newest first."""
-    with records.of_courses(db, _course_ids(db, provider_id)) as (cur, held):
-        return [
-            int(y)
-            for (y,) in cur.execute(
-                f"SELECT DISTINCT ce_year FROM {held} ORDER BY 1 DESC"  # noqa: S608 - of code
-            ).fetchall()
-        ]
+    """The CE years in which anyone is recorded for this provider's courses, newest first;
+    remembered until records or courses change (the CE details page asks on every run,
+    and on a server each answer brings the provider's records over)."""
+
+    def read() -> list[int]:
+        with records.of_courses(db, _course_ids(db, provider_id)) as (cur, held):
+            return [
+                int(y)
+                for (y,) in cur.execute(
+                    f"SELECT DISTINCT ce_year FROM {held} ORDER BY 1 DESC"  # noqa: S608 - of code
+                ).fetchall()
+            ]
+
+    found: list[int] = db.maintained_value(
+        f"attendee years of provider {int(provider_id)}",
+        read,
+        lambda change: bool(change.records) or "courses" in change.tables,
+    )
+    return found
 
 
 def attendees(

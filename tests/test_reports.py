@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from cetracker import reports
+from cetracker import entities, reports
 from cetracker.files import certificates, exports
 from cetracker.filters import Filters, Scope
 from tests.pgserver import sent_queries, whole_reads
@@ -443,3 +443,22 @@ def test_a_server_sends_a_courses_records_alone(demo_db, capfd):
         "SELECT indexdef FROM pg_indexes WHERE indexname = 'ce_records_by_course'"
     )[0]
     assert definition.endswith("(course_id)"), definition
+
+
+@pytest.mark.both_backends
+def test_a_providers_attendee_years_follow_its_records_and_courses(demo_db):
+    """A provider's CE details list the years its courses have records in; the list is
+    remembered, and a record written or a course moved to another provider reads it again."""
+    from cetracker import courses, providers
+
+    new = providers.save_provider(
+        demo_db, {"license_number": "P-NEW", "name": "New Provider"}, actor="admin"
+    )
+    assert providers.attendee_years(demo_db, new) == []
+    course_id = demo_db.scalar("SELECT id FROM courses WHERE course_number = 'C2025-001'")
+    loaded = entities.current(demo_db, courses.COURSE, {"id": course_id})
+    assert loaded is not None
+    courses.save_course(
+        demo_db, {**loaded, "provider_id": new}, actor="admin", course_id=course_id, loaded=loaded
+    )
+    assert providers.attendee_years(demo_db, new) == [2025]

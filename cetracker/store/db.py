@@ -79,7 +79,7 @@ class Touched:
     members: set[int] = field(default_factory=set)
     # CE years whose rules or closed state changed: everything in them
     years: set[int] = field(default_factory=set)
-    # other tables the write changed that remembered values read ("dues")
+    # other tables the write changed that remembered values read ("dues", "courses")
     tables: set[str] = field(default_factory=set)
 
     def members_for(self, year: int) -> set[int]:
