@@ -292,6 +292,13 @@ def test_cutting_the_bold_face_leaves_no_file_open(tmp_path, monkeypatch):
     # No part of a cut is left behind.
     assert sorted(p.name for p in bold.parent.iterdir()) == sorted([".lock", bold.name])
     assert open_font_files() == before
+    # A static bold face: no axes left, the weight of bold, every character the regular
+    # face has (the layout tables go: fpdf2 drops them from every font it embeds).
+    from fontTools.ttLib import TTFont
+
+    with TTFont(str(bold)) as cut, TTFont(str(fonts.font_path())) as source:
+        assert "fvar" not in cut and cut["OS/2"].usWeightClass == 700
+        assert cut.getBestCmap() == source.getBestCmap()
 
 
 def test_a_font_folder_someone_else_made_first_is_not_used(tmp_path, monkeypatch):
