@@ -16,7 +16,7 @@ a parenthesised SELECT written in code (never built from input), with the column
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -559,19 +559,23 @@ def add_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool = 
     )
 
 
+def _among(ids: Iterable[int]) -> tuple[str, dict[str, object]]:
+    """SQL of ``id`` among ``ids``, and its parameters: constants, which a server looks the
+    rows up by; more than ``LITERAL_IDS``, one list (a server then sends the whole table)."""
+    listed = in_ids(ids)
+    if listed:
+        return f"id {listed}", {}
+    return "id IN (SELECT unnest($ids::BIGINT[]))", {"ids": sorted({int(i) for i in ids})}
+
+
 def years_of(cur: Any, record_ids: list[int], *, approved: bool = False) -> list[int]:
     """The CE years of ``record_ids``; ``approved``: of those that count only (a pending or
     rejected record's hours never counted, so a closed year's are not theirs)."""
-    listed = in_ids(record_ids)  # a server then looks up these records only
+    among, given = _among(record_ids)
     counted = " AND status = 'approved'" if approved else ""
-    rows = (
-        cur.execute(f"SELECT DISTINCT ce_year FROM ce_records WHERE id {listed}{counted}")  # noqa: S608
-        if listed
-        else cur.execute(
-            f"""SELECT DISTINCT ce_year FROM ce_records
-                WHERE id IN (SELECT unnest($ids::BIGINT[])){counted}""",  # noqa: S608
-            {"ids": [int(r) for r in record_ids]},
-        )
+    rows = cur.execute(
+        f"SELECT DISTINCT ce_year FROM ce_records WHERE {among}{counted}",  # noqa: S608
+        given,
     ).fetchall()
     return [int(y) for (y,) in rows]
 
@@ -607,15 +611,79 @@ def delete_one(cur: Any, record_id: int, *, member: bool = False) -> None:
     cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
 
 
-def decide_pending(cur: Any, record_id: int, status: str, reason: str | None) -> bool:
-    """Approve or reject one pending record; False when it was not pending (any more). Only
-    an approval changes hours: a rejection is decided in a closed year too."""
+@dataclass(frozen=True)
+class Decided:
+    """A record just approved or rejected, as its member's notice names it."""
+
+    record_id: int
+    member_id: int
+    title: str
+    provider: str
+    day: date
+    hours: Decimal
+    category: str
+    ce_year: int
+
+
+def decide_pending(
+    cur: Any, record_ids: list[int], status: str, reason: str | None
+) -> list[Decided]:
+    """Approve or reject the pending records among ``record_ids`` (one not pending any more
+    is left as it is); the records decided, by id. Only an approval changes hours: it is
+    refused in a closed year, and a rejection is decided in a closed year too.
+
+    A few queries for the whole batch: on a server each is a round trip."""
+    among, given = _among(record_ids)
+    pending = cur.execute(
+        f"""SELECT id, member_id, course_id, title, provider_name, course_date, hours,
+                   category, ce_year
+            FROM ce_records WHERE {among} AND status = 'pending' ORDER BY id""",  # noqa: S608
+        given,
+    ).fetchall()
+    if not pending:
+        return []
     if status == "approved":
-        years.ensure_open(cur, *years_of(cur, [record_id]))
-    _note_record(cur, record_id)
+        years.ensure_open(cur, *{row[8] for row in pending})
+    note(records=[(row[8], row[1]) for row in pending])
+    among, given = _among(int(row[0]) for row in pending)
     changed = cur.execute(
-        """UPDATE ce_records SET status = ?, status_reason = ?
-           WHERE id = ? AND status = 'pending'""",
-        [status, reason, record_id],
+        f"""UPDATE ce_records SET status = $status, status_reason = $reason
+            WHERE {among} AND status = 'pending'""",  # noqa: S608
+        {"status": status, "reason": reason, **given},
     ).fetchone()[0]
-    return bool(changed)
+    if changed != len(pending):  # another app process decided some meanwhile (a server)
+        raise CetrackerError(
+            "Someone else decided some of these records a moment ago. Reload the page and "
+            "decide the ones still waiting."
+        )
+    names = _course_names(cur, {int(row[2]) for row in pending if row[2] is not None})
+    return [
+        Decided(
+            record_id=int(record_id),
+            member_id=int(member_id),
+            title=names[course_id][0] if course_id in names else title,
+            provider=(names[course_id][1] if course_id in names else None) or provider_name or "",
+            day=day,
+            hours=hours,
+            category=category,
+            ce_year=int(ce_year),
+        )
+        for record_id, member_id, course_id, title, provider_name, day, hours, category, ce_year in pending
+    ]
+
+
+def _course_names(cur: Any, course_ids: set[int]) -> dict[int, tuple[str, str | None]]:
+    """Each listed course's title and its provider's name (by id lookups: a join would
+    have a server send every course and provider)."""
+    if not course_ids:
+        return {}
+    among, given = _among(course_ids)
+    found = cur.execute(
+        f"SELECT id, title, provider_id FROM courses WHERE {among}",  # noqa: S608
+        given,
+    ).fetchall()
+    among, given = _among({int(p) for _, _, p in found if p is not None})
+    named = dict(
+        cur.execute(f"SELECT id, name FROM providers WHERE {among}", given).fetchall()  # noqa: S608
+    )
+    return {int(c): (title, named.get(p)) for c, title, p in found}

@@ -13,7 +13,7 @@ from typing import Any
 
 import pandas as pd
 
-from cetracker import audit, config, messages, records, years
+from cetracker import audit, config, messages, records
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
@@ -297,15 +297,15 @@ def _may_change_pending(change: Touched) -> bool:
     )
 
 
-def _notice(approve: bool, reason: str, rows: list[tuple[Any, ...]]) -> tuple[str, str]:
+def _notice(approve: bool, reason: str, rows: list[records.Decided]) -> tuple[str, str]:
     """The message a member gets about their reports decided at once: subject and body."""
     # The member's and the office's own words, as typed: the inbox shows Markdown without
     # raw HTML, and an email carries the text as it is.
     several = len(rows) > 1
     courses = "\n".join(
-        f"- {title} ({provider}), {day:%m/%d/%Y}: {compute.format_hours(hours)} "
-        f"hour{'' if hours == 1 else 's'}, {category}, CE year {year}"
-        for title, provider, day, hours, category, year in rows
+        f"- {r.title} ({r.provider}), {r.day:%m/%d/%Y}: {compute.format_hours(r.hours)} "
+        f"hour{'' if r.hours == 1 else 's'}, {r.category}, CE year {r.ce_year}"
+        for r in rows
     )
     if approve:
         return (
@@ -332,39 +332,19 @@ def decide(
     if not approve and not reason.strip():
         raise CetrackerError("Say why the course is rejected; the member will read it.")
     reason = reason.strip()[:500]
-    done = 0
-    decided: dict[int, list[tuple[Any, ...]]] = {}
+    status = "approved" if approve else "rejected"
     notices: list[int] = []
     with db.transaction(tracked=True) as cur:
-        if approve:  # (a rejection changes no hours: decided in a closed year too)
-            years.ensure_open(cur, *records.years_of(cur, record_ids))
-        for record_id in record_ids:
-            status = "approved" if approve else "rejected"
-            if records.decide_pending(cur, record_id, status, reason or None):
-                done += 1
-                audit.record(
-                    cur,
-                    actor.username,
-                    "approved" if approve else "rejected",
-                    "ce_record",
-                    record_id,
-                    reason or None,
-                )
-                found = cur.execute(
-                    """SELECT r.member_id, coalesce(c.title, r.title),
-                              coalesce(p.name, r.provider_name, ''), r.course_date, r.hours,
-                              r.category, r.ce_year
-                       FROM ce_records r LEFT JOIN courses c ON c.id = r.course_id
-                       LEFT JOIN providers p ON p.id = c.provider_id WHERE r.id = ?""",
-                    [record_id],
-                ).fetchone()
-                assert found is not None  # the UPDATE above just changed this row
-                decided.setdefault(int(found[0]), []).append(tuple(found[1:]))
-        for member_id, rows in decided.items():
-            subject, body = _notice(approve, reason, rows)
+        decided = records.decide_pending(cur, record_ids, status, reason or None)
+        by_member: dict[int, list[records.Decided]] = {}
+        for one in decided:
+            audit.record(cur, actor.username, status, "ce_record", one.record_id, reason or None)
+            by_member.setdefault(one.member_id, []).append(one)
+        for member_id, theirs in by_member.items():
+            subject, body = _notice(approve, reason, theirs)
             notices.append(messages.notify(db, cur, actor.username, member_id, subject, body))
     smtp = SmtpSettings.from_config()
     if smtp:
         for message_id in notices:
             messages.email_message(db, message_id, smtp)
-    return done
+    return len(decided)

@@ -601,3 +601,49 @@ def test_a_server_finds_the_records_awaiting_review_by_its_index(demo_db):
     import inspect
 
     assert "WHERE status = 'pending'" in inspect.getsource(self_reports._pending)
+
+
+@pytest.mark.both_backends
+def test_a_batch_is_decided_in_a_few_lookups_and_each_member_told_once(demo_db, capfd):
+    """Three reports of two members, one of them for a listed course, and one record
+    decided already: the pending three are approved together; each member gets one notice
+    naming their courses (a listed one by its title and provider). On a server the
+    records, courses and providers are looked up by id, never sent whole."""
+    from cetracker import messages
+    from tests.pgserver import sent_queries, whole_reads
+
+    me, other, admin = member(demo_db), another_member(demo_db), users.load_user(demo_db, "admin")
+    day = config.today() - timedelta(days=3)
+    course, title, provider = demo_db.one(
+        "SELECT c.id, c.title, p.name FROM courses c JOIN providers p ON p.id = c.provider_id"
+        " ORDER BY c.id LIMIT 1"
+    )
+    mine = [report(demo_db, me, title="Records 101", provider="AG", day=day, hours=2)]
+    mine.append(report(demo_db, me, title="Elections", provider="SoS", day=day, hours=3))
+    # (a report of a listed course, as the member page's course picker makes one)
+    demo_db.execute("UPDATE ce_records SET course_id = ? WHERE id = ?", [course, mine[1]])
+    theirs = report(demo_db, other, title="Ethics now", provider="Bar", day=day, hours=1)
+    done = demo_db.scalar("SELECT min(id) FROM ce_records WHERE status = 'approved'")
+    before = demo_db.one("SELECT status, status_reason FROM ce_records WHERE id = ?", [done])
+    count, queries = sent_queries(
+        demo_db,
+        capfd,
+        lambda: self_reports.decide(demo_db, admin, [theirs, *mine, done], approve=True),
+    )
+    assert count == 3
+    assert (
+        demo_db.one("SELECT status, status_reason FROM ce_records WHERE id = ?", [done]) == before
+    )
+    decided = demo_db.rows(
+        "SELECT DISTINCT status FROM ce_records WHERE id IN (SELECT unnest($ids::BIGINT[]))",
+        {"ids": [theirs, *mine]},
+    )
+    assert decided == [("approved",)]
+    inbox = messages.inbox(demo_db, me)
+    assert list(inbox["Subject"]).count("Your reported courses were approved") == 1
+    _, body, _ = messages.open_message(demo_db, me, int(inbox["id"].iloc[0]))
+    assert "- Records 101 (AG)" in body and f"- {title} ({provider})" in body, body
+    assert "Your reported course was approved" in set(messages.inbox(demo_db, other)["Subject"])
+    if demo_db.server:
+        for table in ("ce_records", "courses", "providers"):
+            assert not whole_reads(queries, table), whole_reads(queries, table)
