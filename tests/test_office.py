@@ -270,6 +270,35 @@ def test_a_course_number_is_unique_and_approved_hours_cover_existing_records(dem
         )
 
 
+@pytest.mark.both_backends
+def test_a_course_edit_reads_only_that_courses_records_on_a_server(demo_db, capfd):
+    """The check that new hours still hold a course's records asks a server for that
+    course's records (its index by course), not for every record."""
+    from tests.pgserver import sent_queries
+
+    course = demo_db.scalar(
+        "SELECT course_id FROM ce_records WHERE course_id IS NOT NULL GROUP BY ALL"
+        " ORDER BY count(*) DESC LIMIT 1"
+    )
+    loaded = entities.current(demo_db, courses.COURSE, {"id": course})
+    caught, queries = sent_queries(
+        demo_db,
+        capfd,
+        lambda: pytest.raises(
+            CetrackerError,
+            courses.save_course,
+            demo_db,
+            {**loaded, "hours": Decimal("0.25")},
+            actor="admin",
+            course_id=course,
+        ),
+    )
+    assert "approved hours cannot go below that" in caught.value.message
+    if demo_db.server:
+        reads = [q for q in queries if q.startswith("COPY (SELECT") and '"ce_records"' in q]
+        assert reads and all(f"\"course_id\" = '{course}'" in q for q in reads), reads
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
