@@ -35,7 +35,7 @@ def filter_choices(db: Database, scope: Scope, current_year: int) -> FilterChoic
 
     Every report page asks on every rerun. The members' values are remembered until a
     member changes, the CE years until records can move their span (``records.year_span``):
-    a roster or an approval leaves both be.
+    a roster, an approval or an edit of hours leaves both be.
     """
     counties, areas, positions = db.maintained_value(
         repr(("filter choices", scope)),

@@ -78,8 +78,9 @@ def member_records(db: Database, member_id: int) -> pd.DataFrame:
 def year_span(db: Database) -> tuple[int, int] | None:
     """The first and last CE year with records (None: none yet). It reads every record
     (seconds on a server at a million members), so it is remembered across the writes
-    that cannot move it: records added inside the span. An edit or a removal, a record
-    outside the span, or a write of unknown reach looks again."""
+    that cannot move it: records added or changed inside the span (an approval, a new
+    hours figure). A record that leaves the first or the last year (removed, or moved to
+    another year), a record outside the span, or a write of unknown reach looks again."""
 
     def build() -> tuple[int, int] | None:
         row = db.one("SELECT min(ce_year), max(ce_year) FROM ce_records", bulk=True)
@@ -91,7 +92,7 @@ def year_span(db: Database) -> tuple[int, int] | None:
         span = db.kept("record years")  # (None when forgotten: look again)
         return (
             span is None
-            or any(change.rewritten.values())
+            or any(year in span for year in change.left)  # a first or last year may empty
             or any(not span[0] <= year <= span[1] for year in change.records)
         )
 
@@ -434,16 +435,6 @@ def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None
     note(records_by_year=by_year, added=values)
 
 
-def _note_record(cur: Any, record_id: int) -> None:
-    """Note one record's CE year and member as held now (before a change or removal)."""
-    if noting():
-        note(
-            records=cur.execute(
-                "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
-            ).fetchall()
-        )
-
-
 def insert_many(
     cur: Any,
     rows: str,
@@ -522,12 +513,11 @@ def upsert_history(cur: Any, rows: str, *, created_by: str) -> None:
               AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
                    OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title))"""
     if noting():  # an updated record may move between years: its old year and its new
-        note(
-            records=cur.execute(
-                f"""SELECT r.ce_year, r.member_id FROM ce_records r JOIN {rows} i ON {same}
-                    UNION SELECT ce_year, member_id FROM {rows}"""  # noqa: S608
-            ).fetchall()
-        )
+        held = cur.execute(
+            f"""SELECT r.ce_year, r.member_id FROM ce_records r JOIN {rows} i ON {same}"""  # noqa: S608
+        ).fetchall()
+        given = cur.execute(f"SELECT ce_year, member_id FROM {rows}").fetchall()  # noqa: S608
+        note(records=[*held, *given], left={year for year, _ in held})
     # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
     # inside a transaction, so no delete here).
     cur.execute(
@@ -595,7 +585,8 @@ def change_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool
             records=[
                 (year, member),
                 (values.get("ce_year", year), values.get("member_id", member)),
-            ]
+            ],
+            left=[year] if values.get("ce_year", year) != year else [],
         )
     sets = ", ".join(f"{n} = ?" for n in values)
     cur.execute(
@@ -607,7 +598,11 @@ def change_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool
 def delete_one(cur: Any, record_id: int, *, member: bool = False) -> None:
     """Remove one record; one that counts (approved) only from a year still open."""
     years.ensure_open(cur, *years_of(cur, [record_id], approved=True), member=member)
-    _note_record(cur, record_id)
+    if noting():
+        held = cur.execute(
+            "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
+        ).fetchall()
+        note(records=held, left=[year for year, _ in held])
     cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
 
 

@@ -558,6 +558,28 @@ def test_the_filter_bar_reads_again_only_what_a_write_can_change(db, monkeypatch
     _apply(db, ("status", 0, "Area 2"))
     assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
     assert reads == ["members", "years", "years", "members"]
+    # An approval in the last year and an edit of hours leave the years be: the records
+    # stay in their years.
+    _apply(db, ("report", 2, 810, 3, "General"))  # 2024
+    pending = db.scalar("SELECT id FROM ce_records WHERE status = 'pending'")
+    self_reports.decide(db, ADMIN, [pending], approve=True)
+    with db.transaction(tracked=True) as cur:
+        records.change_one(cur, pending, {"hours": D(2)})
+    assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
+    assert reads == ["members", "years", "years", "members"]
+    # The first year's only record removed: the years are read again, and 2022 goes.
+    (only,) = db.rows("SELECT id FROM ce_records WHERE ce_year = 2022")
+    with db.transaction(tracked=True) as cur:
+        records.delete_one(cur, only[0])
+    assert members.filter_choices(db, Scope(), 2026).years[-1] == 2024
+    assert reads == ["members", "years", "years", "members", "years"]
+    # The last year's records all moved to another year: read again.
+    moved = [i for (i,) in db.rows("SELECT id FROM ce_records WHERE ce_year = 2024")]
+    with db.transaction(tracked=True) as cur:
+        for record in moved:
+            records.change_one(cur, record, {"ce_year": 2023, "course_date": date(2023, 5, 1)})
+    assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
+    assert reads[-1] == "years"
 
 
 def test_the_record_counts_are_read_again_only_after_records_change(db, monkeypatch):

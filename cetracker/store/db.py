@@ -81,6 +81,9 @@ class Touched:
     years: set[int] = field(default_factory=set)
     # other tables the write changed that remembered values read ("dues", "courses")
     tables: set[str] = field(default_factory=set)
+    # CE years a record may have left (removed, or moved to another year): only these can
+    # end up with no records (a change of status or hours leaves a record in its year)
+    left: set[int] = field(default_factory=set)
 
     def members_for(self, year: int) -> set[int]:
         """The members whose standing for ``year`` this write can change: their records
@@ -139,10 +142,11 @@ def note(
     years: Iterable[int] = (),
     added: Any = None,
     tables: Iterable[str] = (),
+    left: Iterable[int] = (),
 ) -> None:
     """Say what the running tracked transaction changes: ``records`` as (CE year, member id)
     pairs (or ``records_by_year``, the same grouped: a roster's 100,000 members in one
-    step), members' own rows, whole years. With ``added`` (the rows, see ``Touched``), the
+    step), members' own rows, whole years, the years a record ``left``. With ``added`` (the rows, see ``Touched``), the
     ``records`` are those rows' and nothing else of those members changed. Nothing to do
     in an untracked transaction."""
     touched = _noting.get()
@@ -162,6 +166,7 @@ def note(
     touched.members.update(int(m) for m in members)
     touched.years.update(int(y) for y in years)
     touched.tables.update(tables)
+    touched.left.update(int(y) for y in left)
 
 
 # Rows of added records the journal holds at most (older additions are forgotten, and a
