@@ -64,6 +64,8 @@ def _conflicts_with_records(cur: Any, changed: str) -> dict[int, list[str]]:
     # The courses named as constants too: a server then reads their records by its index
     # by course, not every record (a join alone it cannot pass on).
     ids = [int(c) for (c,) in cur.execute(f"SELECT DISTINCT course_id FROM {changed}").fetchall()]  # noqa: S608
+    if not ids:  # only new courses: no records
+        return {}
     listed = in_ids(ids)
     for row, most, outside in cur.execute(
         f"""SELECT i.row, max(r.hours) FILTER (WHERE r.hours > i.hours::DECIMAL(8, 2)),

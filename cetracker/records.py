@@ -230,7 +230,10 @@ def save_record(
             else None
         )
         years.ensure_open(cur, year, *([old_year[0]] if old_year else []))
-        note(records=[(year, member_id), *([(old_year[0], member_id)] if old_year else [])])
+        note(
+            records=[(year, member_id), *([(old_year[0], member_id)] if old_year else [])],
+            in_place=not old_year or old_year[0] == year,
+        )
         if v["course_id"] is not None:
             course = cur.execute(
                 "SELECT course_number, hours, start_date, end_date FROM courses WHERE id = ?",
@@ -421,7 +424,7 @@ def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None
         ).fetchone()[0]
     )
     if not with_course or added is None:
-        note(records_by_year=by_year)
+        note(records_by_year=by_year, in_place=True)  # (added or confirmed: in their years)
         return
     values = cur.execute(
         f"""SELECT member_id::INTEGER AS member_id, ce_year::INTEGER AS ce_year,
@@ -517,7 +520,7 @@ def upsert_history(cur: Any, rows: str, *, created_by: str) -> None:
             f"""SELECT r.ce_year, r.member_id FROM ce_records r JOIN {rows} i ON {same}"""  # noqa: S608
         ).fetchall()
         given = cur.execute(f"SELECT ce_year, member_id FROM {rows}").fetchall()  # noqa: S608
-        note(records=[*held, *given], left={year for year, _ in held})
+        note(records=[*held, *given])
     # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
     # inside a transaction, so no delete here).
     cur.execute(
@@ -540,7 +543,7 @@ def upsert_history(cur: Any, rows: str, *, created_by: str) -> None:
 def add_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool = False) -> None:
     """Insert one record (a self-report); ``values`` names its columns. Closed years refused."""
     years.ensure_open(cur, int(values["ce_year"]), member=member)
-    note(records=[(int(values["ce_year"]), int(values["member_id"]))])
+    note(records=[(int(values["ce_year"]), int(values["member_id"]))], in_place=True)
     names = ["id", *values]
     cur.execute(
         f"INSERT INTO ce_records ({', '.join(names)}) "  # noqa: S608  (names are code)
@@ -552,10 +555,11 @@ def add_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool = 
 def _among(ids: Iterable[int]) -> tuple[str, dict[str, object]]:
     """SQL of ``id`` among ``ids``, and its parameters: constants, which a server looks the
     rows up by; more than ``LITERAL_IDS``, one list (a server then sends the whole table)."""
+    ids = sorted({int(i) for i in ids})  # (once: a generator is read up by the first look)
     listed = in_ids(ids)
     if listed:
         return f"id {listed}", {}
-    return "id IN (SELECT unnest($ids::BIGINT[]))", {"ids": sorted({int(i) for i in ids})}
+    return "id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids}
 
 
 def years_of(cur: Any, record_ids: list[int], *, approved: bool = False) -> list[int]:
@@ -586,7 +590,7 @@ def change_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool
                 (year, member),
                 (values.get("ce_year", year), values.get("member_id", member)),
             ],
-            left=[year] if values.get("ce_year", year) != year else [],
+            in_place=values.get("ce_year", year) == year,
         )
     sets = ", ".join(f"{n} = ?" for n in values)
     cur.execute(
@@ -602,7 +606,7 @@ def delete_one(cur: Any, record_id: int, *, member: bool = False) -> None:
         held = cur.execute(
             "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
         ).fetchall()
-        note(records=held, left=[year for year, _ in held])
+        note(records=held)
     cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
 
 
@@ -639,14 +643,14 @@ def decide_pending(
         return []
     if status == "approved":
         years.ensure_open(cur, *{row[8] for row in pending})
-    note(records=[(row[8], row[1]) for row in pending])
+    note(records=[(row[8], row[1]) for row in pending], in_place=True)
     among, given = _among(int(row[0]) for row in pending)
     changed = cur.execute(
         f"""UPDATE ce_records SET status = $status, status_reason = $reason
             WHERE {among} AND status = 'pending'""",  # noqa: S608
         {"status": status, "reason": reason, **given},
     ).fetchone()[0]
-    if changed != len(pending):  # another app process decided some meanwhile (a server)
+    if changed != len(pending):  # decided meanwhile by another app process (a server)
         raise CetrackerError(
             "Someone else decided some of these records a moment ago. Reload the page and "
             "decide the ones still waiting."

@@ -50,8 +50,11 @@ reason = st.text_input(
 )
 cols = st.columns(3)
 if cols[0].button("Approve", type="primary", key="ap_approve"):
-    self_reports.decide(db, user, [int(chosen)], approve=True)
-    st.rerun()
+    try:  # (refused in a closed year, or decided meanwhile by someone else)
+        self_reports.decide(db, user, [int(chosen)], approve=True)
+        st.rerun()
+    except CetrackerError as exc:
+        st.error(exc.message)
 if cols[1].button("Reject", key="ap_reject"):
     try:
         self_reports.decide(db, user, [int(chosen)], approve=False, reason=reason)
@@ -69,6 +72,9 @@ many = st.multiselect(
     ),
 )
 if st.button(f"Approve {len(many)} selected", disabled=not many, key="ap_bulk"):
-    count = self_reports.decide(db, user, [int(i) for i in many], approve=True)
-    st.success(f"Approved {count}.")
-    st.rerun()
+    try:
+        count = self_reports.decide(db, user, [int(i) for i in many], approve=True)
+        st.success(f"Approved {count}.")
+        st.rerun()
+    except CetrackerError as exc:
+        st.error(exc.message)

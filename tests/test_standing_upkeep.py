@@ -567,12 +567,21 @@ def test_the_filter_bar_reads_again_only_what_a_write_can_change(db, monkeypatch
         records.change_one(cur, pending, {"hours": D(2)})
     assert members.filter_choices(db, Scope(), 2026) == _choices_now(db)
     assert reads == ["members", "years", "years", "members"]
-    # The first year's only record removed: the years are read again, and 2022 goes.
-    (only,) = db.rows("SELECT id FROM ce_records WHERE ce_year = 2022")
-    with db.transaction(tracked=True) as cur:
-        records.delete_one(cur, only[0])
-    assert members.filter_choices(db, Scope(), 2026).years[-1] == 2024
+    # An admin's edit moves the first year's only record into 2023 (inside the span): the
+    # years are read again, and 2022 goes; then that record removed: 2023 goes.
+    (record, member_id) = db.one("SELECT id, member_id FROM ce_records WHERE ce_year = 2022")
+    loaded = entities.current(db, records.RECORD, {"id": record})
+    assert loaded is not None
+    moved_by_hand = {**loaded, "course_id": None, "title": "Moved", "course_date": _day(400)}
+    records.save_record(
+        db, member_id, moved_by_hand, actor="admin", record_id=record, loaded=loaded, today=TODAY
+    )
+    assert members.filter_choices(db, Scope(), 2026).years[-1] == 2023
     assert reads == ["members", "years", "years", "members", "years"]
+    with db.transaction(tracked=True) as cur:
+        records.delete_one(cur, record)
+    assert members.filter_choices(db, Scope(), 2026).years[-1] == 2024
+    assert reads == ["members", "years", "years", "members", "years", "years"]
     # The last year's records all moved to another year: read again.
     moved = [i for (i,) in db.rows("SELECT id FROM ce_records WHERE ce_year = 2024")]
     with db.transaction(tracked=True) as cur:

@@ -64,7 +64,8 @@ def _font_folder() -> Path:
 
 
 # The tables of OpenType layout: only text shaping reads them, which these PDFs do not turn
-# on, and fpdf2 drops them from every font it embeds. Cutting a bold face with them took
+# on (``FPDF.set_text_shaping``: the regular face would keep them, the bold not), and
+# fpdf2 drops them from every font it embeds. Cutting a bold face with them took
 # 8 s of a core (their kerning is variable too); without them, under 2.
 _LAYOUT_TABLES = ("GDEF", "GPOS", "GSUB")
 
@@ -75,7 +76,8 @@ def _cut_bold(bold: Path) -> None:
     from fontTools.varLib import instancer
 
     partial = bold.with_name(f".{bold.name}.{os.getpid()}")
-    with ttLib.TTFont(str(font_path())) as font:  # closes the source file
+    # (recalcTimestamp off: the same file, and the same PDFs, on every machine)
+    with ttLib.TTFont(str(font_path()), recalcTimestamp=False) as font:  # closes the source
         for table in _LAYOUT_TABLES:
             if table in font:
                 del font[table]

@@ -82,7 +82,8 @@ class Touched:
     # other tables the write changed that remembered values read ("dues", "courses")
     tables: set[str] = field(default_factory=set)
     # CE years a record may have left (removed, or moved to another year): only these can
-    # end up with no records (a change of status or hours leaves a record in its year)
+    # end up with no records. Every year of ``rewritten`` unless the write said its records
+    # stayed in their years (``note``'s ``in_place``: a change of status or hours)
     left: set[int] = field(default_factory=set)
 
     def members_for(self, year: int) -> set[int]:
@@ -142,13 +143,15 @@ def note(
     years: Iterable[int] = (),
     added: Any = None,
     tables: Iterable[str] = (),
-    left: Iterable[int] = (),
+    in_place: bool = False,
 ) -> None:
     """Say what the running tracked transaction changes: ``records`` as (CE year, member id)
     pairs (or ``records_by_year``, the same grouped: a roster's 100,000 members in one
-    step), members' own rows, whole years, the years a record ``left``. With ``added`` (the rows, see ``Touched``), the
-    ``records`` are those rows' and nothing else of those members changed. Nothing to do
-    in an untracked transaction."""
+    step), members' own rows, whole years. With ``added`` (the rows, see ``Touched``), the
+    ``records`` are those rows' and nothing else of those members changed. ``in_place``:
+    no record leaves its CE year (records added, or a change of status or hours); without
+    it, a record may have left any of the years named. Nothing to do in an untracked
+    transaction."""
     touched = _noting.get()
     if touched is None:
         return
@@ -161,12 +164,13 @@ def note(
         touched.records.setdefault(year, set()).update(found)
         if added is None:
             touched.rewritten.setdefault(year, set()).update(found)
+            if not in_place:
+                touched.left.add(year)
     if added is not None:
         touched.added.append(added)
     touched.members.update(int(m) for m in members)
     touched.years.update(int(y) for y in years)
     touched.tables.update(tables)
-    touched.left.update(int(y) for y in left)
 
 
 # Rows of added records the journal holds at most (older additions are forgotten, and a
