@@ -124,6 +124,34 @@ def test_in_app_delivery_and_read_tracking(demo_db):
         messages.open_message(demo_db, stranger, message_id)
 
 
+@pytest.mark.both_backends
+@pytest.mark.parametrize("listed", [1_000, 1], ids=["looked-up", "many"])
+def test_a_messages_recipients_are_read_by_id_when_few(demo_db, capfd, monkeypatch, listed):
+    """Sent Messages lists a message's recipients: on a server a few are looked up by id,
+    not found by reading every member; many (here: more than one) are read by the join.
+    Both give the same list."""
+    from cetracker.store import db as store
+    from tests.pgserver import sent_queries, whole_reads
+
+    admin = users.load_user(demo_db, "admin")
+    chosen = ids(messages.recipients(demo_db, admin, messages.Audience(areas=("Area 1",))))[:5]
+    message_id = messages.send(
+        demo_db, admin, subject="Hi", body="Hello", reply_to="", member_ids=chosen
+    )
+    monkeypatch.setattr(store, "LITERAL_IDS", listed)
+    shown, queries = sent_queries(
+        demo_db, capfd, lambda: messages.message_recipients(demo_db, admin, message_id)
+    )
+    names = demo_db.rows(
+        "SELECT license_number FROM members WHERE id IN (SELECT unnest($ids::INTEGER[]))"
+        " ORDER BY last_name, first_name, license_number",
+        {"ids": chosen},
+    )
+    assert list(shown["License number"]) == [n for (n,) in names]
+    if demo_db.server:
+        assert bool(whole_reads(queries, "members")) == (listed == 1), queries
+
+
 @pytest.mark.parametrize(
     ("values", "message"),
     [
