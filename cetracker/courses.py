@@ -228,7 +228,9 @@ def courses_frame(db: Database, text: str = "") -> pd.DataFrame:
 def record_counts(db: Database) -> dict[int, int]:
     """How many records (of any status) each course has. They are counted from every
     record (0.3 s at a million members, 3 s on a server), so the counts are remembered
-    until records change: a search on the Courses page, or another page, counts nothing."""
+    until records are added, removed or moved (an approval or a roster's confirmation
+    restates records in place): a search on the Courses page, or another page, counts
+    nothing."""
 
     def count() -> dict[int, int]:
         return {
@@ -241,7 +243,7 @@ def record_counts(db: Database) -> dict[int, int]:
         }
 
     counts: dict[int, int] = db.maintained_value(
-        "records by course", count, lambda change: bool(change.records)
+        "records by course", count, lambda change: change.moved
     )
     return counts
 

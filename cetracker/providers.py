@@ -59,8 +59,9 @@ def _course_ids(db: Database, provider_id: int) -> list[int]:
 
 def attendee_years(db: Database, provider_id: int) -> list[int]:
     """The CE years in which anyone is recorded for this provider's courses, newest first;
-    remembered until records or courses change (the CE details page asks on every run,
-    and on a server each answer brings the provider's records over)."""
+    remembered until records are added, removed or moved, or courses change (the CE
+    details page asks on every run, and on a server each answer brings the provider's
+    records over)."""
 
     def read() -> list[int]:
         with records.of_courses(db, _course_ids(db, provider_id)) as (cur, held):
@@ -74,7 +75,7 @@ def attendee_years(db: Database, provider_id: int) -> list[int]:
     found: list[int] = db.maintained_value(
         f"attendee years of provider {int(provider_id)}",
         read,
-        lambda change: bool(change.records) or "courses" in change.tables,
+        lambda change: change.moved or "courses" in change.tables,
     )
     return found
 

@@ -424,7 +424,8 @@ def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None
         ).fetchone()[0]
     )
     if not with_course or added is None:
-        note(records_by_year=by_year, in_place=True)  # (added or confirmed: in their years)
+        # Added (in their years), or pending reports confirmed (restated in place).
+        note(records_by_year=by_year, in_place=True, restated=added is None)
         return
     values = cur.execute(
         f"""SELECT member_id::INTEGER AS member_id, ce_year::INTEGER AS ce_year,
@@ -591,6 +592,7 @@ def change_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool
                 (values.get("ce_year", year), values.get("member_id", member)),
             ],
             in_place=values.get("ce_year", year) == year,
+            restated=not {"ce_year", "course_id", "member_id"} & set(values),
         )
     sets = ", ".join(f"{n} = ?" for n in values)
     cur.execute(
@@ -643,7 +645,7 @@ def decide_pending(
         return []
     if status == "approved":
         years.ensure_open(cur, *{row[8] for row in pending})
-    note(records=[(row[8], row[1]) for row in pending], in_place=True)
+    note(records=[(row[8], row[1]) for row in pending], restated=True)
     among, given = _among(int(row[0]) for row in pending)
     changed = cur.execute(
         f"""UPDATE ce_records SET status = $status, status_reason = $reason

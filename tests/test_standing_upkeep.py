@@ -337,6 +337,15 @@ def _check(db: Database, after: object) -> None:
     assert members.filter_choices(db, Scope(), 2026) == _choices_now(db), after
     dues_rows = "SELECT * FROM {} WHERE year = 2026 ORDER BY ALL"
     assert db.rows(dues_rows.format(dues.kept(db, 2026))) == db.rows(dues_rows.format("dues"))
+    # The remembered counts of records by course and by year (the Courses and CE Years pages).
+    assert courses.record_counts(db) == dict(
+        db.rows("SELECT course_id, count(*) FROM ce_records WHERE course_id IS NOT NULL GROUP BY 1")
+    ), after
+    assert years._record_counts(db) == db.rows(
+        """SELECT ce_year, count(*), count(DISTINCT member_id),
+                  count(*) FILTER (WHERE status = 'pending')
+           FROM ce_records GROUP BY ce_year ORDER BY ce_year DESC"""
+    ), after
 
 
 def _counts_now(db: Database, year: int) -> tuple[int, int]:
@@ -592,10 +601,11 @@ def test_the_filter_bar_reads_again_only_what_a_write_can_change(db, monkeypatch
 
 
 def test_the_record_counts_are_read_again_only_after_records_change(db, monkeypatch):
-    """The Courses page's records per course and the CE Years page's records, members and
-    reviews per year count every record: they are counted again after a write of records
-    (a roster, a self-report, an approval), not after a member's edit or on the page's
-    next run. Each time they equal the table's."""
+    """The Courses page's records per course and the CE Years page's records and members
+    per year count every record: they are counted again after records are added (a
+    roster, a self-report), not after an approval (only the records awaiting review are
+    counted again), a member's edit or on the page's next run. Each time they equal the
+    table's."""
     _fresh(db)
     _import(db, [(0, 1, 800, 12), (1, 2, 800, 6)])  # 2024
 
@@ -627,18 +637,27 @@ def test_the_record_counts_are_read_again_only_after_records_change(db, monkeypa
     def rows(sql: str, *args: object, **kwargs: bool) -> list[tuple[object, ...]]:
         if "GROUP BY course_id" in sql or "GROUP BY ce_year" in sql:
             counted.append("course" if "course_id" in sql.split("GROUP BY")[1] else "year")
+        elif "status = 'pending' GROUP BY" in sql:
+            counted.append("pending")
         return real_rows(sql, *args, **kwargs)
 
     monkeypatch.setattr(db, "rows", rows)
+    now = ["course", "year"]  # counts_now's own two
     assert shown() == counts_now()
-    assert counted == ["course", "year", "course", "year"]  # (and counts_now's own two)
+    assert counted == ["course", "year", "pending", *now]
     counted.clear()
     assert shown() == counts_now()  # the page's next run
     _apply(db, ("status", 0, "Area 2"))  # a member's edit
     assert shown() == counts_now()
-    assert counted == ["course", "year", "course", "year"]  # counts_now's alone
+    assert counted == [*now, *now]  # counts_now's alone
     counted.clear()
     _apply(db, ("report", 2, 810, 3, "General"))  # a self-report, pending
     _import(db, [(3, 1, 900, 4)])  # 2024 again
     assert shown() == counts_now()
-    assert counted == ["course", "year", "course", "year"]
+    assert counted == ["course", "year", "pending", *now]
+    counted.clear()
+    # An approval restates a record in place: only the count awaiting review is read again.
+    pending = db.scalar("SELECT id FROM ce_records WHERE status = 'pending'")
+    self_reports.decide(db, ADMIN, [pending], approve=True)
+    assert shown() == counts_now()
+    assert counted == ["pending", *now]

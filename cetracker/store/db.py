@@ -85,6 +85,9 @@ class Touched:
     # end up with no records. Every year of ``rewritten`` unless the write said its records
     # stayed in their years (``note``'s ``in_place``: a change of status or hours)
     left: set[int] = field(default_factory=set)
+    # records were added or removed, or one changed its member, course or CE year: the
+    # counts of records by year or by course may change (``note``'s ``restated``: not)
+    moved: bool = False
 
     def members_for(self, year: int) -> set[int]:
         """The members whose standing for ``year`` this write can change: their records
@@ -144,14 +147,16 @@ def note(
     added: Any = None,
     tables: Iterable[str] = (),
     in_place: bool = False,
+    restated: bool = False,
 ) -> None:
     """Say what the running tracked transaction changes: ``records`` as (CE year, member id)
     pairs (or ``records_by_year``, the same grouped: a roster's 100,000 members in one
     step), members' own rows, whole years. With ``added`` (the rows, see ``Touched``), the
     ``records`` are those rows' and nothing else of those members changed. ``in_place``:
     no record leaves its CE year (records added, or a change of status or hours); without
-    it, a record may have left any of the years named. Nothing to do in an untracked
-    transaction."""
+    it, a record may have left any of the years named. ``restated``: the records named
+    changed in place only (status, hours, reason), none added, removed or moved to another
+    member, course or year. Nothing to do in an untracked transaction."""
     touched = _noting.get()
     if touched is None:
         return
@@ -164,8 +169,10 @@ def note(
         touched.records.setdefault(year, set()).update(found)
         if added is None:
             touched.rewritten.setdefault(year, set()).update(found)
-            if not in_place:
+            if not (in_place or restated):
                 touched.left.add(year)
+    if (grouped or added is not None) and not restated:
+        touched.moved = True
     if added is not None:
         touched.added.append(added)
     touched.members.update(int(m) for m in members)
