@@ -108,12 +108,10 @@ def _record_counts(db: Database) -> list[tuple[int, int, int, int]]:
         ]
 
     def awaiting() -> dict[int, int]:
-        return {
-            int(y): int(n)
-            for y, n in db.rows(
-                "SELECT ce_year, count(*) FROM ce_records WHERE status = 'pending' GROUP BY ALL"
-            )
-        }
+        # The server's partial index (migration 11) serves a condition that implies its
+        # own, which the server sees only in its own SQL (``self_reports._pending``).
+        sql = "SELECT ce_year, count(*) FROM ce_records WHERE status = 'pending' GROUP BY 1"
+        return {int(y): int(n) for y, n in (db.server_rows(sql) if db.server else db.rows(sql))}
 
     totals: list[tuple[int, int, int]] = db.maintained_value(
         "records by year", count, lambda change: change.moved

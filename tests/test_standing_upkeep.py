@@ -637,7 +637,7 @@ def test_the_record_counts_are_read_again_only_after_records_change(db, monkeypa
     def rows(sql: str, *args: object, **kwargs: bool) -> list[tuple[object, ...]]:
         if "GROUP BY course_id" in sql or "GROUP BY ce_year" in sql:
             counted.append("course" if "course_id" in sql.split("GROUP BY")[1] else "year")
-        elif "status = 'pending' GROUP BY" in sql:
+        elif "pending" in sql and "GROUP BY 1" in sql:  # (quoted twice on a server)
             counted.append("pending")
         return real_rows(sql, *args, **kwargs)
 
