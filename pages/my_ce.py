@@ -90,11 +90,12 @@ with cols[0]:
     if earned:
         cert_year = st.selectbox("Annual certificate", earned, key="my_cert_year")
         my_certificate = certificates.member_certificate(db, user.member_id, cert_year)
+        # Read while the page runs: the file is made later, when the button is pressed,
+        # outside the page's run, where the address being browsed is not known.
+        address = session.browsing_base_url()
         st.download_button(
             "Download my certificate",
-            lambda: certificates.certificates_pdf(
-                [my_certificate], base_url=session.browsing_base_url()
-            ),
+            lambda: certificates.certificates_pdf([my_certificate], base_url=address),
             file_name=f"certificate-{cert_year}.pdf",
             mime="application/pdf",
             on_click="ignore",

@@ -130,10 +130,12 @@ def test_a_member_on_a_phone(browser, phone_app_url, artifacts, tmp_path):
     in_view(member, member.get_by_text("You have met the CE requirement"), "standing")
     screenshot(member, artifacts, "my-ce")
     certificate = fetch(member, "Download my certificate")
-    code = re.search(
-        r"Verification code: ([A-Z0-9-]+)", PdfReader(certificate).pages[0].extract_text()
-    )
+    printed = PdfReader(certificate).pages[0].extract_text()
+    code = re.search(r"Verification code: ([A-Z0-9-]+)", printed)
     assert code, "no verification code on the certificate"
+    # No public address is set: the certificate leads to the address being browsed (the
+    # file is made when the button is pressed, outside the page's run).
+    assert f"Verify at {url}/verify" in printed, printed
 
     # Report a Course through the menu, the certificate a photo taken on the phone.
     go_by_menu(member, "Report a Course", "Report a Course")
