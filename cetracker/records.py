@@ -583,16 +583,19 @@ def change_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool
         *([values["ce_year"]] if "ce_year" in values else []),
         member=member,
     )
-    for year, member in cur.execute(
-        "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
+    for year, member, course in cur.execute(
+        "SELECT ce_year, member_id, course_id FROM ce_records WHERE id = ?", [record_id]
     ).fetchall():
+        stays = values.get("ce_year", year) == year
         note(
             records=[
                 (year, member),
                 (values.get("ce_year", year), values.get("member_id", member)),
             ],
-            in_place=values.get("ce_year", year) == year,
-            restated=not {"ce_year", "course_id", "member_id"} & set(values),
+            in_place=stays,
+            restated=stays
+            and values.get("member_id", member) == member
+            and values.get("course_id", course) == course,
         )
     sets = ", ".join(f"{n} = ?" for n in values)
     cur.execute(

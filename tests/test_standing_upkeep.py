@@ -656,8 +656,22 @@ def test_the_record_counts_are_read_again_only_after_records_change(db, monkeypa
     assert shown() == counts_now()
     assert counted == ["course", "year", "pending", *now]
     counted.clear()
-    # An approval restates a record in place: only the count awaiting review is read again.
-    pending = db.scalar("SELECT id FROM ce_records WHERE status = 'pending'")
+    # A member's edit of a pending report within its year, and an approval, restate a
+    # record in place: only the count awaiting review is read again.
+    pending, member = db.one("SELECT id, member_id FROM ce_records WHERE status = 'pending'")
+    self_reports.update_report(
+        db,
+        User("m", "member", member_id=member),
+        pending,
+        title="T2",
+        provider="P",
+        day=_day(811),
+        hours=2,
+        category="General",
+    )
+    assert shown() == counts_now()
+    assert counted == ["pending", *now]
+    counted.clear()
     self_reports.decide(db, ADMIN, [pending], approve=True)
     assert shown() == counts_now()
     assert counted == ["pending", *now]

@@ -171,7 +171,7 @@ def note(
             touched.rewritten.setdefault(year, set()).update(found)
             if not (in_place or restated):
                 touched.left.add(year)
-    if (grouped or added is not None) and not restated:
+    if grouped and not restated:  # (an addition of no rows moves nothing)
         touched.moved = True
     if added is not None:
         touched.added.append(added)

@@ -62,6 +62,7 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
         "CETRACKER_LOGIN_SLEEP": "0.3",
         "CETRACKER_BACKUP_DIR": str(folder / "backups"),
         "CETRACKER_WARMUP": "on",  # as shipped (the other tests turn it off)
+        "CETRACKER_BASE_URL": "",  # certificates lead to the address being browsed
     }
     if demo:
         subprocess.run(
