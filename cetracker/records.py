@@ -439,6 +439,16 @@ def _note_rows(cur: Any, rows: str, added: dict[str, str] | None = None) -> None
     note(records_by_year=by_year, added=values)
 
 
+def _note_record(cur: Any, record_id: int) -> None:
+    """Note one record's CE year and member as held now (before a change or removal)."""
+    if noting():
+        note(
+            records=cur.execute(
+                "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
+            ).fetchall()
+        )
+
+
 def insert_many(
     cur: Any,
     rows: str,
@@ -517,11 +527,12 @@ def upsert_history(cur: Any, rows: str, *, created_by: str) -> None:
               AND ((i.course_id IS NOT NULL AND r.course_id = i.course_id)
                    OR (i.course_id IS NULL AND r.course_id IS NULL AND r.title = i.title))"""
     if noting():  # an updated record may move between years: its old year and its new
-        held = cur.execute(
-            f"""SELECT r.ce_year, r.member_id FROM ce_records r JOIN {rows} i ON {same}"""  # noqa: S608
-        ).fetchall()
-        given = cur.execute(f"SELECT ce_year, member_id FROM {rows}").fetchall()  # noqa: S608
-        note(records=[*held, *given])
+        note(
+            records=cur.execute(
+                f"""SELECT r.ce_year, r.member_id FROM ce_records r JOIN {rows} i ON {same}
+                    UNION SELECT ce_year, member_id FROM {rows}"""  # noqa: S608
+            ).fetchall()
+        )
     # Update what exists, insert the rest (DuckDB refuses delete-then-insert of one key
     # inside a transaction, so no delete here).
     cur.execute(
@@ -607,11 +618,7 @@ def change_one(cur: Any, record_id: int, values: dict[str, Any], *, member: bool
 def delete_one(cur: Any, record_id: int, *, member: bool = False) -> None:
     """Remove one record; one that counts (approved) only from a year still open."""
     years.ensure_open(cur, *years_of(cur, [record_id], approved=True), member=member)
-    if noting():
-        held = cur.execute(
-            "SELECT ce_year, member_id FROM ce_records WHERE id = ?", [record_id]
-        ).fetchall()
-        note(records=held)
+    _note_record(cur, record_id)
     cur.execute("DELETE FROM ce_records WHERE id = ?", [record_id])
 
 

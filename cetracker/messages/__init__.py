@@ -18,7 +18,7 @@ from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import FIRST_NAME, LAST_NAME, Filters, name_search
 from cetracker.mail import EMAIL, SmtpSettings, compose_email, connect
-from cetracker.store.db import Database, in_ids
+from cetracker.store.db import LITERAL_IDS, Database, in_ids
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -473,12 +473,14 @@ def message_recipients(
     what became of the email (sent, queued, failed with the reason, or not emailed)."""
     sent_message(db, user, message_id)  # refuses a message the user may not see
     # A few recipients are named as constants, which a server looks up by id; for many,
-    # the join (not passed on) reads every member from it.
+    # the join (not passed on) reads every member from it. (One more than are named at
+    # most is enough to know: a message to every member is not read twice.)
     listed = in_ids(
         [
             m
             for (m,) in db.rows(
-                "SELECT member_id FROM message_recipients WHERE message_id = ?", [message_id]
+                "SELECT member_id FROM message_recipients WHERE message_id = ? LIMIT ?",
+                [message_id, LITERAL_IDS + 1],
             )
         ]
     )
