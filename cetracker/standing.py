@@ -95,9 +95,9 @@ FROM standing
 """
 
 
-# The words of why a member is not eligible (as ``compute.reasons`` writes them): the
-# categories a member is short in, then all reasons. Left out (NULL) where only
-# eligibility is wanted: building the text is most of a million members' cost.
+# The words of the categories a member is short in (as ``compute.reasons`` writes them),
+# which ``_why`` adds to the other reasons. Left out (NULL) where only eligibility is
+# wanted: building the text is most of a million members' cost.
 _CATEGORY_REASONS = """
     -- In category order (as compute.reasons): a list sorted after the grouping costs a
     -- fraction of an ordered string_agg over a million groups.
@@ -117,37 +117,45 @@ def _carried(earned_prev: str) -> str:
     return f"least($cap_prev, greatest(0, coalesce({earned_prev}, 0) - $required_prev))"
 
 
-def _figures(
-    earned: str, carried: str, status: str, categories_short: str, category_reasons: str | None
-) -> dict[str, str]:
+def _figures(earned: str, carried: str, status: str, categories_short: str) -> dict[str, str]:
     """SQL of a member's figures in the Hour Summary, by column, from SQL of the member's
-    hours earned and carried in (DECIMAL), status, count of categories short and their
-    words (None: why_not_eligible is left NULL). The one home of these formulas: the
-    query computes rows with them, a patch of a kept table updates rows with them."""
-    short = f"$required - {earned} - {carried}"
-    why = (
-        f"""concat_ws('; ',
-              CASE WHEN {status} <> 'active' THEN 'inactive' END,
-              CASE WHEN {earned} + {carried} < $required
-                   THEN rtrim(rtrim(({short})::DECIMAL(18, 2)::VARCHAR, '0'), '.')
-                        || CASE WHEN {short} = 1 THEN ' hour short' ELSE ' hours short' END
-              END,
-              {category_reasons})"""
-        if category_reasons is not None
-        else "NULL::VARCHAR"
-    )
+    hours earned and carried in (DECIMAL), status and count of categories short. The one
+    home of these formulas: the query computes rows with them, a patch of a kept table
+    updates rows with them (why a member is not eligible is worded when read: ``_why``)."""
     return {
         "earned": f"({earned})::DOUBLE",
         "carried_in": f"({carried})::DOUBLE",
         "credited": f"({earned} + {carried})::DOUBLE",
         "required": "$required::DOUBLE",
-        "short_by": f"greatest(0, {short})::DOUBLE",
+        "short_by": f"greatest(0, $required - {earned} - {carried})::DOUBLE",
         "eligible": (
             f"({status} = 'active' AND {earned} + {carried} >= $required"
             f" AND {categories_short} = 0)"
         ),
-        "why_not_eligible": why,
     }
+
+
+# What ``_why`` reads of a row of a year's standing.
+_WHY_READS = ("status", "earned", "carried_in", "required", "eligible", "category_reasons")
+
+
+def _why(row: str) -> str:
+    """SQL of why a member is not eligible, in words (as ``compute.reasons`` writes them),
+    from a row (alias ``row``) of a year's standing: its ``_WHY_READS``. Worded when read,
+    not kept: the words of a page's 5,000 rows cost nothing, while keeping them for a
+    million members cost a text column to build and to update after every roster.
+    A closed year's member not eligible for a reason no longer seen (a category rule
+    changed since) reads ``compute.SHORT_WHEN_CLOSED``."""
+    earned, carried = f"{row}.earned::DECIMAL(18, 2)", f"{row}.carried_in::DECIMAL(18, 2)"
+    short = f"{row}.required::DECIMAL(18, 2) - {earned} - {carried}"
+    return f"""coalesce(nullif(concat_ws('; ',
+              CASE WHEN {row}.status <> 'active' THEN 'inactive' END,
+              CASE WHEN {short} > 0
+                   THEN rtrim(rtrim(({short})::DECIMAL(18, 2)::VARCHAR, '0'), '.')
+                        || CASE WHEN {short} = 1 THEN ' hour short' ELSE ' hours short' END
+              END,
+              {row}.category_reasons), ''),
+             CASE WHEN NOT {row}.eligible THEN '{compute.SHORT_WHEN_CLOSED}' END, '')"""
 
 
 _SNAPSHOT_SQL = """
@@ -159,25 +167,13 @@ SELECT m.license_number, m.first_name, m.last_name, m.county, m.area, m.position
        (s.earned + s.carried_in)::DOUBLE AS credited,
        s.required::DOUBLE AS required,
        greatest(0, s.required - s.earned - s.carried_in)::DOUBLE AS short_by,
-       s.eligible,
-       {why}
+       s.eligible
        {extra}
 FROM year_snapshots s JOIN {members} m ON m.id = s.member_id
 {reasons_join}
 WHERE s.ce_year = $year AND {where} {short}
 {order}
 """
-_SNAPSHOT_WHY = f"""
-    coalesce(nullif(concat_ws('; ',
-              CASE WHEN s.status <> 'active' THEN 'inactive' END,
-              CASE WHEN s.earned + s.carried_in < s.required
-                   THEN rtrim(rtrim((s.required - s.earned - s.carried_in)::DECIMAL(18, 2)
-                                    ::VARCHAR, '0'), '.')
-                        || CASE WHEN s.required - s.earned - s.carried_in = 1
-                                THEN ' hour short' ELSE ' hours short' END END,
-              c.reasons), ''),
-             CASE WHEN NOT s.eligible THEN '{compute.SHORT_WHEN_CLOSED}' END, '')
-    AS why_not_eligible"""
 # A closed year's records and minimums are frozen, so its category reasons read live.
 _SNAPSHOT_REASONS_JOIN = "LEFT JOIN categories_short c ON c.member_id = m.id"
 
@@ -253,17 +249,14 @@ def hour_summary_query(
         )
         params["year"] = year
         order = order.replace("ORDER BY ", "ORDER BY m.").replace(", ", ", m.")
-        with_reasons = why = reasons_join = ""
-        if reasons:
+        with_reasons = reasons_join = ""
+        if reasons and detail:
             minimums = compute.binding_minimums(policies.load_minimum_sets(db), year)
             params.update(min_categories=list(minimums), min_hours=list(minimums.values()))
             with_reasons = f"WITH {ctes.rstrip().rstrip(',')}"
-            why, reasons_join = _SNAPSHOT_WHY, _SNAPSHOT_REASONS_JOIN
-        else:
-            why = "NULL::VARCHAR AS why_not_eligible"
+            reasons_join = _SNAPSHOT_REASONS_JOIN
         sql = _SNAPSHOT_SQL.format(
             with_reasons=with_reasons,
-            why=why,
             reasons_join=reasons_join,
             members=members,
             where=where,
@@ -296,11 +289,7 @@ def hour_summary_query(
         figures=",\n       ".join(
             f"{sql} AS {name}"
             for name, sql in _figures(
-                "earned_hours",
-                "carried_hours",
-                "status",
-                "categories_short",
-                "category_reasons" if reasons else None,
+                "earned_hours", "carried_hours", "status", "categories_short"
             ).items()
         ),
     )
@@ -432,13 +421,7 @@ def _update_carried(
                   LEFT JOIN (SELECT member_id, hours FROM {records} WHERE ce_year = $year - 1) r
                       ON r.member_id = c.id
                   GROUP BY c.id"""  # noqa: S608 - SQL of code
-    figures = _figures(
-        "s.earned::DECIMAL(18, 2)",
-        "n.carried",
-        "s.status",
-        "s.categories_short",
-        "s.category_reasons",
-    )
+    figures = _figures("s.earned::DECIMAL(18, 2)", "n.carried", "s.status", "s.categories_short")
     where = "AND s.carried_in <> n.carried::DOUBLE"
     changed = tuple(c for c in columns if c != "earned")  # (each column updated costs)
     _update_figures(cur, table, changed, carried, figures, params, where=where)
@@ -469,7 +452,6 @@ def _update_added(
         "s.carried_in::DECIMAL(18, 2)",
         "s.status",
         "s.categories_short",
-        "s.category_reasons",
     )
     more = ", course_count = s.course_count + n.courses" if "course_count" in columns else ""
     changed = tuple(c for c in columns if c != "carried_in")
@@ -504,16 +486,12 @@ def _update_categories(
                          c.reasons
                   FROM category_members a LEFT JOIN categories_short c ON c.member_id = a.id"""  # noqa: S608 - SQL of code
     figures = _figures(
-        "s.earned::DECIMAL(18, 2)",
-        "s.carried_in::DECIMAL(18, 2)",
-        "s.status",
-        "n.short_count",
-        "n.reasons" if reasons else None,
+        "s.earned::DECIMAL(18, 2)", "s.carried_in::DECIMAL(18, 2)", "s.status", "n.short_count"
     )
     more = ", categories_short = n.short_count" + (
         ", category_reasons = n.reasons" if reasons else ""
     )
-    changed = tuple(c for c in columns if c in ("eligible", "why_not_eligible"))
+    changed = tuple(c for c in columns if c == "eligible")
     _update_figures(cur, table, changed, counted, figures, params, more=more)
     cur.unregister("category_members")
 
@@ -552,8 +530,8 @@ def _kept_standing(
     from the maintained tables of the year's and the year before's records (in memory: a
     write's members are recomputed without reading the records table); ``figures`` are the
     Hour Summary's columns that the rows hold besides the member's (see ``_figures``; with
-    ``categories_short`` and, with why_not_eligible, ``category_reasons`` and
-    ``course_count``). See ``year_standing``."""
+    ``categories_short`` and, with ``course_count``, ``category_reasons`` that ``_why``
+    reads). See ``year_standing``."""
 
     def build(records: str) -> tuple[str, dict[str, object]]:
         sql, params = hour_summary_query(
@@ -641,7 +619,6 @@ def year_standing(db: Database, year: int) -> str:
             "credited",
             "short_by",
             "eligible",
-            "why_not_eligible",
             "course_count",
         ),
     )
@@ -785,17 +762,28 @@ def hour_summary(
     a fixed SQL condition of the caller's (``"eligible"``, ``"carried_in > 0"``); ``reasons``
     adds why each member is not eligible (pages, Excel and PDF; the CSV keeps SPEC §7's columns).
     """
-    columns = (
-        HOUR_SUMMARY_COLUMNS
-        + (["why_not_eligible"] if reasons or detail else [])
-        + (["status", "categories_short", "member_id"] if detail else [])
-    )
-    tail = (
-        (f"AND ({only}) " if only else "")
-        + "ORDER BY last_name, first_name, license_number"
-        + (f" LIMIT {int(limit)}" if limit is not None else "")
-    )
-    sql, params = _over_standing(db, filters, ", ".join(columns), tail)
+    why = reasons or detail
+    columns = [
+        *HOUR_SUMMARY_COLUMNS,
+        *(["why_not_eligible"] if why else []),
+        *(["status", "categories_short", "member_id"] if detail else []),
+    ]
+    order = "ORDER BY last_name, first_name, license_number"
+    tail = (f"AND ({only}) " if only else "") + order
+
+    def selected(row: str, kept: list[str]) -> str:
+        worded = f"{_why(row)} AS why_not_eligible"
+        return ", ".join(worded if c == "why_not_eligible" else f"{row}.{c}" for c in kept)
+
+    if limit is None or not why:
+        limited = f" LIMIT {int(limit)}" if limit is not None else ""
+        sql, params = _over_standing(db, filters, selected("s", columns), tail + limited)
+    else:
+        # The first rows are found first, then only theirs are worded.
+        read = [c for c in columns if c != "why_not_eligible"]
+        read += [c for c in _WHY_READS if c not in read]
+        sql, params = _over_standing(db, filters, selected("s", read), f"{tail} LIMIT {int(limit)}")
+        sql = f"SELECT {selected('f', columns)} FROM ({sql}) f {order}"  # noqa: S608 - SQL of code
     frame: pd.DataFrame = db.cached(
         repr(("hour_summary", filters, detail, limit, only, reasons)), lambda: db.frame(sql, params)
     )

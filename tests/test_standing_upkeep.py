@@ -26,6 +26,7 @@ from cetracker.rules import compute
 from cetracker.rules.cells import license_key, search_key
 from cetracker.standing import (
     eligibility_counts,
+    hour_summary,
     hour_summary_query,
     year_eligibility,
     year_records,
@@ -470,9 +471,8 @@ def test_a_roster_adds_its_hours_to_the_kept_rows_once(db, monkeypatch):
     _import(db, [(0, 2, 1330, 1), (2, 2, 1340, 3)])
     _check(db, "a roster of a course with a minimum")
     assert {1, 3} in added and {1, 3} in counted
-    why = db.scalar(
-        f"SELECT why_not_eligible FROM {year_standing(db, 2025)} WHERE member_id = 1"  # noqa: S608
-    )
+    rows = hour_summary(db, Filters(year=2025), detail=True)
+    (why,) = rows.loc[rows["member_id"] == 1, "why_not_eligible"]
     assert why.endswith("Ethics: 1 of 2 hours"), why
     added.clear()
 
