@@ -203,7 +203,6 @@ def hour_summary_query(
     live: bool = False,
     only: str | None = None,
     records: str = "ce_records",
-    people: str = "members",
     ordered: bool = True,
     reasons: bool = True,
 ) -> tuple[str, dict[str, object]]:
@@ -213,21 +212,20 @@ def hour_summary_query(
     ``only`` limits it to some members (what a write touched): ``IN (…)`` of their ids,
     SQL of code (``_register_members``); ``records`` is where
     the records of the year and the year before come from (SQL of code, never of input:
-    columns member_id, ce_year, hours, category, status); ``people`` the members table (or
-    a copy of it: ``members.kept``); ``ordered=False`` leaves the rows
+    columns member_id, ce_year, hours, category, status); ``ordered=False`` leaves the rows
     unsorted (a table that every reader sorts anyway); ``reasons=False`` leaves
     why_not_eligible empty (NULL) when only eligibility is wanted.
     """
     order = "ORDER BY last_name, first_name, license_number" if ordered else ""
     year = filters.year
     where, params = filters.member_where("m")
-    records_of, members = "", people
+    records_of, members = "", "members"
     if only is not None:
         # Only these members' rows and records are read (a write's few, not a million): the
         # members table is narrowed once, before the joins, from a relation (a list bound as
         # a parameter costs more than the query at a hundred thousand ids).
         records_of = f"AND member_id {only}"
-        members = _members_among(only, people)
+        members = _members_among(only)
     # The category reasons are shared with the closed-year snapshot's SQL.
     ctes = _CATEGORY_CTES.format(
         records=records,
@@ -314,12 +312,12 @@ def _rule_params(rules: Rules, year: int) -> dict[str, object]:
     }
 
 
-def _members_among(only: str, people: str = "members") -> str:
+def _members_among(only: str) -> str:
     """The members ``only`` (``IN (…)`` of their ids) names, with the columns the Hour
     Summary reads (not their contact details: a fifth of the cost at 100,000 members)."""
     return f"""(SELECT id, license_number, first_name, last_name, county, area, position, status,
                        search_key
-                FROM {people} WHERE id {only})"""  # noqa: S608 - SQL of code
+                FROM members WHERE id {only})"""  # noqa: S608 - SQL of code
 
 
 def _register_members(cur: duckdb.DuckDBPyConnection, name: str, ids: set[int]) -> str:
@@ -535,34 +533,19 @@ def _kept_standing(
     ``categories_short`` and, with ``course_count``, ``category_reasons`` that ``_why``
     reads). See ``year_standing``."""
 
-    def sources() -> tuple[str, str]:
-        # The records from their kept tables; the members from the members table, or on a
-        # server from its copy in memory (read from the server once, not at each build).
-        from cetracker import members  # (members' writes import this module)
-
-        return _two_years(db, year), members.kept(db)
-
-    def build(ready: tuple[str, str]) -> tuple[str, dict[str, object]]:
-        records, people = ready
+    def build(records: str) -> tuple[str, dict[str, object]]:
         sql, params = hour_summary_query(
-            db,
-            Filters(year=year),
-            detail=True,
-            records=records,
-            people=people,
-            ordered=False,
-            reasons=reasons,
+            db, Filters(year=year), detail=True, records=records, ordered=False, reasons=reasons
         )
-        return rows(sql, people), params
+        return rows(sql, "members"), params
 
     def patch(
         cur: duckdb.DuckDBPyConnection,
         table: str,
         changes: list[Touched],
-        ready: tuple[str, str],
+        records: str,
         exact: bool,
     ) -> bool:
-        records, people = ready
         reach = _reach(changes, year)
         if reach is None or len(reach.touched) > PATCH_LIMIT:
             return False
@@ -589,14 +572,13 @@ def _kept_standing(
                 detail=True,
                 only=among,
                 records=records,
-                people=people,
                 ordered=False,
                 reasons=reasons,
             )
             cur.execute(
                 f"DELETE FROM {table} WHERE member_id {among}"  # noqa: S608
             )
-            theirs = _members_among(among, people)
+            theirs = _members_among(among)
             cur.execute(f"INSERT INTO {table} {rows(some, theirs)}", some_params)  # noqa: S608
             cur.unregister("touched_members")
         if carried:
@@ -607,7 +589,7 @@ def _kept_standing(
             _update_categories(cur, table, figures, records, categories, params, reasons=reasons)
         return True
 
-    return db.maintained_table(_family(family, year), build, patch, sources)
+    return db.maintained_table(_family(family, year), build, patch, lambda: _two_years(db, year))
 
 
 def _family(family: str, year: int) -> str:
