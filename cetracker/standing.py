@@ -145,7 +145,9 @@ def _why(row: str) -> str:
     not kept: the words of a page's 5,000 rows cost nothing, while keeping them for a
     million members cost a text column to build and to update after every roster.
     A closed year's member not eligible for a reason no longer seen (a category rule
-    changed since) reads ``compute.SHORT_WHEN_CLOSED``."""
+    changed since) reads ``compute.SHORT_WHEN_CLOSED``. (An open year's member who is not
+    eligible always has a reason in the row, as long as it holds ``category_reasons``:
+    read only a table kept with ``reasons=True`` through this.)"""
     earned, carried = f"{row}.earned::DECIMAL(18, 2)", f"{row}.carried_in::DECIMAL(18, 2)"
     short = f"{row}.required::DECIMAL(18, 2) - {earned} - {carried}"
     return f"""coalesce(nullif(concat_ws('; ',
@@ -214,7 +216,8 @@ def hour_summary_query(
     the records of the year and the year before come from (SQL of code, never of input:
     columns member_id, ce_year, hours, category, status); ``ordered=False`` leaves the rows
     unsorted (a table that every reader sorts anyway); ``reasons=False`` leaves
-    why_not_eligible empty (NULL) when only eligibility is wanted.
+    category_reasons empty (NULL) when only eligibility is wanted (the words of why a
+    member is not eligible are made when the kept standing is read: ``_why``).
     """
     order = "ORDER BY last_name, first_name, license_number" if ordered else ""
     year = filters.year

@@ -112,6 +112,10 @@ def test_sql_agrees_with_compute(db, members, year, policy_rows, minimums, short
     # A page's first rows (found first, then worded): the same as the whole report's.
     first = hour_summary(db, Filters(year=year, short_only=short_only), reasons=True, limit=2)
     pd.testing.assert_frame_equal(first, frame.head(2))
+    detail = hour_summary(db, Filters(year=year, short_only=short_only), detail=True)
+    first = hour_summary(db, Filters(year=year, short_only=short_only), detail=True, limit=2)
+    pd.testing.assert_frame_equal(first, detail.head(2))
+    assert list(detail["why_not_eligible"]) == list(frame["why_not_eligible"])
     got = {row.license_number: row for row in frame.itertuples()}
     for i, m in enumerate(members):
         records = [compute.Record(y, h, c, s) for y, h, c, s in m["records"]]
