@@ -136,24 +136,24 @@ def _figures(earned: str, carried: str, status: str, categories_short: str) -> d
 
 
 # What ``_why`` reads of a row of a year's standing.
-_WHY_READS = ("status", "earned", "carried_in", "required", "eligible", "category_reasons")
+_WHY_READS = ("status", "short_by", "eligible", "category_reasons")
 
 
 def _why(row: str) -> str:
     """SQL of why a member is not eligible, in words (as ``compute.reasons`` writes them),
-    from a row (alias ``row``) of a year's standing: its ``_WHY_READS``. Worded when read,
-    not kept: the words of a page's 5,000 rows cost nothing, while keeping them for a
-    million members cost a text column to build and to update after every roster.
+    from a row (alias ``row``) of a year's standing: its ``_WHY_READS`` (the hours short as
+    ``_figures`` or a closed year's snapshot worked them out). Worded when read, not kept:
+    the words of a page's 5,000 rows cost nothing, while keeping them for a million
+    members cost a text column to build and to update after every roster.
     A closed year's member not eligible for a reason no longer seen (a category rule
     changed since) reads ``compute.SHORT_WHEN_CLOSED``. (An open year's member who is not
     eligible always has a reason in the row, as long as it holds ``category_reasons``:
     read only a table kept with ``reasons=True`` through this.)"""
-    earned, carried = f"{row}.earned::DECIMAL(18, 2)", f"{row}.carried_in::DECIMAL(18, 2)"
-    short = f"{row}.required::DECIMAL(18, 2) - {earned} - {carried}"
+    short = f"{row}.short_by::DECIMAL(18, 2)"
     return f"""coalesce(nullif(concat_ws('; ',
               CASE WHEN {row}.status <> 'active' THEN 'inactive' END,
               CASE WHEN {short} > 0
-                   THEN rtrim(rtrim(({short})::DECIMAL(18, 2)::VARCHAR, '0'), '.')
+                   THEN rtrim(rtrim({short}::VARCHAR, '0'), '.')
                         || CASE WHEN {short} = 1 THEN ' hour short' ELSE ' hours short' END
               END,
               {row}.category_reasons), ''),
