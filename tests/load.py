@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from streamlit.testing.v1 import AppTest
 
@@ -113,8 +114,13 @@ def shared_runtime() -> Iterator[None]:
     compiles under its lock). Each AppTest makes its own (and its script runner another), so sessions parsed their pages
     at the same time, and CPython 3.11 keeps the ast module's recursion depth for the
     whole interpreter: a parse failed now and then with "SystemError: AST constructor
-    recursion depth mismatch" (seen once in a full run).
+    recursion depth mismatch" (seen once in a full run). That was not all: Python 3.11's
+    traceback module parses source lines too (for the carets under an error), so a
+    session formatting an error beside another's first parse of its page failed the same
+    way (seen once more, 2026-12-04, the Hour Summary as a director). So every
+    ``ast.parse`` of the load takes one lock.
     """
+    import ast
     from contextlib import nullcontext
     from unittest.mock import MagicMock
 
@@ -144,10 +150,18 @@ def shared_runtime() -> Iterator[None]:
     app_test.ScriptCache = lambda: shared_scripts  # type: ignore[misc,assignment]
     local_script_runner.ScriptCache = lambda: shared_scripts  # type: ignore[misc,assignment]
     Runtime._instance = runtime
+    real_parse, parsing = ast.parse, threading.RLock()
+
+    def parse_alone(*args: Any, **kwargs: Any) -> Any:
+        with parsing:
+            return real_parse(*args, **kwargs)
+
+    ast.parse = parse_alone
     try:
         with patch_config_options({"global.appTest": True}):
             yield
     finally:
+        ast.parse = real_parse
         app_test.Runtime = Runtime  # type: ignore[misc]
         app_test.patch_config_options = patch_config_options
         app_test.ScriptCache = ScriptCache  # type: ignore[misc]
