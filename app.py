@@ -111,8 +111,15 @@ PAGES = [
 ]
 
 
-def page(file: str, title: str, icon: str, url: str) -> st.Page:
-    return st.Page(f"pages/{file}", title=title, icon=f":material/{icon}:", url_path=url)
+def page(file: str, title: str, icon: str, url: str, *, home: bool = False) -> st.Page:
+    """A page at its address; the home page is served at "/" (``home``)."""
+    return st.Page(
+        f"pages/{file}",
+        title=title,
+        icon=f":material/{icon}:",
+        url_path="" if home else url,
+        default=home,
+    )
 
 
 db = session.database()
@@ -156,13 +163,21 @@ unread = messages.unread_count(db, user)
 # Every page is registered, so that a page opened by its address runs its own guard and
 # says "Not allowed"; the menu lists only the pages of this user's role, which come first
 # (the first is the home page).
+# Streamlit serves the home page at "/" only, so a typed or bookmarked /my-ce (or the
+# address a login came back to) said "Page not found": the home page is registered at its
+# own address too, and the menu links there while it is open.
 allowed: dict[str, list[st.Page]] = {}
 others: list[st.Page] = []
+home_page = home_at_address = None
 for section, file, title, *rest, roles in PAGES:
     if roles is None or user.role in roles:
         if file == "inbox.py" and unread:
             title = f"Messages ({unread} unread)"
-        allowed.setdefault(section, []).append(page(file, title, *rest))
+        entry = page(file, title, *rest, home=not allowed)
+        allowed.setdefault(section, []).append(entry)
+        if home_page is None:
+            home_page, home_at_address = entry, page(file, title, *rest)
+            others.append(home_at_address)
     else:
         others.append(page(file, title, *rest))
 
@@ -172,7 +187,9 @@ with st.sidebar:
     for section, entries in allowed.items():
         st.caption(section)
         for entry in entries:
-            st.page_link(entry)
+            st.page_link(
+                home_at_address if entry is home_page and chosen is home_at_address else entry
+            )
     st.divider()
     st.markdown(
         f"**{widgets.plain(user.display_name)}**  \n{user.role.title()} · "

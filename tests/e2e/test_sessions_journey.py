@@ -137,3 +137,31 @@ def test_a_page_opened_by_its_address_opens_with_one_run_of_the_app(browser, app
         assert page.url.removeprefix(app_url).strip("/") == path
         assert runs(page) == 1, f"/{path} ran the app more than once"
     page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "heading"),
+    [
+        ("member", "my-ce", "My CE"),
+        ("admin", "dashboard", "Dashboard"),
+        ("provider", "provider", "CE Profile"),
+    ],
+)
+def test_a_roles_home_page_opens_at_its_own_address_too(browser, app_url, role, home, heading):
+    """The home page is served at "/"; its own address (typed, bookmarked, or the one a
+    login came back to) opens it too, with its menu link marked, not "Page not found"."""
+    page = log_in(browser, app_url, role)
+    for path in (home, ""):
+        page.goto(f"{app_url}/{path}")
+        page.get_by_role("button", name="Log out").wait_for()
+        settle(page)
+        assert page.url.removeprefix(app_url).strip("/") == path
+        assert page.get_by_text("Page not found").count() == 0, f"/{path}"
+        assert page.locator("h1").first.inner_text() == heading
+        # The open page's link is the one drawn on a background (Streamlit marks it so only).
+        marked = page.locator("[data-testid='stSidebar'] a").evaluate_all(
+            """ls => ls.filter(l => getComputedStyle(l).backgroundColor !== 'rgba(0, 0, 0, 0)')
+                      .map(l => l.querySelector('[data-testid=stMarkdownContainer]').innerText.trim())"""
+        )
+        assert marked == [heading], f"/{path}"
+    page.context.close()
