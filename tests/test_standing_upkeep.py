@@ -14,10 +14,20 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cetracker import courses, dues, entities, importer, members, records, self_reports, years
+from cetracker import (
+    courses,
+    dues,
+    entities,
+    importer,
+    members,
+    providers,
+    records,
+    self_reports,
+    years,
+)
 from cetracker import policy as policies
 from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError
@@ -41,6 +51,10 @@ YEARS = range(2022, 2027)  # 2026 is the current CE year (config.today() is pinn
 MEMBERS = 5
 ADMIN = User("admin", "admin")
 TODAY = date(2026, 11, 15)
+PNG = b"\x89PNG\r\n\x1a\n" + bytes.fromhex(
+    "0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000001"
+    "e221bc330000000049454e44ae426082"
+)
 
 
 def _fresh(db: Database) -> None:
@@ -132,6 +146,37 @@ def _apply(db: Database, op: tuple) -> None:  # noqa: C901 - one branch per kind
         records.save_record(
             db, member_id, values, actor="admin", record_id=record, loaded=loaded, today=TODAY
         )
+    elif kind == "pend":  # an admin puts a roster's record back to pending, course kept
+        record = _some_record(db, args[0], "course_id IS NOT NULL AND status <> 'pending'")
+        if record is None:
+            return
+        loaded = entities.current(db, records.RECORD, {"id": record})
+        assert loaded is not None
+        member_id = int(db.scalar("SELECT member_id FROM ce_records WHERE id = ?", [record]))
+        records.save_record(
+            db,
+            member_id,
+            {**loaded, "status": "pending"},
+            actor="admin",
+            record_id=record,
+            loaded=loaded,
+            today=TODAY,
+        )
+    elif kind == "confirm":  # a roster row of that member, course and date confirms it
+        record = _some_record(
+            db, args[0], f"course_id IS NOT NULL AND status = 'pending' AND member_id <= {MEMBERS}"
+        )
+        if record is None:
+            return
+        member_id, course_id, day_of = db.one(
+            "SELECT member_id, course_id, course_date FROM ce_records WHERE id = ?", [record]
+        )
+        _import(db, [(member_id - 1, course_id, (day_of - date(2022, 1, 1)).days, args[1])])
+    elif kind == "attach":  # a member attaches a certificate to their pending report
+        record = _some_record(db, args[0], "status = 'pending' AND source = 'self report'")
+        if record is not None:
+            member_id = int(db.scalar("SELECT member_id FROM ce_records WHERE id = ?", [record]))
+            self_reports.attach_certificate(db, _member(member_id - 1), record, PNG, "scan.png")
     elif kind == "delete":
         record = _some_record(db, args[0])
         if record is not None:
@@ -203,6 +248,9 @@ ops = st.one_of(
         day,
     ),
     st.tuples(st.just("delete"), st.integers(0, 50)),
+    st.tuples(st.just("pend"), st.integers(0, 50)),
+    st.tuples(st.just("confirm"), st.integers(0, 50), st.integers(1, 12)),
+    st.tuples(st.just("attach"), st.integers(0, 50)),
     st.tuples(
         st.just("policy"),
         st.integers(2021, 2027),
@@ -342,6 +390,13 @@ def _check(db: Database, after: object) -> None:
     assert courses.record_counts(db) == dict(
         db.rows("SELECT course_id, count(*) FROM ce_records WHERE course_id IS NOT NULL GROUP BY 1")
     ), after
+    # The CE details' years of the provider's attendees (remembered between writes).
+    assert providers.attendee_years(db, 1) == [
+        y
+        for (y,) in db.rows(
+            "SELECT DISTINCT ce_year FROM ce_records WHERE course_id IS NOT NULL ORDER BY 1 DESC"
+        )
+    ], after
     assert years._record_counts(db) == db.rows(
         """SELECT ce_year, count(*), count(DISTINCT member_id),
                   count(*) FILTER (WHERE status = 'pending')
@@ -364,6 +419,18 @@ def test_the_maintained_standing_equals_a_full_recompute_after_every_write(db, b
         suppress_health_check=[HealthCheck.too_slow],
     )
     @given(st.lists(ops, min_size=1, max_size=6))
+    # A roster's record put back to pending, then confirmed by a roster with other hours
+    # (its surplus carried into the next year changes too), beside a report's certificate.
+    @example(
+        [
+            ("import", [(0, 1, 800, 12), (1, 2, 800, 3)]),
+            ("report", 0, 900, D(2), "General"),
+            ("pend", 0),
+            ("attach", 0),
+            ("confirm", 0, 4),
+            ("decide", 0, True),
+        ]
+    )
     def holds(sequence: list[tuple]) -> None:
         _fresh(db)
         _check(db, "start")  # builds every year's tables once
