@@ -150,6 +150,12 @@ def test_a_messages_recipients_are_read_by_id_when_few(demo_db, capfd, monkeypat
     assert list(shown["License number"]) == [n for (n,) in names]
     if demo_db.server:
         assert bool(whole_reads(queries, "members")) == (listed == 1), queries
+    # One recipient opens it: "not read yet" lists the other four, by either path.
+    reader = demo_db.scalar("SELECT license_number FROM members WHERE id = ?", [chosen[0]])
+    messages.open_message(demo_db, users.User("m", "member", member_id=chosen[0]), message_id)
+    unread = messages.not_read_by(demo_db, admin, message_id)
+    assert list(unread["License number"]) == [n for (n,) in names if n != reader]
+    assert "Read at" not in unread.columns
 
 
 @pytest.mark.parametrize(
