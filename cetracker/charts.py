@@ -119,7 +119,7 @@ def _hours(
     x: Iterable[object], hours: Iterable[object], colour: str, *, x_title: str, y_title: str
 ) -> go.Figure:
     """One series of hours over the category axis ``x``, from zero."""
-    fig = _bars(x, [(y_title, hours, colour)], x_title=x_title, y_title=y_title, y_format=",.1f")
+    fig = _bars(x, [(y_title, hours, colour)], x_title=x_title, y_title=y_title, y_format=",.2~f")
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     return _finish(fig)
 
@@ -240,7 +240,7 @@ def attendance_by_area(attendees: pd.DataFrame) -> go.Figure:
         BLUE,
         x_title="Area",
         y_title="Attendees",
-        more_hover=("Approved hours", per_area["hours"], ",.1f"),
+        more_hover=("Approved hours", per_area["hours"], ",.2~f"),
     )
 
 

@@ -137,6 +137,7 @@ def clean_field(field: Field, value: Any, problems: list[str], today: date) -> A
     if number is None or not number.is_finite():
         problems.append(number_problem(value, field.label) + ".")
         return None
+    number = compute.two_places(number)
     if number < 0:
         problems.append(f"{field.label} cannot be negative.")
         return None
@@ -147,7 +148,7 @@ def clean_field(field: Field, value: Any, problems: list[str], today: date) -> A
     if field.kind == "hours" and number == 0:
         problems.append(f"{field.label} must be more than 0.")
         return None
-    return number.quantize(Decimal("0.01"))
+    return number
 
 
 def check_values(entity: Entity, values: dict[str, Any], today: date) -> dict[str, Any]:
@@ -160,7 +161,7 @@ def check_values(entity: Entity, values: dict[str, Any], today: date) -> dict[st
 
 def _comparable(value: Any) -> Any:
     if isinstance(value, Decimal | float | int) and not isinstance(value, bool):
-        return Decimal(str(value)).quantize(Decimal("0.01"))
+        return compute.two_places(value)
     if hasattr(value, "date") and callable(value.date):  # a timestamp read back from DuckDB
         return value.date()
     return value

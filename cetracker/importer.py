@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
 from cetracker import audit, config, courses, records, years
@@ -67,7 +67,6 @@ FIELDS = [
 EXAMPLE_ROW = ("Jane", "Example", "EXAMPLE")
 _OLD_EXAMPLE = ("jane", "example", "123456")
 Progress = Callable[[float, str], None]
-CENT = Decimal("0.01")
 # The columns read as text: an Excel error in them is named here; the others' readers name it.
 _TEXT_FIELDS = ("first_name", "last_name", "license_number")
 NAME_MISMATCH = "The last name does not match the member who holds this license number"
@@ -517,12 +516,12 @@ def validate(
             hours = parse_number(hours_cell)
             if hours is None:
                 reasons.append(number_problem(hours_cell, "CE Hours"))
-            elif hours <= 0:
+            elif (hours := compute.two_places(hours)) <= 0:
                 reasons.append("CE Hours must be more than 0")
                 hours = None
             elif course is not None and hours > course[3]:
                 reasons.append(
-                    f"CE Hours {_fmt(hours)} is more than the {_fmt(course[3])} hours approved "
+                    f"CE Hours {_fmt(hours)} is more than the {compute.hours_text(course[3])} approved "
                     f"for course {number}"
                 )
                 hours = None
@@ -563,7 +562,7 @@ def validate(
                     )
         record = None
         if not reasons and course and day and hours is not None and year is not None:
-            key = (course[0], course[2], year, day, hours.quantize(CENT, ROUND_HALF_UP))
+            key = (course[0], course[2], year, day, hours)
             record = records.setdefault(key, len(records))
         return _What(tuple(reasons), course[0] if course else None, day, record)
 

@@ -59,7 +59,7 @@ def add_license(
     if end <= start:
         raise CetrackerError("The cycle must end after it starts.")
     try:
-        needed = compute.hours(required)
+        needed = compute.two_places(required)
     except Exception as exc:
         raise CetrackerError("Enter the required hours as a number.") from exc
     if needed <= 0:
@@ -95,7 +95,7 @@ def _clean_minimums(
         if raw_hours is None or str(raw_hours).strip() in ("", "nan", "None"):
             continue
         try:
-            minimum = compute.hours(raw_hours)
+            minimum = compute.two_places(raw_hours)
         except Exception as exc:  # Decimal raises several types for bad text
             raise CetrackerError(
                 f"The minimum for {name or 'a category'} is not a number of hours."
@@ -108,8 +108,8 @@ def _clean_minimums(
             raise CetrackerError(f"The {name} minimum must be a number of hours, 0 or more.")
         if minimum > required:
             raise CetrackerError(
-                f"The {name} minimum ({compute.format_hours(minimum)} hours) is more than the "
-                f"{compute.format_hours(required)} hours the cycle requires."
+                f"The {name} minimum ({compute.hours_text(minimum)}) is more than the "
+                f"{compute.hours_text(required)} the cycle requires."
             )
         if compute.category_key(name) in {compute.category_key(c) for c in cleaned}:
             raise CetrackerError(f"{name} is listed twice; give each category one minimum.")

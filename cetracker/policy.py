@@ -116,10 +116,10 @@ def parse_minimums(text: str) -> dict[str, Decimal]:
                 f"Line {number} “{line.strip()[:60]}”: write a category, a colon and hours, "
                 "like Ethics: 3."
             )
-        elif problem := minimum_problem(category, value, minimums):
+        elif problem := minimum_problem(category, value := compute.two_places(value), minimums):
             problems.append(f"Line {number}: {problem}")
         else:
-            minimums[category[:60]] = value.quantize(Decimal("0.01"))
+            minimums[category[:60]] = value
     if problems:
         raise CetrackerError(" ".join(problems), title="Please correct")
     return minimums
@@ -151,8 +151,8 @@ def range_problems(p: compute.Policy, minimums: dict[str, Decimal] | None = None
     total = sum((minimums or {}).values(), Decimal(0))
     if total > p.required_hours:
         problems.append(
-            f"The category minimums add up to {compute.format_hours(total)} hours, more than "
-            f"the {compute.format_hours(p.required_hours)} hours required; lower the minimums "
+            f"The category minimums add up to {compute.hours_text(total)}, more than "
+            f"the {compute.hours_text(p.required_hours)} required; lower the minimums "
             "or raise the required hours."
         )
     return problems

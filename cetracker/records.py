@@ -106,8 +106,8 @@ def course_hours_used_up(
     """Why a record would go over its course's approved hours, naming what is held."""
     left = max(compute.ZERO, approved - held)
     return (
-        f"{compute.format_hours(held)} of {compute.format_hours(approved)} approved hours for "
-        f"course {number} are already recorded for this member"
+        f"{compute.format_hours(held)} of {compute.format_hours(approved)} approved {compute.hours_word(approved)} for "
+        f"course {number} {'is' if held == 1 else 'are'} already recorded for this member"
         + (" (counting rows above in this file)" if in_file else "")
         + (
             f"; at most {compute.format_hours(left)} more can be added"
@@ -246,7 +246,7 @@ def save_record(
             if v["hours"] > approved:
                 problems.append(
                     f"CE hours {compute.format_hours(v['hours'])} is more than the "
-                    f"{compute.format_hours(approved)} hours approved for course {number}."
+                    f"{compute.hours_text(approved)} approved for course {number}."
                 )
             elif v["status"] != "rejected":
                 other_days = compute.hours(
@@ -374,8 +374,8 @@ def why(db: Database, user: User, year: int) -> Why:
         # The earned rule's own sum (decimal hours), as the standing's carried hours read it.
         earned_before = standing.member_standing(db, _member_id(user), year - 1).earned
         carried = (
-            f"{compute.format_hours(mine.carried_in)} hours carried over from "
-            f"{year - 1}: you earned {compute.format_hours(earned_before)} hours then, "
+            f"{compute.hours_text(mine.carried_in)} carried over from "
+            f"{year - 1}: you earned {compute.hours_text(earned_before)} then, "
             f"{compute.format_hours(previous.required_hours)} were required, and at most "
             f"{compute.format_hours(previous.carryover_cap)} carry over."
         )

@@ -78,7 +78,7 @@ def _check_report(
             "taken it."
         )
     try:
-        amount = compute.hours(hours)
+        amount = compute.two_places(hours)
     except Exception as exc:  # Decimal raises several types for bad text
         raise CetrackerError("Enter the hours as a number, for example 1.5.") from exc
     if not amount.is_finite() or amount <= 0 or amount > 100:

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cetracker import charts, reports
+from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
@@ -15,7 +16,7 @@ members, hours = reports.carryover_totals(db, filters)
 frame = reports.carryover(db, filters, limit=widgets.MAX_ROWS_SHOWN)
 cols = st.columns(2)
 cols[0].metric("Members with carryover", f"{members:,}")
-cols[1].metric("Hours carried", f"{hours:,.1f}")
+cols[1].metric("Hours carried", compute.format_hours(hours, grouped=True))
 if members:
     widgets.chart(
         charts.carried_hours(reports.carried_buckets(db, filters)),

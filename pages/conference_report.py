@@ -3,6 +3,7 @@
 import streamlit as st
 
 from cetracker import charts, reports
+from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "director")
@@ -27,7 +28,7 @@ cols = st.columns(2)
 cols[0].metric("Attendees", f"{attendees:,}", help="Members, however many days each came.")
 cols[1].metric(
     "Approved hours",
-    f"{hours:,.1f}",
+    compute.format_hours(hours, grouped=True),
     help="Pending records are listed below with their status; their hours count once approved.",
 )
 if len(frame):

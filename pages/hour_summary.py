@@ -28,7 +28,7 @@ cols = st.columns(4)
 cols[0].metric("Members", f"{shown:,}")
 cols[1].metric("Eligible", f"{counts.eligible:,}")
 cols[2].metric("Not eligible", f"{counts.not_eligible:,}")
-cols[3].metric("Hours short, in all", f"{counts.short_hours:,.1f}")
+cols[3].metric("Hours short, in all", compute.format_hours(counts.short_hours, grouped=True))
 st.warning(compute.INELIGIBLE_NOTE, icon=":material/how_to_vote:")
 left, right = st.columns(2)
 with left:

@@ -4,7 +4,6 @@ A change is previewed first: how many members' eligibility it changes, year by y
 """
 
 import calendar
-from decimal import Decimal
 
 import pandas as pd
 import streamlit as st
@@ -91,8 +90,8 @@ with st.form(f"policy_{year}"):
             proposal = policies.Proposal(
                 compute.Policy(
                     year,
-                    Decimal(str(required)).quantize(Decimal("0.01")),
-                    Decimal(str(cap)).quantize(Decimal("0.01")),
+                    compute.two_places(required),
+                    compute.two_places(cap),
                     int(month),
                 ),
                 policies.parse_minimums(minimums_text),
@@ -112,7 +111,7 @@ if preview and preview[0].effective_year == year:
     proposal, impact = preview
     p = proposal.policy
     st.markdown(
-        f"**From CE year {p.effective_year}:** {compute.format_hours(p.required_hours)} hours "
+        f"**From CE year {p.effective_year}:** {compute.hours_text(p.required_hours)} "
         f"required, carryover cap {compute.format_hours(p.carryover_cap)}, CE year starts in "
         f"{calendar.month_name[p.ce_year_start_month]}; category minimums: "
         f"{widgets.plain(policies._minimums_text(proposal.minimums))}."

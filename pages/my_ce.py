@@ -50,14 +50,14 @@ share = float(min(mine.credited / mine.required, 1)) if mine.required else 1.0
 st.progress(
     share,
     text=f"Total: {compute.format_hours(mine.credited)} of "
-    f"{compute.format_hours(mine.required)} hours · {widgets.hours_to_go(mine.short_by)}",
+    f"{compute.hours_text(mine.required)} · {widgets.hours_to_go(mine.short_by)}",
 )
 for category, (got, minimum) in mine.categories.items():
     to_go = max(compute.ZERO, minimum - got)
     st.progress(
         float(min(got / minimum, 1)),
-        text=f"{category}: {compute.format_hours(got)} of {compute.format_hours(minimum)} "
-        + f"hours · {widgets.hours_to_go(to_go, category)} (carried hours do not count here)",
+        text=f"{category}: {compute.format_hours(got)} of {compute.hours_text(minimum)} · "
+        f"{widgets.hours_to_go(to_go, category)} (carried hours do not count here)",
     )
 
 st.header("Why")

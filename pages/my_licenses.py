@@ -29,14 +29,14 @@ for cycle in licenses.license_progress(db, user):
         st.progress(
             share,
             text=f"{compute.format_hours(cycle.earned)} of "
-            f"{compute.format_hours(cycle.required)} hours · "
+            f"{compute.hours_text(cycle.required)} · "
             f"{widgets.hours_to_go(cycle.remaining)}",
         )
         for category, (got, minimum) in cycle.categories.items():
             st.progress(
                 float(min(got / minimum, 1)) if minimum else 1.0,
                 text=f"{category}: {compute.format_hours(got)} of "
-                f"{compute.format_hours(minimum)} hours · "
+                f"{compute.hours_text(minimum)} · "
                 f"{widgets.hours_to_go(cycle.missing(category), category)}",
             )
         st.download_button(

@@ -89,7 +89,7 @@ def transcript_pdf(
             pdf.cell(
                 0,
                 5,
-                f"Carried over from {year - 1}: {compute.format_hours(standing.carried_in)} hours",
+                f"Carried over from {year - 1}: {compute.hours_text(standing.carried_in)}",
                 new_x="LMARGIN",
                 new_y="NEXT",
             )
@@ -188,20 +188,22 @@ def cycle_transcript(
     )
     pdf.add_page()
     fmt = compute.format_hours
-    short = ([f"{fmt(cycle.remaining)} hours to go"] if cycle.remaining > 0 else []) + [
-        f"{c}: {fmt(cycle.missing(c))} hours to go" for c in cycle.categories if cycle.missing(c)
+    short = ([f"{compute.hours_text(cycle.remaining)} to go"] if cycle.remaining > 0 else []) + [
+        f"{c}: {compute.hours_text(cycle.missing(c))} to go"
+        for c in cycle.categories
+        if cycle.missing(c)
     ]
     pdf.set_font(fonts.FAMILY, "B", 12)
     pdf.cell(0, 8, f"{board}: renewal cycle", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(fonts.FAMILY, "", 10)
     for label, value in [
         ("Cycle", f"{compute.long_date(cycle.start)} to {compute.long_date(cycle.end)}"),
-        ("Required", f"{fmt(cycle.required)} hours in the cycle"),
+        ("Required", f"{compute.hours_text(cycle.required)} in the cycle"),
         (
             "Earned",
-            f"{fmt(cycle.earned)} of {fmt(cycle.required)} hours"
+            f"{fmt(cycle.earned)} of {compute.hours_text(cycle.required)}"
             + (
-                f" · {fmt(cycle.remaining)} hours to go"
+                f" · {compute.hours_text(cycle.remaining)} to go"
                 if cycle.remaining > 0
                 else " · requirement met"
             ),
@@ -231,7 +233,7 @@ def cycle_transcript(
                     category,
                     f"{fmt(minimum)} h",
                     f"{fmt(got)} h",
-                    f"{fmt(missing)} hours to go" if missing else "met",
+                    f"{compute.hours_text(missing)} to go" if missing else "met",
                 ],
                 widths,
                 strict=True,
@@ -273,7 +275,7 @@ def cycle_transcript(
     pdf.cell(
         0,
         6,
-        f"Total: {fmt(cycle.earned)} hours in {len(courses)} course"
+        f"Total: {compute.hours_text(cycle.earned)} in {len(courses)} course"
         + ("" if len(courses) == 1 else "s"),
         new_x="LMARGIN",
     )

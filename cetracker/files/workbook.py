@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,7 @@ def _number(
     number = parse_number(value)
     if number is None:
         raise RowError(number_problem(value, column))
+    number = compute.two_places(number)
     if number < 0 or (positive and number == 0):
         raise RowError(f"{column} must be {'more than 0' if positive else '0 or more'}")
     return number
@@ -402,23 +403,18 @@ def _refused(
     )
 
 
-def _stored_hours(value: Decimal) -> Decimal:
-    """Hours as the database keeps them (two decimals, halves away from zero)."""
-    return compute.hours(value).quantize(Decimal("0.01"), ROUND_HALF_UP)
-
-
 def _same_policy(one: compute.Policy, other: compute.Policy) -> bool:
     """The same rules (whatever year each takes effect from)."""
     return (
         one.ce_year_start_month == other.ce_year_start_month
-        and _stored_hours(one.required_hours) == _stored_hours(other.required_hours)
-        and _stored_hours(one.carryover_cap) == _stored_hours(other.carryover_cap)
+        and compute.two_places(one.required_hours) == compute.two_places(other.required_hours)
+        and compute.two_places(one.carryover_cap) == compute.two_places(other.carryover_cap)
     )
 
 
 def _same_minimums(one: dict[str, Decimal], other: dict[str, Decimal]) -> bool:
     return one.keys() == other.keys() and all(
-        _stored_hours(one[c]) == _stored_hours(m) for c, m in other.items()
+        compute.two_places(one[c]) == compute.two_places(m) for c, m in other.items()
     )
 
 

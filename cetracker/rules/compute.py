@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 ZERO = Decimal(0)
 
@@ -35,15 +35,29 @@ def hours(value: object) -> Decimal:
     return Decimal(str(value))
 
 
+CENT = Decimal("0.01")
+
+
+def two_places(value: object) -> Decimal:
+    """Hours (or money) as they are kept: two decimals, halves away from zero, as the
+    database's DECIMAL(…, 2) rounds them ("1.125" is 1.13). Every entry path rounds with
+    this before its checks, so "0.004" hours is 0 (refused) and "8.004" is 8 everywhere."""
+    return hours(value).quantize(CENT, ROUND_HALF_UP)
+
+
 def long_date(day: date) -> str:
     """A date as a certificate or transcript writes it: "September 1, 2023"."""
     return f"{day:%B} {day.day}, {day.year}"
 
 
-def format_hours(value: object) -> str:
-    """Hours as people write them: 20, 22.5, 0.25 (no trailing zeros)."""
-    number = hours(value).normalize()
-    return f"{number:f}" if number != number.to_integral() else str(int(number))
+def format_hours(value: object, *, grouped: bool = False) -> str:
+    """Hours as people write them: 20, 22.5, 0.25 (no trailing zeros); ``grouped``: with
+    thousands separators (1,535.25), for a report's totals. A float total is rounded to the
+    cent first (a sum of floats is not exact)."""
+    number = two_places(value).normalize()
+    if number == number.to_integral():
+        return f"{int(number):,}" if grouped else str(int(number))
+    return f"{number:,f}" if grouped else f"{number:f}"
 
 
 @dataclass(frozen=True)
@@ -229,8 +243,14 @@ def standing(
     )
 
 
-def _hours_word(value: Decimal) -> str:
-    return "hour" if value == 1 else "hours"
+def hours_word(value: object) -> str:
+    """ "hour" for exactly one hour, else "hours" (0.5 hours, 0 hours, 2 hours)."""
+    return "hour" if hours(value) == 1 else "hours"
+
+
+def hours_text(value: object) -> str:
+    """A number of hours in words: "1 hour", "2.5 hours" (the one plural rule for hours)."""
+    return f"{format_hours(value)} {hours_word(value)}"
 
 
 def reasons(
@@ -244,11 +264,11 @@ def reasons(
     """
     why = [] if active else ["inactive"]
     if short_by > 0:
-        why.append(f"{format_hours(short_by)} {_hours_word(short_by)} short")
+        why.append(f"{format_hours(short_by)} {hours_word(short_by)} short")
     for category, (got, minimum) in sorted(categories.items()):
         if got < minimum:
             why.append(
-                f"{category}: {format_hours(got)} of {format_hours(minimum)} {_hours_word(minimum)}"
+                f"{category}: {format_hours(got)} of {format_hours(minimum)} {hours_word(minimum)}"
             )
     return tuple(why)
 
@@ -268,15 +288,14 @@ def what_remains(
         return [f"Not eligible: {'; '.join(standing.reasons)}."]
     if today is not None and today > deadline:
         ended = [
-            f"You were {format_hours(missing)} {what}{_hours_word(missing)} short when the "
+            f"You were {format_hours(missing)} {what}{hours_word(missing)} short when the "
             f"year ended on {deadline:%m/%d/%Y}."
             for what, missing in short.items()
         ]
         late = "Courses you took by then still count until the office closes the year."
         return ended if closed else [*ended, late]
     return [
-        f"You need {format_hours(missing)} more {what}{_hours_word(missing)} "
-        f"by {deadline:%m/%d/%Y}."
+        f"You need {format_hours(missing)} more {what}{hours_word(missing)} by {deadline:%m/%d/%Y}."
         for what, missing in short.items()
     ]
 

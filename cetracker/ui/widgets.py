@@ -311,8 +311,8 @@ def hours_to_go(missing: object, category: str = "") -> str:
     amount = compute.hours(missing)
     if amount <= 0:
         return f"{category} minimum met" if category else "requirement met"
-    unit = "hour" if amount == 1 else "hours"
-    return f"{compute.format_hours(amount)} {category + ' ' if category else ''}{unit} to go"
+    what = f"{category} " if category else ""
+    return f"{compute.format_hours(amount)} {what}{compute.hours_word(amount)} to go"
 
 
 # Streamlit's own page menu folds away after a tap on a phone; the links app.py draws in
