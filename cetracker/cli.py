@@ -194,7 +194,6 @@ def _stream_hour_summary_csv(db: Database, filters: Filters, output: str | None)
 
 
 def _write_certificates(db: Database, filters: Filters, output: str | None) -> int:
-    from cetracker import policy as policies
     from cetracker.files import certificates
 
     earned = certificates.earned_certificates(db, filters)
@@ -204,14 +203,13 @@ def _write_certificates(db: Database, filters: Filters, output: str | None) -> i
             "no file was written."
         )
         return 0
-    label = policies.ce_year_label(db, filters.year)
     if not config.base_url_configured():
         print(
             f"Note: CETRACKER_BASE_URL is not set, so the QR codes lead to "
             f"{config.base_url()}/verify. Set it to the app's public address.",
             file=sys.stderr,
         )
-    _write(certificates.certificates_pdf(earned, label), output)
+    _write(certificates.certificates_pdf(earned), output)
     if output not in (None, "-"):
         print(f"Wrote {len(earned)} certificates to {output}.")
     return 0

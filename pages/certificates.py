@@ -3,7 +3,6 @@
 import streamlit as st
 
 from cetracker import config
-from cetracker import policy as policies
 from cetracker.files import certificates
 from cetracker.ui import session, widgets
 
@@ -27,7 +26,6 @@ filters = widgets.filter_bar(db, user, "cert")
 # The page makes the certificates it shows (the first rows); the download makes them all.
 count = certificates.earned_count(db, filters)
 earned = certificates.earned_certificates(db, filters, limit=widgets.MAX_ROWS_SHOWN)
-label = policies.ce_year_label(db, filters.year)
 st.metric("Certificates earned", f"{count:,}")
 table = certificates.certificate_rows(earned)
 widgets.show_table(
@@ -39,7 +37,7 @@ if earned:
     st.download_button(
         "Download all certificates (PDF)",
         lambda: certificates.certificates_pdf(
-            certificates.earned_certificates(db, filters), label, base_url=address
+            certificates.earned_certificates(db, filters), base_url=address
         ),
         file_name=f"certificates-{filters.year}.pdf",
         mime="application/pdf",
@@ -62,7 +60,7 @@ if earned:
     )
     st.download_button(
         "Download this certificate",
-        lambda: certificates.certificates_pdf([earned[picked]], label, base_url=address),
+        lambda: certificates.certificates_pdf([earned[picked]], base_url=address),
         file_name=f"certificate-{filters.year}-{earned[picked].license_number}.pdf",
         mime="application/pdf",
         on_click="ignore",

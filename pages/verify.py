@@ -49,6 +49,6 @@ if code.strip():
         st.success("This is a valid certificate.")
         cols = st.columns(4)
         cols[0].markdown(f"**Name**  \n{widgets.plain(found.name)}")
-        cols[1].markdown(f"**CE year**  \n{found.year}")
+        cols[1].markdown(f"**CE year**  \n{found.year_label}")
         cols[2].markdown(f"**Hours credited**  \n{compute.format_hours(found.hours)}")
         cols[3].markdown(f"**Issued**  \n{compute.long_date(found.issued)}")

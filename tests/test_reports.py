@@ -469,3 +469,51 @@ def test_a_providers_attendee_years_follow_its_records_and_courses(demo_db):
         demo_db, {**loaded, "provider_id": new}, actor="admin", course_id=course_id, loaded=loaded
     )
     assert providers.attendee_years(demo_db, new) == [2025]
+
+
+@pytest.mark.both_backends
+def test_a_certificate_names_its_ce_year_alike_wherever_it_is_made(db):
+    """Under a July–June CE year, the member's own certificate (My CE), the office's (the
+    Certificates page and the command line) and the Verify page all say "2025–2026"; the
+    member's own copy said "2026" when only the office's callers passed the label."""
+    from decimal import Decimal
+
+    from cetracker import members, records
+    from cetracker import policy as policies
+    from cetracker.rules import compute
+
+    with db.transaction() as cur:
+        policies.save_policy(cur, compute.Policy(2000, Decimal(20), Decimal(10), 7))
+    member_id = members.save_member(
+        db,
+        {
+            "license_number": "TX-1",
+            "first_name": "Ann",
+            "last_name": "Lee",
+            "county": "Travis",
+            "area": "Area 1",
+            "position": "Deputy Clerk",
+            "status": "active",
+        },
+        actor="t",
+    )
+    records.save_record(
+        db,
+        member_id,
+        {"title": "Course", "course_date": date(2025, 9, 1), "hours": 20, "category": "General"}
+        | {"course_id": None, "status": "approved"},
+        actor="t",
+    )
+
+    def year_line(pdf: bytes) -> list[str]:
+        text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
+        return [line for line in text.splitlines() if "CE year" in line]
+
+    own = certificates.member_certificate(db, member_id, 2026)
+    (office,) = certificates.earned_certificates(db, Filters(2026))
+    assert own is not None and own.code == office.code
+    said = "has met the continuing-education requirement for CE year 2025–2026"
+    assert year_line(certificates.certificates_pdf([own])) == [said]
+    assert year_line(certificates.certificates_pdf([office])) == [said]
+    verified = certificates.verify(db, own.code)
+    assert verified is not None and verified.year_label == "2025–2026"

@@ -20,6 +20,7 @@ import segno
 from fpdf import FPDF
 
 from cetracker import config
+from cetracker import policy as policies
 from cetracker.files import fonts
 from cetracker.filters import Filters
 from cetracker.rules import compute
@@ -41,6 +42,9 @@ class Certificate:
     year: int
     hours: Decimal
     issued: date
+    # How the CE year is written ("2025–2026" under a July–June policy); worked out here
+    # when the certificate is made, so that every copy of it says the same.
+    year_label: str = ""
 
     @property
     def code(self) -> str:
@@ -54,6 +58,7 @@ class Verified:
     year: int
     hours: Decimal
     issued: date
+    year_label: str = ""
 
 
 def _sign(payload: bytes, key: bytes | None = None) -> bytes:
@@ -139,7 +144,7 @@ def verify(db: Database, code: str) -> Verified | None:
     )
     if row is None:
         return None
-    return Verified(row[0], row[1], year, hours, issued)
+    return Verified(row[0], row[1], year, hours, issued, policies.ce_year_label(db, year))
 
 
 def verify_url(code: str, base: str = "") -> str:
@@ -153,10 +158,11 @@ def earned_certificates(
     first ``limit`` in report order when given: what a page shows)."""
     frame = hour_summary(db, filters, detail=True, only="eligible", limit=limit)
     when = _closed_issue_date(db, filters.year) or issued or config.today()
+    label = policies.ce_year_label(db, filters.year)
     # Column by column, as Python values: a page makes its first 5,000 on every rerun.
     columns = ("member_id", "first_name", "last_name", "license_number", "year", "credited")
     return [
-        Certificate(int(m), f"{first} {last}", number, int(y), compute.hours(round(c, 2)), when)
+        Certificate(int(m), f"{first} {last}", number, int(y), compute.two_places(c), when, label)
         for m, first, last, number, y, c in zip(
             *(frame[name].tolist() for name in columns), strict=True
         )
@@ -190,7 +196,15 @@ def member_certificate(
     if not standing.eligible:
         return None
     when = closed_issue or issued or config.today()
-    return Certificate(member_id, row[0], row[1], year, standing.credited, when)
+    return Certificate(
+        member_id,
+        row[0],
+        row[1],
+        year,
+        standing.credited,
+        when,
+        policies.ce_year_label(db, year),
+    )
 
 
 def _closed_issue_date(db: Database, year: int) -> date | None:
@@ -221,9 +235,7 @@ class CertificatePDF(FPDF):
                 self._widths[key] = width
         self.text((self.w - width) / 2, y, text)
 
-    def add_certificate(
-        self, cert: Certificate, year_label: str | None = None, code: str | None = None
-    ) -> None:
+    def add_certificate(self, cert: Certificate, code: str | None = None) -> None:
         """One certificate's page; ``code``: its verification code, when made with others."""
         self.add_page()
         w, h = self.w, self.h
@@ -239,11 +251,14 @@ class CertificatePDF(FPDF):
         self.centred(72, "This certifies that", "", 14)
         self.centred(89, cert.name, "B", 28)
         self.centred(102, f"License number {cert.license_number}", "", 14)
-        label = year_label or str(cert.year)
         self.centred(
-            114, f"has met the continuing-education requirement for CE year {label}", "", 14
+            114,
+            "has met the continuing-education requirement for CE year "
+            f"{cert.year_label or cert.year}",
+            "",
+            14,
         )
-        self.centred(127, f"{compute.format_hours(cert.hours)} hours credited", "B", 16)
+        self.centred(127, f"{compute.hours_text(cert.hours)} credited", "B", 16)
         # Signature and date lines.
         self.set_font(fonts.FAMILY, "", 11)
         self.line(40, 150, 120, 150)
@@ -380,15 +395,13 @@ def qr_rows(text: str) -> list[list[tuple[int, int]]]:
     return result
 
 
-def certificates_pdf(
-    certificates: list[Certificate], year_label: str | None = None, *, base_url: str = ""
-) -> bytes:
+def certificates_pdf(certificates: list[Certificate], *, base_url: str = "") -> bytes:
     """One printable PDF, one landscape page per certificate; its QR codes lead to the
     configured public address, else to ``base_url`` (the address the app is browsed at)."""
     pdf = CertificatePDF(base_url)
     pdf.set_title("CE certificates")
     for cert, code in zip(certificates, make_codes(certificates), strict=True):
-        pdf.add_certificate(cert, year_label, code)
+        pdf.add_certificate(cert, code)
     return bytes(pdf.output())
 
 
