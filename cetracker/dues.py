@@ -46,9 +46,7 @@ def check_row(values: dict[str, Any], today: date | None = None) -> dict[str, An
     due, paid, status = cleaned["amount_due"], cleaned["amount_paid"], cleaned["status"]
     if due is not None and paid is not None:
         if status is None:
-            status = cleaned["status"] = (
-                "paid" if paid >= due else "partial" if paid > 0 else "unpaid"
-            )
+            status = cleaned["status"] = status_of(due, paid)
         if status == "paid" and paid < due:
             problems.append(f"Status is paid but only {paid} of {due} was paid; choose partial.")
         if status == "partial" and not 0 < paid < due:
@@ -330,6 +328,12 @@ def _totals(db: Database, filters: Filters) -> DuesTotals:
     )
 
 
+def status_of(due: Decimal, paid: Decimal) -> str:
+    """Dues' status from the amounts: paid (nothing left to pay, waived dues of 0 too),
+    partial, or unpaid."""
+    return "paid" if paid >= due else "partial" if paid > 0 else "unpaid"
+
+
 def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> int:
     """Dues of ``amount`` for every active member who has none for ``year`` yet."""
     cleaned = entities.check_values(
@@ -343,10 +347,14 @@ def add_dues_for_year(db: Database, year: int, amount: Any, *, actor: str) -> in
         note(tables=["dues"])
         added = cur.execute(
             """INSERT INTO dues (member_id, year, amount_due, amount_paid, status)
-               SELECT id, $y, $a, 0, 'unpaid' FROM members m
+               SELECT id, $y, $a, 0, $status FROM members m
                WHERE status = 'active'
                  AND NOT EXISTS (SELECT 1 FROM dues d WHERE d.member_id = m.id AND d.year = $y)""",
-            {"y": year, "a": cleaned["amount_due"]},
+            {
+                "y": year,
+                "a": cleaned["amount_due"],
+                "status": status_of(cleaned["amount_due"], Decimal(0)),
+            },
         ).fetchone()[0]  # type: ignore[index]  # DuckDB reports the inserted count
         audit.record(
             cur,

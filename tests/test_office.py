@@ -333,6 +333,20 @@ def test_dues_saved_and_added_for_the_year(demo_db):
     assert dues.add_dues_for_year(demo_db, 2030, 75, actor="admin") == 0
 
 
+@pytest.mark.both_backends
+def test_dues_of_nothing_are_paid_whether_entered_for_one_or_added_for_all(demo_db):
+    """Waived dues (0 due) are "paid" on the Dues Entry form; adding them for every member
+    said "unpaid", and the Dashboard's share of dues paid counted them as owed."""
+    first, second = demo_db.rows(
+        "SELECT id FROM members WHERE status = 'active' ORDER BY id LIMIT 2"
+    )
+    dues.save_dues(demo_db, first[0], 2031, {"amount_due": 0, "amount_paid": 0}, actor="admin")
+    dues.add_dues_for_year(demo_db, 2031, 0, actor="admin")
+    statuses = dict(demo_db.rows("SELECT member_id, status FROM dues WHERE year = 2031"))
+    assert statuses[first[0]] == statuses[second[0]] == "paid"
+    assert set(statuses.values()) == {"paid"}
+
+
 # -- CE records and closed years ------------------------------------------------------------------
 
 
