@@ -67,19 +67,28 @@ def _conflicts_with_records(cur: Any, changed: str) -> dict[int, list[str]]:
     if not ids:  # only new courses: no records
         return {}
     listed = in_ids(ids)
+    # A member's hours of a course are what all their records of it add up to, on every
+    # date (the rule ``records`` holds each new record to): the most any member holds is
+    # as low as the approved hours may go.
     for row, most, outside in cur.execute(
-        f"""SELECT i.row, max(r.hours) FILTER (WHERE r.hours > i.hours::DECIMAL(8, 2)),
-                   count(*) FILTER (WHERE r.course_date < coalesce(i.start_date::DATE, DATE '0001-01-01')
-                                      OR r.course_date > coalesce(i.end_date::DATE, DATE '9999-12-31'))
-            FROM {changed} i JOIN ce_records r ON r.course_id = i.course_id
-            WHERE r.status <> 'rejected' {f"AND r.course_id {listed}" if listed else ""}
-            GROUP BY i.row"""  # noqa: S608 - the name of our own registered relation
+        f"""WITH held AS (
+                SELECT i.row, i.hours::DECIMAL(8, 2) AS approved, r.member_id,
+                       sum(r.hours) AS hours,
+                       count(*) FILTER (
+                           WHERE r.course_date < coalesce(i.start_date::DATE, DATE '0001-01-01')
+                              OR r.course_date > coalesce(i.end_date::DATE, DATE '9999-12-31')
+                       ) AS outside
+                FROM {changed} i JOIN ce_records r ON r.course_id = i.course_id
+                WHERE r.status <> 'rejected' {f"AND r.course_id {listed}" if listed else ""}
+                GROUP BY ALL)
+            SELECT row, max(hours) FILTER (WHERE hours > approved), sum(outside)
+            FROM held GROUP BY row"""  # noqa: S608 - the name of our own registered relation
     ).fetchall():
         found = problems.setdefault(int(row), [])
         if most is not None:
             found.append(
-                f"Members already have up to {compute.format_hours(most)} hours for this "
-                "course; approved hours cannot go below that."
+                f"A member already has {compute.hours_text(most)} of this course (all "
+                "dates together); approved hours cannot go below that."
             )
         if outside:
             found.append(f"{outside} records of this course are dated outside the new dates.")

@@ -182,8 +182,8 @@ def test_a_course_keeps_holding_its_records_whichever_way_it_changes(office, tmp
     row = ["C3", "Records Day", "P-1", "General", 8, "2024-05-01", "2024-05-02", "Waco", "workshop"]
     message = refused(office, tmp_path, {"Courses": [COURSE_HEADER, row]})
     assert (
-        "sheet Courses, row 2: Members already have up to 16 hours for this course; "
-        "approved hours cannot go below that"
+        "sheet Courses, row 2: A member already has 16 hours of this course (all dates "
+        "together); approved hours cannot go below that"
     ) in message
     course_id = office.scalar("SELECT id FROM courses WHERE course_number = 'C3'")
     with pytest.raises(Invalid) as caught:
@@ -203,7 +203,8 @@ def test_a_course_keeps_holding_its_records_whichever_way_it_changes(office, tmp
             course_id=course_id,
         )
     assert (
-        "Members already have up to 16 hours for this course; approved hours cannot go below that."
+        "A member already has 16 hours of this course (all dates together); approved hours "
+        "cannot go below that."
     ) in caught.value.problems
     # Within what the records need, a workbook changes the course (any case of its number).
     ok = ["c3", "Records Day (2 days)", "P-1", "General", 16, "2024-05-01", "2024-05-03", "", ""]
@@ -215,3 +216,47 @@ def test_a_course_keeps_holding_its_records_whichever_way_it_changes(office, tmp
     assert office.rows("SELECT title, end_date FROM courses WHERE id = ?", [course_id]) == [
         ("Records Day (2 days)", date(2024, 5, 3))
     ]
+
+
+@pytest.mark.both_backends
+def test_a_courses_hours_cannot_go_below_what_a_member_holds_over_several_dates(db):
+    """Approved hours bound what a member holds of a course on all dates together (as
+    every new record is checked): 4 + 4 hours on two days keep an 8-hour course from
+    going down to 5, though no single record is over 5."""
+    from cetracker import members, records
+
+    provider = providers.save_provider(db, {"license_number": "P-1", "name": "P"}, actor="t")
+    course = {
+        "course_number": "C-8",
+        "title": "Two days",
+        "provider_id": provider,
+        "category": "General",
+        "hours": 8,
+        "start_date": date(2026, 3, 1),
+        "end_date": date(2026, 3, 2),
+        "kind": "workshop",
+    }
+    course_id = courses.save_course(db, course, actor="t")
+    member_id = members.save_member(
+        db,
+        {"license_number": "TX-1", "first_name": "A", "last_name": "B", "status": "active"},
+        actor="t",
+    )
+    for day in (date(2026, 3, 1), date(2026, 3, 2)):
+        records.save_record(
+            db,
+            member_id,
+            {"course_id": course_id, "course_date": day, "hours": 4, "status": "approved"}
+            | {"category": "General"},
+            actor="t",
+        )
+    with pytest.raises(Invalid) as caught:
+        courses.save_course(db, {**course, "hours": 5}, actor="t", course_id=course_id)
+    assert (
+        "A member already has 8 hours of this course (all dates together); approved hours "
+        "cannot go below that."
+    ) in caught.value.problems
+    courses.save_course(
+        db, {**course, "hours": 8, "title": "Two days, again"}, actor="t", course_id=course_id
+    )
+    assert db.scalar("SELECT title FROM courses WHERE id = ?", [course_id]) == "Two days, again"
