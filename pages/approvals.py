@@ -5,12 +5,15 @@ import streamlit as st
 from cetracker import self_reports
 from cetracker.errors import CetrackerError
 from cetracker.files import uploads
+from cetracker.plurals import plural
 from cetracker.ui import session, widgets
 
 user = session.require("admin")
 db = session.database()
 
 st.title("Approvals")
+if done := st.session_state.pop("_ap_done", None):  # said before the rerun that showed this
+    st.success(done)
 pending = self_reports.pending_reports(db)
 st.metric("Waiting for review", f"{len(pending):,}")
 if pending.empty:
@@ -23,8 +26,11 @@ chosen = st.selectbox(
     "Reported course",
     pending["Record"].tolist(),
     key="ap_pick",
-    format_func=lambda i: "{} — {}".format(
-        *pending.loc[pending["Record"] == i, ["Member", "Course"]].iloc[0]
+    format_func=widgets.distinct_labels(
+        pending["Record"].tolist(),
+        lambda i: "{} — {}".format(
+            *pending.loc[pending["Record"] == i, ["Member", "Course"]].iloc[0]
+        ),
     ),
 )
 try:
@@ -52,12 +58,14 @@ cols = st.columns(3)
 if cols[0].button("Approve", type="primary", key="ap_approve"):
     try:  # (refused in a closed year, or decided meanwhile by someone else)
         self_reports.decide(db, user, [int(chosen)], approve=True)
+        st.session_state["_ap_done"] = "Approved 1 reported course; the member is told."
         st.rerun()
     except CetrackerError as exc:
         st.error(exc.message)
 if cols[1].button("Reject", key="ap_reject"):
     try:
         self_reports.decide(db, user, [int(chosen)], approve=False, reason=reason)
+        st.session_state["_ap_done"] = "Rejected 1 reported course; the member is told why."
         st.rerun()
     except CetrackerError as exc:
         st.error(exc.message)
@@ -67,14 +75,19 @@ many = st.multiselect(
     "Reported courses",
     pending["Record"].tolist(),
     key="ap_many",
-    format_func=lambda i: "{} — {}".format(
-        *pending.loc[pending["Record"] == i, ["Member", "Course"]].iloc[0]
+    format_func=widgets.distinct_labels(
+        pending["Record"].tolist(),
+        lambda i: "{} — {}".format(
+            *pending.loc[pending["Record"] == i, ["Member", "Course"]].iloc[0]
+        ),
     ),
 )
 if st.button(f"Approve {len(many)} selected", disabled=not many, key="ap_bulk"):
     try:
         count = self_reports.decide(db, user, [int(i) for i in many], approve=True)
-        st.success(f"Approved {count}.")
+        st.session_state["_ap_done"] = (
+            f"Approved {plural(count, 'reported course')}; the members are told."
+        )
         st.rerun()
     except CetrackerError as exc:
         st.error(exc.message)

@@ -19,8 +19,11 @@ picked = st.selectbox(
     "Open an upload",
     history["Import"].tolist(),
     key="history_pick",
-    format_func=lambda i: "{} · {:%m/%d/%Y %H:%M}".format(
-        *history.loc[history["Import"] == i, ["File", "Uploaded"]].iloc[0]
+    format_func=widgets.distinct_labels(
+        history["Import"].tolist(),
+        lambda i: "{} · {:%m/%d/%Y %H:%M}".format(
+            *history.loc[history["Import"] == i, ["File", "Uploaded"]].iloc[0]
+        ),
     ),
     help="See every row of this upload and what happened to it.",
 )

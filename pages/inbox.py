@@ -25,10 +25,13 @@ chosen = st.selectbox(
     index=None,
     key="inbox_pick",
     placeholder="Choose a message to read",
-    format_func=lambda i: (
-        ("● " if not box.loc[box["id"] == i, "Read"].iloc[0] else "")
-        # The date first: a phone's narrow box cuts the end of a long subject off.
-        + "{1:%m/%d/%Y} — {0}".format(*box.loc[box["id"] == i, ["Subject", "Sent"]].iloc[0])
+    format_func=widgets.distinct_labels(
+        box["id"].tolist(),
+        lambda i: (
+            ("● " if not box.loc[box["id"] == i, "Read"].iloc[0] else "")
+            # The date first: a phone's narrow box cuts the end of a long subject off.
+            + "{1:%m/%d/%Y} — {0}".format(*box.loc[box["id"] == i, ["Subject", "Sent"]].iloc[0])
+        ),
     ),
 )
 if chosen is not None:

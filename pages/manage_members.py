@@ -52,7 +52,12 @@ with edit_tab:
         int(i): f"{last}, {first} — {lic}"
         for i, lic, first, last in found[["id", "License number", "First name", "Last name"]].values
     }
-    member_id = st.selectbox("Member", list(labels), format_func=lambda i: labels[i], key="mm_pick")
+    member_id = st.selectbox(
+        "Member",
+        list(labels),
+        format_func=widgets.distinct_labels(list(labels), labels.__getitem__),
+        key="mm_pick",
+    )
     key = f"member_{member_id}"
     before = editing.loaded(key, lambda: entities.current(db, members.MEMBER, {"id": member_id}))
     if before is None:
@@ -109,7 +114,10 @@ with edit_tab:
             ].values
         }
         record_id = st.selectbox(
-            "Record", list(choices), format_func=lambda i: choices[i], key=f"mr_pick_{member_id}"
+            "Record",
+            list(choices),
+            format_func=widgets.distinct_labels(list(choices), choices.__getitem__),
+            key=f"mr_pick_{member_id}",
         )
         rkey = f"record_{record_id}" if record_id else f"record_new_{member_id}"
         rbefore = (

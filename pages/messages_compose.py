@@ -118,6 +118,12 @@ if body.strip() and len(people):
         # Markdown only: raw HTML is shown as text, never run.
         st.markdown(messages.preview(body, dict(first_one), fields))
 
+# A tick confirms these recipients only: when they change (a filter, "all members"), the
+# box is cleared, or a tick given for one member sent to every member.
+recipients_now = hash(tuple(member_ids))
+if st.session_state.get("_msg_confirmed_for") != recipients_now:
+    st.session_state["msg_confirm"] = False
+st.session_state["_msg_confirmed_for"] = recipients_now
 confirm = st.checkbox(
     f"Yes, send this message to {plural(len(people), 'member')}", key="msg_confirm"
 )

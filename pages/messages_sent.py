@@ -28,8 +28,11 @@ chosen = st.selectbox(
     "Message",
     sent["Message"].tolist(),
     key="sent_pick",
-    format_func=lambda i: "{} — {:%m/%d/%Y %H:%M}".format(
-        *sent.loc[sent["Message"] == i, ["Subject", "Sent"]].iloc[0]
+    format_func=widgets.distinct_labels(
+        sent["Message"].tolist(),
+        lambda i: "{} — {:%m/%d/%Y %H:%M}".format(
+            *sent.loc[sent["Message"] == i, ["Subject", "Sent"]].iloc[0]
+        ),
     ),
 )
 message = messages.sent_message(db, user, int(chosen))

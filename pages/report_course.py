@@ -102,8 +102,11 @@ if not pending.empty:
         "Pending report",
         pending["id"].tolist(),
         key="rc_pick",
-        format_func=lambda i: "{} ({:%m/%d/%Y})".format(
-            *pending.loc[pending["id"] == i, ["Course", "Date"]].iloc[0]
+        format_func=widgets.distinct_labels(
+            pending["id"].tolist(),
+            lambda i: "{} ({:%m/%d/%Y})".format(
+                *pending.loc[pending["id"] == i, ["Course", "Date"]].iloc[0]
+            ),
         ),
     )
     row = pending.loc[pending["id"] == chosen].iloc[0]

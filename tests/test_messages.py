@@ -330,3 +330,51 @@ def test_password_reset_by_email(demo_db, smtp_server):
     assert len(box.received) == 1
     with pytest.raises(CetrackerError, match="office"):
         users.request_reset(demo_db, "director", None)
+
+
+def test_two_messages_alike_in_the_inbox_each_open_their_own(demo_db_path, demo_db):
+    """Two messages with one subject on one day (two approval notices) were one choice:
+    Streamlit keeps a choice by its label, so the second opened the first."""
+    admin, member = users.load_user(demo_db, "admin"), users.load_user(demo_db, "member")
+    for body in ("Body ONE", "Body TWO"):
+        messages.send(
+            demo_db, admin, subject="Dues reminder", body=body, member_ids=[member.member_id]
+        )
+    inbox = AppTest.from_file(str(PAGES / "inbox.py"), default_timeout=30)
+    inbox.session_state["authentication_status"] = True
+    inbox.session_state["username"] = "member"
+    inbox.run()
+    first, second = demo_db.rows(
+        "SELECT id FROM messages WHERE subject = 'Dues reminder' ORDER BY id"
+    )
+    for message_id, body in ((second[0], "Body TWO"), (first[0], "Body ONE")):
+        inbox.selectbox(key="inbox_pick").set_value(message_id).run()
+        shown = [m.value for m in inbox.markdown]
+        assert any(body in m for m in shown) and not any(
+            other in m for m in shown for other in {"Body ONE", "Body TWO"} - {body}
+        ), shown
+    labels = inbox.selectbox(key="inbox_pick").options
+    assert len(set(labels)) == len(labels)
+
+
+def test_the_send_tick_is_cleared_when_the_recipients_change(demo_db_path, demo_db):
+    """A tick given to send to one member must not send to every member once "all
+    members" is switched on: the box is cleared when the recipients change."""
+    at = AppTest.from_file(str(PAGES / "messages_compose.py"), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = "admin"
+    at.run()
+    at.text_input(key="msg_subject").input("Hello")
+    at.text_area(key="msg_body").input("Body")
+    first_name = demo_db.scalar(
+        "SELECT first_name FROM members WHERE id = (SELECT member_id FROM users"
+        " WHERE username = 'member')"
+    )
+    at.text_input(key="msg_first").input(first_name).run()
+    few = at.metric[0].value
+    at.checkbox(key="msg_confirm").check().run()
+    assert at.checkbox(key="msg_confirm").value and not at.button(key="msg_send").disabled
+    at.toggle(key="msg_all").set_value(True).run()
+    assert int(at.metric[0].value.replace(",", "")) > int(few.replace(",", ""))
+    assert not at.checkbox(key="msg_confirm").value
+    assert at.button(key="msg_send").disabled

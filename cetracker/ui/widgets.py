@@ -306,6 +306,24 @@ def preload_charts() -> None:
         st.plotly_chart(go.Figure(), key="chart_preload_figure", config={"staticPlot": True})
 
 
+def distinct_labels(options: list[Any], label_of: Callable[[Any], str]) -> Callable[[Any], str]:
+    """A choice's ``format_func`` whose labels all differ. Streamlit keeps what was chosen
+    by its label, so two options labelled alike were one: of two messages with one subject
+    on one day, picking the second opened the first. A repeated label gets " (2)", " (3)"
+    in the options' order."""
+    labels: dict[Any, str] = {}
+    used: set[str] = set()
+    for option in options:
+        label = shown = label_of(option)
+        count = 1
+        while shown in used:
+            count += 1
+            shown = f"{label} ({count})"
+        used.add(shown)
+        labels[option] = shown
+    return labels.__getitem__
+
+
 def hours_to_go(missing: object, category: str = "") -> str:
     """What remains, as a member reads it: "3 Ethics hours to go", "1 hour to go", "met"."""
     amount = compute.hours(missing)
