@@ -622,15 +622,19 @@ def validate(
         complete &= there.to_numpy(zero_copy_only=False)
     # The first row holding each member, course and date (a later one repeats it): the
     # three numbers made one key in two steps (each fits 32 bits, two of them do not).
+    # Only rows that would be recorded count: a row that fails (a wrong last name, say)
+    # records nothing, so a correct row after it is no repeat of it.
     row_numbers = np.asarray(roster.row_numbers, dtype=np.int64)
+    mismatch = mismatches.to_numpy(zero_copy_only=False)
+    good = complete & (member >= 0) & ~mismatch & (which >= 0)
     pair = np.unique((member << 32) | (course & 0xFFFFFFFF), return_inverse=True)[1]
     same = (pair.astype(np.int64).reshape(-1) << 32) | (day & 0xFFFFFFFF)
+    same = np.where(good, same, -1 - np.arange(len(same), dtype=np.int64))  # each its own
     _, first, group = np.unique(same, return_index=True, return_inverse=True)
     earliest = row_numbers[first][group.reshape(-1)]
-    mismatch = mismatches.to_numpy(zero_copy_only=False)
     # The usual row: all there, its member found, its course, date, hours and year good,
     # and not a repeat. Only the others are looked at one by one.
-    usual = complete & (member >= 0) & ~mismatch & (which >= 0) & (earliest == row_numbers)
+    usual = good & (earliest == row_numbers)
     passing = np.flatnonzero(usual).tolist()
     reasons = checked.reasons
     odd = np.flatnonzero(~usual)

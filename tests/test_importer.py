@@ -254,6 +254,34 @@ def test_reupload_adds_nothing_twice(office):
 
 
 @pytest.mark.both_backends
+def test_a_failed_row_is_no_earlier_copy_of_the_correct_row_after_it(office):
+    """A row with a wrong last name records nothing, so the corrected row below it (same
+    member, course and date) is recorded, not refused as a repeat of it."""
+    db, pid = office
+    result = importer.import_roster(
+        db,
+        csv_bytes([good(Last_Name="Nunez-Wrong"), good()]),
+        "r.csv",
+        provider_id=pid,
+        uploaded_by="t",
+        today=TODAY,
+    )
+    assert [o.status for o in result.outcomes] == [importer.NAME_MISMATCH, OK]
+    assert db.scalar("SELECT count(*) FROM ce_records") == 1
+    # Two correct rows alike: the second is the repeat.
+    again = importer.import_roster(
+        db,
+        csv_bytes([good(Course_Date="2024-05-02")] * 2),
+        "s.csv",
+        provider_id=pid,
+        uploaded_by="t",
+        today=TODAY,
+    )
+    assert [o.status for o in again.outcomes][0] == OK
+    assert "appears earlier in this file (row 2)" in again.outcomes[1].status
+
+
+@pytest.mark.both_backends
 def test_roster_confirms_a_pending_self_report(office):
     db, pid = office
     course = db.scalar("SELECT id FROM courses WHERE course_number = 'C3'")
