@@ -33,7 +33,10 @@ add_tab, change_tab, log_tab = st.tabs(["Add an account", "Change an account", "
 with add_tab, st.form("add_user"):
     cols = st.columns(2)
     username = cols[0].text_input("Username", max_chars=60, key="new_username")
-    role = cols[1].selectbox("Role", users.ROLES)
+    # No role is chosen for the admin: a new account was an administrator unless changed.
+    role = cols[1].selectbox(
+        "Role", users.ROLES, index=None, placeholder="Choose a role", key="new_role"
+    )
     email = cols[0].text_input("Email", max_chars=200, key="new_email")
     password = cols[1].text_input(
         "Password",

@@ -127,9 +127,14 @@ def test_users_page_adds_an_account(demo_db_path, demo_db):
     at.text_input(key="new_username").input("newstaff")
     at.text_input(key="new_email").input("new@example.org")
     at.text_input(key="new_password").input(GOOD)
+    # No role is chosen for the admin (a new account was an administrator unless changed).
     at.button[0].click().run()
-    assert any("Added admin newstaff" in s.value for s in at.success)
-    assert users.load_user(demo_db, "newstaff").role == "admin"
+    assert any("Choose the account's role" in e.value for e in at.error)
+    assert users.load_user(demo_db, "newstaff") is None
+    at.selectbox(key="new_role").select("director")
+    at.button[0].click().run()
+    assert any("Added director newstaff" in s.value for s in at.success)
+    assert users.load_user(demo_db, "newstaff").role == "director"
 
 
 HOSTILE = ["' OR 1=1 --", '"; DROP TABLE members; --', "%", "_", "\\", "<script>x</script>"]

@@ -68,7 +68,7 @@ def add_user(
     username: str,
     password: str,
     *,
-    role: str,
+    role: str | None,
     email: str | None = None,
     member_license: str | None = None,
     provider_license: str | None = None,
@@ -80,6 +80,8 @@ def add_user(
     username = username.strip()
     if not username or not username.replace(".", "").replace("_", "").replace("-", "").isalnum():
         raise CetrackerError("Choose a username of letters, digits, dots, dashes or underscores.")
+    if role is None:
+        raise CetrackerError(f"Choose the account's role: {', '.join(ROLES)}.")
     if role not in ROLES:
         raise CetrackerError(f"Unknown role {role!r}: choose one of {', '.join(ROLES)}.")
     check_password_rules(username, password)
