@@ -4,9 +4,10 @@ from datetime import date
 
 import streamlit as st
 
-from cetracker import config, records, self_reports
+from cetracker import records, self_reports
 from cetracker.errors import CetrackerError
 from cetracker.files import uploads
+from cetracker.rules import compute
 from cetracker.ui import session, widgets
 
 user = session.require("member")
@@ -28,19 +29,18 @@ with st.form("report_form"):
         "Provider", max_chars=300, key="rc_provider", help="Who gave the course."
     )
     cols = st.columns(2)
-    # The widget allows dates after today: the check then says the date is in the future,
-    # where a max_value of today made the widget clear it into "Enter the date".
+    # The widgets take any date and number: the checks then say what is wrong in words.
+    # A bound on the widget made it refuse quietly (a date after its last one turned into
+    # "Enter the date", hours over its most were never sent and nothing was said).
     day = cols[0].date_input(
         "Date taken",
         value=None,
-        min_value=date(1990, 1, 1),
-        max_value=date(config.today().year + 1, 12, 31),
+        min_value=date(compute.FIRST_CE_YEAR, 1, 1),
+        max_value=date(compute.LAST_CE_YEAR, 12, 31),
         key="rc_date",
         format="MM/DD/YYYY",
     )
-    hours = cols[1].number_input(
-        "Hours", min_value=0.0, max_value=100.0, step=0.25, value=None, key="rc_hours"
-    )
+    hours = cols[1].number_input("Hours", step=0.25, value=None, key="rc_hours")
     cols = st.columns(2)
     category = cols[0].selectbox("Category", self_reports.CATEGORIES, key="rc_category")
     certificate = cols[1].file_uploader(
@@ -118,13 +118,11 @@ if not pending.empty:
         new_day = cols[0].date_input(
             "Date taken",
             value=row["Date"],
-            min_value=date(1990, 1, 1),
-            max_value=date(config.today().year + 1, 12, 31),
+            min_value=date(compute.FIRST_CE_YEAR, 1, 1),
+            max_value=date(compute.LAST_CE_YEAR, 12, 31),
             format="MM/DD/YYYY",
         )
-        new_hours = cols[1].number_input(
-            "Hours", min_value=0.0, max_value=100.0, step=0.25, value=float(row["Hours"])
-        )
+        new_hours = cols[1].number_input("Hours", step=0.25, value=float(row["Hours"]))
         cols = st.columns(2)
         new_category = cols[0].selectbox(
             "Category",

@@ -653,3 +653,30 @@ def test_a_batch_is_decided_in_a_few_lookups_and_each_member_told_once(
     if demo_db.server and listed > 1:
         for table in ("ce_records", "courses", "providers"):
             assert not whole_reads(queries, table), whole_reads(queries, table)
+
+
+@pytest.mark.parametrize(
+    ("day", "hours", "said"),
+    [
+        (date(2030, 10, 15), 3.0, "is in the future"),
+        (None, -5.0, "more than 0 and at most 100"),
+        (None, 9999.0, "more than 0 and at most 100"),
+    ],
+    ids=["a later year", "negative hours", "too many hours"],
+)
+def test_report_a_course_says_what_is_wrong_with_a_date_or_hours(
+    demo_db_path, demo_db, day, hours, said
+):
+    """The form's widgets take any date and number, and the check says what is wrong: a
+    date after the widget's last day had turned into "Enter the date", and hours beyond
+    its bounds were never sent, with nothing said."""
+    at = run_as("report_course.py", "member")
+    at.text_input(key="rc_title").input("County Budget Basics")
+    at.text_input(key="rc_provider").input("Comptroller")
+    at.date_input(key="rc_date").set_value(day or config.today() - timedelta(days=1))
+    at.number_input(key="rc_hours").set_value(hours)
+    at.button[0].click().run()
+    assert any(said in e.value for e in at.error), [e.value for e in at.error]
+    assert not demo_db.scalar(
+        "SELECT count(*) FROM ce_records WHERE title = 'County Budget Basics'"
+    )
