@@ -19,6 +19,14 @@ from cetracker.errors import CetrackerError, NotAllowed
 PAGES = Path(__file__).parents[1] / "pages"
 
 
+def signed_in(page: str, username: str) -> AppTest:
+    """A page of the app, run once as ``username`` (signed in)."""
+    at = AppTest.from_file(str(PAGES / page), default_timeout=30)
+    at.session_state["authentication_status"] = True
+    at.session_state["username"] = username
+    return at.run()
+
+
 class Mailbox:
     """An aiosmtpd handler that keeps every message it receives."""
 
@@ -270,10 +278,7 @@ def test_cli_reminder_merges_each_members_figures(
 
 
 def test_compose_preview_and_inbox_pages(demo_db_path, demo_db):
-    at = AppTest.from_file(str(PAGES / "messages_compose.py"), default_timeout=30)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = "director"
-    at.run()
+    at = signed_in("messages_compose.py", "director")
     at.text_input(key="msg_subject").input("Regional meeting")
     at.text_area(key="msg_body").input("Hello {first_name}, see you **Friday**.")
     at.toggle(key="msg_all").set_value(True).run()
@@ -287,10 +292,7 @@ def test_compose_preview_and_inbox_pages(demo_db_path, demo_db):
     assert any("Message sent" in s.value for s in at.success)
 
     member_area = demo_db.scalar("SELECT area FROM members WHERE license_number = '100000'")
-    inbox = AppTest.from_file(str(PAGES / "inbox.py"), default_timeout=30)
-    inbox.session_state["authentication_status"] = True
-    inbox.session_state["username"] = "member"
-    inbox.run()
+    inbox = signed_in("inbox.py", "member")
     if member_area != "Area 3":
         assert any("No messages" in i.value for i in inbox.info)
         return
@@ -340,10 +342,7 @@ def test_two_messages_alike_in_the_inbox_each_open_their_own(demo_db_path, demo_
         messages.send(
             demo_db, admin, subject="Dues reminder", body=body, member_ids=[member.member_id]
         )
-    inbox = AppTest.from_file(str(PAGES / "inbox.py"), default_timeout=30)
-    inbox.session_state["authentication_status"] = True
-    inbox.session_state["username"] = "member"
-    inbox.run()
+    inbox = signed_in("inbox.py", "member")
     first, second = demo_db.rows(
         "SELECT id FROM messages WHERE subject = 'Dues reminder' ORDER BY id"
     )
@@ -360,10 +359,7 @@ def test_two_messages_alike_in_the_inbox_each_open_their_own(demo_db_path, demo_
 def test_the_send_tick_is_cleared_when_the_recipients_change(demo_db_path, demo_db):
     """A tick given to send to one member must not send to every member once "all
     members" is switched on: the box is cleared when the recipients change."""
-    at = AppTest.from_file(str(PAGES / "messages_compose.py"), default_timeout=30)
-    at.session_state["authentication_status"] = True
-    at.session_state["username"] = "admin"
-    at.run()
+    at = signed_in("messages_compose.py", "admin")
     at.text_input(key="msg_subject").input("Hello")
     at.text_area(key="msg_body").input("Body")
     first_name = demo_db.scalar(
