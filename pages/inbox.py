@@ -44,6 +44,6 @@ if chosen is not None:
         st.rerun()
     with st.container(border=True):
         st.header(widgets.plain(subject), anchor=False)  # h2: under the h1, no level skipped
-        st.markdown(body)  # Markdown only: raw HTML is shown as text, never run
+        st.markdown(widgets.message_markdown(body))  # raw HTML is shown as text, never run
         if reply_to:
             st.caption(f"To reply, write to {widgets.plain(reply_to)}")

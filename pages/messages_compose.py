@@ -116,7 +116,7 @@ if body.strip() and len(people):
     with st.container(border=True):
         st.markdown(f"**{widgets.plain(subject) or '(no subject yet)'}**")
         # Markdown only: raw HTML is shown as text, never run.
-        st.markdown(messages.preview(body, dict(first_one), fields))
+        st.markdown(widgets.message_markdown(messages.preview(body, dict(first_one), fields)))
 
 # A tick confirms these recipients only: when they change (a filter, "all members"), the
 # box is cleared, or a tick given for one member sent to every member.

@@ -46,7 +46,7 @@ with st.container(border=True):
         f"Sent {message.sent_at:%m/%d/%Y %H:%M} by {widgets.plain(message.sender)}"
         + (f" · replies to {widgets.plain(message.reply_to)}" if message.reply_to else "")
     )
-    st.markdown(message.body)  # Markdown only: raw HTML is shown as text, never run
+    st.markdown(widgets.message_markdown(message.body))  # raw HTML: shown as text, never run
 if message.personalised:
     st.caption("The merge fields ({first_name}, {short_by}, …) were filled in for each recipient.")
 

@@ -116,7 +116,7 @@ else:
     with st.container(border=True):
         st.markdown(f"**{widgets.plain(shown.subject)}**")
         # Markdown only: raw HTML is shown as text, never run.
-        st.markdown(shown.body)
+        st.markdown(widgets.message_markdown(shown.body))
 
 st.header("Sent reminders")
 widgets.show_table(reminders.past_sends(db, user), empty="No reminder has been sent yet.")

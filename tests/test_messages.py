@@ -374,3 +374,23 @@ def test_the_send_tick_is_cleared_when_the_recipients_change(demo_db_path, demo_
     assert int(at.metric[0].value.replace(",", "")) > int(few.replace(",", ""))
     assert not at.checkbox(key="msg_confirm").value
     assert at.button(key="msg_send").disabled
+
+
+def test_an_image_in_a_message_is_shown_as_a_link_not_loaded(demo_db_path, demo_db):
+    """A body's ``![…](address)`` would make each reader's browser fetch the address when
+    the message is opened (who read it, and when, told to an outside server): the inbox
+    and Sent Messages show it as a link instead."""
+    admin, member = users.load_user(demo_db, "admin"), users.load_user(demo_db, "member")
+    body = "Hello ![pixel](http://127.0.0.1:9/track.png) and [the rules](http://example.org)"
+    message_id = messages.send(
+        demo_db, admin, subject="Tracked", body=body, member_ids=[member.member_id]
+    )
+    inbox = signed_in("inbox.py", "member")
+    inbox.selectbox(key="inbox_pick").set_value(message_id).run()
+    sent = signed_in("messages_sent.py", "admin")
+    sent.selectbox(key="sent_pick").set_value(message_id).run()
+    for page in (inbox, sent):
+        shown = [m.value for m in page.markdown if "track.png" in m.value]
+        assert shown == [
+            "Hello \\![pixel](http://127.0.0.1:9/track.png) and [the rules](http://example.org)"
+        ]

@@ -306,6 +306,13 @@ def preload_charts() -> None:
         st.plotly_chart(go.Figure(), key="chart_preload_figure", config={"staticPlot": True})
 
 
+def message_markdown(body: str) -> str:
+    """A message's body as Markdown that loads nothing from elsewhere: an image
+    (``![text](address)``) shows as a link to it, so that opening a message tells no
+    outside server who read it and when. (Raw HTML is shown as text by Streamlit.)"""
+    return body.replace("![", "\\![")
+
+
 def distinct_labels(options: list[Any], label_of: Callable[[Any], str]) -> Callable[[Any], str]:
     """A choice's ``format_func`` whose labels all differ. Streamlit keeps what was chosen
     by its label, so two options labelled alike were one: of two messages with one subject
