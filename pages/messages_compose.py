@@ -100,6 +100,8 @@ widgets.show_table(
 )
 
 member_ids = [int(i) for i in people["member_id"]]
+for warning in messages.merge_warnings(subject, body):
+    st.warning(widgets.plain(warning), icon=":material/data_object:")
 needs_hours = messages.uses_standing(subject, body)
 if body.strip() and len(people):
     st.header("Preview")

@@ -394,3 +394,17 @@ def test_an_image_in_a_message_is_shown_as_a_link_not_loaded(demo_db_path, demo_
         assert shown == [
             "Hello \\![pixel](http://127.0.0.1:9/track.png) and [the rules](http://example.org)"
         ]
+
+
+def test_a_mistyped_merge_field_and_one_in_the_subject_are_warned_of(demo_db_path):
+    """{frist_name} reached members as typed, and {first_name} in the subject showed as
+    typed in CE Tracker, with nothing said before sending."""
+    at = signed_in("messages_compose.py", "admin")
+    at.text_input(key="msg_subject").input("Hello {first_name}")
+    at.text_area(key="msg_body").input("Dear {frist_name}, you need {missing}.").run()
+    said = " ".join(w.value for w in at.warning)
+    assert "{frist_name} is not a merge field" in said.replace("\\", "")
+    assert "filled in the emails only" in said
+    at.text_input(key="msg_subject").input("Hello")
+    at.text_area(key="msg_body").input("Dear {first_name}, you need {missing}.").run()
+    assert not [w.value for w in at.warning if "merge field" in w.value]

@@ -113,6 +113,29 @@ def merge(body: str, fields: dict[str, Any]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(fields[m[1]]) if m[1] in fields else m[0], body)
 
 
+def merge_warnings(subject: str, body: str) -> list[str]:
+    """What will not be filled in as the sender may expect, in sentences: a {name} that is
+    no merge field (members read it as typed), and merge fields in the subject (filled in
+    the emails only: CE Tracker shows the subject as typed)."""
+    named = re.findall(r"\{(\w+)\}", subject + "\n" + body)
+    unknown = sorted({n for n in named if n not in MERGE_FIELDS})
+    found = []
+    if unknown:
+        listed = ", ".join("{" + n + "}" for n in unknown)
+        known = ", ".join("{" + n + "}" for n in MERGE_FIELDS)
+        found.append(
+            f"{listed} {'is not a merge field' if len(unknown) == 1 else 'are not merge fields'}"
+            f", so members will read {'it' if len(unknown) == 1 else 'them'} as typed. "
+            f"The merge fields are {known}."
+        )
+    if any(n in MERGE_FIELDS for n in re.findall(r"\{(\w+)\}", subject)):
+        found.append(
+            "Merge fields in the subject are filled in the emails only: in CE Tracker the "
+            "subject shows as typed. Put them in the message instead."
+        )
+    return found
+
+
 STANDING_FIELDS = ("year", "earned", "carried_in", "credited", "required", "short_by", "missing")
 
 
