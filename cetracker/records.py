@@ -106,8 +106,9 @@ def course_hours_used_up(
     """Why a record would go over its course's approved hours, naming what is held."""
     left = max(compute.ZERO, approved - held)
     return (
-        f"{compute.format_hours(held)} of {compute.format_hours(approved)} approved {compute.hours_word(approved)} for "
-        f"course {number} {'is' if held == 1 else 'are'} already recorded for this member"
+        f"{compute.format_hours(held)} of {compute.format_hours(approved)} approved "
+        f"{compute.hours_word(approved)} for course {number} "
+        f"{'is' if held == 1 else 'are'} already recorded for this member"
         + (" (counting rows above in this file)" if in_file else "")
         + (
             f"; at most {compute.format_hours(left)} more can be added"
@@ -376,7 +377,8 @@ def why(db: Database, user: User, year: int) -> Why:
         carried = (
             f"{compute.hours_text(mine.carried_in)} carried over from "
             f"{year - 1}: you earned {compute.hours_text(earned_before)} then, "
-            f"{compute.format_hours(previous.required_hours)} were required, and at most "
+            f"{compute.format_hours(previous.required_hours)} "
+            f"{'was' if previous.required_hours == 1 else 'were'} required, and at most "
             f"{compute.format_hours(previous.carryover_cap)} carry over."
         )
     else:

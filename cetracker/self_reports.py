@@ -303,8 +303,8 @@ def _notice(approve: bool, reason: str, rows: list[records.Decided]) -> tuple[st
     # raw HTML, and an email carries the text as it is.
     several = len(rows) > 1
     courses = "\n".join(
-        f"- {r.title} ({r.provider}), {r.day:%m/%d/%Y}: {compute.format_hours(r.hours)} "
-        f"hour{'' if r.hours == 1 else 's'}, {r.category}, CE year {r.ce_year}"
+        f"- {r.title} ({r.provider}), {r.day:%m/%d/%Y}: {compute.hours_text(r.hours)}, "
+        f"{r.category}, CE year {r.ce_year}"
         for r in rows
     )
     if approve:

@@ -85,8 +85,8 @@ many = st.multiselect(
 if st.button(f"Approve {len(many)} selected", disabled=not many, key="ap_bulk"):
     try:
         count = self_reports.decide(db, user, [int(i) for i in many], approve=True)
-        st.session_state["_ap_done"] = (
-            f"Approved {plural(count, 'reported course')}; the members are told."
+        st.session_state["_ap_done"] = f"Approved {plural(count, 'reported course')}; " + (
+            "the member is told." if count == 1 else "the members are told."
         )
         st.rerun()
     except CetrackerError as exc:

@@ -100,7 +100,8 @@ widgets.show_table(
 )
 
 member_ids = [int(i) for i in people["member_id"]]
-for warning in messages.merge_warnings(subject, body):
+emailed = messages.SmtpSettings.from_config() is not None
+for warning in messages.merge_warnings(subject, body, emailed=emailed):
     st.warning(widgets.plain(warning), icon=":material/data_object:")
 needs_hours = messages.uses_standing(subject, body)
 if body.strip() and len(people):
@@ -122,7 +123,7 @@ if body.strip() and len(people):
 
 # A tick confirms these recipients only: when they change (a filter, "all members"), the
 # box is cleared, or a tick given for one member sent to every member.
-recipients_now = hash(tuple(member_ids))
+recipients_now = hash(tuple(sorted(member_ids)))
 if st.session_state.get("_msg_confirmed_for") != recipients_now:
     st.session_state["msg_confirm"] = False
 st.session_state["_msg_confirmed_for"] = recipients_now

@@ -157,3 +157,18 @@ def test_a_minimum_is_rounded_alike_from_the_form_and_from_a_workbook():
     assert workbook._number("2.125", "Hours", positive=True) == D("2.13")
     with pytest.raises(CetrackerError, match="more than 0"):
         policy.parse_minimums("Ethics: 0.004")
+
+
+@pytest.mark.both_backends
+def test_a_number_too_big_for_cents_is_refused_in_words_not_raised(demo_db):
+    """Rounding 10^28 to the cent raised decimal.InvalidOperation: the roster's whole
+    upload failed with a traceback, where the row had been refused in words."""
+    huge = "9" * 29
+    assert compute.two_places(huge) == D(huge)
+    db = demo_db
+    cid, number, pid, _, day = _course(db)
+    first, second = _strangers(db, cid, 2)
+    result = _roster(db, pid, number, day, huge, first)
+    assert "is more than the" in result.outcomes[0].status
+    with pytest.raises(entities.Invalid, match="is more than 1000"):
+        _admin_entry(db, second[0], cid, day, huge)

@@ -113,10 +113,10 @@ def merge(body: str, fields: dict[str, Any]) -> str:
     return re.sub(r"\{(\w+)\}", lambda m: str(fields[m[1]]) if m[1] in fields else m[0], body)
 
 
-def merge_warnings(subject: str, body: str) -> list[str]:
+def merge_warnings(subject: str, body: str, *, emailed: bool = True) -> list[str]:
     """What will not be filled in as the sender may expect, in sentences: a {name} that is
     no merge field (members read it as typed), and merge fields in the subject (filled in
-    the emails only: CE Tracker shows the subject as typed)."""
+    the emails only, ``emailed``: CE Tracker shows the subject as typed)."""
     named = re.findall(r"\{(\w+)\}", subject + "\n" + body)
     unknown = sorted({n for n in named if n not in MERGE_FIELDS})
     found = []
@@ -130,8 +130,13 @@ def merge_warnings(subject: str, body: str) -> list[str]:
         )
     if any(n in MERGE_FIELDS for n in re.findall(r"\{(\w+)\}", subject)):
         found.append(
-            "Merge fields in the subject are filled in the emails only: in CE Tracker the "
-            "subject shows as typed. Put them in the message instead."
+            (
+                "Merge fields in the subject are filled in the emails only: in CE Tracker "
+                "the subject shows as typed."
+                if emailed
+                else "Merge fields in the subject are not filled in: the subject shows as typed."
+            )
+            + " Put them in the message instead."
         )
     return found
 

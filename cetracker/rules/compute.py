@@ -41,8 +41,13 @@ CENT = Decimal("0.01")
 def two_places(value: object) -> Decimal:
     """Hours (or money) as they are kept: two decimals, halves away from zero, as the
     database's DECIMAL(…, 2) rounds them ("1.125" is 1.13). Every entry path rounds with
-    this before its checks, so "0.004" hours is 0 (refused) and "8.004" is 8 everywhere."""
-    return hours(value).quantize(CENT, ROUND_HALF_UP)
+    this before its checks, so "0.004" hours is 0 (refused) and "8.004" is 8 everywhere.
+    A number too big to hold cents (more than 10^15) is left whole: the size checks after
+    refuse it in words, where rounding it raised."""
+    number = hours(value)
+    if not number.is_finite() or number.adjusted() >= 15:
+        return number
+    return number.quantize(CENT, ROUND_HALF_UP)
 
 
 def long_date(day: date) -> str:
@@ -245,7 +250,7 @@ def standing(
 
 def hours_word(value: object) -> str:
     """ "hour" for exactly one hour, else "hours" (0.5 hours, 0 hours, 2 hours)."""
-    return "hour" if hours(value) == 1 else "hours"
+    return "hour" if two_places(value) == 1 else "hours"
 
 
 def hours_text(value: object) -> str:

@@ -310,24 +310,22 @@ def message_markdown(body: str) -> str:
     """A message's body as Markdown that loads nothing from elsewhere: an image
     (``![text](address)``) shows as a link to it, so that opening a message tells no
     outside server who read it and when. (Raw HTML is shown as text by Streamlit.)"""
-    return body.replace("![", "\\![")
+    # A zero-width space between "!" and "[": no backslash typed before it can rejoin them.
+    return body.replace("![", "!\u200b[")
 
 
 def distinct_labels(options: list[Any], label_of: Callable[[Any], str]) -> Callable[[Any], str]:
     """A choice's ``format_func`` whose labels all differ. Streamlit keeps what was chosen
     by its label, so two options labelled alike were one: of two messages with one subject
-    on one day, picking the second opened the first. A repeated label gets " (2)", " (3)"
-    in the options' order."""
-    labels: dict[Any, str] = {}
-    used: set[str] = set()
-    for option in options:
-        label = shown = label_of(option)
-        count = 1
-        while shown in used:
-            count += 1
-            shown = f"{label} ({count})"
-        used.add(shown)
-        labels[option] = shown
+    on one day, picking the second opened the first. Every option of a repeated label is
+    told apart by its own number (" · no. 1234"), never by its place in the list: when the
+    list changes (one of them approved), a choice kept by its label stays on its option or
+    is dropped, never moved to another one."""
+    plain = {option: label_of(option) for option in options}
+    seen: dict[str, int] = {}
+    for label in plain.values():
+        seen[label] = seen.get(label, 0) + 1
+    labels = {o: f"{lab} · no. {o}" if seen[lab] > 1 else lab for o, lab in plain.items()}
     return labels.__getitem__
 
 
