@@ -364,3 +364,38 @@ def test_the_trend_patches_the_years_a_write_can_change_and_rebuilds_none(demo_d
     )
     trend_matches_a_recount()
     assert built == []  # patched, never rebuilt
+
+
+@pytest.mark.both_backends
+@pytest.mark.parametrize(
+    ("minimum", "filed", "counts"),
+    [("ETHİCS", "Ethics", True), ("ΟΔΟΣ", "οδοσ", True), ("ΟΔΟΣ", "οδος", False)],
+    ids=["dotted capital I", "sigma", "final sigma"],
+)
+def test_a_category_is_matched_alike_by_the_sql_and_by_compute(db, minimum, filed, counts):
+    """Python's str.lower makes "İ" two letters and a word's last "Σ" a "ς"; SQL's lower()
+    does neither. A minimum "ETHİCS" counted on the Hour Summary (SQL) and not on My CE
+    (compute); both now lower letter by letter (compute.category_key)."""
+    from cetracker import members, records
+    from cetracker.standing import member_standing
+
+    with db.transaction() as cur:
+        policies.save_policy(cur, compute.Policy(2000, Decimal(20), Decimal(10)))
+        policies.save_minimum_set(cur, 2000, {minimum: Decimal(3)})
+    member_id = members.save_member(
+        db,
+        {"license_number": "TX-1", "first_name": "A", "last_name": "B", "status": "active"},
+        actor="t",
+    )
+    for day, hours, category in ((date(2026, 3, 1), 17, "General"), (date(2026, 3, 2), 3, filed)):
+        records.save_record(
+            db,
+            member_id,
+            {"title": "T", "course_date": day, "hours": hours, "category": category}
+            | {"course_id": None, "status": "approved"},
+            actor="t",
+        )
+    row = hour_summary(db, Filters(2026), reasons=True).iloc[0]
+    mine = member_standing(db, member_id, 2026)
+    assert bool(row["eligible"]) == mine.eligible == counts
+    assert (row["why_not_eligible"] or "") == "; ".join(mine.reasons)

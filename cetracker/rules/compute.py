@@ -179,8 +179,13 @@ def earned(records: Iterable[Record], year: int) -> Decimal:
 
 def category_key(category: str) -> str:
     """Category rule: categories compare ignoring case, so that a minimum for "ethics" counts
-    the courses filed as "Ethics" (SQL compares ``lower(category)``, the same lowering)."""
-    return category.lower()
+    the courses filed as "Ethics". Lowered letter by letter, as SQL's ``lower(category)``
+    does (Unicode's simple lowercase, checked for every code point against DuckDB's):
+    Python's own ``str.lower`` makes "İ" two letters and a word's last "Σ" a "ς", so a
+    minimum "ETHİCS" counted on the Hour Summary and not on My CE."""
+    if category.isascii():
+        return category.lower()
+    return "".join(letter.lower()[0] for letter in category)
 
 
 def earned_in_category(records: Iterable[Record], year: int, category: str) -> Decimal:
