@@ -282,6 +282,39 @@ def test_a_failed_row_is_no_earlier_copy_of_the_correct_row_after_it(office):
 
 
 @pytest.mark.both_backends
+@pytest.mark.parametrize("number", ["Straße-101", "ᾳ-7"])
+def test_a_course_number_beyond_ascii_is_found_by_a_roster_and_the_reports(office, number):
+    """Python's str.upper makes "ß" "SS" where SQL's upper() makes it "ẞ": a course
+    "Straße-101" was "No course has course number Straße-101" on a roster, and the
+    Conference Report said it did not exist."""
+    from cetracker import courses, reports
+    from cetracker.filters import Filters
+
+    db, pid = office
+    course = {
+        "course_number": number,
+        "title": "Unicode",
+        "provider_id": pid,
+        "category": "General",
+        "hours": 8,
+        "start_date": date(2024, 1, 1),
+        "end_date": date(2024, 12, 31),
+        "kind": "workshop",
+    }
+    courses.save_course(db, course, actor="t")
+    result = importer.import_roster(
+        db,
+        csv_bytes([good(Course_Number=number.lower())]),
+        "r.csv",
+        provider_id=pid,
+        uploaded_by="t",
+        today=TODAY,
+    )
+    assert [o.status for o in result.outcomes] == [OK]
+    assert len(reports.conference(db, Filters(2024), number)) == 1
+
+
+@pytest.mark.both_backends
 def test_roster_confirms_a_pending_self_report(office):
     db, pid = office
     course = db.scalar("SELECT id FROM courses WHERE course_number = 'C3'")
