@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from cetracker import entities
 from cetracker.rules import compute
+from cetracker.rules.cells import upper_as_sql
 from cetracker.store.db import Database, in_ids, note
 
 if TYPE_CHECKING:
@@ -198,26 +199,10 @@ def upsert_many(cur: Any, rows: list[dict[str, Any]] | pd.DataFrame) -> None:
 
 def number_key(number: object) -> str:
     """Course numbers compare trimmed and in any case ("ce-101 " is CE-101): the course form
-    and import, rosters, workbooks and the reports (``number_key_sql`` in SQL). Raised
-    letter by letter, as SQL's ``upper()`` does (checked for every code point against
-    DuckDB's): Python's own ``str.upper`` makes "ß" "SS", so a course "Straße-101" was not
-    found from a roster."""
-    text = str(number).strip()
-    if text.isascii():
-        return text.upper()
-    return "".join(map(_upper_letter, text))
-
-
-def _upper_letter(letter: str) -> str:
-    """One letter's simple uppercase (one letter, where ``str.upper`` may give two)."""
-    upper = letter.upper()
-    if len(upper) == 1:
-        return upper
-    title = letter.title()  # "ᾳ": "ᾼ", as SQL raises it
-    return title if len(title) == 1 else _ONE_LETTER_UPPER.get(letter, letter)
-
-
-_ONE_LETTER_UPPER = {"ß": "ẞ"}
+    and import, rosters, workbooks and the reports (``number_key_sql`` in SQL). Raised as
+    SQL raises them (``cells.upper_as_sql``): by Python's own ``str.upper`` a course
+    "Straße-101" was not found from a roster."""
+    return upper_as_sql(str(number).strip())
 
 
 def number_key_sql(column: str) -> str:

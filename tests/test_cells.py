@@ -216,3 +216,22 @@ def test_every_date_reads_back_in_each_form(day):
     assert parse_date(f"{day:%m/%d/%Y}") == day
     assert parse_date(float(serial)) == day
     assert parse_date(str(serial)) == day
+
+
+def test_letters_are_lowered_and_raised_as_sql_does_for_every_code_point():
+    """Category and course-number keys are made in Python and in SQL: for every code point
+    they must come out the same (Python's own lower and upper differ on "İ", "Σ", "ß")."""
+    import duckdb
+    import pyarrow as pa
+
+    letters = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    con = duckdb.connect()
+    con.register("letters", pa.table({"c": letters}))
+    rows = con.execute("SELECT c, lower(c), upper(c) FROM letters").fetchall()
+    assert [c for c, low, _ in rows if cells.lower_as_sql(c) != low] == []
+    assert [c for c, _, up in rows if cells.upper_as_sql(c) != up] == []
+    # Whole words too: a word's last "Σ" stays "σ", "İ" is one letter.
+    for word in ("ΟΔΟΣ", "ETHİCS", "Straße", "ᾳδ"):
+        assert (cells.lower_as_sql(word), cells.upper_as_sql(word)) == con.execute(
+            "SELECT lower(?), upper(?)", [word, word]
+        ).fetchone()

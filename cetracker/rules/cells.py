@@ -241,6 +241,33 @@ _LICENSE_KEY_DROPS = (
 _LICENSE_KEY = str.maketrans("", "", _LICENSE_KEY_DROPS)
 
 
+def lower_as_sql(text: str) -> str:
+    """``text`` lowered letter by letter, as SQL's ``lower()`` does (Unicode's simple
+    lowercase; ``tests/test_cells.py`` compares every code point with DuckDB's). Python's
+    own ``str.lower`` makes "İ" two letters and a word's last "Σ" a "ς", so a key made by
+    it and the same key made in SQL differed."""
+    if text.isascii():
+        return text.lower()
+    return "".join(letter.lower()[0] for letter in text)
+
+
+def upper_as_sql(text: str) -> str:
+    """``text`` raised letter by letter, as SQL's ``upper()`` does (see ``lower_as_sql``):
+    Python's own ``str.upper`` makes "ß" "SS" where SQL makes it "ẞ"."""
+    if text.isascii():
+        return text.upper()
+    return "".join(map(_upper_letter, text))
+
+
+def _upper_letter(letter: str) -> str:
+    """One letter's simple uppercase: one letter, where ``str.upper`` may give two."""
+    upper = letter.upper()
+    if len(upper) == 1:
+        return upper
+    title = letter.title()  # "ᾳ": "ᾼ", as SQL raises it
+    return title if len(title) == 1 else {"ß": "ẞ"}.get(letter, letter)
+
+
 def license_key(value: object) -> str:
     """A license number's comparison key: no spaces or dashes, upper case ("tx-10 001" →
     "TX10001"). The one maker of the key: stored beside the number as written, compared by

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from cetracker.rules.cells import lower_as_sql
+
 ZERO = Decimal(0)
 
 # A CE year is a whole number in this range; anything else is a typing mistake.
@@ -179,13 +181,10 @@ def earned(records: Iterable[Record], year: int) -> Decimal:
 
 def category_key(category: str) -> str:
     """Category rule: categories compare ignoring case, so that a minimum for "ethics" counts
-    the courses filed as "Ethics". Lowered letter by letter, as SQL's ``lower(category)``
-    does (Unicode's simple lowercase, checked for every code point against DuckDB's):
-    Python's own ``str.lower`` makes "İ" two letters and a word's last "Σ" a "ς", so a
-    minimum "ETHİCS" counted on the Hour Summary and not on My CE."""
-    if category.isascii():
-        return category.lower()
-    return "".join(letter.lower()[0] for letter in category)
+    the courses filed as "Ethics". Lowered as SQL's ``lower(category)`` lowers it
+    (``cells.lower_as_sql``): by Python's own lowering a minimum "ETHİCS" counted on the
+    Hour Summary and not on My CE."""
+    return lower_as_sql(category)
 
 
 def earned_in_category(records: Iterable[Record], year: int, category: str) -> Decimal:
