@@ -173,9 +173,10 @@ for section, file, title, *rest, roles in PAGES:
     if roles is None or user.role in roles:
         if file == "inbox.py" and unread:
             title = f"Messages ({unread} unread)"
-        entry = page(file, title, *rest, home=not allowed)
+        home = not allowed  # the role's first page
+        entry = page(file, title, *rest, home=home)
         allowed.setdefault(section, []).append(entry)
-        if home_page is None:
+        if home:
             home_page, home_at_address = entry, page(file, title, *rest)
             others.append(home_at_address)
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -322,9 +323,7 @@ def distinct_labels(options: list[Any], label_of: Callable[[Any], str]) -> Calla
     list changes (one of them approved), a choice kept by its label stays on its option or
     is dropped, never moved to another one."""
     plain = {option: label_of(option) for option in options}
-    seen: dict[str, int] = {}
-    for label in plain.values():
-        seen[label] = seen.get(label, 0) + 1
+    seen = Counter(plain.values())
     labels = {o: f"{lab} · no. {o}" if seen[lab] > 1 else lab for o, lab in plain.items()}
     return labels.__getitem__
 
