@@ -39,7 +39,7 @@ def main() -> int:
             "DELETE FROM ce_records WHERE import_id IN (SELECT id FROM imports WHERE file_name LIKE 'load-%')"
         )
         cur.execute(
-            "DELETE FROM import_rows WHERE import_id IN (SELECT id FROM imports WHERE file_name LIKE 'load-%')"
+            "DELETE FROM import_row_sets WHERE import_id IN (SELECT id FROM imports WHERE file_name LIKE 'load-%')"
         )
         cur.execute("DELETE FROM imports WHERE file_name LIKE 'load-%'")
         cur.execute(

@@ -269,7 +269,7 @@ def undo_import(db: Database, import_id: int) -> None:
             ).fetchall()
         )
         cur.execute("DELETE FROM ce_records WHERE import_id = ?", [import_id])
-        cur.execute("DELETE FROM import_rows WHERE import_id = ?", [import_id])
+        cur.execute("DELETE FROM import_row_sets WHERE import_id = ?", [import_id])
         cur.execute("DELETE FROM imports WHERE id = ?", [import_id])
 
 

@@ -38,6 +38,7 @@ from cetracker.rules.cells import (
     shorten,
     text,
 )
+from cetracker.store import packed
 from cetracker.store.db import Database
 
 if TYPE_CHECKING:
@@ -949,21 +950,54 @@ _ROSTER_ROWS = """(SELECT p.row, p.member_id, d.course_id, d.ce_year, d.course_d
 
 
 def _store_rows(cur: Any, import_id: int, roster: Roster, reasons: list[list[str] | None]) -> None:
+    """Keep every row of the upload as written (each cell cut at 1,000 characters) with
+    its outcome, for Import History: one packed value (``store.packed``), not a row each."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    frame = pa.table(
+    rows = pa.table(
         {
-            "import_id": pa.array([import_id] * len(roster), pa.int32()),
             "row_number": pa.array(roster.row_numbers, pa.int32()),
             **{f: pc.utf8_slice_codeunits(roster.text_column(f), 0, 1000) for f in FIELDS},
-            "outcome": pa.array(["failed" if r else "processed" for r in reasons], pa.string()),
             "reasons": pa.array(["; ".join(r) if r else None for r in reasons], pa.string()),
         }
     )
-    cur.register("incoming_rows", frame)
-    cur.execute("INSERT INTO import_rows SELECT * FROM incoming_rows")
-    cur.unregister("incoming_rows")
+    cur.execute("INSERT INTO import_row_sets VALUES (?, ?)", [import_id, packed.pack(rows)])
+
+
+def import_history(db: Database, provider_id: int | None) -> pd.DataFrame:
+    """Every upload, newest first; a provider sees only its own (``provider_id``)."""
+    return db.frame(
+        """SELECT i.id AS "Import", i.uploaded_at AS "Uploaded", i.uploaded_by AS "By",
+                  p.name AS "Provider", i.file_name AS "File", i.processed AS "Processed",
+                  i.failed AS "Failed", i.total AS "Total"
+           FROM imports i JOIN providers p ON p.id = i.provider_id
+           WHERE $p IS NULL OR i.provider_id = $p
+           ORDER BY i.id DESC""",
+        {"p": provider_id},
+    )
+
+
+def import_rows(db: Database, import_id: int, provider_id: int | None) -> pd.DataFrame:
+    """The rows of one upload, in file order, each with its Status ("Processed" or why it
+    failed); empty when the upload is not the provider's (``provider_id``: whose uploads
+    may be opened, None for all)."""
+    import pandas as pd
+    import pyarrow.compute as pc
+
+    columns = ["Row", *TEMPLATE_COLUMNS, "Status"]
+    blob = db.scalar(
+        """SELECT s.rows FROM import_row_sets s JOIN imports i ON i.id = s.import_id
+           WHERE s.import_id = $id AND ($p IS NULL OR i.provider_id = $p)""",
+        {"id": import_id, "p": provider_id},
+    )
+    if blob is None:
+        return pd.DataFrame(columns=columns)
+    rows = packed.unpack(blob)
+    status = pc.fill_null(rows.column("reasons"), "Processed")
+    frame = rows.drop_columns(["reasons"]).append_column("Status", status).to_pandas()
+    frame.columns = columns
+    return frame
 
 
 def _store_records(cur: Any, import_id: int, uploaded_by: str, skip: set[int]) -> None:

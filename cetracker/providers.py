@@ -119,34 +119,6 @@ def attendees(
         ).df()
 
 
-def import_history(db: Database, provider_id: int | None) -> pd.DataFrame:
-    """Every upload, newest first; a provider sees only its own (``provider_id``)."""
-    return db.frame(
-        """SELECT i.id AS "Import", i.uploaded_at AS "Uploaded", i.uploaded_by AS "By",
-                  p.name AS "Provider", i.file_name AS "File", i.processed AS "Processed",
-                  i.failed AS "Failed", i.total AS "Total"
-           FROM imports i JOIN providers p ON p.id = i.provider_id
-           WHERE $p IS NULL OR i.provider_id = $p
-           ORDER BY i.id DESC""",
-        {"p": provider_id},
-    )
-
-
-def import_rows(db: Database, import_id: int, provider_id: int | None) -> pd.DataFrame:
-    """The rows of one upload, in file order; empty when the upload is not the provider's."""
-    return db.frame(
-        """SELECT r.row_number AS "Row", r.first_name AS "First Name", r.last_name AS "Last Name",
-                  r.license_number AS "License Number", r.course_number AS "Course Number",
-                  r.ce_year AS "CE Year", r.course_date AS "Course Date",
-                  r.ce_hours AS "CE Hours",
-                  CASE WHEN r.outcome = 'processed' THEN 'Processed' ELSE r.reasons END AS "Status"
-           FROM import_rows r JOIN imports i ON i.id = r.import_id
-           WHERE r.import_id = $id AND ($p IS NULL OR i.provider_id = $p)
-           ORDER BY r.row_number""",
-        {"id": import_id, "p": provider_id},
-    )
-
-
 PROVIDER = entities.Entity(
     "provider",
     "providers",

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from cetracker import providers
+from cetracker import importer
 from cetracker.ui import session, widgets
 
 user = session.require("admin", "provider")
@@ -10,7 +10,7 @@ db = session.database()
 own = user.provider_id if user.role == "provider" else None
 
 st.title("Import History")
-history = providers.import_history(db, own)
+history = importer.import_history(db, own)
 if history.empty:
     st.info("No rosters have been uploaded yet.")
     st.stop()
@@ -27,7 +27,7 @@ picked = st.selectbox(
     ),
     help="See every row of this upload and what happened to it.",
 )
-rows = providers.import_rows(db, int(picked), own)
+rows = importer.import_rows(db, int(picked), own)
 only_failed = st.toggle("Failed rows only", key="history_failed")
 if only_failed:
     rows = rows[rows["Status"] != "Processed"]

@@ -215,3 +215,44 @@ def test_a_server_cursor_looks_up_and_a_bulk_one_reads_page_ranges(db):
     finally:
         for cur in cursors:
             cur.close()
+
+
+def test_an_uploads_rows_survive_the_upgrade_that_packs_them(database_location):
+    from cetracker import importer
+
+    old = Database(database_location, migrate_to=12)
+    with old.transaction() as cur:
+        cur.execute(
+            "INSERT INTO providers (license_number, license_key, name) VALUES ('P', 'P', 'P')"
+        )
+        cur.execute(
+            "INSERT INTO imports (id, provider_id, uploaded_by, file_name, sha256, size_bytes,"
+            " processed, failed, total) VALUES (1, 1, 'ann', 'r.csv', 'x', 10, 1, 1, 2)"
+        )
+        cur.execute(
+            """INSERT INTO import_rows VALUES
+               (1, 3, 'Ana', 'Núñez', '7', 'C-1', '2024', '03/01/2024', 'x', 'failed',
+                'CE Hours “x” is not a number'),
+               (1, 2, 'Bo', 'Li', '8', 'C-1', '2024', '03/01/2024', '2', 'processed', NULL)"""
+        )
+    old.close()
+    upgraded = Database(database_location)
+    try:
+        rows = importer.import_rows(upgraded, 1, None)
+        assert rows.values.tolist() == [
+            [2, "Bo", "Li", "8", "C-1", "2024", "03/01/2024", "2", "Processed"],
+            [
+                3,
+                "Ana",
+                "Núñez",
+                "7",
+                "C-1",
+                "2024",
+                "03/01/2024",
+                "x",
+                "CE Hours “x” is not a number",
+            ],
+        ]
+        assert "import_rows" not in upgraded.tables()
+    finally:
+        upgraded.close()

@@ -345,10 +345,13 @@ def test_import_history_keeps_every_row(office):
         "SELECT uploaded_by, file_name, processed, failed, total FROM imports WHERE id = ?",
         [result.import_id],
     ) == ("alice", "r.csv", 1, 1, 2)
-    assert db.rows("SELECT row_number, outcome, ce_hours FROM import_rows ORDER BY row_number") == [
-        (2, "processed", "8"),
-        (3, "failed", "x"),
+    rows = importer.import_rows(db, result.import_id, pid)
+    assert rows[["Row", "CE Hours", "Status"]].values.tolist() == [
+        [2, "8", "Processed"],
+        [3, "x", "CE Hours “x” is not a number"],
     ]
+    assert rows.columns.tolist() == ["Row", *importer.TEMPLATE_COLUMNS, "Status"]
+    assert importer.import_rows(db, result.import_id, pid + 1).empty  # another provider's
 
 
 # -- file-level cases --------------------------------------------------------------------------
@@ -494,7 +497,7 @@ def test_killed_import_leaves_nothing(office, tmp_path):
         driver.stdout.close()
     reopened = Database(path)
     assert reopened.scalar("SELECT count(*) FROM imports") == 0
-    assert reopened.scalar("SELECT count(*) FROM import_rows") == 0
+    assert reopened.scalar("SELECT count(*) FROM import_row_sets") == 0
     assert reopened.scalar("SELECT count(*) FROM ce_records") == 0
     # And the same roster then imports normally.
     pid = providers.provider_by_license(reopened, "P-1")
