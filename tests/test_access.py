@@ -99,6 +99,9 @@ def test_provider_sees_only_its_own_attendees_and_uploads(demo_db_path, demo_db)
     assert any("No rosters have been uploaded yet" in i.value for i in history.info)
     admin = run_as("import_history.py", "admin")
     assert "other.csv" in set(admin.dataframe[0].value["File"])
+    rows = admin.dataframe[1].value  # the newest upload's rows, as written, with their outcome
+    assert rows[["Row", "First Name", "Course Number"]].values.tolist() == [[2, "A", "X"]]
+    assert rows["Status"].iloc[0] != "Processed"
     assert re.fullmatch(
         r"other\.csv · \d\d/\d\d/\d{4} \d\d:\d\d", admin.selectbox(key="history_pick").options[0]
     )
