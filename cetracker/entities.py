@@ -143,7 +143,7 @@ def clean_field(field: Field, value: Any, problems: list[str], today: date) -> A
         return None
     limit = Decimal(1000) if field.kind == "hours" else Decimal(1_000_000)
     if number > limit:
-        problems.append(f"{field.label} {text(value)} is more than {limit}; check the figure.")
+        problems.append(f"{field.label} {text(value)} is more than {limit:,}; check the figure.")
         return None
     if field.kind == "hours" and number == 0:
         problems.append(f"{field.label} must be more than 0.")

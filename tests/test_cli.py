@@ -218,6 +218,11 @@ def server(sheets: dict[str, list[list[object]]], message: str) -> object:
             {"CE Records": [OFFICE["CE Records"][0], ["1001", "C2", 2023, "2024-03-01", 3]]},
             "CE Year 2023 does not match the course date",
         ),
+        (
+            # The same limit as an admin's entry of a record (records.RECORD).
+            {"CE Records": [OFFICE["CE Records"][0], ["1001", "C2", 2024, "2024-03-01", 5000]]},
+            "sheet CE Records, row 2: Hours 5000 is more than 1,000; check the figure",
+        ),
         server(
             {"CE Records": [OFFICE["CE Records"][0], ["9999", "C2", 2024, "2024-03-01", 3]]},
             "no member holds license number 9999",

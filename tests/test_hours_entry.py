@@ -154,7 +154,10 @@ def test_a_minimum_is_rounded_alike_from_the_form_and_from_a_workbook():
     assert policy.parse_minimums("Ethics: 2.125") == {"Ethics": D("2.13")}
     from cetracker.files import workbook
 
-    assert workbook._number("2.125", "Hours", positive=True) == D("2.13")
+    assert workbook._number("2.125", "Hours") == D("2.13")
+    assert workbook._hours("2.125") == D("2.13")  # a CE Records row's hours
+    with pytest.raises(workbook.RowError, match="Hours must be more than 0"):
+        workbook._hours("0.004")
     with pytest.raises(CetrackerError, match="more than 0"):
         policy.parse_minimums("Ethics: 0.004")
 
@@ -170,5 +173,5 @@ def test_a_number_too_big_for_cents_is_refused_in_words_not_raised(demo_db):
     first, second = _strangers(db, cid, 2)
     result = _roster(db, pid, number, day, huge, first)
     assert "is more than the" in result.outcomes[0].status
-    with pytest.raises(entities.Invalid, match="is more than 1000"):
+    with pytest.raises(entities.Invalid, match="is more than 1,000"):
         _admin_entry(db, second[0], cid, day, huge)

@@ -53,7 +53,7 @@ CASES = [
     (
         "Courses",
         ["C9", "Long", "P-1", "General", 1001, "", "", "", "workshop"],
-        "Approved hours 1001 is more than 1000; check the figure.",
+        "Approved hours 1001 is more than 1,000; check the figure.",
     ),
     (
         "Courses",

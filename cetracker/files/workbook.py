@@ -14,11 +14,11 @@ from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
-from cetracker import audit, courses, dues, entities, members, providers, records, years
+from cetracker import audit, config, courses, dues, entities, members, providers, records, years
 from cetracker import policy as policies
 from cetracker.errors import CetrackerError, RejectedFile
 from cetracker.files import uploads
@@ -72,7 +72,6 @@ def _number(
     column: str,
     *,
     required: bool = True,
-    positive: bool = False,
     default: Decimal | None = None,
 ) -> Decimal | None:
     if not text(value):
@@ -83,8 +82,8 @@ def _number(
     if number is None:
         raise RowError(number_problem(value, column))
     number = compute.two_places(number)
-    if number < 0 or (positive and number == 0):
-        raise RowError(f"{column} must be {'more than 0' if positive else '0 or more'}")
+    if number < 0:
+        raise RowError(f"{column} must be 0 or more")
     return number
 
 
@@ -222,6 +221,19 @@ def _minimum(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# A CE record's hours: the same rule as an admin's entry of one (``records.RECORD``: more
+# than 0, at most the limit past which a figure is a typo), named by the sheet's column.
+_RECORD_HOURS = replace(next(f for f in records.RECORD.fields if f.name == "hours"), label="Hours")
+
+
+def _hours(value: object) -> Decimal:
+    problems: list[str] = []
+    hours = entities.clean_field(_RECORD_HOURS, value, problems, config.today())
+    if problems:
+        raise RowError(" ".join(problems).rstrip("."))
+    return cast("Decimal", hours)
+
+
 def _record(r: dict[str, Any]) -> dict[str, Any]:
     course = text(r["Course Number"])
     title, provider = text(r["Title"]), text(r["Provider"])
@@ -234,7 +246,7 @@ def _record(r: dict[str, Any]) -> dict[str, Any]:
         "provider_name": provider or None,
         "ce_year": _int(r["CE Year"], "CE Year", compute.FIRST_CE_YEAR, compute.LAST_CE_YEAR),
         "course_date": _date(r["Course Date"], "Course Date", required=True),
-        "hours": _number(r["Hours"], "Hours", positive=True),
+        "hours": _hours(r["Hours"]),
         "category": text(r["Category"]) or None,
     }
 
