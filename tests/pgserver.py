@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import shlex
 import shutil
 import socket
 import subprocess
@@ -121,10 +122,14 @@ class PostgresServer:
         )
 
     def stop(self) -> None:
+        """Stop the server at once. Its folder holds every database a test session made
+        (2.6 GB, ~96,000 files after a full run's worker): a process of its own deletes it,
+        not waited for, as three workers' deletions at once held the run's end by 17-20 s."""
         try:
             self._run(_bin("pg_ctl"), "-D", str(self.data), "-m", "immediate", "-w", "stop")
         finally:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            # The shell leaves ``rm`` running in the background and returns at once.
+            subprocess.run(["sh", "-c", f"rm -rf {shlex.quote(str(self.folder))} &"], check=False)
 
     def __enter__(self) -> PostgresServer:
         return self.start()
