@@ -217,29 +217,38 @@ def test_a_server_cursor_looks_up_and_a_bulk_one_reads_page_ranges(db):
             cur.close()
 
 
-def test_an_uploads_rows_survive_the_upgrade_that_packs_them(database_location):
+def test_an_uploads_rows_survive_the_upgrade_that_packs_them(database_location, monkeypatch):
     from cetracker import importer
+    from cetracker.store import migrations
 
+    # Read two rows at a time: uploads start and end inside the reader's batches and across them.
+    monkeypatch.setattr(migrations, "_PACK_BATCH_ROWS", 2)
     old = Database(database_location, migrate_to=12)
     with old.transaction() as cur:
         cur.execute(
             "INSERT INTO providers (license_number, license_key, name) VALUES ('P', 'P', 'P')"
         )
-        cur.execute(
-            "INSERT INTO imports (id, provider_id, uploaded_by, file_name, sha256, size_bytes,"
-            " processed, failed, total) VALUES (1, 1, 'ann', 'r.csv', 'x', 10, 1, 1, 2)"
-        )
+        for i, total in ((1, 2), (2, 1), (3, 3)):
+            cur.execute(
+                "INSERT INTO imports (id, provider_id, uploaded_by, file_name, sha256, size_bytes,"
+                " processed, failed, total) VALUES (?, 1, 'ann', 'r.csv', ?, 10, 1, 1, ?)",
+                [i, f"x{i}", total],
+            )
         cur.execute(
             """INSERT INTO import_rows VALUES
+               (3, 4, 'Cy', 'Do', '9', 'C-2', '2024', '03/02/2024', '1', 'processed', NULL),
                (1, 3, 'Ana', 'Núñez', '7', 'C-1', '2024', '03/01/2024', 'x', 'failed',
                 'CE Hours “x” is not a number'),
-               (1, 2, 'Bo', 'Li', '8', 'C-1', '2024', '03/01/2024', '2', 'processed', NULL)"""
+               (2, 2, 'Ed', 'Fu', '6', 'C-1', '2024', '03/01/2024', '2', 'processed', NULL),
+               (3, 2, 'Gi', 'Ho', '5', 'C-2', '2024', '03/02/2024', '1', 'processed', NULL),
+               (1, 2, 'Bo', 'Li', '8', 'C-1', '2024', '03/01/2024', '2', 'processed', NULL),
+               (3, 3, 'Ik', 'Jo', '4', 'C-9', '2024', '03/02/2024', '1', 'failed',
+                'No course C-9')"""
         )
     old.close()
     upgraded = Database(database_location)
     try:
-        rows = importer.import_rows(upgraded, 1, None)
-        assert rows.values.tolist() == [
+        assert importer.import_rows(upgraded, 1, None).values.tolist() == [
             [2, "Bo", "Li", "8", "C-1", "2024", "03/01/2024", "2", "Processed"],
             [
                 3,
@@ -252,6 +261,13 @@ def test_an_uploads_rows_survive_the_upgrade_that_packs_them(database_location):
                 "x",
                 "CE Hours “x” is not a number",
             ],
+        ]
+        assert importer.import_rows(upgraded, 2, None)["First Name"].tolist() == ["Ed"]
+        third = importer.import_rows(upgraded, 3, None)
+        assert third[["Row", "First Name", "Status"]].values.tolist() == [
+            [2, "Gi", "Processed"],
+            [3, "Ik", "No course C-9"],
+            [4, "Cy", "Processed"],
         ]
         assert "import_rows" not in upgraded.tables()
     finally:
