@@ -434,7 +434,10 @@ class Database:
     @staticmethod
     def _connect_server(url: str) -> duckdb.DuckDBPyConnection:
         global _extension_checked
-        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        config: dict[str, str | bool | int | float | list[str]] = {
+            "autoinstall_known_extensions": False,
+            "autoload_known_extensions": False,
+        }
         if _extension_checked:
             # This process checked the extension's signature when it first loaded it, and
             # holds that library: loading it again hands back the same library, so the
