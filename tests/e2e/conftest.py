@@ -29,6 +29,29 @@ CHROMIUM_ARGS = [
 ]
 
 
+def wait_for_chromium() -> str:
+    """Debian's chromium, once installed: ``./ce test`` installs it on a new machine while
+    the tests run, and names in CE_CHROMIUM_INSTALL the file that gets apt-get's exit status
+    (its output in the .log beside it)."""
+    pending = os.environ.get("CE_CHROMIUM_INSTALL")
+    if pending:
+        status = Path(pending)
+        deadline = time.monotonic() + 900
+        while not status.exists() and time.monotonic() < deadline:
+            time.sleep(1)
+        if not status.exists():
+            pytest.fail("Debian's chromium was still installing after 15 minutes (apt-get)")
+        if status.read_text().strip() != "0":
+            log = Path(f"{pending}.log")
+            said = log.read_text()[-2000:] if log.exists() else ""
+            pytest.fail(f"Could not install Debian's chromium (apt-get install chromium):\n{said}")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(
+            "Debian's chromium is missing: ./ce test installs it (apt-get install chromium)"
+        )
+    return CHROMIUM
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -51,10 +74,7 @@ def wait_healthy(url: str, seconds: float = 60) -> None:
 def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> Iterator[str]:
     """The app's server on a database (a demo file in ``folder`` unless another is named);
     yields the app's address. ``demo=False``: the database is filled already."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(
-            "Debian's chromium is missing: ./ce test installs it (apt-get install chromium)"
-        )
+    wait_for_chromium()
     env = {
         **os.environ,
         "CETRACKER_DB": database or str(folder / "e2e.duckdb"),
@@ -145,7 +165,9 @@ def browser() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        chromium = p.chromium.launch(
+            executable_path=wait_for_chromium(), headless=True, args=CHROMIUM_ARGS
+        )
         yield chromium
         chromium.close()
 
