@@ -275,6 +275,7 @@ def test_missing_file_and_unknown_report(tmp_path):
     assert result.returncode == 1 and "Unknown report 'nope'" in result.stderr
 
 
+@pytest.mark.both_backends  # ./ce start's command, and a server's first demo
 def test_init_demo_prints_a_login_per_role(tmp_path):
     out = run(tmp_path, "init", "--demo", "--members", "120").stdout
     for role in ("admin", "director", "provider", "member"):

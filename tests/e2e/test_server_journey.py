@@ -18,11 +18,13 @@ def go_by_menu(page, name: str) -> None:
 
 
 def test_a_member_added_on_one_instance_shows_on_the_other(
-    browser, pg_server, tmp_path_factory, artifacts
+    browser, pg_server, demo_templates, tmp_path_factory, artifacts
 ):
-    database = pg_server.create_database("e2e_two_instances")
+    # A copy of the session's demo database on the server (the demo a CLI builds, tested
+    # in tests/test_cli.py): building it again here took a process of its own.
+    database = pg_server.copy_database(demo_templates("postgresql"), "e2e_two_instances")
     with (
-        serve(tmp_path_factory.mktemp("instance-a"), database) as first,
+        serve(tmp_path_factory.mktemp("instance-a"), database, demo=False) as first,
         serve(tmp_path_factory.mktemp("instance-b"), database, demo=False) as second,
     ):
         a = log_in(browser, first, "admin")
