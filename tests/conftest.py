@@ -132,9 +132,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """A PostgreSQL case that its parameters do not mark, or that is ``embedded_only``, is
     deselected (not skipped): the server run covers exactly what is marked.
 
-    The browser tests are two groups (``BROWSER_GROUPS``), each on one worker: a browser
-    test mostly waits for the app and the browser (about half a core), so two of them and
-    a third worker with the rest keep two cores busy (``./ce test`` starts three)."""
+    The browser tests are two groups (``BROWSER_GROUPS``), each on one worker: the worker
+    mostly waits while its app server and Chromium work, so two of them and a third worker
+    with the rest keep two cores busy (``./ce test`` starts three; the machine was 98-100 %
+    busy through a whole run: the run's length is its CPU time, halved)."""
     every = config.getoption("all_backends")
     browser_tests = Path(__file__).parent / "e2e"
     keep, drop = [], []
