@@ -4,6 +4,7 @@ files each rejected whole with one clear message, quickly, in bounded memory, no
 from __future__ import annotations
 
 import io
+import os
 import pickle
 import re
 import subprocess
@@ -355,12 +356,15 @@ _CHILDREN = (
 
 
 def _script(body: str) -> subprocess.CompletedProcess[str]:
+    # Its output buffered, as a command's is into a pipe (whatever this shell says).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
     return subprocess.run(
         [sys.executable, "-c", _CHILDREN + body],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=Path(__file__).resolve().parents[1],
+        env=env,
     )
 
 
@@ -376,21 +380,22 @@ def test_a_command_keeps_no_spare_child_and_leaves_none_reading_at_exit():
         assert done.returncode == 0, done.stderr
         assert done.stdout.split() == [spares], setup
     # A command that stops on another error while its file is still being read: the
-    # reading child goes with it, not a minute later.
-    left = _script(
-        "from cetracker.files import bounded\n"
-        "bounded.no_spares()\n"
-        "bounded.TASKS['diagnose'] = ('tests.hostile', 'spin')\n"
-        "bounded.Started('diagnose', b'x', 'x.xlsx', seconds=60); time.sleep(1)\n"
-        "print(*children())\n"
-        "sys.exit(1)\n"
-    )
-    assert left.returncode == 1, left.stderr
-    (reader,) = map(int, left.stdout.split())
-    deadline = time.monotonic() + 10
-    while Path(f"/proc/{reader}").exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not Path(f"/proc/{reader}").exists()
+    # reading child goes with it, not a minute later; so too when the ``cetracker`` command
+    # ends its process itself (``cli._end``, which must also flush what it printed).
+    for ending in ("sys.exit(1)", "from cetracker.cli import _end\n_end(1)"):
+        left = _script(
+            "from cetracker.files import bounded\n"
+            "bounded.no_spares()\n"
+            "bounded.TASKS['diagnose'] = ('tests.hostile', 'spin')\n"
+            "bounded.Started('diagnose', b'x', 'x.xlsx', seconds=60); time.sleep(1)\n"
+            "print(*children())\n" + ending + "\n"
+        )
+        assert left.returncode == 1, left.stderr
+        (reader,) = map(int, left.stdout.split())
+        deadline = time.monotonic() + 10
+        while Path(f"/proc/{reader}").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not Path(f"/proc/{reader}").exists(), ending
 
 
 def test_upload_names_and_sizes_are_checked_before_reading(monkeypatch):

@@ -145,7 +145,15 @@ def _start() -> subprocess.Popen[bytes]:
 
 
 _spares = _Spares()
-atexit.register(_spares.close)
+
+
+def stop_children() -> None:
+    """The process is ending: the spare goes, and so does any child still at work (at exit,
+    or earlier by a command that ends its process itself)."""
+    _spares.close()
+
+
+atexit.register(stop_children)
 
 
 def no_spares() -> None:
