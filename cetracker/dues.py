@@ -143,7 +143,7 @@ def outstanding_sql(alias: str) -> str:
 NO_DUES_RECORD = "no dues record"
 
 
-_REPORT_ORDER = "m.last_name, m.first_name, m.license_number"
+_REPORT_ORDER = "m.search_key"  # members by name (cells.search_key)
 
 
 def members_dues_sql(
@@ -166,7 +166,7 @@ def members_dues_sql(
     if limit is not None:
         # The first members in report order, then their dues (a member has one row a year):
         # the page's first rows without joining an area's hundred thousand.
-        members = f"""(SELECT id, license_number, first_name, last_name, county, area
+        members = f"""(SELECT id, license_number, first_name, last_name, county, area, search_key
                        FROM {members_table} m WHERE {where}
                        ORDER BY {_REPORT_ORDER} LIMIT {int(limit)})"""  # noqa: S608
         where, chosen = "true", ""

@@ -8,7 +8,7 @@ from typing import Any
 from cetracker.rules.cells import SEARCH_KEY_SEPARATOR, search_terms, search_words
 
 # The parts of a member's ``search_key`` (cells.search_key), for a box that searches one.
-FIRST_NAME, LAST_NAME, LICENSE_NUMBER = 1, 2, 3
+LAST_NAME, FIRST_NAME, LICENSE_NUMBER = 1, 2, 3
 
 
 def name_search(

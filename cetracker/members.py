@@ -350,7 +350,7 @@ def search_members(
                    last_name AS "Last name", county AS "County", area AS "Area",
                    position AS "Position", email AS "Email", status AS "Status"
             FROM {table} WHERE {where}
-            ORDER BY last_name, first_name, license_number
+            ORDER BY search_key
             LIMIT {PAGE_SIZE} OFFSET $o""",  # noqa: S608
         {**params, "o": max(0, page) * PAGE_SIZE},
     )

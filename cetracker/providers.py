@@ -107,7 +107,7 @@ def attendees(
                   AND ($year IS NULL OR r.ce_year = $year)
                   AND ($course = '' OR {number_key_sql("c.course_number")} = $course)
                   AND {names}
-                ORDER BY r.course_date DESC, m.last_name, m.first_name
+                ORDER BY r.course_date DESC, m.search_key
                 LIMIT coalesce($limit, 9223372036854775807)""",  # noqa: S608 - fixed clause, values are parameters
             {
                 **params,

@@ -41,7 +41,7 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
         # members whose lines start within the first ``limit`` are joined with records.
         # A member has two lines at least: the first ``limit`` lines are those of the first
         # ``limit`` // 2 members at most (a top-N, cheaper than sorting an area's members).
-        order = "last_name, first_name, license_number"
+        order = "search"  # members by name (cells.search_key)
         summary_sql = f"""SELECT * EXCLUDE (lines_before) FROM (
             SELECT *, sum(course_count + 2) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING)
                    - (course_count + 2) AS lines_before
@@ -52,7 +52,7 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
         _limited(
             f"""WITH s AS ({summary_sql}),
             lines AS (
-                SELECT s.license_number, s.first_name, s.last_name, s.county, s.area,
+                SELECT s.search, s.license_number, s.first_name, s.last_name, s.county, s.area,
                        1 AS line_order, r.course_date AS date,
                        coalesce(c.course_number, '') AS course_number,
                        coalesce(c.title, r.title) AS course, coalesce(c.kind, r.source) AS kind,
@@ -60,20 +60,20 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
                 FROM s JOIN {year_records(db, filters.year)} r ON r.member_id = s.member_id
                 LEFT JOIN courses c ON c.id = r.course_id
                 UNION ALL
-                SELECT license_number, first_name, last_name, county, area, 2, NULL, '',
+                SELECT search, license_number, first_name, last_name, county, area, 2, NULL, '',
                        'Carried over from ' || ($year - 1)
                            || CASE WHEN carried_in > 0 THEN '' ELSE ': none' END,
                        'carryover', carried_in
                 FROM s
                 UNION ALL
-                SELECT license_number, first_name, last_name, county, area, 3, NULL, '',
+                SELECT search, license_number, first_name, last_name, county, area, 3, NULL, '',
                        'Total credited', 'total', credited
                 FROM s
             )
             SELECT license_number, first_name, last_name, county, area, date, course_number,
                    course, kind, hours
             FROM lines
-            ORDER BY last_name, first_name, license_number, line_order, date, course_number""",  # noqa: S608 - composed of fixed SQL
+            ORDER BY search, line_order, date, course_number""",  # noqa: S608 - composed of fixed SQL
             limit,
         ),
         params,
@@ -180,7 +180,7 @@ def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.
             f"""SELECT license_number, first_name, last_name, position, county, area, email, phone,
                    address, status, joined
             FROM {members.kept(db)} m WHERE {where}
-            ORDER BY last_name, first_name, license_number""",  # noqa: S608
+            ORDER BY search_key""",  # noqa: S608
             limit,
         ),
         params,
@@ -228,7 +228,7 @@ def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFra
                 FROM {attended} r JOIN courses c ON c.id = r.course_id
                 JOIN {members.kept(db)} m ON m.id = r.member_id
                 WHERE r.status <> 'rejected' AND {where}
-                ORDER BY m.last_name, m.first_name, r.course_date""",  # noqa: S608
+                ORDER BY m.search_key, r.course_date""",  # noqa: S608
             params,
         ).df()
 

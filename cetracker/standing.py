@@ -219,7 +219,7 @@ def hour_summary_query(
     category_reasons empty (NULL) when only eligibility is wanted (the words of why a
     member is not eligible are made when the kept standing is read: ``_why``).
     """
-    order = "ORDER BY last_name, first_name, license_number" if ordered else ""
+    order = "ORDER BY search_key" if ordered else ""  # members by name (cells.search_key)
     year = filters.year
     where, params = filters.member_where("m")
     records_of, members = "", "members"
@@ -775,7 +775,7 @@ def hour_summary(
         *(["why_not_eligible"] if why else []),
         *(["status", "categories_short", "member_id"] if detail else []),
     ]
-    order = "ORDER BY last_name, first_name, license_number"
+    order = "ORDER BY search"  # members by name (cells.search_key)
     tail = (f"AND ({only}) " if only else "") + order
 
     def selected(row: str, kept: list[str]) -> str:
@@ -788,7 +788,7 @@ def hour_summary(
     else:
         # The first rows are found first, then only theirs are worded.
         read = [c for c in columns if c != "why_not_eligible"]
-        read += [c for c in _WHY_READS if c not in read]
+        read += [c for c in (*_WHY_READS, "search") if c not in read]
         sql, params = _over_standing(db, filters, selected("s", read), f"{tail} LIMIT {int(limit)}")
         sql = f"SELECT {selected('f', columns)} FROM ({sql}) f {order}"  # noqa: S608 - SQL of code
     frame: pd.DataFrame = db.cached(
@@ -804,7 +804,7 @@ def hour_summary_csv_query(db: Database, filters: Filters) -> tuple[str, dict[st
         db,
         filters,
         ", ".join(HOUR_SUMMARY_COLUMNS),
-        "ORDER BY last_name, first_name, license_number",
+        "ORDER BY search",
     )
 
 

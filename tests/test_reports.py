@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from cetracker import entities, reports
+from cetracker import entities, members, reports
 from cetracker.files import certificates, exports
 from cetracker.filters import Filters, Scope
 from tests.pgserver import sent_queries, whole_reads
@@ -517,3 +517,43 @@ def test_a_certificate_names_its_ce_year_alike_wherever_it_is_made(db):
     assert year_line(certificates.certificates_pdf([office])) == [said]
     verified = certificates.verify(db, own.code)
     assert verified is not None and verified.year_label == "2025–2026"
+
+
+_NAMES = [  # as an office types them; each report lists them in the order below
+    ("Zimmer", "Al"),
+    ("smith", "Bob"),
+    ("de la Cruz", "Eva"),
+    ("Smithers", "Cy"),
+    ("Ødegård", "Zoë"),
+    ("Álvarez", "Luz"),
+    ("Smith", "Ann"),
+    ("O'Brien", "Pat"),
+]
+_READ_ORDER = [
+    "Álvarez",
+    "de la Cruz",
+    "O'Brien",
+    "Ødegård",
+    "Smith",
+    "smith",
+    "Smithers",
+    "Zimmer",
+]
+
+
+@pytest.mark.both_backends
+def test_members_are_listed_by_name_as_people_look_for_them(workbook_database):
+    """Every list of members is in one order (``cells.search_key``): case, accents, spaces
+    and punctuation aside, then the first name. Sorted as written, "de la Cruz" and
+    "Álvarez" came after "Zimmer"."""
+    header = OFFICE["Members"][0]
+    rows = [
+        [str(2000 + i), first, last, "", "", "", "Travis", "Area 3", "Deputy Clerk", "active", ""]
+        for i, (last, first) in enumerate(_NAMES)
+    ]
+    db = workbook_database("names", {"Members": [header, *rows]})
+    for name in ("member-list", "hour-summary", "dues", "conference-detail"):
+        frame = reports.run_report(db, name, Filters(2024))
+        listed = list(dict.fromkeys(frame["last_name"]))
+        assert listed == _READ_ORDER, name
+    assert list(members.search_members(db)[0]["Last name"]) == _READ_ORDER

@@ -10,8 +10,14 @@ from streamlit.testing.v1 import AppTest
 
 from cetracker import members, messages, providers, reports
 from cetracker.accounts import users
-from cetracker.filters import name_search
-from cetracker.rules.cells import name_key, search_key, search_terms, search_words
+from cetracker.filters import LAST_NAME, name_search
+from cetracker.rules.cells import (
+    SEARCH_KEY_SEPARATOR,
+    name_key,
+    search_key,
+    search_terms,
+    search_words,
+)
 
 # Keys, unique indexes and search SQL are storage: both backends.
 pytestmark = pytest.mark.both_backends
@@ -26,8 +32,8 @@ def test_search_words_fold_like_names():
     assert search_words("  Núñez  O'Brien 100-003 ") == ["nunez", "obrien", "100003"]
     assert search_words("Ødegård Łukasz") == ["odegard", "lukasz"]
     assert search_words("- ' %") == []
-    assert search_key("José", "Núñez", "100-003") == "jose|nunez|100003"
-    assert search_key("Nguyễn Thị", "Ánh", "AB 7") == "nguyenthi|anh|ab7"
+    assert search_key("José", "Núñez", "100-003") == "nunez jose 100003"
+    assert search_key("Nguyễn Thị", "Ánh", "AB 7") == "anh nguyenthi ab7"
 
 
 def test_name_search_condition():
@@ -41,13 +47,13 @@ def test_name_search_condition():
     clause, _ = name_search("ana", "m.search_key", part=2)
     # The whole key is tested first: only keys holding the word are split.
     assert clause == (
-        "(contains(m.search_key, $q0) AND contains(split_part(m.search_key, '|', 2), $q0))"
+        "(contains(m.search_key, $q0) AND contains(split_part(m.search_key, ' ', 2), $q0))"
     )
     # Words with digits are one license number written in groups.
     assert search_terms("Núñez 100 003") == (["nunez"], "100003")
     clause, params = name_search("Núñez 100 003", "k")
     assert clause == (
-        "(contains(k, $q0) AND contains(k, $q_number) AND contains(split_part(k, '|', 3), $q_number))"
+        "(contains(k, $q0) AND contains(k, $q_number) AND contains(split_part(k, ' ', 3), $q_number))"
     )
     assert params == {"q0": "nunez", "q_number": "100003"}
 
@@ -57,7 +63,7 @@ def _all_match(first: list[str], last: list[str], licenses: list[str], query: st
     words, number = search_terms(query)
     keys = [search_key(f, la, n) for f, la, n in zip(first, last, licenses, strict=True)]
     return bool(keys) and all(
-        all(w in k for w in words) and number in k.split("|")[2] for k in keys
+        all(w in k for w in words) and number in k.split(SEARCH_KEY_SEPARATOR)[2] for k in keys
     )
 
 
@@ -176,9 +182,31 @@ def test_compose_page_recipients_by_part_of_a_name(demo_db_path, demo_db):
     at.session_state["username"] = "admin"
     at.run()
     at.text_input(key="msg_last").input("obri").run()
+    last = f"split_part(search_key, '{SEARCH_KEY_SEPARATOR}', {LAST_NAME})"
     expected = demo_db.scalar(
-        "SELECT count(*) FROM members WHERE status = 'active'"
-        " AND contains(split_part(search_key, '|', 2), 'obri')"
+        f"SELECT count(*) FROM members WHERE status = 'active' AND contains({last}, 'obri')"  # noqa: S608 - constants
     )
     assert expected > 1
     assert any(m.value == str(expected) for m in at.metric)
+
+
+def test_the_upgrade_puts_every_members_key_in_name_order(database_location):
+    # Keys stored before migration 14 led with the first name ("ann|berg|ab77"): each is
+    # written again, so that lists sorted by it read by last name.
+    from cetracker.store.db import Database
+
+    old = Database(database_location, migrate_to=13)
+    old.execute(
+        """INSERT INTO members (license_number, first_name, last_name, license_key, search_key)
+           VALUES ('AB-77', 'Ann', 'Berg', 'AB77', 'ann|berg|ab77'),
+                  ('10', 'Luz', 'Álvarez', '10', 'luz|alvarez|10')"""
+    )
+    old.close()
+    upgraded = Database(database_location)
+    try:
+        assert upgraded.rows("SELECT search_key FROM members ORDER BY search_key") == [
+            ("alvarez luz 10",),
+            ("berg ann ab77",),
+        ]
+    finally:
+        upgraded.close()

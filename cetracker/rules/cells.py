@@ -289,16 +289,21 @@ def name_key(value: object) -> str:
     return _name_key(text(value))
 
 
-SEARCH_KEY_SEPARATOR = "|"
+# Below every letter and digit: "smith ann" sorts before "smithers ann".
+SEARCH_KEY_SEPARATOR = " "
 
 
 def search_key(first_name: object, last_name: object, license_number: object) -> str:
-    """What a name search looks in: each part folded by ``name_key``, kept apart.
+    """What a name search looks in, and the order lists of members are in: the last name,
+    the first name and the license number, each folded by ``name_key``, kept apart.
 
-    "José|Núñez|100-003" → "jose|nunez|100003": a search word (folded the same way, so it
-    never holds the separator) is found inside one part, never across two.
+    José Núñez, 100-003 → "nunez jose 100003": a search word (folded the same way, so it
+    never holds the separator) is found inside one part, never across two. Sorted as
+    text, the keys put Álvarez among the A's and de la Cruz among the D's, as a person
+    looks for them (names as written put lower case and accented letters after Z).
     """
-    return SEARCH_KEY_SEPARATOR.join(map(name_key, (first_name, last_name, license_number)))
+    parts = (last_name, first_name, license_number)
+    return SEARCH_KEY_SEPARATOR.join(map(name_key, parts))
 
 
 def search_words(query: object) -> list[str]:

@@ -167,6 +167,28 @@ def _identity_keys(up: Upgrade) -> None:
     up.cur.unregister("provider_keys")
 
 
+def _name_order_keys(up: Upgrade) -> None:
+    """Migration 14: each member's search key leads with the last name (``search_key``), so
+    that lists of members sorted by it read as a person looks for a name: Álvarez among
+    the A's, de la Cruz among the D's (sorted as written they came after Z)."""
+    import pyarrow as pa  # an old database's one-time upgrade: not every command's start
+
+    members = up.cur.execute(
+        "SELECT id, first_name, last_name, license_number FROM members"
+    ).fetchall()
+    keys = pa.table(
+        {
+            "id": pa.array([r[0] for r in members], pa.int32()),
+            "search_key": pa.array([search_key(r[1], r[2], r[3]) for r in members], pa.string()),
+        }
+    )
+    up.cur.register("member_keys", keys)
+    up.cur.execute(
+        "UPDATE members SET search_key = k.search_key FROM member_keys k WHERE members.id = k.id"
+    )
+    up.cur.unregister("member_keys")
+
+
 _PACK_BATCH_ROWS = 100_000
 
 
@@ -529,6 +551,7 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[Upgrade], None]]] = [
     (11, "records awaiting review found by an index on a server", _awaiting_review_index),
     (12, "a course's records found by an index on a server", _records_by_course_index),
     (13, "an upload's rows kept as one packed value", _import_rows_packed),
+    (14, "members listed by name as people look for it", _name_order_keys),
 ]
 
 # Migrations that change only how the embedded database stores things; a server
