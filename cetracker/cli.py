@@ -671,11 +671,12 @@ def _end(code: int) -> NoReturn:
 
     bounded.stop_children()
     logging.shutdown()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):  # what Python itself does when its output cannot be flushed
-        code = code or 120
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # None: the command was started with that stream closed
+                stream.flush()
+        except (OSError, ValueError):  # what Python itself does when output cannot be flushed
+            code = code or 120
     os._exit(code)
 
 

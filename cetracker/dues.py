@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from cetracker import audit, config, entities, members
 from cetracker.filters import Filters
+from cetracker.rules.cells import name_order
 from cetracker.store.db import Database, Touched, note
 
 if TYPE_CHECKING:
@@ -143,7 +144,7 @@ def outstanding_sql(alias: str) -> str:
 NO_DUES_RECORD = "no dues record"
 
 
-_REPORT_ORDER = "m.search_key"  # members by name (cells.search_key)
+_REPORT_ORDER = name_order("m.search_key", "m.license_number")
 
 
 def members_dues_sql(

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cetracker import audit, config, entities, records
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters, Scope, name_search
-from cetracker.rules.cells import license_key, name_key, search_key
+from cetracker.rules.cells import license_key, name_key, name_order, search_key
 from cetracker.store.db import Database, in_ids, note
 
 if TYPE_CHECKING:  # (pandas is imported where it is used: the dues and the import command
@@ -350,7 +350,7 @@ def search_members(
                    last_name AS "Last name", county AS "County", area AS "Area",
                    position AS "Position", email AS "Email", status AS "Status"
             FROM {table} WHERE {where}
-            ORDER BY search_key
+            ORDER BY {name_order()}
             LIMIT {PAGE_SIZE} OFFSET $o""",  # noqa: S608
         {**params, "o": max(0, page) * PAGE_SIZE},
     )

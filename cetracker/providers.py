@@ -14,7 +14,7 @@ from cetracker.accounts.users import User
 from cetracker.courses import number_key, number_key_sql
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import name_search
-from cetracker.rules.cells import license_key
+from cetracker.rules.cells import license_key, name_order
 from cetracker.store.db import Database
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ def attendees(
                   AND ($year IS NULL OR r.ce_year = $year)
                   AND ($course = '' OR {number_key_sql("c.course_number")} = $course)
                   AND {names}
-                ORDER BY r.course_date DESC, m.search_key
+                ORDER BY r.course_date DESC, {name_order("m.search_key", "m.license_number")}
                 LIMIT coalesce($limit, 9223372036854775807)""",  # noqa: S608 - fixed clause, values are parameters
             {
                 **params,

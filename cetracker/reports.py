@@ -18,6 +18,7 @@ from cetracker.courses import number_key, number_key_sql
 from cetracker.errors import CetrackerError
 from cetracker.filters import Filters
 from cetracker.rules import compute
+from cetracker.rules.cells import name_order
 from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, standing_query, year_records
 from cetracker.store.db import Database
 
@@ -41,7 +42,7 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
         # members whose lines start within the first ``limit`` are joined with records.
         # A member has two lines at least: the first ``limit`` lines are those of the first
         # ``limit`` // 2 members at most (a top-N, cheaper than sorting an area's members).
-        order = "search"  # members by name (cells.search_key)
+        order = name_order("search")
         summary_sql = f"""SELECT * EXCLUDE (lines_before) FROM (
             SELECT *, sum(course_count + 2) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING)
                    - (course_count + 2) AS lines_before
@@ -73,7 +74,7 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
             SELECT license_number, first_name, last_name, county, area, date, course_number,
                    course, kind, hours
             FROM lines
-            ORDER BY search, line_order, date, course_number""",  # noqa: S608 - composed of fixed SQL
+            ORDER BY {name_order("search")}, line_order, date, course_number""",  # noqa: S608 - composed of fixed SQL
             limit,
         ),
         params,
@@ -180,7 +181,7 @@ def member_list(db: Database, filters: Filters, limit: int | None = None) -> pd.
             f"""SELECT license_number, first_name, last_name, position, county, area, email, phone,
                    address, status, joined
             FROM {members.kept(db)} m WHERE {where}
-            ORDER BY search_key""",  # noqa: S608
+            ORDER BY {name_order()}""",  # noqa: S608
             limit,
         ),
         params,
@@ -228,7 +229,7 @@ def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFra
                 FROM {attended} r JOIN courses c ON c.id = r.course_id
                 JOIN {members.kept(db)} m ON m.id = r.member_id
                 WHERE r.status <> 'rejected' AND {where}
-                ORDER BY m.search_key, r.course_date""",  # noqa: S608
+                ORDER BY {name_order("m.search_key", "m.license_number")}, r.course_date""",  # noqa: S608
             params,
         ).df()
 

@@ -18,6 +18,7 @@ from cetracker.accounts.users import User
 from cetracker.errors import NotAllowed
 from cetracker.filters import Filters
 from cetracker.rules import compute
+from cetracker.rules.cells import name_order
 from cetracker.store.db import Database, Touched, in_ids
 
 if TYPE_CHECKING:
@@ -219,7 +220,7 @@ def hour_summary_query(
     category_reasons empty (NULL) when only eligibility is wanted (the words of why a
     member is not eligible are made when the kept standing is read: ``_why``).
     """
-    order = "ORDER BY search_key" if ordered else ""  # members by name (cells.search_key)
+    order = f"ORDER BY {name_order()}" if ordered else ""
     year = filters.year
     where, params = filters.member_where("m")
     records_of, members = "", "members"
@@ -775,7 +776,7 @@ def hour_summary(
         *(["why_not_eligible"] if why else []),
         *(["status", "categories_short", "member_id"] if detail else []),
     ]
-    order = "ORDER BY search"  # members by name (cells.search_key)
+    order = f"ORDER BY {name_order('search')}"
     tail = (f"AND ({only}) " if only else "") + order
 
     def selected(row: str, kept: list[str]) -> str:
@@ -804,7 +805,7 @@ def hour_summary_csv_query(db: Database, filters: Filters) -> tuple[str, dict[st
         db,
         filters,
         ", ".join(HOUR_SUMMARY_COLUMNS),
-        "ORDER BY search",
+        f"ORDER BY {name_order('search')}",
     )
 
 

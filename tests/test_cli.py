@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -95,6 +96,21 @@ def test_real_process_prints_the_golden_csv_and_one_line_errors(office):
     bad = run_process(office, "load", "missing.xlsx")
     assert bad.returncode == 1
     assert bad.stderr.startswith("cetracker: Cannot read") and bad.stderr.count("\n") == 1
+
+
+def test_a_command_started_with_its_output_closed_still_ends_as_it_should(office):
+    # A script may start it with standard output closed (`cetracker … >&-`): Python then has
+    # no sys.stdout to flush at the end, and the command's own way out must not trip on it.
+    ran = subprocess.run(
+        [sys.executable, "-m", "cetracker.cli", "--db", location(office), "users", "list"],
+        stdout=None,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=office,
+        timeout=120,
+        preexec_fn=lambda: os.close(1),  # noqa: PLW1509 - closes the child's fd 1 only
+    )
+    assert (ran.returncode, ran.stderr) == (0, "")
 
 
 def test_hour_summary_filters_and_short_only(office):

@@ -221,8 +221,8 @@ def test_every_cursor_takes_its_results_without_a_buffer_that_can_fill(db):
     """DuckDB 1.5.5 hands a query's rows over through a buffer; when the rows keep their
     order and it fills, the query can stop for good (a roster's check spinning at 100 % of
     a core: once in 477 checks at the default 1 MB, within 40 at 16 kB). Every cursor, of
-    either kind, is set so that a result never fills it; and a result of several
-    pipelines, far bigger than the default buffer, comes through whole."""
+    either kind, is set so that a result never fills it. (The stop itself is too rare to
+    reproduce in a test at the default size.)"""
     cursors = [db.cursor(), db.cursor(bulk=True)]
     try:
         size = "SELECT current_setting('streaming_buffer_size')"
@@ -230,13 +230,6 @@ def test_every_cursor_takes_its_results_without_a_buffer_that_can_fill(db):
     finally:
         for cur in cursors:
             cur.close()
-    rows = db.rows(
-        """WITH n AS (SELECT i, i % 97 AS k FROM range(300000) t(i)),
-                k AS (SELECT DISTINCT k, 'key ' || k AS label FROM n)
-           SELECT n.i, k.label, dense_rank() OVER (ORDER BY n.k, n.i) AS r
-           FROM n JOIN k USING (k) ORDER BY n.i"""
-    )
-    assert len(rows) == 300_000 and rows[-1][:2] == (299_999, f"key {299_999 % 97}")
 
 
 def test_an_uploads_rows_survive_the_upgrade_that_packs_them(database_location, monkeypatch):

@@ -557,3 +557,31 @@ def test_members_are_listed_by_name_as_people_look_for_them(workbook_database):
         listed = list(dict.fromkeys(frame["last_name"]))
         assert listed == _READ_ORDER, name
     assert list(members.search_members(db)[0]["Last name"]) == _READ_ORDER
+
+
+@pytest.mark.both_backends
+def test_members_whose_names_and_numbers_fold_alike_keep_their_lines_together(workbook_database):
+    """Two members can fold to one search key (the same name, licenses "TX.1005" and
+    "TX1005"): the license number as written settles their order, so neither's lines mix
+    with the other's and a list pages the same way every time."""
+    header = OFFICE["Members"][0]
+    people = [
+        [number, "Ann", "Berg", "", "", "", "Travis", "Area 3", "Deputy Clerk", "active", ""]
+        for number in ("TX1005", "TX.1005")
+    ]
+    records = [
+        [*OFFICE["CE Records"][0]],
+        ["TX1005", "", 2024, "2024-03-01", 16, "Records Day", "AG Office", "General"],
+        ["TX.1005", "", 2024, "2024-04-01", 3, "Ethics Day", "AG Office", "Ethics"],
+    ]
+    db = workbook_database("twins", {"Members": [header, *people], "CE Records": records})
+    frame = reports.conference_detail(db, Filters(2024))
+    assert list(zip(frame["license_number"], frame["course"], strict=True)) == [
+        ("TX.1005", "Ethics Day"),
+        ("TX.1005", "Carried over from 2023: none"),
+        ("TX.1005", "Total credited"),
+        ("TX1005", "Records Day"),
+        ("TX1005", "Carried over from 2023: none"),
+        ("TX1005", "Total credited"),
+    ]
+    assert list(reports.member_list(db, Filters(2024))["license_number"]) == ["TX.1005", "TX1005"]

@@ -18,6 +18,7 @@ from cetracker.accounts.users import User
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import FIRST_NAME, LAST_NAME, Filters, name_search
 from cetracker.mail import EMAIL, SmtpSettings, compose_email, connect
+from cetracker.rules.cells import name_order
 from cetracker.store.db import LITERAL_IDS, Database, in_ids
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
             WHERE ($inactive OR m.status = 'active') AND {where}
               AND {first} AND {last}
               AND (NOT $use_ids OR m.id IN (SELECT unnest($ids::INTEGER[])))
-            ORDER BY m.search_key""",  # noqa: S608 - fixed clause, values are parameters
+            ORDER BY {name_order("m.search_key", "m.license_number")}""",  # noqa: S608 - fixed clause, values are parameters
         params,
         bulk=True,  # on a server the filters are not passed on: every member is read
     )
@@ -319,10 +320,10 @@ def email_message(
         raise CetrackerError(f"There is no message {message_id}.")
     subject, body, reply_to = message
     targets = db.rows(
-        """SELECT r.member_id, m.email, m.first_name, m.last_name FROM message_recipients r
+        f"""SELECT r.member_id, m.email, m.first_name, m.last_name FROM message_recipients r
            JOIN members m ON m.id = r.member_id
            WHERE r.message_id = ? AND (NOT ? OR r.email_status = 'failed')
-           ORDER BY m.search_key""",
+           ORDER BY {name_order("m.search_key", "m.license_number")}""",  # noqa: S608 - constants
         [message_id, only_failed],
     )
     result = Delivery()
@@ -523,7 +524,7 @@ def message_recipients(
            FROM message_recipients r JOIN members mb ON mb.id = r.member_id
            WHERE r.message_id = $id AND (NOT $unread OR r.read_at IS NULL)
                  {f"AND mb.id {listed}" if listed else ""}
-           ORDER BY mb.search_key""",  # noqa: S608 - constants
+           ORDER BY {name_order("mb.search_key", "mb.license_number")}""",  # noqa: S608 - constants
         {"id": message_id, "unread": unread_only},
         bulk=listed is None,
     )
