@@ -144,7 +144,7 @@ def outstanding_sql(alias: str) -> str:
 NO_DUES_RECORD = "no dues record"
 
 
-_REPORT_ORDER = name_order("m.search_key", "m.license_number")
+_REPORT_ORDER = name_order("m")
 
 
 def members_dues_sql(

@@ -107,7 +107,7 @@ def attendees(
                   AND ($year IS NULL OR r.ce_year = $year)
                   AND ($course = '' OR {number_key_sql("c.course_number")} = $course)
                   AND {names}
-                ORDER BY r.course_date DESC, {name_order("m.search_key", "m.license_number")}
+                ORDER BY r.course_date DESC, {name_order("m")}
                 LIMIT coalesce($limit, 9223372036854775807)""",  # noqa: S608 - fixed clause, values are parameters
             {
                 **params,

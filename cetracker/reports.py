@@ -42,7 +42,7 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
         # members whose lines start within the first ``limit`` are joined with records.
         # A member has two lines at least: the first ``limit`` lines are those of the first
         # ``limit`` // 2 members at most (a top-N, cheaper than sorting an area's members).
-        order = name_order("search")
+        order = name_order(key="search")
         summary_sql = f"""SELECT * EXCLUDE (lines_before) FROM (
             SELECT *, sum(course_count + 2) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING)
                    - (course_count + 2) AS lines_before
@@ -74,7 +74,7 @@ def conference_detail(db: Database, filters: Filters, limit: int | None = None) 
             SELECT license_number, first_name, last_name, county, area, date, course_number,
                    course, kind, hours
             FROM lines
-            ORDER BY {name_order("search")}, line_order, date, course_number""",  # noqa: S608 - composed of fixed SQL
+            ORDER BY {name_order(key="search")}, line_order, date, course_number""",  # noqa: S608 - composed of fixed SQL
             limit,
         ),
         params,
@@ -229,7 +229,7 @@ def conference(db: Database, filters: Filters, course_number: str) -> pd.DataFra
                 FROM {attended} r JOIN courses c ON c.id = r.course_id
                 JOIN {members.kept(db)} m ON m.id = r.member_id
                 WHERE r.status <> 'rejected' AND {where}
-                ORDER BY {name_order("m.search_key", "m.license_number")}, r.course_date""",  # noqa: S608
+                ORDER BY {name_order("m")}, r.course_date""",  # noqa: S608
             params,
         ).df()
 

@@ -776,7 +776,7 @@ def hour_summary(
         *(["why_not_eligible"] if why else []),
         *(["status", "categories_short", "member_id"] if detail else []),
     ]
-    order = f"ORDER BY {name_order('search')}"
+    order = f"ORDER BY {name_order(key='search')}"
     tail = (f"AND ({only}) " if only else "") + order
 
     def selected(row: str, kept: list[str]) -> str:
@@ -805,7 +805,7 @@ def hour_summary_csv_query(db: Database, filters: Filters) -> tuple[str, dict[st
         db,
         filters,
         ", ".join(HOUR_SUMMARY_COLUMNS),
-        f"ORDER BY {name_order('search')}",
+        f"ORDER BY {name_order(key='search')}",
     )
 
 

@@ -103,7 +103,7 @@ def recipients(db: Database, sender: User, audience: Audience) -> pd.DataFrame:
             WHERE ($inactive OR m.status = 'active') AND {where}
               AND {first} AND {last}
               AND (NOT $use_ids OR m.id IN (SELECT unnest($ids::INTEGER[])))
-            ORDER BY {name_order("m.search_key", "m.license_number")}""",  # noqa: S608 - fixed clause, values are parameters
+            ORDER BY {name_order("m")}""",  # noqa: S608 - fixed clause, values are parameters
         params,
         bulk=True,  # on a server the filters are not passed on: every member is read
     )
@@ -323,7 +323,7 @@ def email_message(
         f"""SELECT r.member_id, m.email, m.first_name, m.last_name FROM message_recipients r
            JOIN members m ON m.id = r.member_id
            WHERE r.message_id = ? AND (NOT ? OR r.email_status = 'failed')
-           ORDER BY {name_order("m.search_key", "m.license_number")}""",  # noqa: S608 - constants
+           ORDER BY {name_order("m")}""",  # noqa: S608 - constants
         [message_id, only_failed],
     )
     result = Delivery()
@@ -524,7 +524,7 @@ def message_recipients(
            FROM message_recipients r JOIN members mb ON mb.id = r.member_id
            WHERE r.message_id = $id AND (NOT $unread OR r.read_at IS NULL)
                  {f"AND mb.id {listed}" if listed else ""}
-           ORDER BY {name_order("mb.search_key", "mb.license_number")}""",  # noqa: S608 - constants
+           ORDER BY {name_order("mb")}""",  # noqa: S608 - constants
         {"id": message_id, "unread": unread_only},
         bulk=listed is None,
     )

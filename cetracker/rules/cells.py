@@ -306,12 +306,14 @@ def search_key(first_name: object, last_name: object, license_number: object) ->
     return SEARCH_KEY_SEPARATOR.join(map(name_key, parts))
 
 
-def name_order(key: str = "search_key", number: str = "license_number") -> str:
-    """The terms of an ``ORDER BY`` that lists members by name: their ``search_key`` (or a
-    column holding it), then the license number as written. Two members' keys can fold
-    alike ("TX.1005" and "TX1005" both fold to "tx1005"); the number as written is unique
-    (its key is), so no two members tie and a list pages and exports the same way."""
-    return f"{key}, {number}"
+def name_order(alias: str = "", *, key: str = "search_key") -> str:
+    """The terms of an ``ORDER BY`` that lists members by name: their ``search_key`` (or
+    ``key``, a column holding it), then the license number as written, of the members
+    table or the relation ``alias``. Two members' keys can fold alike ("TX.1005" and
+    "TX1005" both fold to "tx1005"); the number as written is unique (its key is), so no
+    two members tie and a list pages and exports the same way."""
+    prefix = f"{alias}." if alias else ""
+    return f"{prefix}{key}, {prefix}license_number"
 
 
 def search_words(query: object) -> list[str]:
