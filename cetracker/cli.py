@@ -126,7 +126,25 @@ def _filters(args: argparse.Namespace) -> Filters:
     )
 
 
+REPORT_FORMATS = ("csv", "xlsx", "pdf")
+
+
+def _report_format(chosen: str | None, output: str | None) -> str:
+    """The report's format: ``--format``, else the output file's ending (``-o list.pdf``
+    writes a PDF, not CSV text under a .pdf name), else CSV. A format the file's ending
+    contradicts is refused: the file would not open as what its name says."""
+    ending = Path(output).suffix.lower().lstrip(".") if output and output != "-" else ""
+    named = ending if ending in REPORT_FORMATS else None
+    if chosen and named and chosen != named:
+        raise CetrackerError(
+            f"--format {chosen} does not match the file name {output} (a .{named} file). "
+            f"Name the file .{chosen}, or leave out --format."
+        )
+    return chosen or named or "csv"
+
+
 def cmd_report(args: argparse.Namespace) -> int:
+    args.format = _report_format(args.format, args.output)
     if args.report not in reports.REPORTS:
         raise CetrackerError(
             f"Unknown report {args.report!r}: choose one of {', '.join(reports.REPORTS)}."
@@ -528,7 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="name or license number contains")
     p.add_argument("--short-only", action="store_true")
     p.add_argument("--course", help="course number (conference report)")
-    p.add_argument("--format", choices=["csv", "xlsx", "pdf"], default="csv")
+    p.add_argument(
+        "--format", choices=REPORT_FORMATS, help="default: the output file's ending, else csv"
+    )
     p.add_argument("-o", "--output")
     p.set_defaults(func=cmd_report)
 

@@ -135,6 +135,24 @@ def test_hour_summary_xlsx_and_pdf(office):
     assert (office / "hs.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_a_report_takes_its_format_from_the_file_name(office):
+    # `-o list.pdf` alone wrote CSV text under a .pdf name, a file no PDF reader opens.
+    run(office, "report", "member-list", "--year", "2024", "-o", "list.pdf")
+    assert (office / "list.pdf").read_bytes().startswith(b"%PDF")
+    run(office, "report", "dues", "--year", "2024", "-o", "dues.XLSX")
+    assert load_workbook(office / "dues.XLSX").active["A1"].value == "license_number"
+    assert run(office, "report", "dues", "--year", "2024").stdout.startswith("license_number,")
+    clash = run(
+        office, "report", "dues", "--year", "2024", "--format", "csv", "-o", "d.pdf", check=False
+    )
+    assert clash.returncode == 1
+    assert one_line_error(clash) == (
+        "cetracker: --format csv does not match the file name d.pdf (a .pdf file). "
+        "Name the file .csv, or leave out --format."
+    )
+    assert not (office / "d.pdf").exists()
+
+
 @pytest.mark.both_backends
 def test_load_is_an_upsert(office):
     changed = {
