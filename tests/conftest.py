@@ -178,6 +178,20 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             )
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's own short summary
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """A failed test's own short notes ("in short: ..." properties: what a browser test's page
+    showed, where the app's threads were) again at the very end, where a CI log cut down to
+    its first and last lines still shows them."""
+    for report in terminalreporter.stats.get("failed", []):
+        notes = [(n, v) for n, v in report.user_properties if str(n).startswith("in short: ")]
+        if notes:
+            terminalreporter.write_sep("-", f"in short: {report.nodeid}")
+            for name, value in notes:
+                terminalreporter.write_line(f"{name.removeprefix('in short: ')}:")
+                terminalreporter.write_line(str(value)[:1500])
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
     """One PostgreSQL server for the test session (per xdist worker), deleted at the end."""

@@ -6,7 +6,9 @@ deployment's service file and the browser tests start.
 
 from __future__ import annotations
 
+import faulthandler
 import logging
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -25,6 +27,9 @@ def main(options: list[str]) -> None:
     # one to /verify got pages/verify.py without app.py. This app always routes through
     # st.navigation (app.py), so the question is answered before anyone asks it.
     PagesManager.uses_pages_directory = False
+    # Where is a page that never finishes? ``kill -USR1 <the server's pid>`` writes the stack
+    # of each of its threads to its error output (the browser tests ask so when one times out).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     threading.Thread(target=_warm_at_start, name="cetracker-open", daemon=True).start()
     cli.main(["run", str(APP), *options], prog_name="streamlit")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -18,6 +20,8 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
+# The app servers running now, by address: the process and the file its output goes to.
+SERVERS: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
 # The features Playwright turns off itself (its chromiumSwitches): a --disable-features of
 # ours takes the place of Playwright's, so ours lists them too (tests/e2e/test_chromium.py
 # checks them against the installed Playwright's).
@@ -120,29 +124,33 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
         )
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "cetracker.ui.server",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    log = folder / "server.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "cetracker.ui.server",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            env=env,
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    SERVERS[url] = (server, log)
     try:
         wait_healthy(url)
         yield url
     finally:
+        del SERVERS[url]
         server.terminate()
         try:
             server.wait(timeout=15)
@@ -153,18 +161,93 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
-    """A failed browser test's report holds what each open page said at that moment: in CI
-    the log is all there is to read (a timeout alone does not say what was on the screen)."""
+    """A failed browser test's report holds what each open page said at that moment, and
+    the app's output with the stack of each of its threads: in CI the log is all there is
+    to read (a timeout alone does not say what was on the screen, or where the app was).
+    A few lines of each ("in short: ...") are printed again at the very end of the run
+    (tests/conftest.py), where a log cut to its ends still shows them."""
     report = yield
-    browser = getattr(item, "funcargs", {}).get("browser")
+    funcargs = getattr(item, "funcargs", {})
+    browser = funcargs.get("browser")
     if report.failed and call.when == "call" and browser is not None:
         for number, page in enumerate(p for c in browser.contexts for p in c.pages):
-            try:
-                text = page.locator("body").inner_text(timeout=5_000)
-            except Exception as exc:  # the page itself may be what broke
-                text = f"(unreadable: {exc})"
+            text = _page_text(page)
             report.sections.append((f"page {number}: {page.url}", text[:3000]))
+            short = re.sub(r"\n\s*\n+", " | ", text.strip())[:400]
+            report.user_properties.append((f"in short: page {number}: {page.url}", short))
+        for url in {v for v in funcargs.values() if isinstance(v, str) and v in SERVERS}:
+            said, stacks = _server_stacks(*SERVERS[url])
+            report.sections.append((f"app at {url}: its output's end", said[-6000:]))
+            busy = _busy_threads(stacks)
+            report.user_properties.append(("in short: the app's busy threads", busy))
     return report
+
+
+def _page_text(page) -> str:
+    """What the page shows, its main part first (the sidebar's links say little)."""
+    parts = []
+    for where in ("[data-testid='stMain']", "body"):
+        try:
+            found = page.locator(where)
+            if found.count():
+                parts.append(found.first.inner_text(timeout=5_000))
+                break
+        except Exception as exc:  # the page itself may be what broke
+            parts.append(f"(unreadable: {exc})")
+            break
+    return "\n".join(parts)
+
+
+def _server_stacks(server: subprocess.Popen[bytes], log: Path) -> tuple[str, str]:
+    """The app's output, and the stack of each of its threads that it wrote when asked
+    (cetracker.ui.server)."""
+    if server.poll() is not None:
+        said = log.read_text(errors="replace")
+        return f"(the app had ended, with {server.returncode})\n{said}", ""
+    size = log.stat().st_size
+    server.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and log.stat().st_size == size:
+        time.sleep(0.1)
+    time.sleep(0.3)  # the rest of the stacks
+    said = log.read_bytes()
+    return said.decode(errors="replace"), said[size:].decode(errors="replace")
+
+
+_THREAD = re.compile(r"^(?:Current thread|Thread) 0x[0-9a-f]+ \(most recent call first\):$", re.M)
+
+
+def _busy_threads(said: str, frames: int = 6) -> str:
+    """The innermost frames of each of the app's threads that was running a page or the
+    project's code (not waiting for work) at its last stacks: where a page that never
+    finished was."""
+    found = list(_THREAD.finditer(said))
+    if not found:
+        return "(no stacks)"
+    stacks = []
+    for match, after in zip(found, [*found[1:], None], strict=False):
+        lines = said[match.end() : after.start() if after else None].strip().splitlines()
+        lines = [line for line in lines if line.lstrip().startswith("File ")]
+        if not lines:
+            continue
+        page = any("/pages/" in line or 'app.py"' in line for line in lines)
+        ours = any("/cetracker/" in line for line in lines)
+        idle = re.search(r"/(threading|selectors|queue)\.py\b", lines[0]) is not None
+        if page or (ours and not idle):
+            stacks.append("\n".join(_short_frame(line) for line in lines[:frames]))
+    return "\n--\n".join(stacks) or "(none: no thread was in a page or the project's code)"
+
+
+def _short_frame(line: str) -> str:
+    """``File "/…/site-packages/duckdb/x.py", line 3 in f`` as ``duckdb/x.py:3 f``."""
+    match = re.match(r'\s*File "(.*)", line (\d+) in (.*)', line)
+    if not match:
+        return line.strip()
+    path, number, function = match.groups()
+    for cut in ("/site-packages/", f"{ROOT}/", "/lib/python3.11/"):
+        if cut in path:
+            path = path.split(cut, 1)[1]
+    return f"  {path}:{number} {function}"
 
 
 @pytest.fixture(scope="session")
