@@ -510,8 +510,12 @@ PATCH_LIMIT = 250_000
 
 def _standing_rows(sql: str, members: str) -> str:
     # The name search reads the members' own search key (the one rule: filters.name_search).
+    # The rows are stored in name order, the order every list shows: a page's first rows
+    # are then in the table's first row groups, and the sort of a page's top rows skips
+    # the others by the range of names each holds.
     return f"""SELECT s.*, m.search_key AS search
-               FROM ({sql}) s JOIN {members} m ON m.id = s.member_id"""  # noqa: S608 - fixed SQL
+               FROM ({sql}) s JOIN {members} m ON m.id = s.member_id
+               ORDER BY {name_order("m")}"""  # noqa: S608 - fixed SQL
 
 
 def _two_years(db: Database, year: int) -> str:

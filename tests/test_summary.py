@@ -16,7 +16,12 @@ from cetracker.dashboard import compliance_trend
 from cetracker.filters import Filters, Scope
 from cetracker.rules import compute
 from cetracker.rules.cells import search_key
-from cetracker.standing import HOUR_SUMMARY_COLUMNS, hour_summary, hour_summary_counts
+from cetracker.standing import (
+    HOUR_SUMMARY_COLUMNS,
+    hour_summary,
+    hour_summary_counts,
+    year_standing,
+)
 from cetracker.store.db import Database
 
 pytestmark = pytest.mark.both_backends  # storage: the standing's SQL against the rules' oracle
@@ -227,6 +232,23 @@ def test_cached_standing_shows_a_new_import_at_once_and_keeps_scopes_apart(demo_
     assert counts.members == len(area3) and counts.eligible == int(area3["eligible"].sum())
     first_page = hour_summary(demo_db, Filters(year), limit=50)
     assert first_page.equals(hour_summary(demo_db, Filters(year)).head(50))
+
+
+def test_the_kept_standing_holds_its_rows_in_the_order_lists_show(demo_db):
+    """Stored in name order, a page's first rows are in the kept table's first row groups,
+    and the sort of a page's top rows skips the others by the range of names each holds
+    (at a million members an area's Hour Summary page: 88 ms in member order, 40 ms so)."""
+    year = 2026
+    first_page = hour_summary(demo_db, Filters(year), limit=5)  # the table is built
+    cur = demo_db.cursor()
+    try:  # no ORDER BY: DuckDB hands a table's rows over in the order they are stored
+        stored = cur.execute(
+            f"SELECT search, license_number FROM {year_standing(demo_db, year)}"  # noqa: S608
+        ).fetchall()
+    finally:
+        cur.close()
+    assert len(stored) > 100 and stored == sorted(stored)
+    assert list(first_page["license_number"]) == [number for _, number in stored[:5]]
 
 
 def _recounted_share(db: Database, year: int, scope: Scope) -> float:
