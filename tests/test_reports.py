@@ -6,6 +6,7 @@ import io
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
@@ -152,6 +153,50 @@ def test_unicode_names_print(db):
         assert name in text
 
 
+# Names in the scripts the PDFs' fonts hold beyond Noto Sans's Latin, Greek and Cyrillic:
+# right to left (Arabic, Hebrew), letters joined and reordered (Arabic, Devanagari).
+OTHER_SCRIPTS = ("محمد العلي", "דוד כהן", "राम शर्मा", "Ana محمد Lee")
+
+
+def test_names_in_arabic_hebrew_and_devanagari_print_on_certificates_and_reports(caplog):
+    """They came out blank: Noto Sans has no Arabic or Hebrew letters, and fpdf2's text()
+    writes with the current font alone, unshaped."""
+    import re
+
+    caplog.set_level("WARNING", logger="fpdf")
+    certs = [
+        certificates.Certificate(
+            i + 1, name, f"L{i}", 2025, certificates.Decimal(20), date(2026, 1, 5)
+        )
+        for i, name in enumerate(OTHER_SCRIPTS)
+    ]
+    frame = pd.DataFrame({"last_name": OTHER_SCRIPTS, "county": ["Harris"] * 4})
+    for pdf in (certificates.certificates_pdf(certs), exports.to_pdf(frame, "Clerk List")):
+        # (Right-to-left words come out in the order they stand on the page; a ligature
+        # of Arabic reads as a control character.)
+        text = re.sub(r"[\x00-\x1f]", "", "".join(pdf_text(pdf)))
+        for name in OTHER_SCRIPTS:
+            assert all(word in text for word in name.split()), name
+        faces = set(re.findall(rb"/BaseFont /[A-Z]+\+(\w+)", pdf))
+        assert {b"NotoSansArabic", b"NotoSansHebrew"} <= faces
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]
+    # The Hebrew face is cut at the regular weight (its own default is its thinnest), the
+    # bold ones at bold: a name on a certificate is bold in every script.
+    faces = set(re.findall(rb"/BaseFont /[A-Z]+\+(\w+)", certificates.certificates_pdf(certs)))
+    assert {b"NotoSansArabicBold", b"NotoSansHebrewBold"} <= faces
+    assert not any(b"Thin" in face for face in faces)
+
+
+def test_a_pdf_of_latin_names_embeds_no_other_font():
+    """The faces that stand in for other scripts join a PDF only with a name that needs
+    them (fpdf2 embeds every face a PDF is given, used or not)."""
+    import re
+
+    frame = pd.DataFrame({"last_name": ["Núñez", "Nguyễn", "Ødegård"]})
+    faces = set(re.findall(rb"/BaseFont /[A-Z]+\+(\w+)", exports.to_pdf(frame, "Clerk List")))
+    assert faces == {b"NotoSans", b"NotoSansBold"}
+
+
 @pytest.mark.both_backends
 def test_verification_codes_resolve_and_forgeries_do_not(demo_db):
     cert = certificates.earned_certificates(demo_db, Filters(2025))[0]
@@ -293,12 +338,14 @@ def test_cutting_the_bold_face_leaves_no_file_open(tmp_path, monkeypatch):
     assert sorted(p.name for p in bold.parent.iterdir()) == sorted([".lock", bold.name])
     assert open_font_files() == before
     # A static bold face: no axes left, the weight of bold, every character the regular
-    # face has (the layout tables go: fpdf2 drops them from every font it embeds).
+    # face has, and the substitutions that join Indic letters (the positioning goes).
     from fontTools.ttLib import TTFont
 
     with TTFont(str(bold)) as cut, TTFont(str(fonts.font_path())) as source:
         assert "fvar" not in cut and cut["OS/2"].usWeightClass == 700
         assert cut.getBestCmap() == source.getBestCmap()
+        assert "GSUB" in cut and "GPOS" not in cut
+        assert cut["name"].getDebugName(4) == "Noto Sans Bold"
 
 
 def test_a_font_folder_someone_else_made_first_is_not_used(tmp_path, monkeypatch):

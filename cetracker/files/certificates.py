@@ -17,7 +17,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import segno
-from fpdf import FPDF
 
 from cetracker import config
 from cetracker import policy as policies
@@ -212,10 +211,9 @@ def _closed_issue_date(db: Database, year: int) -> date | None:
     return found[0] if found else None
 
 
-class CertificatePDF(FPDF):
+class CertificatePDF(fonts.PDF):
     def __init__(self, base_url: str = "") -> None:
         super().__init__(orientation="L", format="Letter")
-        fonts.add_fonts(self)
         self.set_auto_page_break(False)
         self.association = config.association_name()
         self.base_url = config.base_url(base_url)

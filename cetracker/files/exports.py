@@ -21,7 +21,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xlsxwriter
-from fpdf import FPDF
 
 from cetracker import config
 from cetracker.files import fonts
@@ -276,12 +275,11 @@ def _sheet_name(title: str) -> str:
     return cleaned[:31] or "Report"
 
 
-class ReportPDF(FPDF):
+class ReportPDF(fonts.PDF):
     """A report page: title, filters and date on top, page numbers at the bottom."""
 
     def __init__(self, title: str, subtitle: str, orientation: str = "L") -> None:
         super().__init__(orientation=orientation, format="Letter")
-        fonts.add_fonts(self)
         self.report_title = title
         self.report_subtitle = subtitle
         self.set_auto_page_break(True, margin=15)

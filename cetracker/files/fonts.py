@@ -1,4 +1,4 @@
-"""The Unicode font for every PDF, parsed once per process.
+"""The Unicode fonts of every PDF, parsed once per process, and the PDF that writes with them.
 
 fpdf2's core fonts cannot print "Nguyễn" or "Łukasz"; Noto Sans (from the
 ``fontpkg-noto-sans`` package, so nothing downloads) can. It is a variable font,
@@ -6,6 +6,15 @@ and cutting the bold instance out of it takes seconds, so the bold face is cut
 once and kept as a static font file in a cache folder; each PDF then gets a
 copy of the fonts parsed once per process (fpdf2 subsets the font it is given
 in place, so PDFs must not share one).
+
+Noto Sans holds Latin, Greek, Cyrillic and Devanagari letters, but no Arabic or Hebrew
+ones: Noto Sans Arabic and Noto Sans Hebrew (``fontpkg-noto-sans-arabic``,
+``pylopdf-fonts-he``) stand in for them, their regular and bold faces cut the same way.
+These scripts are written right to left, or with letters joined and reordered: text
+holding them goes through a shaping engine (HarfBuzz, ``uharfbuzz``); the rest is
+written as it is (``PDF``). Scripts with no face here (Chinese, Japanese, Korean, Thai
+and others) and emoji are left out by fpdf2, which logs the characters it could not
+write.
 """
 
 from __future__ import annotations
@@ -13,38 +22,65 @@ from __future__ import annotations
 import copy
 import fcntl
 import os
+import re
 import stat
 import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import fontpkg_noto_sans
+import fontpkg_noto_sans_arabic
+import pylopdf_fonts_he
 from fontTools import ttLib
 from fpdf import FPDF
 from fpdf.fonts import TTFFont
 
 FAMILY = "Noto"
+SHAPED_FAMILY = "NotoShaped"  # the same faces, for shaped text (``PDF._shaped``)
+
+
+def _arabic() -> Path:
+    return Path(fontpkg_noto_sans_arabic.ROOT) / "files" / "NotoSansArabic[wdth,wght].ttf"
+
+
+def _hebrew() -> Path:
+    return Path(pylopdf_fonts_he.sans_path())
+
+
+# Scripts written right to left, or whose letters join or reorder: Hebrew, Arabic, Syriac,
+# Thaana, N'Ko, the Indic scripts, Thai, Lao, Myanmar, Khmer, and Hebrew's and Arabic's
+# presentation forms.
+_SHAPED = re.compile(
+    "[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\ufb1d-\ufdff\ufe70-\ufeff]"
+)
 
 
 def font_path() -> Path:
     return Path(fontpkg_noto_sans.__file__).parent / "files" / "NotoSans[wdth,wght].ttf"
 
 
-def _bold_path() -> Path:
+def _instance(source: Path, weight: int, dropped: tuple[str, ...] = ()) -> Path:
+    """A static face of the variable font ``source`` at ``weight``, without the tables
+    ``dropped``: cut once per machine and kept in this user's font folder."""
     folder = _font_folder()
-    bold = folder / f"NotoSans-Bold-{font_path().stat().st_size}.ttf"
-    if bold.exists():
-        return bold
-    # One process cuts it (1.6 s of a core); the others that want it meanwhile (the app's
-    # server, a command, test workers on a new machine) wait for that one's file.
+    face = (
+        folder / f"{source.stem}-{weight}-{'-'.join(dropped) or 'all'}-{source.stat().st_size}.ttf"
+    )
+    if face.exists():
+        return face
+    # One process cuts it (0.3-1.8 s of a core); the others that want it meanwhile (the
+    # app's server, a command, test workers on a new machine) wait for that one's file.
     lock = os.open(folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not bold.exists():
-            _cut_bold(bold)
+        if not face.exists():
+            _cut(source, weight, dropped, face)
     finally:
         os.close(lock)  # and with it the lock
-    return bold
+    return face
 
 
 def _font_folder() -> Path:
@@ -63,46 +99,136 @@ def _font_folder() -> Path:
     return Path(tempfile.mkdtemp(prefix="cetracker-fonts-"))
 
 
-# The tables of OpenType layout: only text shaping reads them, which these PDFs do not turn
-# on (``FPDF.set_text_shaping``: the regular face would keep them, the bold not), and
-# fpdf2 drops them from every font it embeds. Cutting a bold face with them took
-# 8 s of a core (their kerning is variable too); without them, under 2.
-_LAYOUT_TABLES = ("GDEF", "GPOS", "GSUB")
+# Noto Sans Bold leaves out the positioning table of OpenType layout: its kerning is
+# variable, and cutting a bold face with it took 5-8 s of a core, without it under 2.
+# Shaping (of Indic text) still finds its letters' joined forms (GSUB); fpdf2 drops the
+# layout tables from every font it embeds.
+_BOLD_DROPPED = ("GPOS",)
 
 
-def _cut_bold(bold: Path) -> None:
-    """Cut the bold instance out of the variable font into ``bold`` (written whole, then
-    renamed: a reader never sees part of it, and a cut that fails leaves no part behind)."""
+def _bold_path() -> Path:
+    return _instance(font_path(), 700, _BOLD_DROPPED)
+
+
+def _cut(source: Path, weight: int, dropped: tuple[str, ...], face: Path) -> None:
+    """Cut the instance at ``weight`` out of the variable font ``source`` into ``face``
+    (written whole, then renamed: a reader never sees part of it, and a cut that fails
+    leaves no part behind)."""
     from fontTools.varLib import instancer
 
-    partial = bold.with_name(f".{bold.name}.{os.getpid()}")
+    partial = face.with_name(f".{face.name}.{os.getpid()}")
     # (recalcTimestamp off: the same file, and the same PDFs, on every machine)
-    with ttLib.TTFont(str(font_path()), recalcTimestamp=False) as font:  # closes the source
-        for table in _LAYOUT_TABLES:
+    with ttLib.TTFont(str(source), recalcTimestamp=False) as font:  # closes the source
+        for table in dropped:
             if table in font:
                 del font[table]
-        instancer.instantiateVariableFont(font, {"wght": 700.0}, inplace=True, static=True)
+        axes = {axis.axisTag for axis in font["fvar"].axes}
+        at = {"wght": float(weight), **({"wdth": 100.0} if "wdth" in axes else {})}
+        # (the names say the weight cut: "Noto Sans Hebrew Regular", not its default "Thin")
+        instancer.instantiateVariableFont(font, at, inplace=True, static=True, updateFontNames=True)
         try:
             font.save(str(partial))
-            partial.replace(bold)
+            partial.replace(face)
         finally:
             partial.unlink(missing_ok=True)
 
 
+# The faces that write what Noto Sans cannot (fpdf2's fallback fonts): family, then the
+# regular and the bold face. (Noto Sans Hebrew's own default is its thinnest weight.)
+_STAND_INS: dict[str, tuple[Callable[[], Path], Callable[[], Path]]] = {
+    "NotoArabic": (_arabic, lambda: _instance(_arabic(), 700)),
+    "NotoHebrew": (lambda: _instance(_hebrew(), 400), lambda: _instance(_hebrew(), 700)),
+}
+
+
 @cache
-def _parsed() -> dict[str, TTFFont]:
+def _parsed(family: str) -> dict[str, TTFFont]:
+    """The regular and bold faces of ``family``, parsed once per process (a stand-in's
+    only when a PDF first needs it)."""
+    regular, bold = _STAND_INS.get(family) or (font_path, _bold_path)  # FAMILY, SHAPED_FAMILY
     pdf = FPDF()
-    pdf.add_font(FAMILY, "", str(font_path()))
-    pdf.add_font(FAMILY, "B", str(_bold_path()))
+    pdf.add_font(family, "", str(regular()))
+    pdf.add_font(family, "B", str(bold()))
     return {k: f for k, f in pdf.fonts.items() if isinstance(f, TTFFont)}
 
 
-def add_fonts(pdf: FPDF) -> None:
-    """Give ``pdf`` the Noto regular and bold faces (family ``"Noto"``).
+def add_fonts(pdf: FPDF, families: tuple[str, ...] = (FAMILY,)) -> None:
+    """Give ``pdf`` the regular and bold faces of ``families`` (the Noto faces unless named).
 
     fpdf2's copy of a font shares its fontTools object, which the subsetter cuts
     down in place when a PDF is written; each PDF gets its own (lazily read) one.
     """
-    for key, font in copy.deepcopy(_parsed()).items():
-        font.ttfont = ttLib.TTFont(font.ttffile, recalcTimestamp=False, lazy=True)
-        pdf.fonts[key] = font
+    for family in families:
+        for key, font in copy.deepcopy(_parsed(family)).items():
+            font.ttfont = ttLib.TTFont(font.ttffile, recalcTimestamp=False, lazy=True)
+            font.i = len(pdf.fonts) + 1  # its number in the PDF (/F1, /F2...), as add_font gives
+            pdf.fonts[key] = font
+
+
+class PDF(FPDF):
+    """A PDF with these fonts that writes every script they hold.
+
+    Text in a script that needs shaping (``_SHAPED``) is shaped, and ``text()`` hands it
+    to a cell: fpdf2's ``text()`` writes with the current font alone and unshaped, so a
+    Hebrew name came out blank. The faces that stand in for Noto Sans join the PDF with
+    the first such text (fpdf2 embeds every face it is given, used or not). Other text is
+    written as fpdf2 writes it (shaping every string would slow a report of thousands of
+    rows).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        add_fonts(self)
+        self._stand_ins = False
+
+    @contextmanager
+    def _shaped(self) -> Iterator[None]:
+        # Shaped text is written with faces of its own (Noto Sans under another name): in
+        # one face with unshaped text, fpdf2 gave the two the same character codes, and a
+        # copy of the text out of the PDF read "imman" for "Harris".
+        if not self._stand_ins:
+            add_fonts(self, (SHAPED_FAMILY, *_STAND_INS))
+            self.set_fallback_fonts(list(_STAND_INS))
+            self._stand_ins = True
+        style, size = self.font_style, self.font_size_pt
+        self.set_font(SHAPED_FAMILY, style, size)
+        self.set_text_shaping(True)
+        try:
+            yield
+        finally:
+            self.set_text_shaping(False)
+            self.set_font(FAMILY, style, size)
+
+    def cell(self, w: Any = None, h: Any = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
+        if text.isascii() or not _SHAPED.search(text):
+            return super().cell(w, h, text, *args, **kwargs)
+        with self._shaped():
+            return super().cell(w, h, text, *args, **kwargs)
+
+    def multi_cell(self, w: Any, h: Any = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
+        if text.isascii() or not _SHAPED.search(text):
+            return super().multi_cell(w, h, text, *args, **kwargs)
+        with self._shaped():
+            return super().multi_cell(w, h, text, *args, **kwargs)
+
+    def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
+        if s.isascii() or not _SHAPED.search(s):
+            return super().get_string_width(s, normalized, markdown)
+        with self._shaped():
+            return super().get_string_width(s, normalized, markdown)
+
+    def text(self, x: float, y: float, text: str = "") -> None:
+        if text.isascii() or not _SHAPED.search(text):
+            super().text(x, y, text)
+            return
+        # A cell of the font's height puts its baseline 0.8 of the size below its top
+        # (fpdf2: half the height, and 0.3 of the size), where text() puts its own.
+        size = self.font_size
+        was = self.x, self.y, self.c_margin, self.auto_page_break
+        self.c_margin, self.auto_page_break = 0, False
+        try:
+            self.set_xy(x, y - 0.8 * size)
+            self.cell(self.get_string_width(text), size, text)
+        finally:
+            self.c_margin, self.auto_page_break = was[2], was[3]
+            self.set_xy(was[0], was[1])
