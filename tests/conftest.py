@@ -178,18 +178,21 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             )
 
 
-@pytest.hookimpl(trylast=True)  # after pytest's own short summary
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+def pytest_unconfigure(config: pytest.Config) -> None:
     """A failed test's own short notes ("in short: ..." properties: what a browser test's page
-    showed, where the app's threads were) again at the very end, where a CI log cut down to
-    its first and last lines still shows them."""
-    for report in terminalreporter.stats.get("failed", []):
+    showed, where the app's threads were) again after pytest's last line, where a CI log
+    cut down to its first and last lines still shows them (pytest prints its short summary
+    after every terminal-summary hook, so they come here)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is None:
+        return
+    for report in reporter.stats.get("failed", []):
         notes = [(n, v) for n, v in report.user_properties if str(n).startswith("in short: ")]
         if notes:
-            terminalreporter.write_sep("-", f"in short: {report.nodeid}")
+            reporter.write_sep("-", f"in short: {report.nodeid}")
             for name, value in notes:
-                terminalreporter.write_line(f"{name.removeprefix('in short: ')}:")
-                terminalreporter.write_line(str(value)[:1500])
+                reporter.write_line(f"{name.removeprefix('in short: ')}:")
+                reporter.write_line(str(value)[:1500])
 
 
 @pytest.fixture(scope="session")

@@ -197,6 +197,30 @@ def test_a_pdf_of_latin_names_embeds_no_other_font():
     assert faces == {b"NotoSans", b"NotoSansBold"}
 
 
+def test_a_shaped_name_leaves_the_pdf_as_it_found_it():
+    """After a name in Hebrew, the next text is written as before: the same face, size and
+    place, unshaped (shaping, or fallback fonts, slow every later string by a third)."""
+    from cetracker.files import fonts
+
+    pdf = exports.ReportPDF("Clerk List", "")
+    pdf.set_compression(False)  # the page's drawing commands readable below
+    pdf.add_page()
+    pdf.set_font(fonts.FAMILY, "B", 9)
+    pdf.set_xy(30, 40)
+    before = pdf.get_string_width("Harris")
+    pdf.text(-5, 60, "דוד כהן")  # centred and wider than the page: x below zero
+    assert (pdf.font_family, pdf.font_style, pdf.font_size_pt) == ("noto", "B", 9)
+    assert (pdf.x, pdf.y, pdf.text_shaping) == (30, 40, None)
+    assert pdf.get_string_width("Harris") == before
+    assert pdf._fallback_font_ids == []  # fpdf2's fast way for the next strings
+    assert pdf.get_string_width("דוד כהן") > 0
+    written = bytes(pdf.output())  # (which also closes the fonts' files)
+    assert "דוד" in "".join(pdf_text(written))
+    # Where text() was asked to write it: 5 mm left of the page's edge (-14.17 pt), not
+    # 5 mm from its right edge as set_xy() would count it.
+    assert b"BT -14.17 " in written
+
+
 @pytest.mark.both_backends
 def test_verification_codes_resolve_and_forgeries_do_not(demo_db):
     cert = certificates.earned_certificates(demo_db, Filters(2025))[0]

@@ -50,11 +50,11 @@ def _hebrew() -> Path:
     return Path(pylopdf_fonts_he.sans_path())
 
 
-# Scripts written right to left, or whose letters join or reorder: Hebrew, Arabic, Syriac,
-# Thaana, N'Ko, the Indic scripts, Thai, Lao, Myanmar, Khmer, and Hebrew's and Arabic's
-# presentation forms.
+# The scripts these fonts hold that are written right to left, or whose letters join or
+# reorder: Hebrew, Arabic (and their presentation forms) and Devanagari. (A script with no
+# face here takes fpdf2's own way, which leaves its letters out and logs them.)
 _SHAPED = re.compile(
-    "[\u0590-\u08ff\u0900-\u0dff\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\ufb1d-\ufdff\ufe70-\ufeff]"
+    "[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\u0900-\u097f\ufb1d-\ufdff\ufe70-\ufefe]"
 )
 
 
@@ -161,7 +161,10 @@ def add_fonts(pdf: FPDF, families: tuple[str, ...] = (FAMILY,)) -> None:
     for family in families:
         for key, font in copy.deepcopy(_parsed(family)).items():
             font.ttfont = ttLib.TTFont(font.ttffile, recalcTimestamp=False, lazy=True)
-            font.i = len(pdf.fonts) + 1  # its number in the PDF (/F1, /F2...), as add_font gives
+            # Its number in the PDF (/F1, /F2...), as add_font gives it.
+            font.i = pdf.fonts[key].i if key in pdf.fonts else len(pdf.fonts) + 1
+            if family == SHAPED_FAMILY:  # one name, one subset: the other copy's is Noto Sans's
+                font.name = f"{font.name}Shaped"
             pdf.fonts[key] = font
 
 
@@ -183,21 +186,34 @@ class PDF(FPDF):
 
     @contextmanager
     def _shaped(self) -> Iterator[None]:
-        # Shaped text is written with faces of its own (Noto Sans under another name): in
-        # one face with unshaped text, fpdf2 gave the two the same character codes, and a
-        # copy of the text out of the PDF read "imman" for "Harris".
+        """Write in faces of their own (Noto Sans under another name: in one face with
+        unshaped text, fpdf2 gave the two the same character codes, and a copy of the text
+        out of the PDF read "imman" for "Harris"), shaped, with the stand-ins. All three
+        only meanwhile: with fallback fonts set, fpdf2 measures and writes all other text
+        the slow way (a third more time per string)."""
         if not self._stand_ins:
             add_fonts(self, (SHAPED_FAMILY, *_STAND_INS))
-            self.set_fallback_fonts(list(_STAND_INS))
             self._stand_ins = True
-        style, size = self.font_style, self.font_size_pt
-        self.set_font(SHAPED_FAMILY, style, size)
+        was = self.font_family, self.font_style, self.font_size_pt, self.text_shaping
+        self.set_font(SHAPED_FAMILY, self.font_style, self.font_size_pt)
+        self.set_fallback_fonts(list(_STAND_INS))
         self.set_text_shaping(True)
         try:
             yield
         finally:
-            self.set_text_shaping(False)
-            self.set_font(FAMILY, style, size)
+            self._fallback_font_ids = []
+            self.text_shaping = was[3]
+            self.set_font(*was[:3])
+
+    def add_page(self, *args: Any, **kwargs: Any) -> None:
+        # A page started in the middle of a shaped cell draws its header and footer as
+        # any other text: unshaped, without stand-ins (add_page keeps the font itself).
+        was = self.text_shaping, self._fallback_font_ids
+        self.text_shaping, self._fallback_font_ids = None, []
+        try:
+            super().add_page(*args, **kwargs)
+        finally:
+            self.text_shaping, self._fallback_font_ids = was
 
     def cell(self, w: Any = None, h: Any = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
         if text.isascii() or not _SHAPED.search(text):
@@ -227,8 +243,9 @@ class PDF(FPDF):
         was = self.x, self.y, self.c_margin, self.auto_page_break
         self.c_margin, self.auto_page_break = 0, False
         try:
-            self.set_xy(x, y - 0.8 * size)
+            # (not set_xy: it counts a negative x from the right edge, text() does not)
+            self.x, self.y = x, y - 0.8 * size
             self.cell(self.get_string_width(text), size, text)
         finally:
             self.c_margin, self.auto_page_break = was[2], was[3]
-            self.set_xy(was[0], was[1])
+            self.x, self.y = was[0], was[1]

@@ -22,6 +22,9 @@ ARTIFACTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM = "/usr/bin/chromium"
 # The app servers running now, by address: the process and the file its output goes to.
 SERVERS: dict[str, tuple[subprocess.Popen[bytes], Path]] = {}
+# What the servers a failing test had started itself said as it failed: address, output,
+# the stacks of their threads (taken by its report).
+STOPPED_ON_FAILURE: list[tuple[str, str, str]] = []
 # The features Playwright turns off itself (its chromiumSwitches): a --disable-features of
 # ours takes the place of Playwright's, so ours lists them too (tests/e2e/test_chromium.py
 # checks them against the installed Playwright's).
@@ -149,6 +152,12 @@ def serve(folder: Path, database: str | None = None, *, demo: bool = True) -> It
     try:
         wait_healthy(url)
         yield url
+    except BaseException as exc:
+        # A test that started this server itself fails inside it: its report (made after
+        # the server has stopped) gets the output and the stacks taken now.
+        if not isinstance(exc, (pytest.skip.Exception, KeyboardInterrupt)):
+            STOPPED_ON_FAILURE.append((url, *_server_stacks(server, log)))
+        raise
     finally:
         del SERVERS[url]
         server.terminate()
@@ -175,11 +184,17 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
             report.sections.append((f"page {number}: {page.url}", text[:3000]))
             short = re.sub(r"\n\s*\n+", " | ", text.strip())[:400]
             report.user_properties.append((f"in short: page {number}: {page.url}", short))
-        for url in {v for v in funcargs.values() if isinstance(v, str) and v in SERVERS}:
-            said, stacks = _server_stacks(*SERVERS[url])
+        dumps = [
+            (url, *_server_stacks(*SERVERS[url]))
+            for url in {v for v in funcargs.values() if isinstance(v, str) and v in SERVERS}
+        ]
+        dumps += STOPPED_ON_FAILURE
+        for url, said, stacks in dumps:
             report.sections.append((f"app at {url}: its output's end", said[-6000:]))
             busy = _busy_threads(stacks)
-            report.user_properties.append(("in short: the app's busy threads", busy))
+            report.user_properties.append((f"in short: the busy threads of the app at {url}", busy))
+    if call.when == "call":
+        STOPPED_ON_FAILURE.clear()
     return report
 
 
@@ -204,13 +219,16 @@ def _server_stacks(server: subprocess.Popen[bytes], log: Path) -> tuple[str, str
     if server.poll() is not None:
         said = log.read_text(errors="replace")
         return f"(the app had ended, with {server.returncode})\n{said}", ""
-    size = log.stat().st_size
-    server.send_signal(signal.SIGUSR1)
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and log.stat().st_size == size:
-        time.sleep(0.1)
-    time.sleep(0.3)  # the rest of the stacks
-    said = log.read_bytes()
+    try:
+        size = log.stat().st_size
+        server.send_signal(signal.SIGUSR1)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and log.stat().st_size == size:
+            time.sleep(0.1)
+        time.sleep(0.3)  # the rest of the stacks
+        said = log.read_bytes()
+    except OSError as exc:  # the report of a failed test must not fail itself
+        return f"(could not ask the app: {exc})", ""
     return said.decode(errors="replace"), said[size:].decode(errors="replace")
 
 
@@ -230,8 +248,8 @@ def _busy_threads(said: str, frames: int = 6) -> str:
         lines = [line for line in lines if line.lstrip().startswith("File ")]
         if not lines:
             continue
-        page = any("/pages/" in line or 'app.py"' in line for line in lines)
-        ours = any("/cetracker/" in line for line in lines)
+        page = any(f"{ROOT}/pages/" in line or f'{ROOT}/app.py"' in line for line in lines)
+        ours = any(f"{ROOT}/cetracker/" in line for line in lines)
         idle = re.search(r"/(threading|selectors|queue)\.py\b", lines[0]) is not None
         if page or (ours and not idle):
             stacks.append("\n".join(_short_frame(line) for line in lines[:frames]))
