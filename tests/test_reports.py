@@ -154,11 +154,11 @@ def test_unicode_names_print(db):
 
 
 # Names in the scripts the PDFs' fonts hold beyond Noto Sans's Latin, Greek and Cyrillic:
-# right to left (Arabic, Hebrew), letters joined and reordered (Arabic, Devanagari).
-OTHER_SCRIPTS = ("محمد العلي", "דוד כהן", "राम शर्मा", "Ana محمد Lee")
+# right to left (Arabic, Hebrew), letters joined and reordered (Arabic, Devanagari, Thai).
+OTHER_SCRIPTS = ("محمد العلي", "דוד כהן", "राम शर्मा", "Ana محمد Lee", "สมชาย ใจดี")
 
 
-def test_names_in_arabic_hebrew_and_devanagari_print_on_certificates_and_reports(caplog):
+def test_names_in_arabic_hebrew_devanagari_and_thai_print_on_certificates_and_reports(caplog):
     """They came out blank: Noto Sans has no Arabic or Hebrew letters, and fpdf2's text()
     writes with the current font alone, unshaped."""
     import re
@@ -170,7 +170,7 @@ def test_names_in_arabic_hebrew_and_devanagari_print_on_certificates_and_reports
         )
         for i, name in enumerate(OTHER_SCRIPTS)
     ]
-    frame = pd.DataFrame({"last_name": OTHER_SCRIPTS, "county": ["Harris"] * 4})
+    frame = pd.DataFrame({"last_name": OTHER_SCRIPTS, "county": ["Harris"] * len(OTHER_SCRIPTS)})
     for pdf in (certificates.certificates_pdf(certs), exports.to_pdf(frame, "Clerk List")):
         # (Right-to-left words come out in the order they stand on the page; a ligature
         # of Arabic reads as a control character.)
@@ -178,16 +178,16 @@ def test_names_in_arabic_hebrew_and_devanagari_print_on_certificates_and_reports
         for name in OTHER_SCRIPTS:
             assert all(word in text for word in name.split()), name
         faces = set(re.findall(rb"/BaseFont /[A-Z]+\+(\w+)", pdf))
-        assert {b"NotoSansArabic", b"NotoSansHebrew"} <= faces
+        assert {b"NotoSansArabic", b"NotoSansHebrew", b"NotoSansThai"} <= faces
     assert not [r for r in caplog.records if "missing" in r.getMessage()]
     # The Hebrew face is cut at the regular weight (its own default is its thinnest), the
     # bold ones at bold: a name on a certificate is bold in every script.
     faces = set(re.findall(rb"/BaseFont /[A-Z]+\+(\w+)", certificates.certificates_pdf(certs)))
-    assert {b"NotoSansArabicBold", b"NotoSansHebrewBold"} <= faces
+    assert {b"NotoSansArabicBold", b"NotoSansHebrewBold", b"NotoSansThaiBold"} <= faces
     assert not any(b"Thin" in face for face in faces)
 
 
-def test_a_pdf_of_latin_names_embeds_no_other_font():
+def test_a_pdf_embeds_only_the_faces_its_names_need():
     """The faces that stand in for other scripts join a PDF only with a name that needs
     them (fpdf2 embeds every face a PDF is given, used or not)."""
     import re
@@ -195,6 +195,15 @@ def test_a_pdf_of_latin_names_embeds_no_other_font():
     frame = pd.DataFrame({"last_name": ["Núñez", "Nguyễn", "Ødegård"]})
     faces = set(re.findall(rb"/BaseFont /[A-Z]+\+(\w+)", exports.to_pdf(frame, "Clerk List")))
     assert faces == {b"NotoSans", b"NotoSansBold"}
+    # An Arabic name brings the Arabic faces, not the Hebrew or Thai ones.
+    frame = pd.DataFrame({"last_name": ["Núñez", "محمد"]})
+    faces = set(re.findall(rb"/BaseFont /[A-Z]+\+(\w+)", exports.to_pdf(frame, "Clerk List")))
+    assert {
+        f for f in faces if f.startswith(b"NotoSans") and f[8:12] in (b"Arab", b"Hebr", b"Thai")
+    } == {
+        b"NotoSansArabic",
+        b"NotoSansArabicBold",
+    }
 
 
 def test_a_shaped_name_leaves_the_pdf_as_it_found_it():

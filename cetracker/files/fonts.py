@@ -7,13 +7,14 @@ once and kept as a static font file in a cache folder; each PDF then gets a
 copy of the fonts parsed once per process (fpdf2 subsets the font it is given
 in place, so PDFs must not share one).
 
-Noto Sans holds Latin, Greek, Cyrillic and Devanagari letters, but no Arabic or Hebrew
-ones: Noto Sans Arabic and Noto Sans Hebrew (``fontpkg-noto-sans-arabic``,
-``pylopdf-fonts-he``) stand in for them, their regular and bold faces cut the same way.
+Noto Sans holds Latin, Greek, Cyrillic and Devanagari letters, but no Arabic, Hebrew or
+Thai ones: Noto Sans Arabic, Hebrew and Thai (``fontpkg-noto-sans-arabic``,
+``pylopdf-fonts-he``, ``fontpkg-noto-sans-thai``) stand in for them, their regular and
+bold faces cut the same way.
 These scripts are written right to left, or with letters joined and reordered: text
 holding them goes through a shaping engine (HarfBuzz, ``uharfbuzz``); the rest is
-written as it is (``PDF``). Scripts with no face here (Chinese, Japanese, Korean, Thai
-and others) and emoji are left out by fpdf2, which logs the characters it could not
+written as it is (``PDF``). Scripts with no face here (Chinese, Japanese, Korean and
+others) and emoji are left out by fpdf2, which logs the characters it could not
 write.
 """
 
@@ -33,6 +34,7 @@ from typing import Any
 
 import fontpkg_noto_sans
 import fontpkg_noto_sans_arabic
+import fontpkg_noto_sans_thai
 import pylopdf_fonts_he
 from fontTools import ttLib
 from fpdf import FPDF
@@ -50,12 +52,21 @@ def _hebrew() -> Path:
     return Path(pylopdf_fonts_he.sans_path())
 
 
+def _thai() -> Path:
+    return Path(fontpkg_noto_sans_thai.ROOT) / "files" / "NotoSansThai[wdth,wght].ttf"
+
+
+# The letters each stand-in face holds that Noto Sans does not, by family.
+_LETTERS = {
+    "NotoArabic": "\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufefe",
+    "NotoHebrew": "\u0590-\u05ff\ufb1d-\ufb4f",
+    "NotoThai": "\u0e00-\u0e7f",
+}
+_NEEDS = {family: re.compile(f"[{letters}]") for family, letters in _LETTERS.items()}
 # The scripts these fonts hold that are written right to left, or whose letters join or
-# reorder: Hebrew, Arabic (and their presentation forms) and Devanagari. (A script with no
-# face here takes fpdf2's own way, which leaves its letters out and logs them.)
-_SHAPED = re.compile(
-    "[\u0590-\u05ff\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\u0900-\u097f\ufb1d-\ufdff\ufe70-\ufefe]"
-)
+# reorder: the stand-ins' and Devanagari (in Noto Sans). A script with no face here takes
+# fpdf2's own way, which leaves its letters out and logs them.
+_SHAPED = re.compile(f"[\u0900-\u097f{''.join(_LETTERS.values())}]")
 
 
 def font_path() -> Path:
@@ -138,6 +149,7 @@ def _cut(source: Path, weight: int, dropped: tuple[str, ...], face: Path) -> Non
 _STAND_INS: dict[str, tuple[Callable[[], Path], Callable[[], Path]]] = {
     "NotoArabic": (_arabic, lambda: _instance(_arabic(), 700)),
     "NotoHebrew": (lambda: _instance(_hebrew(), 400), lambda: _instance(_hebrew(), 700)),
+    "NotoThai": (_thai, lambda: _instance(_thai(), 700)),
 }
 
 
@@ -182,26 +194,31 @@ class PDF(FPDF):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         add_fonts(self)
-        self._stand_ins = False
+        self._stand_ins: list[str] = []  # the shaped copy and the stand-ins it has
 
     @contextmanager
-    def _shaped(self) -> Iterator[None]:
-        """Write in faces of their own (Noto Sans under another name: in one face with
-        unshaped text, fpdf2 gave the two the same character codes, and a copy of the text
-        out of the PDF read "imman" for "Harris"), shaped, with the stand-ins. All three
-        only meanwhile: with fallback fonts set, fpdf2 measures and writes all other text
-        the slow way (a third more time per string)."""
-        if not self._stand_ins:
-            add_fonts(self, (SHAPED_FAMILY, *_STAND_INS))
-            self._stand_ins = True
+    def _shaped(self, text: str) -> Iterator[None]:
+        """Write ``text`` in faces of their own (Noto Sans under another name: in one face
+        with unshaped text, fpdf2 gave the two the same character codes, and a copy of the
+        text out of the PDF read "imman" for "Harris"), shaped, with the stand-ins. All
+        three only meanwhile: with fallback fonts set, fpdf2 measures and writes all other
+        text the slow way (a third more time per string). A stand-in joins the PDF with the
+        first text that needs it."""
+        wanted = tuple(
+            f for f, needs in _NEEDS.items() if f not in self._stand_ins and needs.search(text)
+        )
+        if wanted or not self._stand_ins:
+            add_fonts(self, ((SHAPED_FAMILY,) if not self._stand_ins else ()) + wanted)
+            self._stand_ins = [*(self._stand_ins or [SHAPED_FAMILY]), *wanted]
         was = self.font_family, self.font_style, self.font_size_pt, self.text_shaping
+        was_fallback = self._fallback_font_ids
         self.set_font(SHAPED_FAMILY, self.font_style, self.font_size_pt)
-        self.set_fallback_fonts(list(_STAND_INS))
+        self.set_fallback_fonts([f for f in self._stand_ins if f != SHAPED_FAMILY])
         self.set_text_shaping(True)
         try:
             yield
         finally:
-            self._fallback_font_ids = []
+            self._fallback_font_ids = was_fallback
             self.text_shaping = was[3]
             self.set_font(*was[:3])
 
@@ -218,19 +235,19 @@ class PDF(FPDF):
     def cell(self, w: Any = None, h: Any = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
         if text.isascii() or not _SHAPED.search(text):
             return super().cell(w, h, text, *args, **kwargs)
-        with self._shaped():
+        with self._shaped(text):
             return super().cell(w, h, text, *args, **kwargs)
 
     def multi_cell(self, w: Any, h: Any = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
         if text.isascii() or not _SHAPED.search(text):
             return super().multi_cell(w, h, text, *args, **kwargs)
-        with self._shaped():
+        with self._shaped(text):
             return super().multi_cell(w, h, text, *args, **kwargs)
 
     def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
         if s.isascii() or not _SHAPED.search(s):
             return super().get_string_width(s, normalized, markdown)
-        with self._shaped():
+        with self._shaped(s):
             return super().get_string_width(s, normalized, markdown)
 
     def text(self, x: float, y: float, text: str = "") -> None:
