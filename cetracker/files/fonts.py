@@ -157,7 +157,8 @@ _STAND_INS: dict[str, tuple[Callable[[], Path], Callable[[], Path]]] = {
 def _parsed(family: str) -> dict[str, TTFFont]:
     """The regular and bold faces of ``family``, parsed once per process (a stand-in's
     only when a PDF first needs it)."""
-    regular, bold = _STAND_INS.get(family) or (font_path, _bold_path)  # FAMILY, SHAPED_FAMILY
+    # (FAMILY and SHAPED_FAMILY are both Noto Sans)
+    regular, bold = _STAND_INS.get(family) or (font_path, _bold_path)
     pdf = FPDF()
     pdf.add_font(family, "", str(regular()))
     pdf.add_font(family, "B", str(bold()))
@@ -180,21 +181,25 @@ def add_fonts(pdf: FPDF, families: tuple[str, ...] = (FAMILY,)) -> None:
             pdf.fonts[key] = font
 
 
+def _needs_shaping(text: str) -> bool:
+    return not text.isascii() and _SHAPED.search(text) is not None
+
+
 class PDF(FPDF):
     """A PDF with these fonts that writes every script they hold.
 
     Text in a script that needs shaping (``_SHAPED``) is shaped, and ``text()`` hands it
     to a cell: fpdf2's ``text()`` writes with the current font alone and unshaped, so a
     Hebrew name came out blank. The faces that stand in for Noto Sans join the PDF with
-    the first such text (fpdf2 embeds every face it is given, used or not). Other text is
-    written as fpdf2 writes it (shaping every string would slow a report of thousands of
-    rows).
+    the first text that needs them (fpdf2 embeds every face it is given, used or not).
+    Other text is written as fpdf2 writes it (shaping every string would slow a report of
+    thousands of rows).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         add_fonts(self)
-        self._stand_ins: list[str] = []  # the shaped copy and the stand-ins it has
+        self._families = {FAMILY}  # the families this PDF has been given
 
     @contextmanager
     def _shaped(self, text: str) -> Iterator[None]:
@@ -202,18 +207,15 @@ class PDF(FPDF):
         with unshaped text, fpdf2 gave the two the same character codes, and a copy of the
         text out of the PDF read "imman" for "Harris"), shaped, with the stand-ins. All
         three only meanwhile: with fallback fonts set, fpdf2 measures and writes all other
-        text the slow way (a third more time per string). A stand-in joins the PDF with the
-        first text that needs it."""
-        wanted = tuple(
-            f for f, needs in _NEEDS.items() if f not in self._stand_ins and needs.search(text)
-        )
-        if wanted or not self._stand_ins:
-            add_fonts(self, ((SHAPED_FAMILY,) if not self._stand_ins else ()) + wanted)
-            self._stand_ins = [*(self._stand_ins or [SHAPED_FAMILY]), *wanted]
+        text the slow way (a third more time per string)."""
+        needed = [SHAPED_FAMILY, *(f for f, needs in _NEEDS.items() if needs.search(text))]
+        new = tuple(f for f in needed if f not in self._families)
+        add_fonts(self, new)
+        self._families.update(new)
         was = self.font_family, self.font_style, self.font_size_pt, self.text_shaping
         was_fallback = self._fallback_font_ids
         self.set_font(SHAPED_FAMILY, self.font_style, self.font_size_pt)
-        self.set_fallback_fonts([f for f in self._stand_ins if f != SHAPED_FAMILY])
+        self.set_fallback_fonts([f for f in _STAND_INS if f in self._families])
         self.set_text_shaping(True)
         try:
             yield
@@ -233,25 +235,25 @@ class PDF(FPDF):
             self.text_shaping, self._fallback_font_ids = was
 
     def cell(self, w: Any = None, h: Any = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
-        if text.isascii() or not _SHAPED.search(text):
+        if not _needs_shaping(text):
             return super().cell(w, h, text, *args, **kwargs)
         with self._shaped(text):
             return super().cell(w, h, text, *args, **kwargs)
 
     def multi_cell(self, w: Any, h: Any = None, text: str = "", *args: Any, **kwargs: Any) -> Any:
-        if text.isascii() or not _SHAPED.search(text):
+        if not _needs_shaping(text):
             return super().multi_cell(w, h, text, *args, **kwargs)
         with self._shaped(text):
             return super().multi_cell(w, h, text, *args, **kwargs)
 
     def get_string_width(self, s: str, normalized: bool = False, markdown: bool = False) -> float:
-        if s.isascii() or not _SHAPED.search(s):
+        if not _needs_shaping(s):
             return super().get_string_width(s, normalized, markdown)
         with self._shaped(s):
             return super().get_string_width(s, normalized, markdown)
 
     def text(self, x: float, y: float, text: str = "") -> None:
-        if text.isascii() or not _SHAPED.search(text):
+        if not _needs_shaping(text):
             super().text(x, y, text)
             return
         # A cell of the font's height puts its baseline 0.8 of the size below its top

@@ -199,18 +199,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
 
 
 def _page_text(page) -> str:
-    """What the page shows, its main part first (the sidebar's links say little)."""
-    parts = []
-    for where in ("[data-testid='stMain']", "body"):
-        try:
-            found = page.locator(where)
-            if found.count():
-                parts.append(found.first.inner_text(timeout=5_000))
-                break
-        except Exception as exc:  # the page itself may be what broke
-            parts.append(f"(unreadable: {exc})")
-            break
-    return "\n".join(parts)
+    """What the page shows, its main part alone when it has one (the sidebar's links say
+    little)."""
+    try:
+        main = page.locator("[data-testid='stMain']")
+        return (main.first if main.count() else page.locator("body")).inner_text(timeout=5_000)
+    except Exception as exc:  # the page itself may be what broke
+        return f"(unreadable: {exc})"
 
 
 def _server_stacks(server: subprocess.Popen[bytes], log: Path) -> tuple[str, str]:
