@@ -9,34 +9,38 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import importlib
 import json
 import os
 import re
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
-from cetracker import config, reports
-from cetracker.accounts import users
+from cetracker import config
 from cetracker.config import is_server_url
 from cetracker.errors import CetrackerError
-from cetracker.filters import Filters
-from cetracker.rules import compute
-from cetracker.store.db import Database, close_all, holds_database, open_database, redacted
 
 if TYPE_CHECKING:
     from cetracker import reminders
     from cetracker.demo import DemoLogin
+    from cetracker.filters import Filters
+    from cetracker.store.db import Database
 
-# Heavy modules (pandas exports, fpdf2, Faker) are imported by the commands that use them,
-# so that a quick command starts quickly.
+# Each command imports the modules it uses, the database's among them: this module loads
+# with the standard library alone, so that `cetracker import` starts reading its roster
+# (in a child, on the other core) before DuckDB, the checks and the reports load (0.2 s),
+# and a quick command starts quickly. pandas, fpdf2 and Faker come only with the commands
+# that use them.
 
 
 def _db(args: argparse.Namespace) -> Database:
     """The database the command works on; never created here (a mistyped --db would
     otherwise leave an empty database behind and report nothing found)."""
+    from cetracker.store.db import holds_database, open_database, redacted
+
     path = config.db_path(args.db)
     if not holds_database(path):
         where = "database file" if not is_server_url(path) else "CE Tracker database"
@@ -49,6 +53,7 @@ def _db(args: argparse.Namespace) -> Database:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from cetracker import demo
+    from cetracker.store.db import open_database, redacted
 
     path = config.db_path(args.db)
     existed = has_database(path)
@@ -84,11 +89,14 @@ def has_database(path: str) -> bool:
     """A database file exists, or the PostgreSQL database holds CE Tracker's members."""
     if not is_server_url(path):
         return Path(path).exists()
+    from cetracker.store.db import holds_database, open_database
+
     return holds_database(path) and bool(open_database(path).scalar("SELECT count(*) FROM members"))
 
 
 def demo_logins_still_valid(db: Database) -> list[DemoLogin]:
     from cetracker import demo
+    from cetracker.accounts import users
 
     found = []
     for role, password in demo.DEMO_PASSWORDS.items():
@@ -116,6 +124,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def _filters(args: argparse.Namespace) -> Filters:
+    from cetracker.filters import Filters
+
     return Filters(
         year=args.year,
         counties=tuple(args.county or ()),
@@ -145,10 +155,7 @@ def _report_format(chosen: str | None, output: str | None) -> str:
 
 def cmd_report(args: argparse.Namespace) -> int:
     args.format = _report_format(args.format, args.output)
-    if args.report not in reports.REPORTS:
-        raise CetrackerError(
-            f"Unknown report {args.report!r}: choose one of {', '.join(reports.REPORTS)}."
-        )
+    from cetracker import reports
     from cetracker.files import exports
 
     db = _db(args)
@@ -277,9 +284,9 @@ def cmd_template(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    # Only what an import needs: no pandas frames, fpdf or openpyxl unless failed rows
-    # are written out (about 0.8 s of a short command's start).
-    from cetracker import importer, providers
+    # The roster's reading starts before the checks and the database load (see the note at
+    # the top); no pandas frames, fpdf or openpyxl unless failed rows are written out.
+    from cetracker.files import roster_columns
 
     if args.failed_out:
         # Checked before importing: a failure afterwards would leave the rows recorded
@@ -290,8 +297,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         data = path.read_bytes()
     except OSError as exc:
         raise CetrackerError(f"Cannot read {path}: {exc.strerror}.") from exc
-    # The file is read in its child on the other core while the database opens.
-    reading = importer.start_reading(data, path.name)
+    # The file is read in its child on the other core while the rest loads and the
+    # database opens.
+    reading = roster_columns.start_reading(data, path.name)
+    from cetracker import importer, providers
+
     db = _db(args)
     provider_id = providers.provider_by_license(db, args.provider)
     result = importer.import_roster(
@@ -326,6 +336,8 @@ def _password(args: argparse.Namespace, prompt: str) -> tuple[str, bool]:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
+    from cetracker.accounts import users
+
     db = _db(args)
     if args.users_command == "add":
         password, generated = _password(args, "Password")
@@ -365,6 +377,7 @@ def cmd_message(args: argparse.Namespace) -> int:
     """Scheduled reminders: e.g. a monthly "you are short by {short_by} hours" to short members."""
     from cetracker import mail, messages
     from cetracker.accounts.users import User
+    from cetracker.filters import Filters
     from cetracker.standing import hour_summary
 
     db = _db(args)
@@ -487,6 +500,24 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"cetracker: {message} (see {self.prog} --help)\n")
 
 
+class _Names:
+    """The names a module holds (the reports', the roles'), looked up when the parser checks
+    an argument against them or shows them in its help: building the parser loads neither
+    module (see the note at the top)."""
+
+    def __init__(self, module: str, attribute: str) -> None:
+        self._module, self._attribute = module, attribute
+
+    def _names(self) -> list[str]:
+        return list(getattr(importlib.import_module(self._module), self._attribute))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names())
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names()
+
+
 def ce_year(text: str) -> int:
     """A CE year argument: a whole number in compute's CE-year range."""
     cleaned = text.strip()
@@ -495,6 +526,8 @@ def ce_year(text: str) -> int:
             f"the CE year must be a whole number such as 2024, not {text[:40]!r}"
         )
     year = int(cleaned)
+    from cetracker.rules import compute
+
     if not compute.is_ce_year(year):
         raise argparse.ArgumentTypeError(
             f"CE year {year} is outside {compute.FIRST_CE_YEAR}–{compute.LAST_CE_YEAR}"
@@ -538,7 +571,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_load)
 
     p = sub.add_parser("report", parents=[common], help="print or save a report")
-    p.add_argument("report", metavar="NAME", help=", ".join(reports.REPORTS))
+    p.add_argument(
+        "report", metavar="NAME", choices=_Names("cetracker.reports", "REPORTS"), help="%(choices)s"
+    )
     p.add_argument("--year", type=ce_year, required=True)
     p.add_argument("--county", action="append")
     p.add_argument("--area", action="append")
@@ -583,7 +618,13 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = p.add_subparsers(dest="users_command", required=True)
     a = verbs.add_parser("add", parents=[common])
     a.add_argument("username")
-    a.add_argument("--role", required=True, choices=users.ROLES)
+    a.add_argument(
+        "--role",
+        required=True,
+        metavar="ROLE",  # a name of its own: argparse would otherwise list the roles now
+        choices=_Names("cetracker.accounts.users", "ROLES"),
+        help="%(choices)s",
+    )
     a.add_argument("--member", help="member license number (role member)")
     a.add_argument("--provider", help="provider license number (role provider)")
     a.add_argument("--scope-area", action="append")
@@ -679,7 +720,10 @@ def command() -> NoReturn:
 
     bounded.no_spares()
     code = main()
-    close_all()  # each database closed (and checkpointed) by name, not left to the collector
+    if "cetracker.store.db" in sys.modules:  # a command that opened no database loads none
+        from cetracker.store.db import close_all
+
+        close_all()  # each database closed (and checkpointed) by name, not left to the collector
     _end(code)
 
 

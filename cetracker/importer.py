@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any, cast
 from cetracker import audit, config, courses, records, years
 from cetracker import policy as policies
 from cetracker.errors import RejectedFile
-from cetracker.files import bounded, uploads
+from cetracker.files import bounded
+from cetracker.files.roster_columns import EXAMPLE_ROW, FIELDS, TEMPLATE_COLUMNS, start_reading
 from cetracker.rules import compute
 from cetracker.rules.cells import (
     EXCEL_ERRORS,
@@ -44,28 +45,7 @@ from cetracker.store.db import Database
 if TYPE_CHECKING:
     import pandas as pd
 
-TEMPLATE_COLUMNS = [
-    "First Name",
-    "Last Name",
-    "License Number",
-    "Course Number",
-    "CE Year",
-    "Course Date",
-    "CE Hours",
-]
-FIELDS = [
-    "first_name",
-    "last_name",
-    "license_number",
-    "course_number",
-    "ce_year",
-    "course_date",
-    "ce_hours",
-]
-# The template's example row (first name, last name, license number): never imported, so
-# a provider who types under it instead of over it gets no failure for it. Templates made
-# before it was marked held license number 123456.
-EXAMPLE_ROW = ("Jane", "Example", "EXAMPLE")
+# Templates made before the example row was marked held license number 123456.
 _OLD_EXAMPLE = ("jane", "example", "123456")
 Progress = Callable[[float, str], None]
 # The columns read as text: an Excel error in them is named here; the others' readers name it.
@@ -240,13 +220,6 @@ def _example_rows(texts: list[list[str]]) -> list[int]:
     if {"EXAMPLE", "Example", "example", "123456"}.isdisjoint(licenses):
         return []
     return [i for i in range(len(licenses)) if _is_example(first[i], last[i], licenses[i])]
-
-
-def start_reading(data: bytes, filename: str) -> bounded.Started:
-    """Begin reading a roster file, to hand to ``import_roster`` (``reading=``): the
-    command line opens its database while the child reads. A wrong name or size raises
-    here; anything wrong inside the file, when the reading is waited for."""
-    return uploads.start_roster_sheet(data, filename, TEMPLATE_COLUMNS)
 
 
 def read_roster(data: bytes, filename: str, reading: bounded.Started | None = None) -> Roster:

@@ -306,7 +306,18 @@ def test_missing_file_and_unknown_report(tmp_path):
     result = run(tmp_path, "load", "nope.xlsx", check=False)
     assert result.returncode == 1 and "Cannot read" in result.stderr
     result = run(tmp_path, "report", "nope", "--year", "2024", check=False)
-    assert result.returncode == 1 and "Unknown report 'nope'" in result.stderr
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert "invalid choice: 'nope' (choose from 'hour-summary', " in result.stderr
+
+
+def test_the_help_names_every_report_and_role(tmp_path):
+    from cetracker import reports
+    from cetracker.accounts import users
+
+    shown = " ".join(run(tmp_path, "report", "--help").stdout.split())
+    assert all(name in shown for name in reports.REPORTS)
+    shown = " ".join(run(tmp_path, "users", "add", "--help").stdout.split())
+    assert ", ".join(users.ROLES) in shown
 
 
 @pytest.mark.both_backends  # ./ce start's command, and a server's first demo
@@ -631,3 +642,19 @@ def test_the_command_imports_no_library_it_may_not_use():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout.strip()
     assert found == ""
+
+
+def test_the_command_line_loads_no_database_before_a_roster_is_being_read():
+    """The command line module and its parser load with the standard library and the
+    roster's reader alone: `cetracker import` starts its child before DuckDB and the
+    checks load."""
+    code = (
+        "import sys, cetracker.cli, cetracker.files.roster_columns; "
+        "cetracker.cli.build_parser(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'jwt', 'pyarrow')"
+        " or m in ('cetracker.store.db', 'cetracker.importer', 'cetracker.reports')))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert found == "[]"

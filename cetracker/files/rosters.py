@@ -20,7 +20,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cetracker import config
 from cetracker import policy as policies
-from cetracker.importer import EXAMPLE_ROW, TEMPLATE_COLUMNS
+from cetracker.files.roster_columns import EXAMPLE_ROW, TEMPLATE_COLUMNS
 from cetracker.rules.cells import parse_date, parse_int
 from cetracker.store.db import Database
 
