@@ -52,8 +52,8 @@ with one_tab:
     dues_key = {"member_id": member_id, "year": year}
     before = editing.loaded(key, lambda: entities.current(db, dues.DUES, dues_key))
 
-    def dues_saved(_entered: dict[str, object], changes: object) -> None:
-        editing.saved_message(changes, f"{year} dues")  # type: ignore[arg-type]
+    def dues_saved(_entered: dict[str, object], changes: object) -> editing.Notice:
+        return editing.saved_notice(changes, f"{year} dues")  # type: ignore[arg-type]
 
     editing.edit(
         dues.DUES,

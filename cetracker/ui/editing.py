@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -156,13 +157,27 @@ def stale_notice(key: str, label: str) -> None:
         reload_button(key, label)
 
 
-def saved_message(changes: dict[str, list[Any]], what: str) -> None:
+@dataclass(frozen=True)
+class Notice:
+    """What a save says: a success, or ``info`` when there was nothing to save."""
+
+    text: str
+    kind: str = "success"
+
+    def show(self) -> None:
+        (st.info if self.kind == "info" else st.success)(self.text)
+
+
+def saved_notice(changes: dict[str, list[Any]], what: str) -> Notice:
     if not changes:
-        st.info("Nothing changed, so nothing was saved.")
-        return
-    st.success(
+        return Notice("Nothing changed, so nothing was saved.", "info")
+    return Notice(
         f"Saved {what}: " + audit.describe_changes(json.dumps({"changes": changes}, default=str))
     )
+
+
+def saved_message(changes: dict[str, list[Any]], what: str) -> None:
+    saved_notice(changes, what).show()
 
 
 def edit(
@@ -172,14 +187,19 @@ def edit(
     *,
     submit: str,
     save: Callable[[dict[str, Any]], object],
-    done: Callable[[dict[str, Any], object], str | None],
+    done: Callable[[dict[str, Any], object], str | Notice | None],
     reload_label: str = "Reload",
     options: dict[str, dict[Any, str]] | None = None,
     max_date: date | None = None,
 ) -> None:
     """The whole editor: the form, the save, its problems, and "changed by someone else".
 
-    ``done(entered, saved)`` returns the success message (None: say it another way).
+    ``done(entered, saved)`` returns what the save says (None: nothing). After a save the
+    page runs again at once, with a fresh form under a new generation and the notice
+    below it: the form shown until then, and everything the page showed above it (a
+    list, a count), were drawn before the save. A form left on screen under its old
+    generation would take the next entries and lose them unsaid (its submit button is
+    gone from the run that receives them).
     """
     entered = entity_form(entity, values, key, submit=submit, options=options, max_date=max_date)
     if entered is not None:
@@ -191,7 +211,13 @@ def edit(
             show_problem(exc)
         else:
             forget(key)
-            message = done(entered, saved)
-            if message:
-                st.success(message)
+            notice = done(entered, saved)
+            if notice:
+                st.session_state[f"notice_{key}"] = (
+                    notice if isinstance(notice, Notice) else Notice(notice)
+                )
+            st.rerun()
+    said: Notice | None = st.session_state.pop(f"notice_{key}", None)
+    if said is not None:
+        said.show()
     stale_notice(key, reload_label)
