@@ -105,6 +105,21 @@ def report_course(
     amount, year = _check_report(title, provider, day, hours, category, db)
     mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
     with db.transaction(tracked=True) as cur:
+        # A course reported twice (a second click, or the form sent again) would be
+        # approved twice and its hours counted twice: one report per title and date.
+        held = cur.execute(
+            """SELECT status FROM ce_records
+               WHERE member_id = ? AND course_id IS NULL AND course_date = ?
+                 AND lower(trim(title)) = lower(?) AND status <> 'rejected'
+               LIMIT 1""",
+            [member_id, day, title.strip()[:300]],
+        ).fetchone()
+        if held is not None:
+            raise CetrackerError(
+                f"You reported “{title.strip()[:80]}” on {day:%m/%d/%Y} already: it is "
+                f"{held[0]}. To change a pending report, choose it under Change or withdraw "
+                "a pending report."
+            )
         record_id = db.new_id("record_ids", cur)
         records.add_one(
             cur,

@@ -19,14 +19,26 @@ st.caption(
     "It counts once the association approves it."
 )
 CERTIFICATE_TYPES = ["pdf", "png", "jpg", "jpeg"]
-with st.form("report_form"):
+
+
+def done(notice: str) -> None:
+    """After a change: the page runs again at once, the reported courses and a fresh form
+    drawn from the database, and ``notice`` said there. (A form left filled in after a
+    report sent the same course again at a second click.)"""
+    st.session_state["rc_generation"] = st.session_state.get("rc_generation", 0) + 1
+    st.session_state["rc_notice"] = notice
+    st.rerun()
+
+
+generation = st.session_state.get("rc_generation", 0)
+with st.form(f"report_form_{generation}"):
     # Two fields to a row, each row its own columns: a phone stacks the columns of a
     # row in turn, so the fields keep this order there (title, provider, date, hours,
     # category, certificate) instead of one column's fields and then the other's.
     cols = st.columns(2)
-    title = cols[0].text_input("Course title", max_chars=300, key="rc_title")
+    title = cols[0].text_input("Course title", max_chars=300, key=f"rc_title_{generation}")
     provider = cols[1].text_input(
-        "Provider", max_chars=300, key="rc_provider", help="Who gave the course."
+        "Provider", max_chars=300, key=f"rc_provider_{generation}", help="Who gave the course."
     )
     cols = st.columns(2)
     # The widgets take any date and number: the checks then say what is wrong in words.
@@ -37,17 +49,19 @@ with st.form("report_form"):
         value=None,
         min_value=date(compute.FIRST_CE_YEAR, 1, 1),
         max_value=date(compute.LAST_CE_YEAR, 12, 31),
-        key="rc_date",
+        key=f"rc_date_{generation}",
         format="MM/DD/YYYY",
     )
-    hours = cols[1].number_input("Hours", step=0.25, value=None, key="rc_hours")
+    hours = cols[1].number_input("Hours", step=0.25, value=None, key=f"rc_hours_{generation}")
     cols = st.columns(2)
-    category = cols[0].selectbox("Category", self_reports.CATEGORIES, key="rc_category")
+    category = cols[0].selectbox(
+        "Category", self_reports.CATEGORIES, key=f"rc_category_{generation}"
+    )
     certificate = cols[1].file_uploader(
         f"Certificate (PDF, or a photo: PNG or JPEG; up to {uploads.limit_text()})",
         type=CERTIFICATE_TYPES,
         max_upload_size=uploads.uploader_limit_mb(),
-        key="rc_file",
+        key=f"rc_file_{generation}",
         help="On a phone, choose Take Photo to photograph the paper certificate.",
     )
     if st.form_submit_button("Report this course", type="primary"):
@@ -68,7 +82,10 @@ with st.form("report_form"):
         except CetrackerError as exc:
             st.error(exc.message)
         else:
-            st.success("Reported. It shows as pending until the association approves it.")
+            done("Reported. It shows as pending until the association approves it.")
+notice = st.session_state.pop("rc_notice", None)
+if notice:
+    st.success(notice)
 
 st.header("My reported courses")
 mine = records.records_frame(db, user)
@@ -98,19 +115,25 @@ for _, done in reported[reported["Note"] != ""].iterrows():
 pending = reported[reported["Status"] == "pending"]
 if not pending.empty:
     st.markdown("**Change or withdraw a pending report**")
+    # The report chosen stays chosen when the list changes around it (a new report above
+    # it): the choice is kept by id, and the box is drawn afresh for each list.
+    ids = pending["id"].tolist()
+    kept = st.session_state.get("rc_chosen")
     chosen = st.selectbox(
         "Pending report",
-        pending["id"].tolist(),
-        key="rc_pick",
+        ids,
+        index=ids.index(kept) if kept in ids else 0,
+        key=f"rc_pick_{generation}_{'_'.join(map(str, ids))}",
         format_func=widgets.distinct_labels(
-            pending["id"].tolist(),
+            ids,
             lambda i: "{} ({:%m/%d/%Y})".format(
                 *pending.loc[pending["id"] == i, ["Course", "Date"]].iloc[0]
             ),
         ),
     )
+    st.session_state["rc_chosen"] = chosen
     row = pending.loc[pending["id"] == chosen].iloc[0]
-    with st.form("edit_form"):
+    with st.form(f"edit_form_{generation}_{chosen}"):
         cols = st.columns(2)  # a row at a time, as in the form above
         new_title = cols[0].text_input("Course title", value=row["Course"], max_chars=300)
         new_provider = cols[1].text_input("Provider", value=row["Provider"], max_chars=300)
@@ -142,15 +165,17 @@ if not pending.empty:
                     hours=new_hours,
                     category=new_category,
                 )
-                st.success("Saved.")
             except CetrackerError as exc:
                 st.error(exc.message)
+            else:
+                done("Saved.")
         if withdraw.form_submit_button("Withdraw this report"):
             try:
                 self_reports.withdraw_report(db, user, int(chosen))
-                st.success("Withdrawn.")
             except CetrackerError as exc:
                 st.error(exc.message)
+            else:
+                done("Withdrawn.")
     with st.form("attach_form", clear_on_submit=True):
         attached = row["Certificate file"] if isinstance(row["Certificate file"], str) else ""
         new_file = st.file_uploader(
@@ -169,6 +194,7 @@ if not pending.empty:
                     self_reports.attach_certificate(
                         db, user, int(chosen), new_file.getvalue(), new_file.name
                     )
-                    st.success(f"{new_file.name} is attached to this report.")
                 except CetrackerError as exc:
                     st.error(exc.message)
+                else:
+                    done(f"{new_file.name} is attached to this report.")

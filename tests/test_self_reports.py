@@ -292,10 +292,10 @@ def test_my_ce_page_shows_figures_and_why(demo_db_path, demo_db):
 
 def test_report_course_page_and_approval_page(demo_db_path, demo_db):
     at = run_as("report_course.py", "member")
-    at.text_input(key="rc_title").input("County Budget Basics")
-    at.text_input(key="rc_provider").input("Comptroller")
-    at.date_input(key="rc_date").set_value(config.today() - timedelta(days=1))
-    at.number_input(key="rc_hours").set_value(3.0)
+    at.text_input(key="rc_title_0").input("County Budget Basics")
+    at.text_input(key="rc_provider_0").input("Comptroller")
+    at.date_input(key="rc_date_0").set_value(config.today() - timedelta(days=1))
+    at.number_input(key="rc_hours_0").set_value(3.0)
     at.button[0].click().run()
     assert any("pending" in s.value for s in at.success), [e.value for e in at.error]
     record = demo_db.scalar("SELECT id FROM ce_records WHERE title = 'County Budget Basics'")
@@ -303,6 +303,47 @@ def test_report_course_page_and_approval_page(demo_db_path, demo_db):
     admin.selectbox(key="ap_pick").set_value(record).run()
     admin.button(key="ap_approve").click().run()
     assert demo_db.scalar("SELECT status FROM ce_records WHERE id = ?", [record]) == "approved"
+
+
+def test_a_course_is_reported_once(demo_db):
+    """The same title on the same date (in any case and spacing) is one course: reported
+    twice it would be approved twice. Once rejected, it may be reported again."""
+    me = member(demo_db)
+    day = config.today() - timedelta(days=3)
+    first = report(demo_db, me, title="Open Records Update", day=day)
+    with pytest.raises(CetrackerError, match="already: it is pending"):
+        report(demo_db, me, title="  open records UPDATE ", day=day)
+    report(demo_db, me, title="Open Records Update", day=day - timedelta(days=1))  # another day
+    admin = users.load_user(demo_db, "admin")
+    self_reports.decide(demo_db, admin, [first], approve=False, reason="No proof")
+    report(demo_db, me, title="Open Records Update", day=day)
+    assert (
+        demo_db.scalar("SELECT count(*) FROM ce_records WHERE title = 'Open Records Update'") == 3
+    )
+
+
+def test_the_report_form_is_fresh_after_a_report_and_the_chosen_report_stays_chosen(
+    demo_db_path, demo_db
+):
+    """After a report the form is empty again (a second click had reported the course
+    twice), and a pending report chosen for a change stays chosen when a new one joins the
+    list above it (the box kept its place in the list, not the report)."""
+    at = run_as("report_course.py", "member")
+    for generation, (title, days) in enumerate((("Older Course", 20), ("Newer Course", 2))):
+        at.text_input(key=f"rc_title_{generation}").input(title)
+        at.text_input(key=f"rc_provider_{generation}").input("Comptroller")
+        at.date_input(key=f"rc_date_{generation}").set_value(config.today() - timedelta(days=days))
+        at.number_input(key=f"rc_hours_{generation}").set_value(2.0)
+        at.button[0].click().run()
+        assert any("pending" in s.value for s in at.success), [e.value for e in at.error]
+        assert at.text_input(key=f"rc_title_{generation + 1}").value == ""
+        if generation == 0:
+            older = demo_db.scalar("SELECT id FROM ce_records WHERE title = 'Older Course'")
+            [pick] = [b for b in at.selectbox if b.label == "Pending report"]
+            pick.set_value(older).run()
+    [pick] = [b for b in at.selectbox if b.label == "Pending report"]
+    assert pick.value == older
+    assert demo_db.scalar("SELECT count(*) FROM ce_records WHERE title LIKE '% Course'") == 2
 
 
 def test_cycle_transcript_is_about_the_cycle_alone(demo_db):
@@ -356,10 +397,10 @@ def test_a_future_date_says_it_is_in_the_future(demo_db):
 
 def test_report_course_page_says_a_future_date_is_in_the_future(demo_db_path, demo_db):
     at = run_as("report_course.py", "member")
-    at.text_input(key="rc_title").input("Next Week's Course")
-    at.text_input(key="rc_provider").input("Somebody")
-    at.date_input(key="rc_date").set_value(config.today() + timedelta(days=7))
-    at.number_input(key="rc_hours").set_value(2.0)
+    at.text_input(key="rc_title_0").input("Next Week's Course")
+    at.text_input(key="rc_provider_0").input("Somebody")
+    at.date_input(key="rc_date_0").set_value(config.today() + timedelta(days=7))
+    at.number_input(key="rc_hours_0").set_value(2.0)
     at.button[0].click().run()
     assert [e.value for e in at.error] == [
         f"The course date {config.today() + timedelta(days=7):%m/%d/%Y} is in the future: "
@@ -671,10 +712,10 @@ def test_report_a_course_says_what_is_wrong_with_a_date_or_hours(
     date after the widget's last day had turned into "Enter the date", and hours beyond
     its bounds were never sent, with nothing said."""
     at = run_as("report_course.py", "member")
-    at.text_input(key="rc_title").input("County Budget Basics")
-    at.text_input(key="rc_provider").input("Comptroller")
-    at.date_input(key="rc_date").set_value(day or config.today() - timedelta(days=1))
-    at.number_input(key="rc_hours").set_value(hours)
+    at.text_input(key="rc_title_0").input("County Budget Basics")
+    at.text_input(key="rc_provider_0").input("Comptroller")
+    at.date_input(key="rc_date_0").set_value(day or config.today() - timedelta(days=1))
+    at.number_input(key="rc_hours_0").set_value(hours)
     at.button[0].click().run()
     assert any(said in e.value for e in at.error), [e.value for e in at.error]
     assert not demo_db.scalar(
