@@ -13,6 +13,9 @@ user = session.require("admin", "director")
 db = session.database()
 
 st.title("Send Messages")
+sent = st.session_state.pop("msg_notice", None)  # said once, after the sending's rerun
+if sent:
+    st.success(sent)
 st.caption(
     "A message appears on each recipient's home page in CE Tracker"
     + (", and is emailed to them." if messages.SmtpSettings.from_config() else ".")
@@ -149,9 +152,13 @@ if st.button("Send", type="primary", disabled=not confirm or people.empty, key="
         st.error(exc.message)
     else:
         bar.progress(1.0, text="Sent.")
-        st.success(
+        st.session_state.pop("compose_member_ids", None)
+        st.session_state.pop("compose_from", None)
+        # The tick was for this sending alone: left ticked, a second click on Send sent
+        # the message to everyone again. The page runs again with the box clear.
+        st.session_state["_msg_confirmed_for"] = None
+        st.session_state["msg_notice"] = (
             f"Message sent to {plural(len(people), 'member')}. "
             "See Sent Messages for who has read it."
         )
-        st.session_state.pop("compose_member_ids", None)
-        st.session_state.pop("compose_from", None)
+        st.rerun()

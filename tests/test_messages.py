@@ -290,6 +290,9 @@ def test_compose_preview_and_inbox_pages(demo_db_path, demo_db):
     at.checkbox(key="msg_confirm").check().run()
     at.button(key="msg_send").click().run()
     assert any("Message sent" in s.value for s in at.success)
+    # The tick was for that sending: a second click cannot send it to everyone again.
+    assert not at.checkbox(key="msg_confirm").value and at.button(key="msg_send").disabled
+    assert demo_db.scalar("SELECT count(*) FROM messages WHERE subject = 'Regional meeting'") == 1
 
     member_area = demo_db.scalar("SELECT area FROM members WHERE license_number = '100000'")
     inbox = signed_in("inbox.py", "member")
