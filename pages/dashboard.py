@@ -29,10 +29,24 @@ areas = cols[1].multiselect(
 # The headline first: the trend's earlier years may still be worked out below it.
 figures = dashboard.headline(db, user.scope, year, tuple(areas))
 cols = st.columns(4)
-cols[0].metric("Active members", f"{figures.members:,}")
-cols[1].metric(f"Eligible for {year}", f"{figures.eligible_share:.0%}")
+# Labels short enough for a quarter of the page (a longer one was cut off with "…").
+cols[0].metric(
+    "Active members",
+    f"{figures.members:,}",
+    help="Members with status active. Inactive members are left out of these figures.",
+)
+cols[1].metric(
+    f"Eligible for {year}",
+    f"{figures.eligible_share:.0%}",
+    help="The share of active members who have met the year's requirement. The Hour "
+    "Summary lists inactive members too, and counts them as not eligible.",
+)
 cols[2].metric(f"Dues paid for {year}", f"{figures.dues_paid_share:.0%}")
-cols[3].metric("Self-reported courses awaiting review", f"{figures.pending:,}")
+cols[3].metric(
+    "Awaiting review",
+    f"{figures.pending:,}",
+    help="Courses members reported themselves that wait for an admin's approval.",
+)
 left, right = st.columns(2)
 with left:
     widgets.chart(
