@@ -45,7 +45,7 @@ def _shown(value: object) -> str:
     if _missing(value):
         return ""
     if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
+        return "Yes" if value else "No"  # a page is read by people (the CSV keeps true/false)
     if isinstance(value, float | Decimal):
         number = float(value)
         return str(int(number)) if number.is_integer() else str(round(number, 4))
