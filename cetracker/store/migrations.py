@@ -62,6 +62,20 @@ def _records_by_course_index(up: Upgrade) -> None:
         up.ddl("CREATE INDEX ce_records_by_course ON ce_records (course_id)")
 
 
+def _records_by_year_index(up: Upgrade) -> None:
+    """Migration 15: on a server, a CE year's records are found by the block ranges that
+    hold them (a BRIN index: a few kilobytes, kept up to date by the server's autovacuum).
+    Records go in as the office enters them, year after year, so a year's lie together;
+    reading one (every report's first step) then reads a tenth of the table instead of
+    all of it (2.4 s a year at a million members). The embedded file skips row groups by
+    their own ranges of years, as it did."""
+    if up.server:
+        up.ddl(
+            "CREATE INDEX ce_records_by_year ON ce_records USING brin (ce_year)"
+            " WITH (autosummarize = on)"
+        )
+
+
 def _identity_keys(up: Upgrade) -> None:
     """Migration 8: license numbers stay as written; each gets a unique comparison key.
 
@@ -552,6 +566,7 @@ MIGRATIONS: list[tuple[int, str, str | Callable[[Upgrade], None]]] = [
     (12, "a course's records found by an index on a server", _records_by_course_index),
     (13, "an upload's rows kept as one packed value", _import_rows_packed),
     (14, "members listed by name as people look for it", _name_order_keys),
+    (15, "a year's records found by their block ranges on a server", _records_by_year_index),
 ]
 
 # Migrations that change only how the embedded database stores things; a server
