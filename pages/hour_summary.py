@@ -90,10 +90,12 @@ if shown:
     leave_out = True
     if inactive:
         leave_out = st.checkbox(
-            f"Leave out the {plural(inactive, 'inactive member')} shown",
+            # What it leaves them out of, in its words: the table above keeps listing them.
+            f"Don't write to the {plural(inactive, 'inactive member')} shown",
             value=True,
             key="hs_leave_out_inactive",
-            help="Inactive members are listed in the report but usually not written to.",
+            help="Inactive members stay listed in the report and its exports; this leaves "
+            "them out of the message and the email list below.",
         )
     chosen = active if leave_out else shown
     st.caption(
