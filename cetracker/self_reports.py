@@ -20,6 +20,7 @@ from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import Filters
 from cetracker.mail import SmtpSettings
 from cetracker.rules import compute
+from cetracker.rules.cells import shorten
 from cetracker.store.db import Database, Touched, in_ids
 
 CATEGORIES = ["General", "Ethics", "Records Management", "Technology"]
@@ -105,21 +106,7 @@ def report_course(
     amount, year = _check_report(title, provider, day, hours, category, db)
     mime = sniff_certificate(certificate, certificate_name) if certificate is not None else None
     with db.transaction(tracked=True) as cur:
-        # A course reported twice (a second click, or the form sent again) would be
-        # approved twice and its hours counted twice: one report per title and date.
-        held = cur.execute(
-            """SELECT status FROM ce_records
-               WHERE member_id = ? AND course_id IS NULL AND course_date = ?
-                 AND lower(trim(title)) = lower(?) AND status <> 'rejected'
-               LIMIT 1""",
-            [member_id, day, title.strip()[:300]],
-        ).fetchone()
-        if held is not None:
-            raise CetrackerError(
-                f"You reported “{title.strip()[:80]}” on {day:%m/%d/%Y} already: it is "
-                f"{held[0]}. To change a pending report, choose it under Change or withdraw "
-                "a pending report."
-            )
+        _refuse_a_second_report(cur, member_id, title, day)
         record_id = db.new_id("record_ids", cur)
         records.add_one(
             cur,
@@ -152,6 +139,35 @@ def report_course(
     return int(record_id)
 
 
+def _refuse_a_second_report(
+    cur: Any, member_id: int, title: str, day: date | None, record_id: int | None = None
+) -> None:
+    """One record of a course not listed per title and date (the title compared trimmed,
+    its spaces run together, in any case): reported twice (a second click, the form sent
+    again, a report changed into another) it would be approved twice and its hours
+    counted twice. ``record_id``: the report being changed, which does not count."""
+    held = cur.execute(
+        r"""SELECT status, source FROM ce_records
+           WHERE member_id = ? AND course_id IS NULL AND course_date = ?
+             AND lower(regexp_replace(trim(title), '\s+', ' ', 'g')) = lower(?)
+             AND status <> 'rejected' AND id IS DISTINCT FROM ?
+           LIMIT 1""",
+        [member_id, day, " ".join(title.split())[:300], record_id],
+    ).fetchone()
+    if held is None:
+        return
+    status, source = held
+    named = f"“{shorten(' '.join(title.split()), 80)}” on {day:%m/%d/%Y}"
+    if source != "self report":
+        raise CetrackerError(f"Your record already holds {named}: the association entered it.")
+    if status == "pending":
+        raise CetrackerError(
+            f"You reported {named} already: it is waiting for approval. To change it, choose "
+            "it under Change or withdraw a pending report."
+        )
+    raise CetrackerError(f"You reported {named} already: it is approved and counts.")
+
+
 def _own_pending(cur: Any, user: User, record_id: int) -> None:
     row = cur.execute(
         "SELECT member_id, status, source FROM ce_records WHERE id = ?", [record_id]
@@ -176,6 +192,7 @@ def update_report(
     amount, year = _check_report(title, provider, day, hours, category, db)
     with db.transaction(tracked=True) as cur:
         _own_pending(cur, user, record_id)
+        _refuse_a_second_report(cur, _member_id(user), title, day, record_id)
         records.change_one(
             cur,
             record_id,

@@ -739,10 +739,10 @@ def year_records(db: Database, year: int) -> str:
         return True
 
     def build(_: None) -> tuple[str, dict[str, object]]:
-        if db.server:
+        if db.records_in_year_order():
             # The server plans the read itself, through its index of each year's block
             # ranges (migration 15): a tenth of the table, where DuckDB's scanner reads
-            # every page of it.
+            # every page of it. (Records out of year order are read in page ranges.)
             read = on_server(_YEAR_RECORDS_SQL.format(year=int(year), only=""))
             return f"{read} ORDER BY member_id", {}
         return _YEAR_RECORDS_SQL.format(year="$year", only="") + " ORDER BY member_id", {

@@ -97,10 +97,10 @@ def copy_database(source: Database, target_location: str) -> Transfer:
             cur.execute(f"DETACH {TARGET}")
     copied = Database(target_location)
     try:
-        copied.settle_after_copy()
         for sequence, table in SEQUENCES.items():
             highest = copied.scalar(f"SELECT coalesce(max(id), 0) FROM {table}")  # noqa: S608 - our names
             copied.advance_sequence(sequence, int(highest))
+        copied.settle_after_copy()  # after the ids: the copy is whole without it
         result = Transfer(target_location, row_counts(copied), summary_checksum(copied))
     finally:
         copied.close()

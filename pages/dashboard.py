@@ -33,7 +33,8 @@ cols = st.columns(4)
 cols[0].metric(
     "Active members",
     f"{figures.members:,}",
-    help="Members with status active. Inactive members are left out of these figures.",
+    help="Members with status active: this count and the eligible share leave inactive "
+    "members out.",
 )
 cols[1].metric(
     f"Eligible for {year}",

@@ -36,6 +36,7 @@ with add_tab:
 with edit_tab:
     if table.empty:
         st.info("Search for a course above, then choose it here.")
+        editing.show_unseen_notice()
         st.stop()
     labels = {int(i): f"{n} — {t}" for i, n, t in table[["id", "Course number", "Title"]].values}
     course_id = st.selectbox("Course", list(labels), format_func=labels.get, key="mcs_pick")

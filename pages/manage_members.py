@@ -47,6 +47,7 @@ with add_tab:
 with edit_tab:
     if found.empty:
         st.info("Search for a member above, then choose them here.")
+        editing.show_unseen_notice()
         st.stop()
     labels = {
         int(i): f"{last}, {first} — {lic}"

@@ -13,9 +13,6 @@ user = session.require("admin", "director")
 db = session.database()
 
 st.title("Send Messages")
-sent = st.session_state.pop("msg_notice", None)  # said once, after the sending's rerun
-if sent:
-    st.success(sent)
 st.caption(
     "A message appears on each recipient's home page in CE Tracker"
     + (", and is emailed to them." if messages.SmtpSettings.from_config() else ".")
@@ -162,3 +159,6 @@ if st.button("Send", type="primary", disabled=not confirm or people.empty, key="
             "See Sent Messages for who has read it."
         )
         st.rerun()
+sent = st.session_state.pop("msg_notice", None)  # said once, after the sending's rerun
+if sent:
+    st.success(sent)

@@ -21,7 +21,7 @@ st.caption(
 CERTIFICATE_TYPES = ["pdf", "png", "jpg", "jpeg"]
 
 
-def done(notice: str) -> None:
+def after_change(notice: str) -> None:
     """After a change: the page runs again at once, the reported courses and a fresh form
     drawn from the database, and ``notice`` said there. (A form left filled in after a
     report sent the same course again at a second click.)"""
@@ -82,7 +82,7 @@ with st.form(f"report_form_{generation}"):
         except CetrackerError as exc:
             st.error(exc.message)
         else:
-            done("Reported. It shows as pending until the association approves it.")
+            after_change("Reported. It shows as pending until the association approves it.")
 notice = st.session_state.pop("rc_notice", None)
 if notice:
     st.success(notice)
@@ -168,14 +168,14 @@ if not pending.empty:
             except CetrackerError as exc:
                 st.error(exc.message)
             else:
-                done("Saved.")
+                after_change("Saved.")
         if withdraw.form_submit_button("Withdraw this report"):
             try:
                 self_reports.withdraw_report(db, user, int(chosen))
             except CetrackerError as exc:
                 st.error(exc.message)
             else:
-                done("Withdrawn.")
+                after_change("Withdrawn.")
     with st.form("attach_form", clear_on_submit=True):
         attached = row["Certificate file"] if isinstance(row["Certificate file"], str) else ""
         new_file = st.file_uploader(
@@ -197,4 +197,4 @@ if not pending.empty:
                 except CetrackerError as exc:
                     st.error(exc.message)
                 else:
-                    done(f"{new_file.name} is attached to this report.")
+                    after_change(f"{new_file.name} is attached to this report.")

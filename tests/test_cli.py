@@ -644,17 +644,21 @@ def test_the_command_imports_no_library_it_may_not_use():
     assert found == ""
 
 
-def test_the_command_line_loads_no_database_before_a_roster_is_being_read():
-    """The command line module and its parser load with the standard library and the
-    roster's reader alone: `cetracker import` starts its child before DuckDB and the
-    checks load."""
+def test_the_command_line_loads_no_database_before_a_roster_is_being_read(tmp_path):
+    """`cetracker import` starts its roster's reading with the standard library and the
+    roster's reader alone loaded: the child reads while DuckDB and the checks load."""
+    roster = tmp_path / "r.csv"
+    roster.write_bytes(b"x")
     code = (
-        "import sys, cetracker.cli, cetracker.files.roster_columns; "
-        "cetracker.cli.build_parser(); "
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'jwt', 'pyarrow')"
-        " or m in ('cetracker.store.db', 'cetracker.importer', 'cetracker.reports')))"
+        "import sys, cetracker.cli, cetracker.files.roster_columns as columns\n"
+        "def started(data, name):\n"
+        "    print(sorted(m for m in sys.modules if m.split('.')[0] in ('duckdb', 'jwt',"
+        " 'pyarrow') or m in ('cetracker.store.db', 'cetracker.importer', 'cetracker.reports')))\n"
+        "    raise SystemExit(0)\n"
+        "columns.start_reading = started\n"
+        f"cetracker.cli.main(['--db', 'x.duckdb', 'import', {str(roster)!r}, '--provider', 'P'])\n"
     )
     found = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=tmp_path
     ).stdout.strip()
     assert found == "[]"

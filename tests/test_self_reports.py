@@ -311,9 +311,14 @@ def test_a_course_is_reported_once(demo_db):
     me = member(demo_db)
     day = config.today() - timedelta(days=3)
     first = report(demo_db, me, title="Open Records Update", day=day)
-    with pytest.raises(CetrackerError, match="already: it is pending"):
-        report(demo_db, me, title="  open records UPDATE ", day=day)
-    report(demo_db, me, title="Open Records Update", day=day - timedelta(days=1))  # another day
+    with pytest.raises(CetrackerError, match="already: it is waiting for approval"):
+        report(demo_db, me, title="  open  records UPDATE ", day=day)
+    other = report(demo_db, me, title="Open Records Update", day=day - timedelta(days=1))
+    with pytest.raises(CetrackerError, match="already: it is waiting for approval"):
+        self_reports.update_report(  # a report changed into the other one
+            demo_db, me, other, title="Open Records Update", provider="P", day=day,
+            hours=1, category="General",
+        )  # fmt: skip
     admin = users.load_user(demo_db, "admin")
     self_reports.decide(demo_db, admin, [first], approve=False, reason="No proof")
     report(demo_db, me, title="Open Records Update", day=day)
@@ -344,6 +349,37 @@ def test_the_report_form_is_fresh_after_a_report_and_the_chosen_report_stays_cho
     [pick] = [b for b in at.selectbox if b.label == "Pending report"]
     assert pick.value == older
     assert demo_db.scalar("SELECT count(*) FROM ce_records WHERE title LIKE '% Course'") == 2
+
+
+def test_a_pending_report_is_changed_and_withdrawn_beside_one_with_a_note(demo_db_path, demo_db):
+    """The page's change and withdraw buttons work while the list shows a report with the
+    office's note (a rejected one with its reason): the note's loop once took the name of
+    the page's step after a change, and the change then ended in a traceback."""
+    me = member(demo_db)
+    rejected = report(demo_db, me, title="Turned Down", day=config.today() - timedelta(days=9))
+    admin = users.load_user(demo_db, "admin")
+    self_reports.decide(demo_db, admin, [rejected], approve=False, reason="No certificate")
+    waiting = report(demo_db, me, title="Still Waiting", day=config.today() - timedelta(days=8))
+    at = run_as("report_course.py", "member")
+    assert any("No certificate" in m.value for m in at.markdown)
+    [pick] = [b for b in at.selectbox if b.label == "Pending report"]
+    pick.set_value(waiting).run()
+    [title] = [t for t in at.text_input if t.value == "Still Waiting"]
+    title.input("Still Waiting, Renamed")
+    [save] = [b for b in at.button if b.label == "Save changes"]
+    save.click().run()
+    assert not at.exception, at.exception
+    assert "Saved." in [s.value for s in at.success]
+    assert demo_db.scalar("SELECT title FROM ce_records WHERE id = ?", [waiting]) == (
+        "Still Waiting, Renamed"
+    )
+    [pick] = [b for b in at.selectbox if b.label == "Pending report"]
+    pick.set_value(waiting).run()
+    [withdraw] = [b for b in at.button if b.label == "Withdraw this report"]
+    withdraw.click().run()
+    assert not at.exception, at.exception
+    assert "Withdrawn." in [s.value for s in at.success]
+    assert not demo_db.scalar("SELECT count(*) FROM ce_records WHERE id = ?", [waiting])
 
 
 def test_cycle_transcript_is_about_the_cycle_alone(demo_db):

@@ -302,6 +302,7 @@ class Database:
         # family -> [(table, when it was superseded or None)]
         self._scratch_tables: dict[str, list[tuple[str, float | None]]] = {}
         self._scratch_serial = itertools.count()
+        self._year_order: tuple[bool, float] | None = None  # records_in_year_order, when
 
     def _new_scratch(self, family: str, build_sql: str, params: Params) -> str:
         """Create a table of ``family`` from ``build_sql``; drop the family's long superseded."""
@@ -887,14 +888,44 @@ class Database:
                 "INSERT INTO schema_migrations (version, name) VALUES (?, ?)", [version, name]
             )
 
+    def records_in_year_order(self) -> bool:
+        """On a server: whether its CE records lie in CE-year order, by the planner's own
+        statistics (the correlation of ``ce_year`` with where the rows lie), so that a
+        year is best read through the index by year (migration 15). Records entered as the
+        office goes, or copied by ``migrate-to``, are; a server filled member by member
+        (an older ``migrate-to``) is not, and a year is better read in page ranges there.
+        Asked again every ten minutes; False without statistics yet."""
+        if not self.server:
+            return False
+        now = time.monotonic()
+        known = self._year_order
+        if known is None or now - known[1] > 600:
+            rows = self.server_rows(
+                "SELECT abs(correlation) FROM pg_stats WHERE tablename = 'ce_records'"
+                " AND attname = 'ce_year' AND schemaname = current_schema()"
+            )
+            ordered = bool(rows and rows[0][0] is not None and rows[0][0] >= 0.8)
+            self._year_order = known = (ordered, now)
+        return known[0]
+
     def settle_after_copy(self) -> None:
         """After whole tables were copied in (``transfer``), on a server: the copied
         records' block ranges summarised for the index by year (migration 15) and the
-        planner's statistics gathered, now rather than when the server's autovacuum comes
-        by: the first reports read through them. The embedded file needs neither."""
-        if self.server:
+        planner's statistics of our tables gathered, now rather than when the server's
+        autovacuum comes by: the first reports read through them. Neither is needed for
+        the copy to be whole, so a server that refuses (a statement time limit, say) is
+        logged and left to its autovacuum. The embedded file needs neither."""
+        if not self.server:
+            return
+        try:
             self._server_execute("SELECT brin_summarize_new_values('ce_records_by_year')")
-            self._server_execute("ANALYZE")
+            self._server_execute(f"ANALYZE {', '.join(self.tables())}")
+        except duckdb.Error as exc:
+            log.warning(
+                "The copy is whole, but the server did not gather its statistics now (%s);"
+                " its autovacuum will.",
+                redacted(str(exc).splitlines()[0]),
+            )
 
     def _server_execute(self, sql: str) -> None:
         """PostgreSQL's own SQL, run by the server (DDL DuckDB cannot send, such as sequences)."""

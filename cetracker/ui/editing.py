@@ -19,6 +19,7 @@ import streamlit as st
 from cetracker import audit, entities
 from cetracker.errors import CetrackerError
 from cetracker.rules import compute
+from cetracker.ui import session
 
 # The date pickers span the CE years a record may have.
 FIRST_DAY = date(compute.FIRST_CE_YEAR, 1, 1)
@@ -213,11 +214,34 @@ def edit(
             forget(key)
             notice = done(entered, saved)
             if notice:
-                st.session_state[f"notice_{key}"] = (
-                    notice if isinstance(notice, Notice) else Notice(notice)
+                st.session_state[_NOTICE] = (
+                    key,
+                    notice if isinstance(notice, Notice) else Notice(notice),
+                    session.page_run(),
                 )
             st.rerun()
-    said: Notice | None = st.session_state.pop(f"notice_{key}", None)
-    if said is not None:
-        said.show()
+    said = _waiting_notice()
+    if said is not None and said[0] == key:
+        st.session_state.pop(_NOTICE)
+        said[1].show()
     stale_notice(key, reload_label)
+
+
+_NOTICE = "editing_notice"  # (editor key, notice, the page run of the save)
+
+
+def _waiting_notice() -> tuple[str, Notice, int] | None:
+    """The notice of a save in the run before this one; an older one is dropped (its
+    editor was not drawn since: shown later, it would speak of another row)."""
+    said: tuple[str, Notice, int] | None = st.session_state.get(_NOTICE)
+    if said is not None and said[2] < session.page_run() - 1:
+        st.session_state.pop(_NOTICE)
+        return None
+    return said
+
+
+def show_unseen_notice() -> None:
+    """A save's notice whose editor this run does not draw (the saved row left the list
+    the page shows): call where the page stops without one."""
+    if _waiting_notice() is not None:
+        st.session_state.pop(_NOTICE)[1].show()

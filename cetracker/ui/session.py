@@ -355,7 +355,18 @@ def require(*roles: str) -> User:
     if user is None or user.role not in roles:
         st.error("Not allowed: your account cannot open this page.")
         st.stop()
+    st.session_state[RUNS] = page_run() + 1
     return user
+
+
+RUNS = "_page_runs"
+
+
+def page_run() -> int:
+    """How many page runs this session has had (``require`` counts them): what a note
+    left for the next run (a save's notice) is dated by."""
+    runs: int = st.session_state.get(RUNS, 0)
+    return runs
 
 
 def show_error(exc: CetrackerError) -> None:
