@@ -29,18 +29,32 @@ accounts = pd.DataFrame(
 widgets.show_table(accounts, empty="No accounts yet.")
 choices = filter_choices(db, user.scope, policies.current_ce_year(db))
 
+
+def after_change(notice: str) -> None:
+    """After a change: the page runs again at once, the accounts listed from the database
+    and the forms fresh (left filled in, the add form kept the password typed, and the
+    list and the enable/disable button showed the account as it was), ``notice`` said."""
+    st.session_state["users_generation"] = generation + 1
+    st.session_state["users_notice"] = notice
+    st.rerun()
+
+
+generation = st.session_state.get("users_generation", 0)
+said = st.session_state.pop("users_notice", None)
+if said:
+    st.success(said)
 add_tab, change_tab, log_tab = st.tabs(["Add an account", "Change an account", "Logins"])
-with add_tab, st.form("add_user"):
+with add_tab, st.form(f"add_user_{generation}"):
     cols = st.columns(2)
-    username = cols[0].text_input("Username", max_chars=60, key="new_username")
+    username = cols[0].text_input("Username", max_chars=60, key=f"new_username_{generation}")
     # No role is chosen for the admin: a new account was an administrator unless changed.
     role = cols[1].selectbox(
-        "Role", users.ROLES, index=None, placeholder="Choose a role", key="new_role"
+        "Role", users.ROLES, index=None, placeholder="Choose a role", key=f"new_role_{generation}"
     )
-    email = cols[0].text_input("Email", max_chars=200, key="new_email")
+    email = cols[0].text_input("Email", max_chars=200, key=f"new_email_{generation}")
     password = cols[1].text_input(
         "Password",
-        key="new_password",
+        key=f"new_password_{generation}",
         type="password",
         max_chars=200,
         help=f"At least {users.MIN_PASSWORD_LENGTH} characters.",
@@ -71,7 +85,7 @@ with add_tab, st.form("add_user"):
         except CetrackerError as exc:
             st.error(exc.message)
         else:
-            st.success(f"Added {role} {username}.")
+            after_change(f"Added {role} {username}.")
 
 with change_tab:
     if accounts.empty:
@@ -79,31 +93,33 @@ with change_tab:
     else:
         chosen = st.selectbox("Account", accounts["Username"].tolist(), key="users_pick")
         cols = st.columns(3)
-        with cols[0].form("disable_form"):
+        with cols[0].form(f"disable_form_{generation}"):
             disabled = bool(accounts.loc[accounts["Username"] == chosen, "Disabled"].iloc[0])
             label = "Enable this account" if disabled else "Disable this account"
             if st.form_submit_button(label):
                 try:
                     users.set_disabled(db, chosen, not disabled, actor=user.username)
-                    st.success(
+                except CetrackerError as exc:
+                    st.error(exc.message)
+                else:
+                    after_change(
                         f"{chosen} is enabled."
                         if disabled
                         else f"{chosen} is disabled and signed out of every browser."
                     )
-                except CetrackerError as exc:
-                    st.error(exc.message)
-        with cols[1].form("reset_form"):
+        with cols[1].form(f"reset_form_{generation}"):
             new_password = st.text_input("New password", type="password", max_chars=200)
             if st.form_submit_button("Reset password"):
                 try:
                     users.reset_password(db, chosen, new_password, actor=user.username)
-                    st.success(
+                except CetrackerError as exc:
+                    st.error(exc.message)
+                else:
+                    after_change(
                         f"The password of {chosen} was reset and they are signed out of "
                         "every browser; tell them the new one in person."
                     )
-                except CetrackerError as exc:
-                    st.error(exc.message)
-        with cols[2].form("role_form"):
+        with cols[2].form(f"role_form_{generation}"):
             new_role = st.selectbox("Staff role", ["director", "admin"])
             new_areas = st.multiselect("Areas", choices.areas)
             new_counties = st.multiselect("Counties", choices.counties)
@@ -117,9 +133,10 @@ with change_tab:
                         scope_areas=tuple(new_areas),
                         scope_counties=tuple(new_counties),
                     )
-                    st.success(f"{chosen} is now {new_role}.")
                 except CetrackerError as exc:
                     st.error(exc.message)
+                else:
+                    after_change(f"{chosen} is now {new_role}.")
 
 with log_tab:
     st.caption(

@@ -124,17 +124,22 @@ def test_users_page_adds_an_account(demo_db_path, demo_db):
     at.session_state["authentication_status"] = True
     at.session_state["username"] = "admin"
     at.run()
-    at.text_input(key="new_username").input("newstaff")
-    at.text_input(key="new_email").input("new@example.org")
-    at.text_input(key="new_password").input(GOOD)
+    at.text_input(key="new_username_0").input("newstaff")
+    at.text_input(key="new_email_0").input("new@example.org")
+    at.text_input(key="new_password_0").input(GOOD)
     # No role is chosen for the admin (a new account was an administrator unless changed).
     at.button[0].click().run()
     assert any("Choose the account's role" in e.value for e in at.error)
     assert users.load_user(demo_db, "newstaff") is None
-    at.selectbox(key="new_role").select("director")
+    at.selectbox(key="new_role_0").select("director")
     at.button[0].click().run()
     assert any("Added director newstaff" in s.value for s in at.success)
     assert users.load_user(demo_db, "newstaff").role == "director"
+    # The page ran again: the list holds the account, and the form is empty (the password
+    # typed is not left in it for a second click).
+    assert "newstaff" in at.dataframe[0].value["Username"].tolist()
+    assert at.text_input(key="new_username_1").value == ""
+    assert at.text_input(key="new_password_1").value == ""
 
 
 HOSTILE = ["' OR 1=1 --", '"; DROP TABLE members; --', "%", "_", "\\", "<script>x</script>"]
