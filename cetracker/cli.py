@@ -30,10 +30,10 @@ if TYPE_CHECKING:
     from cetracker.store.db import Database
 
 # Each command imports the modules it uses, the database's among them: this module loads
-# with the standard library and the project's settings and errors alone, so that `cetracker import` starts reading its roster
-# (in a child, on the other core) before DuckDB, the checks and the reports load (0.2 s),
-# and a quick command starts quickly. pandas, fpdf2 and Faker come only with the commands
-# that use them.
+# with the standard library and the project's settings and errors alone, so that
+# `cetracker import` starts reading its roster (in a child, on the other core) before
+# DuckDB, the checks and the reports load (0.2 s), and a quick command starts quickly.
+# pandas, fpdf2 and Faker come only with the commands that use them.
 
 
 def _db(args: argparse.Namespace) -> Database:

@@ -7,7 +7,7 @@ from cetracker import policy as policies
 from cetracker.errors import CetrackerError
 from cetracker.members import filter_choices
 from cetracker.plurals import plural
-from cetracker.ui import session, widgets
+from cetracker.ui import editing, session, widgets
 
 user = session.require("admin", "director")
 db = session.database()
@@ -154,11 +154,9 @@ if st.button("Send", type="primary", disabled=not confirm or people.empty, key="
         # The tick was for this sending alone: left ticked, a second click on Send sent
         # the message to everyone again. The page runs again with the box clear.
         st.session_state["_msg_confirmed_for"] = None
-        st.session_state["msg_notice"] = (
+        editing.after_save(
+            "send_message",
             f"Message sent to {plural(len(people), 'member')}. "
-            "See Sent Messages for who has read it."
+            "See Sent Messages for who has read it.",
         )
-        st.rerun()
-sent = st.session_state.pop("msg_notice", None)  # said once, after the sending's rerun
-if sent:
-    st.success(sent)
+editing.show_notice("send_message")

@@ -8,7 +8,7 @@ from cetracker import records, self_reports
 from cetracker.errors import CetrackerError
 from cetracker.files import uploads
 from cetracker.rules import compute
-from cetracker.ui import session, widgets
+from cetracker.ui import editing, session, widgets
 
 user = session.require("member")
 db = session.database()
@@ -21,16 +21,10 @@ st.caption(
 CERTIFICATE_TYPES = ["pdf", "png", "jpg", "jpeg"]
 
 
-def after_change(notice: str) -> None:
-    """After a change: the page runs again at once, the reported courses and a fresh form
-    drawn from the database, and ``notice`` said there. (A form left filled in after a
-    report sent the same course again at a second click.)"""
-    st.session_state["rc_generation"] = st.session_state.get("rc_generation", 0) + 1
-    st.session_state["rc_notice"] = notice
-    st.rerun()
+FORM = "report_course"  # the report form and the pending report's, fresh after a change
 
 
-generation = st.session_state.get("rc_generation", 0)
+generation = editing.generation(FORM)
 with st.form(f"report_form_{generation}"):
     # Two fields to a row, each row its own columns: a phone stacks the columns of a
     # row in turn, so the fields keep this order there (title, provider, date, hours,
@@ -82,10 +76,10 @@ with st.form(f"report_form_{generation}"):
         except CetrackerError as exc:
             st.error(exc.message)
         else:
-            after_change("Reported. It shows as pending until the association approves it.")
-notice = st.session_state.pop("rc_notice", None)
-if notice:
-    st.success(notice)
+            editing.after_save(
+                FORM, "Reported. It shows as pending until the association approves it."
+            )
+editing.show_notice(FORM)
 
 st.header("My reported courses")
 mine = records.records_frame(db, user)
@@ -168,14 +162,14 @@ if not pending.empty:
             except CetrackerError as exc:
                 st.error(exc.message)
             else:
-                after_change("Saved.")
+                editing.after_save(FORM, "Saved.")
         if withdraw.form_submit_button("Withdraw this report"):
             try:
                 self_reports.withdraw_report(db, user, int(chosen))
             except CetrackerError as exc:
                 st.error(exc.message)
             else:
-                after_change("Withdrawn.")
+                editing.after_save(FORM, "Withdrawn.")
     with st.form("attach_form", clear_on_submit=True):
         attached = row["Certificate file"] if isinstance(row["Certificate file"], str) else ""
         new_file = st.file_uploader(
@@ -197,4 +191,4 @@ if not pending.empty:
                 except CetrackerError as exc:
                     st.error(exc.message)
                 else:
-                    after_change(f"{new_file.name} is attached to this report.")
+                    editing.after_save(FORM, f"{new_file.name} is attached to this report.")

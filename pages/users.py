@@ -8,7 +8,7 @@ from cetracker import policy as policies
 from cetracker.accounts import users
 from cetracker.errors import CetrackerError
 from cetracker.members import filter_choices
-from cetracker.ui import session, widgets
+from cetracker.ui import editing, session, widgets
 
 user = session.require("admin")
 db = session.database()
@@ -30,19 +30,9 @@ widgets.show_table(accounts, empty="No accounts yet.")
 choices = filter_choices(db, user.scope, policies.current_ce_year(db))
 
 
-def after_change(notice: str) -> None:
-    """After a change: the page runs again at once, the accounts listed from the database
-    and the forms fresh (left filled in, the add form kept the password typed, and the
-    list and the enable/disable button showed the account as it was), ``notice`` said."""
-    st.session_state["users_generation"] = generation + 1
-    st.session_state["users_notice"] = notice
-    st.rerun()
-
-
-generation = st.session_state.get("users_generation", 0)
-said = st.session_state.pop("users_notice", None)
-if said:
-    st.success(said)
+FORMS = "users"  # every form of the page, fresh after a change
+generation = editing.generation(FORMS)
+editing.show_notice(FORMS)
 add_tab, change_tab, log_tab = st.tabs(["Add an account", "Change an account", "Logins"])
 with add_tab, st.form(f"add_user_{generation}"):
     cols = st.columns(2)
@@ -85,7 +75,7 @@ with add_tab, st.form(f"add_user_{generation}"):
         except CetrackerError as exc:
             st.error(exc.message)
         else:
-            after_change(f"Added {role} {username}.")
+            editing.after_save(FORMS, f"Added {role} {username}.")
 
 with change_tab:
     if accounts.empty:
@@ -102,10 +92,11 @@ with change_tab:
                 except CetrackerError as exc:
                     st.error(exc.message)
                 else:
-                    after_change(
+                    editing.after_save(
+                        FORMS,
                         f"{chosen} is enabled."
                         if disabled
-                        else f"{chosen} is disabled and signed out of every browser."
+                        else f"{chosen} is disabled and signed out of every browser.",
                     )
         with cols[1].form(f"reset_form_{generation}"):
             new_password = st.text_input("New password", type="password", max_chars=200)
@@ -115,9 +106,10 @@ with change_tab:
                 except CetrackerError as exc:
                     st.error(exc.message)
                 else:
-                    after_change(
+                    editing.after_save(
+                        FORMS,
                         f"The password of {chosen} was reset and they are signed out of "
-                        "every browser; tell them the new one in person."
+                        "every browser; tell them the new one in person.",
                     )
         with cols[2].form(f"role_form_{generation}"):
             new_role = st.selectbox("Staff role", ["director", "admin"])
@@ -136,7 +128,7 @@ with change_tab:
                 except CetrackerError as exc:
                     st.error(exc.message)
                 else:
-                    after_change(f"{chosen} is now {new_role}.")
+                    editing.after_save(FORMS, f"{chosen} is now {new_role}.")
 
 with log_tab:
     st.caption(

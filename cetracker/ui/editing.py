@@ -3,6 +3,8 @@
 A save compares the row in the database with the row as this editor loaded it,
 so the loaded copy is kept in the session until the save succeeds or the user
 reloads; the form's widgets are keyed by a generation number that a reload bumps.
+After any change made through a form (here, or a page's own form) the page runs again
+at once with that form fresh, and says what was done there (``after_save``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -211,23 +213,34 @@ def edit(
         except CetrackerError as exc:
             show_problem(exc)
         else:
-            forget(key)
-            notice = done(entered, saved)
-            if notice:
-                st.session_state[_NOTICE] = (
-                    key,
-                    notice if isinstance(notice, Notice) else Notice(notice),
-                    session.page_run(),
-                )
-            st.rerun()
+            after_save(key, done(entered, saved))
+    show_notice(key)
+    stale_notice(key, reload_label)
+
+
+_NOTICE = "editing_notice"  # (form key, notice, the page run of the change)
+
+
+def after_save(key: str, notice: str | Notice | None) -> NoReturn:
+    """After a change made through the form of ``key``: the page runs again at once, the
+    form fresh (a new generation) and whatever the page shows above it drawn from the
+    database, and ``notice`` is said where the page calls ``show_notice(key)``. A form
+    left on screen would keep its entries for a second click (the same course reported,
+    the same message sent again) or, under an old generation, take the next entries and
+    lose them unsaid."""
+    forget(key)
+    if notice:
+        as_notice = notice if isinstance(notice, Notice) else Notice(notice)
+        st.session_state[_NOTICE] = (key, as_notice, session.page_run())
+    st.rerun()
+
+
+def show_notice(key: str) -> None:
+    """Say what the change made through the form of ``key`` in the run before did."""
     said = _waiting_notice()
     if said is not None and said[0] == key:
         st.session_state.pop(_NOTICE)
         said[1].show()
-    stale_notice(key, reload_label)
-
-
-_NOTICE = "editing_notice"  # (editor key, notice, the page run of the save)
 
 
 def _waiting_notice() -> tuple[str, Notice, int] | None:
