@@ -16,6 +16,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from streamlit.testing.v1 import AppTest
 
+from cetracker import config
 from cetracker.files import exports
 
 
@@ -95,6 +96,22 @@ def test_csv_writes_formula_like_text_as_text():
 def test_pdf_prints_text_as_given():
     pages = PdfReader(io.BytesIO(exports.to_pdf(AWKWARD, "T"))).pages
     assert "=1+1" in pages[0].extract_text() and "'=1+1" not in pages[0].extract_text()
+
+
+def test_pdf_writes_dates_as_the_pages_do_and_the_csv_keeps_iso():
+    frame = pd.DataFrame(
+        {
+            "Course Date": [date(2024, 3, 1)],
+            "Paid": [pd.Timestamp("2024-02-01")],
+            "At": [pd.Timestamp("2024-02-01 14:05:09")],
+        }
+    )
+    text = PdfReader(io.BytesIO(exports.to_pdf(frame, "Dates"))).pages[0].extract_text()
+    assert "03/01/2024" in text and "02/01/2024 14:05" in text, text
+    assert "2024-03-01" not in text and "2024-02-01" not in text
+    assert "produced " + f"{config.today():%m/%d/%Y}" in text
+    csv = exports.to_csv(frame).decode()
+    assert "2024-02-01,2024-02-01T14:05:09" in csv, csv
 
 
 def _failing_download_page() -> None:

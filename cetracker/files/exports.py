@@ -13,7 +13,7 @@ import numbers
 import shutil
 import tempfile
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -49,10 +49,11 @@ def _shown(value: object) -> str:
     if isinstance(value, float | Decimal):
         number = float(value)
         return str(int(number)) if number.is_integer() else str(round(number, 4))
-    if isinstance(value, pd.Timestamp):
-        return str(value.date().isoformat() if value == value.normalize() else value.isoformat())
-    if isinstance(value, date | datetime):
-        return value.isoformat()
+    # Dates as the app's pages write them (the CSV keeps ISO); a Timestamp is a datetime.
+    if isinstance(value, datetime):
+        return f"{value:%m/%d/%Y}" if value.time() == time() else f"{value:%m/%d/%Y %H:%M}"
+    if isinstance(value, date):
+        return f"{value:%m/%d/%Y}"
     return str(value)
 
 
@@ -292,8 +293,15 @@ class ReportPDF(fonts.PDF):
         self.multi_cell(
             0,
             4.5,
-            f"{config.association_name()} · {self.report_subtitle} · "
-            f"produced {config.today().isoformat()}",
+            " · ".join(
+                part
+                for part in (
+                    config.association_name(),
+                    self.report_subtitle,  # none on a page that is a certificate
+                    f"produced {config.today():%m/%d/%Y}",
+                )
+                if part
+            ),
             align="L",  # fpdf2 justifies by default: a long line came out with gaps
             new_x="LMARGIN",
             new_y="NEXT",
