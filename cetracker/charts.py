@@ -294,5 +294,11 @@ def hours_by_month(months: pd.DataFrame) -> go.Figure:
         return _empty("No approved hours in this CE year yet.")
     import pandas as pd
 
-    shown = months.assign(month=pd.to_datetime(months["month"] + "-01").dt.strftime("%b %Y"))
-    return _hours(shown["month"], shown["hours"], GREEN, x_title="Month", y_title="Hours earned")
+    # Every month from the first to the last, a month without hours at 0: a gap in the
+    # hours is what a reader looks for, and a left-out month hides it.
+    hours = months.set_index(pd.PeriodIndex(months["month"], freq="M"))["hours"]
+    every = pd.period_range(hours.index.min(), hours.index.max(), freq="M")
+    hours = hours.reindex(every, fill_value=0.0)
+    return _hours(
+        hours.index.strftime("%b %Y"), hours, GREEN, x_title="Month", y_title="Hours earned"
+    )

@@ -98,6 +98,18 @@ def test_the_dashboard_trend_has_whole_years_and_honours_the_area_filter(demo_db
     assert set(area3.not_eligible_by_area["area"]) == {"Area 3"}
 
 
+def test_the_dashboard_shows_a_month_without_hours_as_nothing_earned():
+    import pandas as pd
+
+    months = pd.DataFrame({"month": ["2025-01", "2025-04", "2025-03"], "hours": [3.0, 5.0, 1.5]})
+    assert bars(charts.hours_by_month(months)) == {
+        "Jan 2025": 3.0,
+        "Feb 2025": 0.0,
+        "Mar 2025": 1.5,
+        "Apr 2025": 5.0,
+    }
+
+
 def test_an_empty_chart_says_so():
     import pandas as pd
 
