@@ -107,6 +107,7 @@ def show_table(
             "the downloads below hold every row."
         )
         df = df.head(MAX_ROWS_SHOWN)
+    column_config = {**_long_text_columns(df), **column_config}
     # st.dataframe shows only the columns its order names: the others follow, never hidden.
     order = (
         [c for c in column_order if c in df.columns]
@@ -117,6 +118,26 @@ def show_table(
     st.dataframe(
         df, hide_index=True, width="stretch", column_config=column_config, column_order=order
     )
+
+
+# Text longer than this in a column (a 300-character course title) would widen the table
+# until its hours and status had to be scrolled to: such a column keeps a set width, its
+# cells cut short on screen (shown whole when clicked; whole in the downloads).
+LONG_TEXT = 60
+
+
+def _long_text_columns(df: pd.DataFrame) -> dict[str, Any]:
+    wide = {}
+    for name in df.columns:
+        column = df[name]
+        if column.dtype == object or pd.api.types.is_string_dtype(column):
+            try:
+                longest = column.str.len().max()
+            except AttributeError:  # no text in it
+                continue
+            if longest > LONG_TEXT:
+                wide[str(name)] = st.column_config.TextColumn(str(name), width="large")
+    return wide
 
 
 def hours_column(label: str, help: str | None = None) -> Any:
@@ -149,7 +170,7 @@ def _dates_for_display(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
 
     DuckDB dates arrive as midnight timestamps (or as Python dates where a column has
     gaps). A column without gaps gets a date column setting; one with gaps (a
-    report's carried-over and total lines) becomes ISO text with blanks, because the
+    report's carried-over and total lines) becomes text with blanks, because the
     table draws a missing value as a grey "None", which reads as data.
     """
     import datetime as dt
@@ -167,9 +188,9 @@ def _dates_for_display(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         ):
             continue
         if len(known) < len(column):
-            changed[str(name)] = column.map(lambda v: "" if pd.isna(v) else f"{v:%Y-%m-%d}")
+            changed[str(name)] = column.map(lambda v: "" if pd.isna(v) else f"{v:%m/%d/%Y}")
         else:
-            config[str(name)] = st.column_config.DateColumn(str(name), format="YYYY-MM-DD")
+            config[str(name)] = st.column_config.DateColumn(str(name), format="MM/DD/YYYY")
     return (df.assign(**changed) if changed else df), config
 
 
