@@ -16,6 +16,7 @@ import pandas as pd
 from cetracker import audit, config, messages, records
 from cetracker import policy as policies
 from cetracker.accounts.users import User
+from cetracker.entities import Invalid
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.filters import Filters
 from cetracker.mail import SmtpSettings
@@ -67,25 +68,32 @@ def sniff_certificate(data: bytes, filename: str) -> str:
 def _check_report(
     title: str, provider: str, day: date | None, hours: Any, category: str, db: Database
 ) -> tuple[Decimal, int]:
+    """The report's hours and CE year; every wrong or missing field named at once
+    (``Invalid``), so that a member on a phone corrects the form in one go."""
+    problems = []
     if not title.strip():
-        raise CetrackerError("Enter the course title.")
+        problems.append("Enter the course title.")
     if not provider.strip():
-        raise CetrackerError("Enter who gave the course (the provider).")
+        problems.append("Enter who gave the course (the provider).")
     if day is None:
-        raise CetrackerError("Enter the date you took the course.")
-    if day > config.today():
-        raise CetrackerError(
+        problems.append("Enter the date you took the course.")
+    elif day > config.today():
+        problems.append(
             f"The course date {day:%m/%d/%Y} is in the future: report a course once you have "
             "taken it."
         )
+    amount = compute.ZERO
     try:
         amount = compute.two_places(hours)
-    except Exception as exc:  # Decimal raises several types for bad text
-        raise CetrackerError("Enter the hours as a number, for example 1.5.") from exc
-    if not amount.is_finite() or amount <= 0 or amount > 100:
-        raise CetrackerError("Enter the hours earned: more than 0 and at most 100.")
+    except Exception:  # Decimal raises several types for bad text
+        problems.append("Enter the hours as a number, for example 1.5.")
+    else:
+        if not amount.is_finite() or amount <= 0 or amount > 100:
+            problems.append("Enter the hours earned: more than 0 and at most 100.")
     if category not in CATEGORIES:
-        raise CetrackerError(f"Choose a category: {', '.join(CATEGORIES)}.")
+        problems.append(f"Choose a category: {', '.join(CATEGORIES)}.")
+    if problems or day is None:
+        raise Invalid(problems)
     return amount, policies.ce_year_of(db, day)
 
 

@@ -74,7 +74,7 @@ with st.form(f"report_form_{generation}"):
                 certificate_name=certificate.name if certificate else "",
             )
         except CetrackerError as exc:
-            st.error(exc.message)
+            editing.show_problem(exc)
         else:
             editing.after_save(
                 FORM, "Reported. It shows as pending until the association approves it."
@@ -160,7 +160,7 @@ if not pending.empty:
                     category=new_category,
                 )
             except CetrackerError as exc:
-                st.error(exc.message)
+                editing.show_problem(exc)
             else:
                 editing.after_save(FORM, "Saved.")
         if withdraw.form_submit_button("Withdraw this report"):

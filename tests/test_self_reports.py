@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from cetracker import config, licenses, records, self_reports, standing
 from cetracker.accounts import users
+from cetracker.entities import Invalid
 from cetracker.errors import CetrackerError, NotAllowed
 from cetracker.files import archive, certificates, transcripts
 from cetracker.files.exports import to_pdf
@@ -143,6 +144,20 @@ def test_oversized_and_bad_values_are_refused(demo_db, monkeypatch):
         }
         with pytest.raises(CetrackerError, match=message):
             self_reports.report_course(demo_db, me, **values)
+
+
+def test_every_problem_of_a_report_is_named_at_once(demo_db):
+    with pytest.raises(Invalid) as refused:
+        self_reports.report_course(
+            demo_db, member(demo_db), title=" ", provider="", day=None, hours="lots", category="Fun"
+        )
+    assert refused.value.problems == [
+        "Enter the course title.",
+        "Enter who gave the course (the provider).",
+        "Enter the date you took the course.",
+        "Enter the hours as a number, for example 1.5.",
+        f"Choose a category: {', '.join(self_reports.CATEGORIES)}.",
+    ]
 
 
 @pytest.mark.both_backends
@@ -429,6 +444,16 @@ def test_a_future_date_says_it_is_in_the_future(demo_db):
     tomorrow = config.today() + timedelta(days=1)
     with pytest.raises(CetrackerError, match=f"{tomorrow:%m/%d/%Y} is in the future"):
         report(demo_db, member(demo_db), day=tomorrow)
+
+
+def test_report_course_page_names_every_missing_field_at_once(demo_db_path, demo_db):
+    at = run_as("report_course.py", "member")
+    at.text_input(key="rc_provider_0").input("Somebody")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == [
+        "Please correct:\n- Enter the course title.\n- Enter the date you took the course."
+        "\n- Enter the hours as a number, for example 1.5."
+    ]
 
 
 def test_report_course_page_says_a_future_date_is_in_the_future(demo_db_path, demo_db):

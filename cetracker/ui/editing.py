@@ -97,7 +97,7 @@ def field_input(
 
 
 def show_problem(exc: CetrackerError) -> None:
-    if isinstance(exc, entities.Invalid):
+    if isinstance(exc, entities.Invalid) and len(exc.problems) > 1:
         st.error("Please correct:\n" + "\n".join(f"- {p}" for p in exc.problems))
     elif isinstance(exc, entities.StaleEdit):
         st.error(exc.message, icon=":material/sync_problem:")
