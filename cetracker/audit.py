@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -106,12 +107,27 @@ def describe_changes(detail: object) -> str:
         return detail
     if "changes" not in data:  # other details: "members: 601; eligible: 74"
         return "; ".join(
-            f"{k.replace('_', ' ')}: {', '.join(map(str, v)) if isinstance(v, list) else v}"
+            f"{k.replace('_', ' ')}: "
+            + (", ".join(map(str, v)) if isinstance(v, list) else str(_as_read(v)))
             for k, v in data.items()
             if v not in (None, "", [])
         )
     parts = []
     for name, (before, after) in data["changes"].items():
         label = name.replace("_", " ")
-        parts.append(f"{label}: {'—' if before in (None, '') else before} → {after}")
+        was = "—" if before in (None, "") else _as_read(before)
+        parts.append(f"{label}: {was} → {_as_read(after)}")
     return "; ".join(parts)
+
+
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?)?")
+
+
+def _as_read(value: object) -> object:
+    """A stored value as the pages write it: an ISO date (the log keeps them so) as
+    03/01/2024, with its time as 03/01/2024 14:05."""
+    found = _ISO_DAY.fullmatch(value) if isinstance(value, str) else None
+    if found is None:
+        return value
+    year, month, day, clock = found.groups()
+    return f"{month}/{day}/{year}" + (f" {clock}" if clock else "")

@@ -296,7 +296,7 @@ def hours_by_month(months: pd.DataFrame) -> go.Figure:
 
     # Every month from the first to the last, a month without hours at 0: a gap in the
     # hours is what a reader looks for, and a left-out month hides it.
-    hours = months.set_index(pd.PeriodIndex(months["month"], freq="M"))["hours"]
+    hours = months.groupby(pd.PeriodIndex(months["month"], freq="M"))["hours"].sum()
     every = pd.period_range(hours.index.min(), hours.index.max(), freq="M")
     hours = hours.reindex(every, fill_value=0.0)
     return _hours(

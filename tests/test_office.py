@@ -828,11 +828,16 @@ def test_the_audit_log_filters_by_kind_and_dates_and_spells_out_changes(demo_db)
     member_id = members.save_member(demo_db, member_values(), actor="clerk1")
     loaded = entities.current(demo_db, members.MEMBER, {"id": member_id})
     members.save_member(
-        demo_db, {**loaded, "county": "Hays"}, actor="clerk1", member_id=member_id, loaded=loaded
+        demo_db,
+        {**loaded, "county": "Hays", "joined": date(2024, 3, 1)},
+        actor="clerk1",
+        member_id=member_id,
+        loaded=loaded,
     )
     entries = audit.recent(demo_db, entity="member", actor="clerk1")
     assert entries["What"].tolist() == ["member updated", "member created"]
-    assert entries["Detail"].iloc[0] == "county: Travis → Hays"
+    # Dates as the pages write them (the log keeps them as ISO).
+    assert entries["Detail"].iloc[0] == "county: Travis → Hays; joined: 01/01/2020 → 03/01/2024"
     assert set(audit.recent(demo_db, entity="member")["Entity"]) == {"member"}
     assert audit.recent(demo_db, actor="clerk1", until=date(2000, 1, 1)).empty
     assert len(audit.recent(demo_db, actor="clerk1", since=config.today())) == 2

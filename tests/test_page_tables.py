@@ -28,3 +28,39 @@ def test_a_long_title_keeps_its_column_to_a_set_width():
     )
     assert list(widgets._long_text_columns(frame)) == ["Course"]
     assert widgets._long_text_columns(frame)["Course"]["width"] == "large"
+
+
+def test_times_of_day_are_written_with_the_date_first():
+    frame = pd.DataFrame(
+        {"Uploaded": pd.to_datetime(["2024-03-01 14:05:09", "2024-03-02 00:00:00"])}
+    )
+    settings = widgets._dates_for_display(frame)[1]
+    assert settings["Uploaded"]["type_config"]["format"] == "MM/DD/YYYY HH:mm"
+
+
+def test_a_column_of_text_with_no_value_is_not_long():
+    frame = pd.DataFrame({"Note": pd.Series([None, None], dtype="string"), "N": [1, 2]})
+    assert widgets._long_text_columns(frame) == {}
+
+
+def _long_title_table() -> None:
+    import pandas as pd
+    import streamlit as st
+
+    from cetracker.ui import widgets
+
+    frame = pd.DataFrame({"Course": ["A" * 300], "Email": ["bounced: " + "x" * 80]})
+    widgets.show_table(
+        frame, column_config={"Email": st.column_config.TextColumn("Email", help="Why")}
+    )
+
+
+def test_a_table_keeps_a_long_column_to_a_set_width_beside_the_callers_settings():
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_long_title_table).run()
+    columns = json.loads(at.dataframe[0].proto.columns)
+    assert columns["Course"]["width"] == "large"
+    assert columns["Email"]["width"] == "large" and columns["Email"]["help"] == "Why"

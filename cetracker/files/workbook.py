@@ -622,7 +622,7 @@ def _load_records(
         if actual != row["ce_year"]:
             raise CetrackerError(
                 f"{where}: CE Year {row['ce_year']} does not match the course date "
-                f"{row['course_date']} (CE year {compute.ce_year_label(actual, stored_policies)}). "
+                f"{row['course_date']:%m/%d/%Y} (CE year {compute.ce_year_label(actual, stored_policies)}). "
                 "Nothing was written."
             )
     for year, closed_year in years.final_in(cur, {row["ce_year"] for row in rows}).items():

@@ -107,7 +107,12 @@ def show_table(
             "the downloads below hold every row."
         )
         df = df.head(MAX_ROWS_SHOWN)
-    column_config = {**_long_text_columns(df), **column_config}
+    for name, wide in _long_text_columns(df).items():
+        given = column_config.get(name)
+        if given is None:
+            column_config[name] = wide
+        elif isinstance(given, dict) and given.get("width") is None:
+            column_config[name] = {**given, "width": wide["width"]}
     # st.dataframe shows only the columns its order names: the others follow, never hidden.
     order = (
         [c for c in column_order if c in df.columns]
@@ -132,10 +137,10 @@ def _long_text_columns(df: pd.DataFrame) -> dict[str, Any]:
         column = df[name]
         if column.dtype == object or pd.api.types.is_string_dtype(column):
             try:
-                longest = column.str.len().max()
+                long = bool((column.str.len() > LONG_TEXT).any())
             except AttributeError:  # no text in it
                 continue
-            if longest > LONG_TEXT:
+            if long:
                 wide[str(name)] = st.column_config.TextColumn(str(name), width="large")
     return wide
 
@@ -171,7 +176,8 @@ def _dates_for_display(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     DuckDB dates arrive as midnight timestamps (or as Python dates where a column has
     gaps). A column without gaps gets a date column setting; one with gaps (a
     report's carried-over and total lines) becomes text with blanks, because the
-    table draws a missing value as a grey "None", which reads as data.
+    table draws a missing value as a grey "None", which reads as data. Times of day
+    (a login, an upload) are written 03/01/2024 14:05.
     """
     import datetime as dt
 
@@ -181,8 +187,11 @@ def _dates_for_display(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         column = df[name]
         known = column.dropna()
         if pd.api.types.is_datetime64_any_dtype(column):
-            if not (known == known.dt.normalize()).all():
-                continue  # times of day: not a date column
+            if not (known == known.dt.normalize()).all():  # times of day
+                config[str(name)] = st.column_config.DatetimeColumn(
+                    str(name), format="MM/DD/YYYY HH:mm"
+                )
+                continue
         elif not (
             column.dtype == object and len(known) and all(isinstance(v, dt.date) for v in known)
         ):
