@@ -144,7 +144,7 @@ def test_conference_detail_lines_without_a_date_show_blank_not_none(demo_db_path
     # The table draws a missing value as a grey "None": the total line's date is blank.
     assert len(totals) > 0 and (totals["Date"] == "").all()
     courses = shown[~shown["Kind"].isin(["total", "carryover"])]
-    assert courses["Date"].str.fullmatch(r"\d{4}-\d{2}-\d{2}").all()
+    assert courses["Date"].str.fullmatch(r"\d{2}/\d{2}/\d{4}").all()  # as the pages write dates
 
 
 def test_a_login_reads_only_the_account_it_needs(demo_db_path):
