@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from cetracker import dues, self_reports
+from cetracker import dues, records, self_reports
 from cetracker.filters import Filters, Scope
 from cetracker.standing import eligibility_by_area, eligibility_counts, year_records
 from cetracker.store.db import Database
@@ -51,10 +51,14 @@ def headline(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ())
 
 
 def trend(db: Database, scope: Scope, year: int, areas: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The share of active members eligible in ``year`` and the four years before."""
+    """The share of active members eligible in ``year`` and the four years before, from
+    the first CE year with records: a year before the office kept any would show
+    nobody eligible, which is not what happened."""
+    span = records.year_span(db)
+    first = min(max(year - 4, span[0]), year) if span else year
     result: pd.DataFrame = db.cached(
-        repr(("dashboard trend", scope, year, areas)),
-        lambda: compliance_trend(db, scope, range(year - 4, year + 1), areas),
+        repr(("dashboard trend", scope, first, year, areas)),
+        lambda: compliance_trend(db, scope, range(first, year + 1), areas),
     )
     return result
 

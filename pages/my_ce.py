@@ -64,10 +64,19 @@ st.header("Why")
 explained = records.why(db, user, year)
 st.markdown(widgets.plain(explained.carried_from))
 st.markdown("**Courses that count for this year**")
-widgets.show_table(explained.counted, empty="No approved courses in this CE year yet.")
+# What a member looks for first, in the columns a phone shows without scrolling the table.
+FIRST = ["Course", "Hours", "Date", "Category"]
+widgets.show_table(
+    explained.counted.drop(columns=["Status"]),  # every one of them approved
+    empty="No approved courses in this CE year yet.",
+    column_order=FIRST,
+)
 if not explained.not_counted.empty:
     st.markdown("**Courses that do not count (yet)**")
-    widgets.show_table(explained.not_counted.drop(columns=["Note"]))
+    widgets.show_table(
+        explained.not_counted.drop(columns=["Note", "Status"]),  # "Why not" says it
+        column_order=["Course", "Why not", *FIRST[1:]],
+    )
     # The office's reason in full: a table cell would cut it off.
     for _, course in explained.not_counted[explained.not_counted["Note"] != ""].iterrows():
         st.markdown(

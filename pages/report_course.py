@@ -46,7 +46,9 @@ with st.form(f"report_form_{generation}"):
         key=f"rc_date_{generation}",
         format="MM/DD/YYYY",
     )
-    hours = cols[1].number_input("Hours", step=0.25, value=None, key=f"rc_hours_{generation}")
+    hours = cols[1].number_input(
+        "Hours", step=0.25, value=None, format="%g", key=f"rc_hours_{generation}"
+    )
     cols = st.columns(2)
     category = cols[0].selectbox(
         "Category", self_reports.CATEGORIES, key=f"rc_category_{generation}"
@@ -139,7 +141,7 @@ if not pending.empty:
             max_value=date(compute.LAST_CE_YEAR, 12, 31),
             format="MM/DD/YYYY",
         )
-        new_hours = cols[1].number_input("Hours", step=0.25, value=float(row["Hours"]))
+        new_hours = cols[1].number_input("Hours", step=0.25, value=float(row["Hours"]), format="%g")
         cols = st.columns(2)
         new_category = cols[0].selectbox(
             "Category",

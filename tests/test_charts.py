@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cetracker import charts, dashboard, dues, reports
+from cetracker import charts, dashboard, dues, records, reports
 from cetracker.filters import Filters, Scope
 from cetracker.standing import eligibility_by_area, hour_summary
 
@@ -90,7 +90,15 @@ def test_the_dashboard_trend_has_whole_years_and_honours_the_area_filter(demo_db
     everyone = dashboard.figures(demo_db, Scope(), 2025)
     fig = charts.eligible_trend(everyone.trend)
     assert fig.layout.xaxis.type == "category"  # ticks 2021, 2022 … never 2,022.5
-    assert list(fig.data[0].x) == [str(y) for y in range(2021, 2026)]
+    # Five years at most, from the first with records: the years before it are left
+    # out, not drawn as nobody eligible.
+    first = records.year_span(demo_db)[0]
+    assert first == 2022
+    assert list(fig.data[0].x) == [str(y) for y in range(2022, 2026)]
+    assert list(dashboard.figures(demo_db, Scope(), 2026).trend["year"]) == [
+        str(y) for y in range(2022, 2027)
+    ]
+    assert list(dashboard.figures(demo_db, Scope(), 2023).trend["year"]) == ["2022", "2023"]
     area3 = dashboard.figures(demo_db, Scope(), 2025, ("Area 3",))
     director = dashboard.figures(demo_db, AREA3, 2025)
     assert area3.members == director.members < everyone.members

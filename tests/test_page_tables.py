@@ -27,7 +27,7 @@ def test_a_long_title_keeps_its_column_to_a_set_width():
         {"Course": ["Ethics", "A" * 300], "Hours": [3.0, 2.0], "Status": ["approved", None]}
     )
     assert list(widgets._long_text_columns(frame)) == ["Course"]
-    assert widgets._long_text_columns(frame)["Course"]["width"] == "large"
+    assert widgets._long_text_columns(frame)["Course"]["width"] == "medium"
 
 
 def test_times_of_day_are_written_with_the_date_first():
@@ -49,7 +49,9 @@ def _long_title_table() -> None:
 
     from cetracker.ui import widgets
 
-    frame = pd.DataFrame({"Course": ["A" * 300], "Email": ["bounced: " + "x" * 80]})
+    frame = pd.DataFrame(
+        {"Course": ["A" * 300, "B"], "Email": ["bounced: " + "x" * 80, "sent"], "File": ["f", None]}
+    )
     widgets.show_table(
         frame, column_config={"Email": st.column_config.TextColumn("Email", help="Why")}
     )
@@ -62,5 +64,7 @@ def test_a_table_keeps_a_long_column_to_a_set_width_beside_the_callers_settings(
 
     at = AppTest.from_function(_long_title_table).run()
     columns = json.loads(at.dataframe[0].proto.columns)
-    assert columns["Course"]["width"] == "large"
-    assert columns["Email"]["width"] == "large" and columns["Email"]["help"] == "Why"
+    assert columns["Course"]["width"] == "medium"
+    assert columns["Email"]["width"] == "medium" and columns["Email"]["help"] == "Why"
+    # A text cell with nothing in it is blank, not a grey "None" that reads as data.
+    assert at.dataframe[0].value["File"].tolist() == ["f", ""]

@@ -303,6 +303,8 @@ def test_my_ce_page_shows_figures_and_why(demo_db_path, demo_db):
     labels = [m.label for m in at.metric]
     assert labels == ["Earned", "Carried in", "Credited", "Required", "Short by"]
     assert any("carried over" in m.value.lower() for m in at.markdown)
+    # The course, its hours and date first: what a phone shows without scrolling sideways.
+    assert list(at.dataframe[0].proto.column_order)[:3] == ["Course", "Hours", "Date"]
 
 
 def test_report_course_page_and_approval_page(demo_db_path, demo_db):

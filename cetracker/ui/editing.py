@@ -90,7 +90,7 @@ def field_input(
             label,
             value=None if value is None else float(value),
             step=0.25 if field.kind == "hours" else 1.0,
-            format="%.2f",
+            format="%g" if field.kind == "hours" else "%.2f",  # hours as the tables write them
             key=key,
         )
     return st.text_input(label, value="" if value is None else str(value), key=key)

@@ -107,6 +107,7 @@ def show_table(
             "the downloads below hold every row."
         )
         df = df.head(MAX_ROWS_SHOWN)
+    df = _blank_missing_text(df)
     for name, wide in _long_text_columns(df).items():
         given = column_config.get(name)
         if given is None:
@@ -126,9 +127,22 @@ def show_table(
 
 
 # Text longer than this in a column (a 300-character course title) would widen the table
-# until its hours and status had to be scrolled to: such a column keeps a set width, its
-# cells cut short on screen (shown whole when clicked; whole in the downloads).
+# until its hours and status had to be scrolled to, even on a laptop: such a column keeps
+# a set width, its cells cut short on screen (shown whole when clicked; whole in the
+# downloads).
 LONG_TEXT = 60
+
+
+def _blank_missing_text(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns with their missing cells blank (a report without a certificate file):
+    the table draws a missing value as a grey "None", which reads as data."""
+    text = [
+        name
+        for name in df.columns
+        if (df[name].dtype == object or pd.api.types.is_string_dtype(df[name]))
+        and df[name].isna().any()
+    ]
+    return df.assign(**{str(name): df[name].fillna("") for name in text}) if text else df
 
 
 def _long_text_columns(df: pd.DataFrame) -> dict[str, Any]:
@@ -141,7 +155,7 @@ def _long_text_columns(df: pd.DataFrame) -> dict[str, Any]:
             except AttributeError:  # no text in it
                 continue
             if long:
-                wide[str(name)] = st.column_config.TextColumn(str(name), width="large")
+                wide[str(name)] = st.column_config.TextColumn(str(name), width="medium")
     return wide
 
 
