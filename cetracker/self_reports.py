@@ -65,11 +65,17 @@ def sniff_certificate(data: bytes, filename: str) -> str:
     )
 
 
-def _check_report(
-    title: str, provider: str, day: date | None, hours: Any, category: str, db: Database
-) -> tuple[Decimal, int]:
-    """The report's hours and CE year; every wrong or missing field named at once
-    (``Invalid``), so that a member on a phone corrects the form in one go."""
+def report_problems(
+    title: str, provider: str, day: date | None, hours: Any, category: str
+) -> list[str]:
+    """What is wrong or missing in a report's fields, every one at once, so that a member
+    on a phone corrects the form in one go (the page adds its file's, when it has one)."""
+    return _checked(title, provider, day, hours, category)[0]
+
+
+def _checked(
+    title: str, provider: str, day: date | None, hours: Any, category: str
+) -> tuple[list[str], Decimal]:
     problems = []
     if not title.strip():
         problems.append("Enter the course title.")
@@ -92,6 +98,14 @@ def _check_report(
             problems.append("Enter the hours earned: more than 0 and at most 100.")
     if category not in CATEGORIES:
         problems.append(f"Choose a category: {', '.join(CATEGORIES)}.")
+    return problems, amount
+
+
+def _check_report(
+    title: str, provider: str, day: date | None, hours: Any, category: str, db: Database
+) -> tuple[Decimal, int]:
+    """The report's hours and CE year; ``Invalid`` naming every problem of its fields."""
+    problems, amount = _checked(title, provider, day, hours, category)
     if problems or day is None:
         raise Invalid(problems)
     return amount, policies.ce_year_of(db, day)

@@ -5,6 +5,7 @@ from datetime import date
 import streamlit as st
 
 from cetracker import records, self_reports
+from cetracker.entities import Invalid
 from cetracker.errors import CetrackerError
 from cetracker.files import uploads
 from cetracker.rules import compute
@@ -61,17 +62,28 @@ with st.form(f"report_form_{generation}"):
         help="On a phone, choose Take Photo to photograph the paper certificate.",
     )
     if st.form_submit_button("Report this course", type="primary"):
+        fields = {
+            "title": title,
+            "provider": provider,
+            "day": day,
+            "hours": hours if hours is not None else "",
+            "category": category,
+        }
         try:
-            if certificate is not None:  # opened in a bounded child first (a picture bomb)
-                uploads.check_certificate_file(certificate.getvalue(), certificate.name)
+            # Every problem at once: the fields' and the file's (opened in a bounded child
+            # first: a picture bomb).
+            problems = self_reports.report_problems(**fields)
+            if certificate is not None:
+                try:
+                    uploads.check_certificate_file(certificate.getvalue(), certificate.name)
+                except CetrackerError as exc:
+                    problems.append(exc.message)
+            if problems:
+                raise Invalid(problems)
             self_reports.report_course(
                 db,
                 user,
-                title=title,
-                provider=provider,
-                day=day,
-                hours=hours if hours is not None else "",
-                category=category,
+                **fields,
                 certificate=certificate.getvalue() if certificate else None,
                 certificate_name=certificate.name if certificate else "",
             )

@@ -22,6 +22,7 @@ from tests.e2e.browser import (
     log_in,
     new_page,
     open_page,
+    refusal,
     runs,
     settle,
 )
@@ -190,6 +191,20 @@ def wait_for_metric(page, label: str, expected: str, seconds: float = 30) -> Non
             return
         page.wait_for_timeout(250)
     assert metric(page, label) == expected
+
+
+def test_a_report_with_a_wrong_file_and_no_title_names_both(browser, app_url, tmp_path):
+    bogus = tmp_path / "certificate.pdf"
+    bogus.write_bytes(b"not a certificate at all")
+    member = log_in(browser, app_url, "member")
+    open_page(member, app_url, "report-course")
+    fill_course_report(member, "", "State Comptroller", "11022026", "2.5", bogus)
+    member.locator("[data-testid='stForm']").first.get_by_role(
+        "button", name="Report this course"
+    ).click()
+    words = refusal(member, "certificate.pdf is not a PDF")
+    assert "Enter the course title." in words, words
+    member.context.close()
 
 
 def test_member_reports_a_course_admin_approves_member_reads_message(
