@@ -55,6 +55,13 @@ _EPOCH = date(1970, 1, 1)  # a date as a number: its days since this one (Arrow'
 _NO_DAY = -(2**31)  # no date: the smallest 32-bit number, far from any day of years 1-9999
 
 
+# A row whose member already has its course on its date (from an earlier upload or the
+# office's entry): nothing in the row to correct, and the words say so.
+ALREADY_RECORDED = (
+    "Already recorded: this member already has this course on this date; leave this row out"
+)
+
+
 @dataclass
 class RowOutcome:
     """One roster row: its cells as typed (``raw``, trimmed text), as read, and its reasons."""
@@ -808,9 +815,7 @@ def _record(
             elif status == "pending":
                 confirm.append(i)
             elif status is not None:
-                checked.fail(
-                    i, "Already recorded: this member, course and date came in an earlier upload"
-                )
+                checked.fail(i, ALREADY_RECORDED)
         over = _over_course_hours(cur, checked, on_file)
         confirm = [i for i in confirm if i not in over]
         failed = sum(1 for r in checked.reasons if r)

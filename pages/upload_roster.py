@@ -78,7 +78,13 @@ if upload is not None:
     st.header("Preview")
     st.caption(f"{plural(preview[1], 'row')} to import for {provider_name}. The first rows:")
     widgets.show_table(preview[2], empty="No rows.")
-    if st.button("Import these rows", type="primary", key="import_go"):
+    if st.session_state.get("imported_upload") == upload.file_id:
+        # Imported already: a second click would import it again and answer "Already
+        # recorded" for every row, over the result the provider came for.
+        st.caption(
+            "This file is imported: its result is below. To import another, upload it above."
+        )
+    elif st.button("Import these rows", type="primary", key="import_go"):
         bar = st.progress(0.0, text="Starting…")
         try:
             result = importer.import_roster(
@@ -93,7 +99,9 @@ if upload is not None:
             st.error(exc.message)
             st.stop()
         st.session_state["last_import"] = result.summary()
+        st.session_state["imported_upload"] = upload.file_id
         del result
+        st.rerun()  # the preview's button gone, the result drawn once
 
 result = st.session_state.get("last_import")
 if result is not None:
@@ -127,6 +135,8 @@ if result is not None:
             failed,
             empty="No failed rows.",
             column_order=["Status", *(c for c in failed.columns if c != "Status")],
+            # The reason whole: the set width of long text would cut it short.
+            column_config={"Status": st.column_config.TextColumn("Status", width="large")},
         )
         st.download_button(
             "Download the failed rows (.xlsx)",

@@ -94,9 +94,7 @@ def test_two_processes_importing_overlapping_rosters_record_each_row_once(server
             for status in importer.import_rows(db, import_id, None)["Status"]
             if status != "Processed"
         }
-        assert reasons == {
-            "Already recorded: this member, course and date came in an earlier upload"
-        }
+        assert reasons == {importer.ALREADY_RECORDED}
         assert db.scalar("SELECT count(*) FROM imports") == 2
     finally:
         db.close()

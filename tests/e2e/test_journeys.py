@@ -46,6 +46,10 @@ def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, a
     settle(page)
     assert page.get_by_text("No member holds license number 999999").count() >= 1
     page.screenshot(path=str(artifacts / "journey-admin-upload.png"), full_page=True)
+    # Imported once: no button imports the same upload again (a second click answered
+    # "Already recorded" for every row, over the result).
+    page.get_by_text("This file is imported").wait_for()
+    assert page.get_by_role("button", name="Import these rows").count() == 0
     download = fetch(page, "Download the failed rows (.xlsx)")
     sheet = load_workbook(io.BytesIO(Path(download).read_bytes())).worksheets[0]
     assert [c.value for c in sheet[1]][-1] == "Status" and sheet.max_row == 3
@@ -57,6 +61,7 @@ def test_admin_uploads_a_roster_and_exports_the_hour_summary(browser, app_url, a
     page.get_by_text("3 rows to import").wait_for(timeout=30_000)
     settle(page)
     assert page.get_by_text("Result of roster.csv").count() == 0  # not under the new preview
+    expect(page.get_by_role("button", name="Import these rows")).to_be_visible()
 
     open_page(page, app_url, "hour-summary")
     page.get_by_role("combobox", name="Area").click()
