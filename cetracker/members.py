@@ -37,11 +37,7 @@ def filter_choices(db: Database, scope: Scope, current_year: int) -> FilterChoic
     member changes, the CE years until records can move their span (``records.year_span``):
     a roster, an approval or an edit of hours leaves both be.
     """
-    counties, areas, positions = db.maintained_value(
-        repr(("filter choices", scope)),
-        lambda: _member_choices(db, scope),
-        lambda change: bool(change.members),
-    )
+    counties, areas, positions = member_choices(db, scope)
     span = records.year_span(db)
     first = span[0] if span else current_year
     last = max(span[1] if span else current_year, current_year)
@@ -51,6 +47,35 @@ def filter_choices(db: Database, scope: Scope, current_year: int) -> FilterChoic
         areas=areas,
         positions=positions,
     )
+
+
+def member_choices(db: Database, scope: Scope) -> tuple[list[str], list[str], list[str]]:
+    """The counties, areas and positions of the members in ``scope``, remembered until a
+    member changes."""
+    found: tuple[list[str], list[str], list[str]] = db.maintained_value(
+        repr(("filter choices", scope)),
+        lambda: _member_choices(db, scope),
+        lambda change: bool(change.members),
+    )
+    return found
+
+
+def _usual_spellings(db: Database, cleaned: dict[str, Any]) -> None:
+    """A county, area or position typed as one the association has already but for case
+    and spacing ("area 3", "Area  3") takes that spelling: directors' scopes and the
+    filters match these values exactly, so a second spelling would hide the member from
+    the director of "Area 3" and add a choice to every filter."""
+    known = dict(zip(("county", "area", "position"), member_choices(db, Scope()), strict=True))
+    for name, values in known.items():
+        typed = cleaned.get(name)
+        if typed:
+            usual = {_spelling_key(v): v for v in values}.get(_spelling_key(typed))
+            if usual is not None:
+                cleaned[name] = usual
+
+
+def _spelling_key(value: str) -> str:
+    return " ".join(value.split()).casefold()
 
 
 def _member_choices(db: Database, scope: Scope) -> tuple[list[str], list[str], list[str]]:
@@ -176,6 +201,7 @@ def save_member(
     A license number whose key another member holds is refused naming that member.
     """
     cleaned = check_row(values, today)
+    _usual_spellings(db, cleaned)
     keys = _keys(cleaned)
 
     def checks(cur: Any, v: dict[str, Any]) -> None:

@@ -175,6 +175,34 @@ def test_concurrent_saves_from_threads_keep_exactly_one(demo_db):
 
 
 @pytest.mark.both_backends
+@pytest.mark.both_backends
+def test_a_county_area_or_position_typed_another_way_takes_the_associations_spelling(demo_db):
+    """Directors' scopes and the filters match these values exactly: "area 3" would hide
+    the member from the director of Area 3 and add a choice to every filter."""
+    from cetracker.filters import Filters, Scope
+    from cetracker.standing import hour_summary
+
+    member_id = members.save_member(
+        demo_db,
+        member_values(county=" travis ", area="area  3", position="DEPUTY CLERK"),
+        actor="admin",
+    )
+    saved = entities.current(demo_db, members.MEMBER, {"id": member_id})
+    assert (saved["county"], saved["area"], saved["position"]) == (
+        "Travis",
+        "Area 3",
+        "Deputy Clerk",
+    )
+    director = hour_summary(demo_db, Filters(2026, scope=Scope(areas=("Area 3",))))
+    assert "NEW-1" in set(director["license_number"])
+    # A new value is kept as typed.
+    loaded = entities.current(demo_db, members.MEMBER, {"id": member_id})
+    members.save_member(
+        demo_db, {**loaded, "area": "Area 12"}, actor="admin", member_id=member_id, loaded=loaded
+    )
+    assert entities.current(demo_db, members.MEMBER, {"id": member_id})["area"] == "Area 12"
+
+
 def test_a_member_with_records_is_never_deleted(demo_db):
     member_id = demo_db.scalar("SELECT id FROM members WHERE license_number = '100000'")
     with pytest.raises(CetrackerError, match="Set the status to inactive"):
