@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -234,26 +235,20 @@ def save_proposal(db: Database, proposal: Proposal, *, actor: str) -> dict[str, 
             ).fetchall()
         }
         p = proposal.policy
-        after = {
-            "required_hours": p.required_hours,
-            "carryover_cap": p.carryover_cap,
-            "ce_year_start_month": p.ce_year_start_month,
-            "category_minimums": _minimums_text(proposal.minimums),
-        }
+        after = _rules_text(p, proposal.minimums)
+        # Before: the year's own rules, or else the ones it followed (an earlier year's):
+        # "required hours: 20 → 24", not "— → 24" while 20 applied. Rules the same as
+        # those that apply already are nothing to save.
         before = (
-            {
-                "required_hours": compute.hours(row[0]),
-                "carryover_cap": compute.hours(row[1]),
-                "ce_year_start_month": int(row[2]),
-                "category_minimums": _minimums_text(old_minimums),
-            }
+            _rules_text(
+                compute.Policy(year, compute.hours(row[0]), compute.hours(row[1]), int(row[2])),
+                old_minimums,
+            )
             if row
-            else None
+            else _rules_text(policy_for_year(db, year), minimums_for_year(db, year))
         )
         changes: dict[str, list[object]] = {
-            k: [None if before is None else before[k], v]
-            for k, v in after.items()
-            if before is None or before[k] != v
+            k: [before[k], v] for k, v in after.items() if before[k] != v
         }
         if not changes:
             return {}
@@ -261,6 +256,16 @@ def save_proposal(db: Database, proposal: Proposal, *, actor: str) -> dict[str, 
         save_minimum_set(cur, year, proposal.minimums)
         audit.record(cur, actor, "policy changed", "policy", year, {"changes": changes})
     return changes
+
+
+def _rules_text(p: compute.Policy, minimums: dict[str, Decimal]) -> dict[str, object]:
+    """A year's rules as the audit log and the page's notice write them."""
+    return {
+        "required_hours": compute.format_hours(p.required_hours),
+        "carryover_cap": compute.format_hours(p.carryover_cap),
+        "ce_year_start_month": calendar.month_name[p.ce_year_start_month],
+        "category_minimums": _minimums_text(minimums),
+    }
 
 
 def _minimums_text(minimums: dict[str, Decimal]) -> str:

@@ -15,6 +15,7 @@ from cetracker.plurals import plural
 from cetracker.rules import compute
 from cetracker.ui import editing, session, widgets
 
+FORM = "policy"
 user = session.require("admin")
 db = session.database()
 
@@ -66,7 +67,7 @@ year = int(
 )
 now = policies.policy_for_year(db, year)
 now_minimums = policies.minimums_for_year(db, year)
-with st.form(f"policy_{year}"):
+with st.form(f"policy_{year}_{editing.generation(FORM)}"):
     c = st.columns(3)
     required = c[0].number_input(
         "Required hours", value=float(now.required_hours), step=1.0, format="%.2f"
@@ -155,5 +156,8 @@ if preview and preview[0].effective_year == year:
         except CetrackerError as exc:
             editing.show_problem(exc)
         else:
+            # The page runs again: the tables above show the saved rules, the preview and
+            # its button go (they spoke of the rules before the save).
             st.session_state.pop("policy_preview", None)
-            editing.saved_message(changes, f"the rules from {year}")
+            editing.after_save(FORM, editing.saved_notice(changes, f"the rules from {year}"))
+editing.show_notice(FORM)

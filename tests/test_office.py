@@ -728,7 +728,7 @@ def test_policy_impact_counts_match_a_recomputation(demo_db):
             "SELECT detail FROM audit_log WHERE action = 'policy changed' ORDER BY id DESC LIMIT 1"
         )
     )
-    assert detail["changes"]["required_hours"] == [None, "25"]
+    assert detail["changes"]["required_hours"] == ["20", "25"]  # the rules that applied
 
 
 @pytest.mark.parametrize(

@@ -148,12 +148,17 @@ def test_policy_change_is_previewed_before_it_is_saved(demo_db_path, demo_db):
     submit(at, "Preview the effect")
     assert "This change alters eligibility" in texts(at)
     assert not demo_db.scalar("SELECT count(*) FROM policy WHERE required_hours = 30")
+    before = policies.policy_for_year(demo_db, year - 1).required_hours
     submit(at, "Save this policy")
-    assert "Saved the rules" in texts(at)
+    # Said with the rules that applied before, and the page drawn again: the tables show
+    # the saved rules, the preview and its Save button are gone.
+    assert f"Saved the rules from {year - 1}: required hours: {float(before):g} → 30" in texts(at)
     assert (
         demo_db.scalar("SELECT required_hours FROM policy WHERE effective_year = ?", [year - 1])
         == 30
     )
+    assert [b for b in at.button if b.label == "Save this policy"] == []
+    assert 30.0 in at.dataframe[0].value["Required hours"].tolist()
 
 
 def test_close_a_year_then_a_record_edit_is_refused(demo_db_path, demo_db):

@@ -372,6 +372,9 @@ def test_the_trend_patches_the_years_a_write_can_change_and_rebuilds_none(demo_d
         *(f"records_{y}" for y in range(2021, 2027)),
         "standing_2026",
     ]
+    # What every report page's filter bar reads (and a member's save, for the spellings of
+    # areas and counties): on a server, a copy of the members in memory.
+    members.member_choices(demo_db, Scope())
     built.clear()
     add_hours(not_eligible_in(2026), 2026)  # the current year
     trend_matches_a_recount()
