@@ -119,6 +119,22 @@ def test_names_cannot_inject_markdown(demo_db_path, demo_db):
     assert "\\*\\*Bold\\*\\*" in sidebar and "\\[click\\]" in sidebar and "\\<img" in sidebar
 
 
+def test_a_disabled_account_is_told_so_with_its_right_password_only(demo_db_path, demo_db):
+    users.set_disabled(demo_db, "member", True, actor="admin")
+
+    def sign_in(password: str) -> list[str]:
+        at = AppTest.from_file(str(Path(__file__).parents[1] / "app.py"), default_timeout=30)
+        at.run()
+        at.text_input[0].input("Member")
+        at.text_input[1].input(password)
+        at.button[0].click().run()
+        return [e.value for e in at.error]
+
+    assert sign_in("member-demo-2026") == [users.DISABLED_MESSAGE]
+    # A wrong password learns nothing of the account.
+    assert "not right" in sign_in("not-the-password")[0]
+
+
 def test_users_page_adds_an_account(demo_db_path, demo_db):
     at = AppTest.from_file(str(PAGES / "users.py"), default_timeout=30)
     at.session_state["authentication_status"] = True

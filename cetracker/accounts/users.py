@@ -287,6 +287,27 @@ def verify_password(db: Database, username: str, password: str) -> bool:
     return bcrypt.checkpw(password.encode(), row[0].encode())
 
 
+def disabled_with_password(db: Database, typed: str, password: str) -> bool:
+    """Whether ``typed`` names a disabled account and ``password`` is its password (then
+    its owner is told the account is disabled, not that the password is wrong). A name
+    with no account takes a password check as long (``spend_password_check``)."""
+    username = canonical_username(db, typed.strip())
+    row = (
+        None
+        if username is None
+        else db.one("SELECT password_hash FROM users WHERE username = ? AND disabled", [username])
+    )
+    if row is None or len(password.encode()) > MAX_PASSWORD_BYTES:
+        spend_password_check(password)
+        return False
+    return bool(bcrypt.checkpw(password.encode(), row[0].encode()))
+
+
+DISABLED_MESSAGE = (
+    "This account is disabled. Ask the association office to enable it again; until then it "
+    "cannot sign in."
+)
+
 _UNUSED_HASH: list[bytes] = []
 
 

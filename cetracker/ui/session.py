@@ -250,8 +250,10 @@ def login_form(db: Database) -> None:
         ok = bool(authn.authentication_controller.login(typed, password))
     except stauth.LoginError:
         ok = False
-    if not known:
-        users.spend_password_check(password)
+    if not known and users.disabled_with_password(db, typed, password):
+        users.record_login(db, typed, False)
+        st.error(users.DISABLED_MESSAGE)
+        return
     if ok:
         username = users.canonical_username(db, st.session_state["username"])
         st.session_state["username"] = username
