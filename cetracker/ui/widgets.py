@@ -60,7 +60,8 @@ def filter_bar(db: Database, user: User, key: str, *, short_switch: bool = False
         short_only = st.toggle(
             "Short of hours only",
             key=f"{key}_short",
-            help="Show only members who have not met the requirement.",
+            help="Show only members short of hours: of the total required, or of a "
+            "category's minimum (such a member's Short by can be 0).",
         )
     closed = years.is_closed(db, int(year))
     if closed:
