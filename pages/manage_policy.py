@@ -70,10 +70,10 @@ now_minimums = policies.minimums_for_year(db, year)
 with st.form(f"policy_{year}_{editing.generation(FORM)}"):
     c = st.columns(3)
     required = c[0].number_input(
-        "Required hours", value=float(now.required_hours), step=1.0, format="%.2f"
+        "Required hours", value=float(now.required_hours), step=1.0, format="%g"
     )
     cap = c[1].number_input(
-        "Carryover cap (0 = no carryover)", value=float(now.carryover_cap), step=1.0, format="%.2f"
+        "Carryover cap (0 = no carryover)", value=float(now.carryover_cap), step=1.0, format="%g"
     )
     month = c[2].selectbox(
         "CE year starts in",
