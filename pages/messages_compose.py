@@ -31,6 +31,7 @@ reply_to = st.text_input(
 
 st.header("Recipients")
 preset = st.session_state.get("compose_member_ids")
+chosen_any = False  # a filter typed or chosen (below): an empty list then says so
 origin = st.session_state.get("compose_from") or {}
 year = int(origin.get("year") or policies.current_ce_year(db))
 if preset is not None:
@@ -96,7 +97,11 @@ if inactive:
     st.caption(f"Including {plural(inactive, 'inactive member')}.")
 widgets.show_table(
     widgets.labelled(people.drop(columns=["member_id"])),
-    empty="No recipients yet: send to all members, or filter by name, county, position or area.",
+    empty=(
+        "No member matches these filters: loosen them, or send to all members."
+        if chosen_any
+        else "No recipients yet: send to all members, or filter by name, county, position or area."
+    ),
 )
 
 member_ids = [int(i) for i in people["member_id"]]

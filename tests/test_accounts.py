@@ -158,6 +158,20 @@ def test_users_page_adds_an_account(demo_db_path, demo_db):
     assert at.text_input(key="new_password_1").value == ""
 
 
+def test_a_member_has_one_account(demo_db):
+    """A second login for a member who has one would read and report the same record: the
+    office is told which account to reset or enable instead."""
+    license_number = demo_db.scalar(
+        "SELECT m.license_number FROM users u JOIN members m ON m.id = u.member_id"
+        " WHERE u.username = 'member'"
+    )
+    with pytest.raises(CetrackerError, match=r"has an account already \(member\)"):
+        users.add_user(
+            demo_db, "member2", GOOD, role="member", member_license=license_number, actor="admin"
+        )
+    assert users.load_user(demo_db, "member2") is None
+
+
 HOSTILE = ["' OR 1=1 --", '"; DROP TABLE members; --', "%", "_", "\\", "<script>x</script>"]
 
 

@@ -379,6 +379,18 @@ def test_the_send_tick_is_cleared_when_the_recipients_change(demo_db_path, demo_
     assert at.button(key="msg_send").disabled
 
 
+def test_a_filter_that_matches_nobody_is_told_so(demo_db_path, demo_db):
+    at = signed_in("messages_compose.py", "admin")
+    infos = [i.value for i in at.info]
+    assert any("No recipients yet" in i for i in infos), infos
+    at.text_input(key="msg_last").input("%").run()
+    assert at.metric[0].value == "0"
+    infos = [i.value for i in at.info]
+    assert any("No member matches these filters" in i for i in infos), infos
+    at.toggle(key="msg_all").set_value(True).run()  # no filter shown: nothing said of one
+    assert not at.exception
+
+
 def test_an_image_in_a_message_is_shown_as_a_link_not_loaded(demo_db_path, demo_db):
     """A body's ``![…](address)`` would make each reader's browser fetch the address when
     the message is opened (who read it, and when, told to an outside server): the inbox

@@ -109,6 +109,19 @@ def add_user(
             "SELECT 1 FROM users WHERE lower(username) = lower(?)", [username]
         ).fetchone():
             raise CetrackerError(f"The username {username!r} is taken; choose another.")
+        held = (
+            cur.execute(
+                "SELECT min(username) FROM users WHERE member_id = ?", [member_id]
+            ).fetchone()
+            if member_id is not None
+            else None
+        )
+        if held is not None and held[0] is not None:
+            # One member, one account: a second would read and report the same record.
+            raise CetrackerError(
+                f"License number {member_license} has an account already ({held[0]}). Reset "
+                "its password, or enable it, instead of adding another."
+            )
         cur.execute(
             """INSERT INTO users (username, password_hash, email, role, member_id, provider_id,
                                   scope_areas, scope_counties)
