@@ -109,6 +109,15 @@ def screenshot(page, artifacts, name: str) -> None:
 def go_by_menu(page, link: re.Pattern | str, heading: str) -> None:
     """Open the menu, tap ``link``; the page opens with the menu folded away."""
     page.get_by_test_id("stExpandSidebarButton").tap()
+    # The menu slides in: where it ends up is measured, not a frame of the slide (seen
+    # once: "Log out" at x = -286 while it moved).
+    expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "false")
+    page.wait_for_function(
+        """() => {
+            const box = document.querySelector('[data-testid="stSidebar"]').getBoundingClientRect();
+            return box.left >= 0;
+        }"""
+    )
     in_view(page, page.get_by_role("button", name="Log out"), "Log out in the menu")
     page.get_by_role("link", name=link).tap()
     page.get_by_role("heading", name=heading).wait_for()
