@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+from cetracker.rules.cells import written_day
 from cetracker.store.db import Database
 
 if TYPE_CHECKING:
@@ -120,14 +121,15 @@ def describe_changes(detail: object) -> str:
     return "; ".join(parts)
 
 
-_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?)?")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
 
 
 def _as_read(value: object) -> object:
     """A stored value as the pages write it: an ISO date (the log keeps them so) as
     03/01/2024, with its time as 03/01/2024 14:05."""
-    found = _ISO_DAY.fullmatch(value) if isinstance(value, str) else None
-    if found is None:
-        return value
-    year, month, day, clock = found.groups()
-    return f"{month}/{day}/{year}" + (f" {clock}" if clock else "")
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return written_day(datetime.fromisoformat(value))
+        except ValueError:  # shaped like a date, not one ("2024-13-45")
+            pass
+    return value

@@ -13,7 +13,7 @@ import numbers
 import shutil
 import tempfile
 from collections.abc import Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -24,6 +24,7 @@ import xlsxwriter
 
 from cetracker import config
 from cetracker.files import fonts
+from cetracker.rules.cells import written_day
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -49,11 +50,8 @@ def _shown(value: object) -> str:
     if isinstance(value, float | Decimal):
         number = float(value)
         return str(int(number)) if number.is_integer() else str(round(number, 4))
-    # Dates as the app's pages write them (the CSV keeps ISO); a Timestamp is a datetime.
-    if isinstance(value, datetime):
-        return f"{value:%m/%d/%Y}" if value.time() == time() else f"{value:%m/%d/%Y %H:%M}"
-    if isinstance(value, date):
-        return f"{value:%m/%d/%Y}"
+    if isinstance(value, date):  # a Timestamp too (the CSV keeps ISO)
+        return written_day(value)
     return str(value)
 
 
@@ -298,7 +296,7 @@ class ReportPDF(fonts.PDF):
                 for part in (
                     config.association_name(),
                     self.report_subtitle,  # none on a page that is a certificate
-                    f"produced {config.today():%m/%d/%Y}",
+                    f"produced {written_day(config.today())}",
                 )
                 if part
             ),

@@ -115,6 +115,15 @@ def text(value: object) -> str:
     return str(value).strip()
 
 
+def written_day(value: date) -> str:
+    """A date, or a moment, as CE Tracker writes it for people (pages, PDFs, the audit
+    log's words): 03/01/2024, and 03/01/2024 14:05 when it has a time of day. Files for
+    other programs (CSV, rosters) keep ISO."""
+    if isinstance(value, datetime) and value.time() != datetime.min.time():
+        return f"{value:%m/%d/%Y %H:%M}"
+    return f"{value:%m/%d/%Y}"
+
+
 def shorten(value: str, limit: int) -> str:
     """``value`` cut to at most ``limit`` characters, the cut marked with "…"."""
     return value if len(value) <= limit else value[: limit - 1] + "…"

@@ -19,6 +19,7 @@ from cetracker.files import exports
 from cetracker.filters import Filters
 from cetracker.members import filter_choices
 from cetracker.rules import compute
+from cetracker.rules.cells import written_day
 from cetracker.store.db import Database
 
 MAX_ROWS_SHOWN = 5000
@@ -212,7 +213,7 @@ def _dates_for_display(df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
         ):
             continue
         if len(known) < len(column):
-            changed[str(name)] = column.map(lambda v: "" if pd.isna(v) else f"{v:%m/%d/%Y}")
+            changed[str(name)] = column.map(lambda v: "" if pd.isna(v) else written_day(v))
         else:
             config[str(name)] = st.column_config.DateColumn(str(name), format="MM/DD/YYYY")
     return (df.assign(**changed) if changed else df), config
