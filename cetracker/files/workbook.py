@@ -36,6 +36,7 @@ from cetracker.rules.cells import (
     parse_number,
     shorten,
     text,
+    written_day,
 )
 from cetracker.store.db import Database
 
@@ -622,7 +623,7 @@ def _load_records(
         if actual != row["ce_year"]:
             raise CetrackerError(
                 f"{where}: CE Year {row['ce_year']} does not match the course date "
-                f"{row['course_date']:%m/%d/%Y} (CE year {compute.ce_year_label(actual, stored_policies)}). "
+                f"{written_day(row['course_date'])} (CE year {compute.ce_year_label(actual, stored_policies)}). "
                 "Nothing was written."
             )
     for year, closed_year in years.final_in(cur, {row["ce_year"] for row in rows}).items():
